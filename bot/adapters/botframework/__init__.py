@@ -1,0 +1,1 @@
+"""Bot Framework: inbound authentication, the outbound Bot Connector client and our adapter."""

@@ -1,0 +1,122 @@
+"""The bot's CloudAdapter: HTTP in, activities out, with upstream's defects fixed.
+
+Differences from upstream `CloudAdapter` (botbuilder-integration-aiohttp 4.17.1):
+- every authentication failure is 401 (upstream lets some escape as 500), a body that is not an
+  activity is 400, and neither reaches any bot code;
+- an invoke response whose body is a model or a dict is returned as JSON with its status
+  (upstream serialises an already-serialised dict and answers 500);
+- outgoing activities are sent by `BotConnectorClient` (aiohttp, retries with Retry-After)
+  instead of msrest's requests-in-a-thread transport that never retries a POST.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+from botbuilder.core import Bot, InvokeResponse, TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity, ActivityTypes, ConversationReference, ResourceResponse
+
+from bot.adapters.botframework.auth import AuthenticationError
+from bot.adapters.botframework.authentication import ChannelAuthentication
+from bot.adapters.botframework.connector import BotConnectorClient
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+class BotHttpAdapter(CloudAdapter):
+    """Processes `/api/messages` requests and sends the bot's activities."""
+
+    def __init__(self, authentication: ChannelAuthentication, connector: BotConnectorClient) -> None:
+        super().__init__(authentication)
+        self.connector = connector
+
+    async def handle(self, request: web.Request, bot: Bot) -> web.Response:
+        """The `/api/messages` endpoint."""
+        if request.content_type != "application/json":
+            return _problem(415, "expected application/json")
+        if (request.content_length or 0) > MAX_BODY_BYTES:
+            return _problem(413, "activity too large")
+        try:
+            body = json.loads(await request.read())
+        except (ValueError, UnicodeDecodeError):
+            return _problem(400, "body is not valid JSON")
+        if not isinstance(body, dict):
+            return _problem(400, "body is not an activity")
+        activity = Activity().deserialize(body)
+        if not activity.type or not activity.service_url or not activity.conversation:
+            return _problem(400, "activity needs type, serviceUrl and conversation")
+        try:
+            authenticated = await self.bot_framework_authentication.authenticate_request(
+                activity, request.headers.get("Authorization", "")
+            )
+        except AuthenticationError as error:
+            log.warning("rejected activity from %s: %s", request.remote, error)
+            return _problem(401, "unauthorized")
+        invoke_response = await self.process_activity(authenticated, activity, bot.on_turn)
+        return _invoke_http_response(invoke_response)
+
+    async def send_activities(
+        self, context: TurnContext, activities: list[Activity]
+    ) -> list[ResourceResponse]:
+        if not activities:
+            raise TypeError("expected one or more activities")
+        responses = []
+        for activity in activities:
+            activity.id = None
+            response = ResourceResponse(id="")
+            if activity.type == ActivityTypes.invoke_response:
+                context.turn_state[self._INVOKE_RESPONSE_KEY] = activity
+            elif activity.type == ActivityTypes.trace:
+                pass
+            elif activity.type == "delay":
+                continue
+            else:
+                payload = activity.serialize()
+                if activity.reply_to_id:
+                    result = await self.connector.reply_to_activity(
+                        activity.service_url, activity.conversation.id, activity.reply_to_id, payload
+                    )
+                else:
+                    result = await self.connector.send_to_conversation(
+                        activity.service_url, activity.conversation.id, payload
+                    )
+                response = ResourceResponse(id=result.get("id", ""))
+            responses.append(response)
+        return responses
+
+    async def update_activity(self, context: TurnContext, activity: Activity) -> ResourceResponse:
+        result = await self.connector.update_activity(
+            activity.service_url or context.activity.service_url,
+            activity.conversation.id,
+            activity.id,
+            activity.serialize(),
+        )
+        return ResourceResponse(id=result.get("id") or activity.id)
+
+    async def delete_activity(self, context: TurnContext, reference: ConversationReference) -> None:
+        await self.connector.delete_activity(
+            reference.service_url or context.activity.service_url,
+            reference.conversation.id,
+            reference.activity_id,
+        )
+
+
+def _invoke_http_response(invoke_response: InvokeResponse | None) -> web.Response:
+    if invoke_response is None:
+        return web.Response(status=201)
+    body: Any = invoke_response.body
+    if body is None:
+        return web.Response(status=int(invoke_response.status or 200))
+    if hasattr(body, "serialize"):
+        body = body.serialize()
+    return web.json_response(body, status=int(invoke_response.status or 200))
+
+
+def _problem(status: int, detail: str) -> web.Response:
+    return web.json_response({"error": detail}, status=status)

@@ -1,0 +1,140 @@
+"""Validation of the JWT the Bot Connector sends with every activity.
+
+Upstream (botframework-connector 4.17.1) fetches OpenID metadata and signing keys with blocking
+`requests.get` on the event loop, without a timeout, and answers several forged tokens (expired,
+unknown `kid`, missing header) with an unhandled exception, so HTTP 500. We validate the same
+claims with PyJWT, fetch keys with aiohttp, and turn every failure into `AuthenticationError`,
+which the HTTP layer answers with 401.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import jwt
+from botframework.connector.auth import AuthenticationConstants, ClaimsIdentity
+
+log = logging.getLogger(__name__)
+
+ALLOWED_ALGORITHMS = ("RS256",)
+CLOCK_SKEW_SECONDS = 300
+KEYS_MAX_AGE_SECONDS = 24 * 3600
+UNKNOWN_KEY_REFRESH_INTERVAL_SECONDS = 300
+FETCH_TIMEOUT_SECONDS = 10
+
+
+class AuthenticationError(Exception):
+    """The request does not carry a valid Bot Connector token; answer 401."""
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    key: Any
+    endorsements: tuple[str, ...]
+
+
+class OpenIdKeyCache:
+    """Signing keys from an OpenID metadata document, refreshed daily or on an unknown key id."""
+
+    def __init__(self, metadata_url: str, http: aiohttp.ClientSession) -> None:
+        self._metadata_url = metadata_url
+        self._http = http
+        self._keys: dict[str, SigningKey] = {}
+        self._fetched_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def get(self, key_id: str) -> SigningKey:
+        if time.monotonic() - self._fetched_at > KEYS_MAX_AGE_SECONDS:
+            await self._refresh(min_age=0)
+        key = self._keys.get(key_id)
+        if key is None:
+            await self._refresh(min_age=UNKNOWN_KEY_REFRESH_INTERVAL_SECONDS)
+            key = self._keys.get(key_id)
+        if key is None:
+            raise AuthenticationError("token signed with an unknown key")
+        return key
+
+    async def _refresh(self, *, min_age: float) -> None:
+        async with self._lock:
+            if self._fetched_at and time.monotonic() - self._fetched_at < min_age:
+                return
+            try:
+                metadata = await self._get_json(self._metadata_url)
+                jwks = await self._get_json(metadata["jwks_uri"])
+                keys = {
+                    entry["kid"]: SigningKey(
+                        key=jwt.PyJWK(entry, algorithm="RS256").key,
+                        endorsements=tuple(entry.get("endorsements", ())),
+                    )
+                    for entry in jwks["keys"]
+                    if entry.get("kid") and entry.get("kty") == "RSA"
+                }
+            except (aiohttp.ClientError, TimeoutError, KeyError, ValueError, jwt.PyJWKError) as error:
+                log.error("could not refresh signing keys from %s: %s", self._metadata_url, error)
+                if not self._keys:
+                    raise AuthenticationError("signing keys unavailable") from error
+                return
+            self._keys = keys
+            self._fetched_at = time.monotonic()
+
+    async def _get_json(self, url: str) -> Any:
+        timeout = aiohttp.ClientTimeout(total=FETCH_TIMEOUT_SECONDS)
+        async with self._http.get(url, timeout=timeout) as response:
+            response.raise_for_status()
+            return await response.json(content_type=None)
+
+
+class ChannelTokenValidator:
+    """Checks signature, issuer, audience, expiry, endorsement and the serviceurl claim."""
+
+    def __init__(self, *, app_id: str, issuer: str, keys: OpenIdKeyCache) -> None:
+        self._app_id = app_id
+        self._issuer = issuer
+        self._keys = keys
+
+    async def validate(self, auth_header: str, *, channel_id: str, service_url: str) -> ClaimsIdentity:
+        token = _bearer_token(auth_header)
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as error:
+            raise AuthenticationError("malformed token") from error
+        if header.get("alg") not in ALLOWED_ALGORITHMS:
+            raise AuthenticationError("token algorithm not allowed")
+        key_id = header.get("kid")
+        if not isinstance(key_id, str) or not key_id:
+            raise AuthenticationError("token has no key id")
+        signing_key = await self._keys.get(key_id)
+        if signing_key.endorsements and channel_id not in signing_key.endorsements:
+            raise AuthenticationError("signing key is not endorsed for this channel")
+        try:
+            claims = jwt.decode(
+                token,
+                signing_key.key,
+                algorithms=list(ALLOWED_ALGORITHMS),
+                audience=self._app_id,
+                issuer=self._issuer,
+                leeway=CLOCK_SKEW_SECONDS,
+                options={"require": ["exp", "iss", "aud"]},
+            )
+        except jwt.PyJWTError as error:
+            raise AuthenticationError(f"token rejected: {error}") from error
+        if claims.get(AuthenticationConstants.SERVICE_URL_CLAIM) != service_url:
+            raise AuthenticationError("serviceurl claim does not match the activity")
+        return ClaimsIdentity(claims, True)
+
+
+def anonymous_identity() -> ClaimsIdentity:
+    """The identity upstream gives every request when no app id is configured."""
+    return ClaimsIdentity({}, True, AuthenticationConstants.ANONYMOUS_AUTH_TYPE)
+
+
+def _bearer_token(auth_header: str) -> str:
+    scheme, _, token = (auth_header or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationError("missing bearer token")
+    return token.strip()

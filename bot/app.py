@@ -1,0 +1,184 @@
+"""The composition root: builds every component from Settings and wires the aiohttp app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import aiohttp
+from aiohttp import web
+from botbuilder.core import ConversationState
+from botframework.connector.auth import MicrosoftAppCredentials
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.adapters.botframework.adapter import BotHttpAdapter
+from bot.adapters.botframework.auth import ChannelTokenValidator, OpenIdKeyCache
+from bot.adapters.botframework.authentication import ChannelAuthentication
+from bot.adapters.botframework.connector import BotConnectorClient
+from bot.adapters.botframework.tokens import AccessTokenProvider, MsalTokenProvider, NoTokenProvider
+from bot.adapters.retry import RetryPolicy
+from bot.adapters.state_storage import SqlStorage
+from bot.db import migrate
+from bot.db.engine import create_engine, create_session_factory
+from bot.dialogs.main_menu import MainMenuDialog
+from bot.handler import PuhelinbottiHandler
+from bot.settings import Settings
+from bot.turn_errors import make_turn_error_handler
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Components:
+    """What the running app is made of; tests reach in here instead of patching globals."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    http: aiohttp.ClientSession
+    adapter: BotHttpAdapter
+    handler: PuhelinbottiHandler
+    storage: SqlStorage
+    expected_revision: str | None
+
+
+COMPONENTS = web.AppKey("components", Components)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: AsyncEngine | None = None,
+    token_provider: AccessTokenProvider | None = None,
+) -> web.Application:
+    """Build the web app; components are created on start-up inside the running loop."""
+    app = web.Application(client_max_size=1024 * 1024)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        components = await build_components(
+            settings, engine=engine, token_provider=token_provider
+        )
+        app[COMPONENTS] = components
+        _announce(settings)
+        yield
+        await components.http.close()
+        if engine is None:
+            await components.engine.dispose()
+
+    app.cleanup_ctx.append(lifecycle)
+    app.router.add_post("/api/messages", _messages)
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/readyz", _readyz)
+    return app
+
+
+async def build_components(
+    settings: Settings,
+    *,
+    engine: AsyncEngine | None = None,
+    token_provider: AccessTokenProvider | None = None,
+) -> Components:
+    engine = engine or create_engine(settings.database_url)
+    sessions = create_session_factory(engine)
+    http = aiohttp.ClientSession()
+    storage = SqlStorage(sessions)
+    conversation_state = ConversationState(storage)
+    adapter = BotHttpAdapter(
+        _authentication(settings, http),
+        BotConnectorClient(
+            http,
+            token_provider or _token_provider(settings),
+            policy=RetryPolicy(max_attempts=settings.send_max_attempts),
+            timeout_seconds=settings.send_timeout_seconds,
+        ),
+    )
+    adapter.on_turn_error = make_turn_error_handler(conversation_state)
+    handler = PuhelinbottiHandler(
+        sessions=sessions,
+        conversation_state=conversation_state,
+        main_dialog=MainMenuDialog(),
+        default_language=settings.default_language,
+    )
+    return Components(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        http=http,
+        adapter=adapter,
+        handler=handler,
+        storage=storage,
+        expected_revision=migrate.head_revision(),
+    )
+
+
+def _authentication(settings: Settings, http: aiohttp.ClientSession) -> ChannelAuthentication:
+    validator = None
+    if settings.auth_enabled:
+        validator = ChannelTokenValidator(
+            app_id=settings.app_id,
+            issuer=settings.token_issuer,
+            keys=OpenIdKeyCache(settings.openid_metadata_url, http),
+        )
+    credentials = MicrosoftAppCredentials(
+        settings.app_id or None,
+        settings.app_password.get_secret_value() or None,
+        settings.app_tenant_id or None,
+        settings.connector_oauth_scope,
+    )
+    return ChannelAuthentication(
+        validator=validator, credentials=credentials, oauth_scope=settings.connector_oauth_scope
+    )
+
+
+def _token_provider(settings: Settings) -> AccessTokenProvider:
+    if not settings.auth_enabled:
+        return NoTokenProvider()
+    return MsalTokenProvider(
+        app_id=settings.app_id,
+        secret=settings.app_password.get_secret_value(),
+        tenant_id=settings.app_tenant_id,
+        scope=settings.connector_oauth_scope,
+    )
+
+
+def _announce(settings: Settings) -> None:
+    if settings.auth_enabled:
+        log.info("authentication ON for app id %s", settings.app_id)
+    else:
+        log.warning(
+            "authentication OFF: no MicrosoftAppId is set, so /api/messages accepts unsigned "
+            "requests. Fine for the Agents Playground on this machine; never expose it."
+        )
+
+
+async def _messages(request: web.Request) -> web.Response:
+    components = request.app[COMPONENTS]
+    return await components.adapter.handle(request, components.handler)
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def _readyz(request: web.Request) -> web.Response:
+    """Ready when the database answers and its schema is at the code's migration head."""
+    components = request.app[COMPONENTS]
+    try:
+        async with components.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        current = await migrate.current_revision(components.engine)
+    except Exception as error:
+        log.warning("readiness check failed: %s", error)
+        return web.json_response({"status": "database unreachable"}, status=503)
+    if current != components.expected_revision:
+        return web.json_response(
+            {
+                "status": "migrations pending",
+                "current": current,
+                "expected": components.expected_revision,
+            },
+            status=503,
+        )
+    return web.json_response({"status": "ready", "revision": current})

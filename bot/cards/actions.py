@@ -1,0 +1,42 @@
+"""The verbs a card button can carry back to the bot, and how a button is built."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+VERB_KEY = "verb"
+
+
+class Verb(StrEnum):
+    OPEN_MENU = "menu.open"
+    CHOOSE_PHONE = "area.choose_phone"
+    QUESTIONS = "area.questions"
+    MY_DEDUCTIONS = "area.my_deductions"
+    MY_TURN = "area.my_turn"
+    HELPDESK = "area.helpdesk"
+    PICK_LANGUAGE = "language.pick"
+    SET_LANGUAGE = "language.set"
+
+
+def submit(title: str, verb: Verb, **data: Any) -> dict[str, Any]:
+    """An Action.Submit whose click shows `title` in the chat and sends the verb as value."""
+    return {
+        "type": "Action.Submit",
+        "title": title,
+        "data": {
+            VERB_KEY: verb.value,
+            **data,
+            "msteams": {"type": "messageBack", "displayText": title},
+        },
+    }
+
+
+def verb_of(value: Any) -> Verb | None:
+    """The verb in a submitted card's value, or None for anything we did not send."""
+    if not isinstance(value, dict):
+        return None
+    try:
+        return Verb(value.get(VERB_KEY))
+    except ValueError:
+        return None

@@ -1,0 +1,90 @@
+"""The welcome, main menu and language cards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.cards.actions import Verb, submit
+from bot.i18n import SUPPORTED_LANGUAGES, Texts, texts
+
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+VERSION = "1.5"
+
+MENU_AREAS: tuple[tuple[Verb, str], ...] = (
+    (Verb.CHOOSE_PHONE, "menu.choose_phone"),
+    (Verb.QUESTIONS, "menu.questions"),
+    (Verb.MY_DEDUCTIONS, "menu.my_deductions"),
+    (Verb.MY_TURN, "menu.my_turn"),
+    (Verb.HELPDESK, "menu.helpdesk"),
+)
+
+
+def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """An Adaptive Card 1.5 that fills the width of a Teams message."""
+    content: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": VERSION,
+        "msteams": {"width": "Full"},
+        "body": body,
+    }
+    if actions:
+        content["actions"] = actions
+    return content
+
+
+def text_block(text: str, **style: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+
+
+def welcome_card(t: Texts, name: str | None) -> dict[str, Any]:
+    title = t("welcome.title", name=name) if name else t("welcome.title_anonymous")
+    return card(
+        [
+            text_block(title, size="Large", weight="Bolder", style="heading"),
+            text_block(t("welcome.body")),
+            text_block(t("welcome.options")),
+            text_block(t("welcome.language_hint"), isSubtle=True, size="Small"),
+        ],
+        [submit(t("welcome.start"), Verb.OPEN_MENU)],
+    )
+
+
+def menu_card(t: Texts) -> dict[str, Any]:
+    """The main menu: one full-width button per area, easy to tap on a phone."""
+    buttons = [
+        {
+            "type": "ActionSet",
+            "actions": [submit(t(label), verb)],
+            "spacing": "Small",
+        }
+        for verb, label in MENU_AREAS
+    ]
+    return card(
+        [
+            text_block(t("menu.title"), size="Medium", weight="Bolder", style="heading"),
+            text_block(t("menu.hint"), isSubtle=True),
+            *buttons,
+        ],
+        [submit(t("menu.language"), Verb.PICK_LANGUAGE)],
+    )
+
+
+def language_card(t: Texts) -> dict[str, Any]:
+    return card(
+        [
+            text_block(t("language_picker.title"), size="Medium", weight="Bolder", style="heading"),
+            text_block(t("language_picker.body")),
+        ],
+        [
+            submit(texts(code)("language.name"), Verb.SET_LANGUAGE, language=code)
+            for code in SUPPORTED_LANGUAGES
+        ],
+    )
+
+
+def coming_soon_card(t: Texts, area_label_key: str) -> dict[str, Any]:
+    return card(
+        [text_block(t("areas.coming_soon", area=t(area_label_key)))],
+        [submit(t("menu.open_menu"), Verb.OPEN_MENU)],
+    )

@@ -1,0 +1,1 @@
+"""The fixed catalog of Free Choice phones, versioned so a choice keeps its price."""

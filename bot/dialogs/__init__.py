@@ -1,0 +1,1 @@
+"""Conversations, one module each; steps gather input and call one domain function."""

@@ -1,0 +1,110 @@
+"""The main menu: show the areas, wait for a choice, open it (or say honestly it is coming).
+
+```mermaid
+stateDiagram-v2
+    [*] --> ShowMenu: menu / unknown text / start
+    [*] --> OpenArea: area button pressed with no dialog active
+    ShowMenu --> WaitChoice
+    WaitChoice --> WaitChoice: text not understood (menu again)
+    WaitChoice --> OpenArea: area button
+    OpenArea --> AreaDialog: area exists
+    OpenArea --> [*]: coming soon / language card
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.dialogs import (
+    ComponentDialog,
+    Dialog,
+    DialogTurnResult,
+    PromptOptions,
+    PromptRecognizerResult,
+    WaterfallDialog,
+    WaterfallStepContext,
+)
+from botbuilder.dialogs.prompts import Prompt
+
+from bot.cards.actions import Verb, verb_of
+from bot.cards.menu import MENU_AREAS, coming_soon_card, language_card, menu_card
+from bot.dialogs.context import texts_of
+from bot.dialogs.replies import card_activity, send_card, send_text
+
+AREA_VERBS = frozenset(verb for verb, _ in MENU_AREAS) | {Verb.PICK_LANGUAGE}
+_AREA_LABELS = dict(MENU_AREAS)
+NOT_UNDERSTOOD_KEY = "not_understood"
+VERB_KEY = "verb"
+
+
+class MenuChoicePrompt(Prompt):
+    """Accepts a press of one of the menu's buttons; anything else gets a helpful re-prompt."""
+
+    async def on_prompt(
+        self,
+        turn_context: TurnContext,
+        state: dict[str, object],
+        options: PromptOptions,
+        is_retry: bool,
+    ) -> None:
+        if is_retry:
+            await _explain_not_understood(turn_context, turn_context.activity.text)
+        await send_card(turn_context, menu_card(texts_of(turn_context)))
+
+    async def on_recognize(
+        self, turn_context: TurnContext, state: dict[str, object], options: PromptOptions
+    ) -> PromptRecognizerResult:
+        verb = verb_of(turn_context.activity.value)
+        result = PromptRecognizerResult()
+        if verb in AREA_VERBS:
+            result.succeeded = True
+            result.value = verb.value if verb else None
+        return result
+
+
+class MainMenuDialog(ComponentDialog):
+    """Entry point of every conversation; area dialogs register themselves by verb."""
+
+    def __init__(self, area_dialogs: Mapping[Verb, Dialog] | None = None) -> None:
+        super().__init__(MainMenuDialog.__name__)
+        self._area_dialogs: dict[Verb, str] = {}
+        for verb, dialog in (area_dialogs or {}).items():
+            self.add_dialog(dialog)
+            self._area_dialogs[verb] = dialog.id
+        self.add_dialog(MenuChoicePrompt(MenuChoicePrompt.__name__))
+        self.add_dialog(
+            WaterfallDialog("main_menu.steps", [self._ask_for_area, self._open_area])
+        )
+        self.initial_dialog_id = "main_menu.steps"
+
+    async def _ask_for_area(self, step: WaterfallStepContext) -> DialogTurnResult:
+        options: dict[str, Any] = step.options if isinstance(step.options, dict) else {}
+        chosen = options.get(VERB_KEY)
+        if chosen in AREA_VERBS:
+            return await step.next(chosen)
+        if NOT_UNDERSTOOD_KEY in options:
+            await _explain_not_understood(step.context, options[NOT_UNDERSTOOD_KEY])
+        return await step.prompt(MenuChoicePrompt.__name__, PromptOptions())
+
+    async def _open_area(self, step: WaterfallStepContext) -> DialogTurnResult:
+        verb = Verb(step.result)
+        t = texts_of(step.context)
+        if verb is Verb.PICK_LANGUAGE:
+            await send_card(step.context, language_card(t))
+            return await step.end_dialog()
+        dialog_id = self._area_dialogs.get(verb)
+        if dialog_id:
+            return await step.replace_dialog(dialog_id)
+        await step.context.send_activity(card_activity(coming_soon_card(t, _AREA_LABELS[verb])))
+        return await step.end_dialog()
+
+
+async def _explain_not_understood(turn_context: TurnContext, text: str | None) -> None:
+    t = texts_of(turn_context)
+    shown = (text or "").strip()
+    if len(shown) > 80:
+        shown = shown[:77] + "…"
+    await send_text(turn_context, t("not_understood.text", text=shown) if shown else t("not_understood.empty"))

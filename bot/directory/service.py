@@ -1,0 +1,71 @@
+"""Who the bot is talking to: first contact, welcome, and the language they chose."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.base import utcnow
+from bot.directory.models import Employee
+
+
+@dataclass(frozen=True)
+class Contact:
+    """What a turn needs to know about the person writing."""
+
+    aad_object_id: str
+    display_name: str
+    chosen_language: str | None
+    needs_welcome: bool
+
+
+async def register_contact(
+    *, session: AsyncSession, aad_object_id: str, display_name: str | None, now: datetime | None = None
+) -> Contact:
+    """Find the employee (or record a first contact) and say whether they are yet to be welcomed."""
+    now = now or utcnow()
+    employee = await session.get(Employee, aad_object_id)
+    if employee is None:
+        employee = Employee(
+            aad_object_id=aad_object_id, display_name=display_name or "", first_seen_at=now
+        )
+        session.add(employee)
+    elif employee.first_seen_at is None:
+        employee.first_seen_at = now
+    if display_name and not employee.display_name:
+        employee.display_name = display_name
+    return Contact(
+        aad_object_id=aad_object_id,
+        display_name=employee.display_name,
+        chosen_language=employee.chosen_language,
+        needs_welcome=employee.welcomed_at is None,
+    )
+
+
+async def mark_welcomed(
+    *, session: AsyncSession, aad_object_id: str, now: datetime | None = None
+) -> bool:
+    """Record the welcome once; False if another turn already did."""
+    result = await session.execute(
+        update(Employee)
+        .where(Employee.aad_object_id == aad_object_id, Employee.welcomed_at.is_(None))
+        .values(welcomed_at=now or utcnow())
+    )
+    return bool(result.rowcount)
+
+
+async def choose_language(*, session: AsyncSession, aad_object_id: str, language: str) -> None:
+    employee = await session.get(Employee, aad_object_id)
+    if employee is None:
+        employee = Employee(aad_object_id=aad_object_id, first_seen_at=utcnow())
+        session.add(employee)
+    employee.chosen_language = language
+
+
+async def chosen_language(*, session: AsyncSession, aad_object_id: str) -> str | None:
+    return await session.scalar(
+        select(Employee.chosen_language).where(Employee.aad_object_id == aad_object_id)
+    )

@@ -1,0 +1,204 @@
+"""Routes each Teams activity to a dialog or a domain service; nothing else lives here."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from botbuilder.core import ConversationState, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.dialogs import DialogSet, DialogTurnStatus
+from botbuilder.schema import ChannelAccount
+from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.cards.menu import menu_card, welcome_card
+from bot.conversations import service as conversations
+from bot.directory import service as directory
+from bot.dialogs.context import CONTACT_KEY, TEXTS_KEY, texts_of
+from bot.dialogs.intents import Intent, IntentKind, read_intent
+from bot.dialogs.main_menu import NOT_UNDERSTOOD_KEY, VERB_KEY, MainMenuDialog
+from bot.dialogs.replies import send_card, send_text
+from bot.i18n import resolve_language, texts
+
+log = logging.getLogger(__name__)
+
+PERSONAL = "personal"
+
+
+class PuhelinbottiHandler(TeamsActivityHandler):
+    """Keeps references and language current, then hands the turn to the right dialog."""
+
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        conversation_state: ConversationState,
+        main_dialog: MainMenuDialog,
+        default_language: str,
+    ) -> None:
+        self._sessions = sessions
+        self._conversation_state = conversation_state
+        self._dialog_state = conversation_state.create_property("DialogState")
+        self._dialogs = DialogSet(self._dialog_state)
+        self._dialogs.add(main_dialog)
+        self._main_dialog_id = main_dialog.id
+        self._default_language = default_language
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        await self._prepare_turn(turn_context)
+        await super().on_turn(turn_context)
+        await self._conversation_state.save_changes(turn_context)
+
+    async def _prepare_turn(self, turn_context: TurnContext) -> None:
+        """Remember where to reach this conversation, and settle the turn's language."""
+        activity = turn_context.activity
+        user = activity.from_property
+        aad_object_id = getattr(user, "aad_object_id", None) if user else None
+        chosen: str | None = None
+        async with self._sessions() as session, session.begin():
+            if activity.conversation and activity.service_url:
+                await conversations.remember(
+                    session=session,
+                    facts=_facts_of(turn_context),
+                    reference=_reference_of(turn_context),
+                )
+            if aad_object_id and _is_personal(turn_context) and not _from_bot(turn_context):
+                contact = await directory.register_contact(
+                    session=session, aad_object_id=aad_object_id, display_name=user.name
+                )
+                turn_context.turn_state[CONTACT_KEY] = contact
+                chosen = contact.chosen_language
+        language = resolve_language(chosen, activity.locale, self._default_language)
+        turn_context.turn_state[TEXTS_KEY] = texts(language)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        if not _is_personal(turn_context):
+            await send_text(turn_context, texts_of(turn_context)("errors.not_personal"))
+            return
+        intent = read_intent(turn_context.activity.text, turn_context.activity.value)
+        if intent.kind is IntentKind.SWITCH_LANGUAGE and intent.language:
+            await self._switch_language(turn_context, intent.language)
+            return
+        dialog_context = await self._dialogs.create_context(turn_context)
+        if intent.kind in (IntentKind.MENU, IntentKind.CANCEL):
+            await dialog_context.cancel_all_dialogs()
+            await dialog_context.begin_dialog(self._main_dialog_id)
+            return
+        if await self._welcome_if_new(turn_context):
+            await dialog_context.cancel_all_dialogs()
+            first_options = _menu_options(intent) if intent.kind is IntentKind.VERB else {}
+            await dialog_context.begin_dialog(self._main_dialog_id, first_options)
+            return
+        result = await dialog_context.continue_dialog()
+        if result.status == DialogTurnStatus.Empty:
+            await dialog_context.begin_dialog(self._main_dialog_id, _menu_options(intent))
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        await self._greet_on_install(turn_context)
+
+    async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
+        async with self._sessions() as session, session.begin():
+            await conversations.mark_uninstalled(
+                session=session, conversation_id=turn_context.activity.conversation.id
+            )
+
+    async def on_teams_members_added_dispatch(
+        self,
+        members_added: list[ChannelAccount],
+        team_info: TeamInfo,
+        turn_context: TurnContext,
+    ) -> None:
+        """Upstream looks every new member up with a connector call; we only need the bot itself."""
+        bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
+        if any(member.id == bot_id for member in members_added):
+            await self._greet_on_install(turn_context)
+
+    async def on_teams_members_added(
+        self,
+        teams_members_added: list[TeamsChannelAccount],
+        team_info: TeamInfo,
+        turn_context: TurnContext,
+    ) -> None:
+        return None
+
+    async def _greet_on_install(self, turn_context: TurnContext) -> None:
+        if _is_personal(turn_context):
+            if await self._welcome_if_new(turn_context):
+                await send_card(turn_context, menu_card(texts_of(turn_context)))
+            return
+        await send_card(turn_context, welcome_card(texts_of(turn_context), None))
+
+    async def _welcome_if_new(self, turn_context: TurnContext) -> bool:
+        """Send the welcome card once per person, whether they installed or just wrote."""
+        contact = turn_context.turn_state.get(CONTACT_KEY)
+        if contact is None or not contact.needs_welcome:
+            return False
+        async with self._sessions() as session, session.begin():
+            first = await directory.mark_welcomed(
+                session=session, aad_object_id=contact.aad_object_id
+            )
+        if first:
+            name = (contact.display_name or "").split(" ")[0] or None
+            await send_card(turn_context, welcome_card(texts_of(turn_context), name))
+        return first
+
+    async def _switch_language(self, turn_context: TurnContext, language: str) -> None:
+        aad_object_id = getattr(turn_context.activity.from_property, "aad_object_id", None)
+        if aad_object_id:
+            async with self._sessions() as session, session.begin():
+                await directory.choose_language(
+                    session=session, aad_object_id=aad_object_id, language=language
+                )
+        t = texts(language)
+        turn_context.turn_state[TEXTS_KEY] = t
+        dialog_context = await self._dialogs.create_context(turn_context)
+        await dialog_context.cancel_all_dialogs()
+        await send_text(turn_context, t("language.switched"))
+        await dialog_context.begin_dialog(self._main_dialog_id)
+
+
+def _menu_options(intent: Intent) -> dict[str, Any]:
+    if intent.kind is IntentKind.VERB and intent.verb:
+        return {VERB_KEY: intent.verb.value}
+    if intent.kind is IntentKind.TEXT:
+        return {NOT_UNDERSTOOD_KEY: intent.text}
+    return {}
+
+
+def _is_personal(turn_context: TurnContext) -> bool:
+    conversation = turn_context.activity.conversation
+    return bool(conversation) and (conversation.conversation_type or PERSONAL) == PERSONAL
+
+
+def _from_bot(turn_context: TurnContext) -> bool:
+    sender = turn_context.activity.from_property
+    recipient = turn_context.activity.recipient
+    return bool(sender and recipient and sender.id == recipient.id)
+
+
+def _facts_of(turn_context: TurnContext) -> conversations.ConversationFacts:
+    activity = turn_context.activity
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = (channel_data.get("tenant") or {}).get("id") or getattr(
+        activity.conversation, "tenant_id", None
+    )
+    team = (channel_data.get("team") or {}).get("id")
+    user = activity.from_property
+    return conversations.ConversationFacts(
+        conversation_id=activity.conversation.id,
+        conversation_type=activity.conversation.conversation_type or PERSONAL,
+        channel_id=activity.channel_id or "msteams",
+        service_url=activity.service_url,
+        tenant_id=tenant,
+        aad_object_id=getattr(user, "aad_object_id", None) if _is_personal(turn_context) else None,
+        team_id=team,
+    )
+
+
+
+def _reference_of(turn_context: TurnContext) -> dict[str, Any]:
+    """The conversation reference without this turn's activity id, so it only changes when needed."""
+    reference = TurnContext.get_conversation_reference(turn_context.activity)
+    reference.activity_id = None
+    return dict(reference.serialize())

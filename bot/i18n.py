@@ -1,0 +1,113 @@
+"""Locale catalogs and Finnish formatting of money, dates and times."""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+from babel.dates import format_date as babel_format_date
+from babel.numbers import format_currency
+
+SUPPORTED_LANGUAGES = ("fi", "en", "sv")
+DEFAULT_LANGUAGE = "fi"
+HELSINKI = ZoneInfo("Europe/Helsinki")
+_BABEL_LOCALES = {"fi": "fi_FI", "en": "en_FI", "sv": "sv_FI"}
+_TIME_FORMATS = {"fi": "%H.%M", "en": "%H:%M", "sv": "%H.%M"}
+
+
+class MissingTextError(KeyError):
+    """A catalog has no text for a key that the code asked for."""
+
+
+@cache
+def _catalog(language: str) -> dict[str, Any]:
+    text = resources.files("bot.locales").joinpath(f"{language}.yaml").read_text(encoding="utf-8")
+    loaded = yaml.safe_load(text)
+    if not isinstance(loaded, dict):
+        raise ValueError(f"locale catalog {language}.yaml is not a mapping")
+    return loaded
+
+
+def catalog_keys(language: str) -> set[str]:
+    """Every dotted key in a catalog, for completeness checks."""
+    return set(_flatten(_catalog(language)))
+
+
+def catalog_entry(language: str, key: str) -> Any:
+    node: Any = _catalog(language)
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise MissingTextError(f"{language}:{key}")
+        node = node[part]
+    return node
+
+
+def _flatten(node: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in node.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{dotted}."))
+        else:
+            flat[dotted] = value
+    return flat
+
+
+def normalise_language(tag: str | None) -> str | None:
+    """'fi-FI' -> 'fi'; None when the tag names no language we speak."""
+    if not tag:
+        return None
+    primary = tag.replace("_", "-").split("-")[0].lower()
+    return primary if primary in SUPPORTED_LANGUAGES else None
+
+
+def resolve_language(chosen: str | None, teams_locale: str | None, default: str = DEFAULT_LANGUAGE) -> str:
+    """The user's own choice first, then their Teams locale, then Finnish."""
+    return normalise_language(chosen) or normalise_language(teams_locale) or default
+
+
+@dataclass(frozen=True)
+class Texts:
+    """The user-facing texts and formats of one language."""
+
+    language: str
+
+    def __call__(self, key: str, **values: Any) -> str:
+        try:
+            template = catalog_entry(self.language, key)
+        except MissingTextError:
+            template = catalog_entry(DEFAULT_LANGUAGE, key)
+        if not isinstance(template, str):
+            raise MissingTextError(f"{self.language}:{key} is not a text")
+        return string.Formatter().vformat(template, (), values) if values else template
+
+    def money(self, cents: int) -> str:
+        """Euros the Finnish way in every language: 1 234,50 €."""
+        return format_currency(Decimal(cents) / 100, "EUR", locale=_BABEL_LOCALES["fi"])
+
+    def date(self, value: date) -> str:
+        return babel_format_date(value, "d.M.yyyy", locale=_BABEL_LOCALES[self.language])
+
+    def time(self, value: datetime) -> str:
+        return _helsinki(value).strftime(_TIME_FORMATS[self.language])
+
+    def datetime(self, value: datetime) -> str:
+        local = _helsinki(value)
+        return f"{self.date(local.date())} {self.time(local)}"
+
+
+def texts(language: str | None) -> Texts:
+    return Texts(normalise_language(language) or DEFAULT_LANGUAGE)
+
+
+def _helsinki(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(HELSINKI)

@@ -1,0 +1,85 @@
+"""Teams activities as the Bot Connector delivers them, for tests and benchmarks."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+TENANT_ID = "0d1e2f3a-4b5c-4d6e-8f90-a1b2c3d4e5f6"
+BOT_ID = "28:puhelinbotti"
+_counter = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class TeamsUser:
+    aad_object_id: str
+    name: str
+    locale: str = "fi-FI"
+
+    @property
+    def teams_id(self) -> str:
+        return f"29:{self.aad_object_id}"
+
+    @property
+    def conversation_id(self) -> str:
+        return f"a:personal-{self.aad_object_id}"
+
+    @staticmethod
+    def new(name: str = "Testi Käyttäjä", locale: str = "fi-FI") -> TeamsUser:
+        return TeamsUser(str(uuid.uuid4()), name, locale)
+
+
+def _base(user: TeamsUser, service_url: str, activity_type: str) -> dict[str, Any]:
+    return {
+        "type": activity_type,
+        "id": f"activity-{next(_counter)}",
+        "timestamp": "2026-11-26T10:00:00.000Z",
+        "serviceUrl": service_url,
+        "channelId": "msteams",
+        "from": {"id": user.teams_id, "name": user.name, "aadObjectId": user.aad_object_id},
+        "conversation": {
+            "id": user.conversation_id,
+            "conversationType": "personal",
+            "tenantId": TENANT_ID,
+        },
+        "recipient": {"id": BOT_ID, "name": "Puhelinbotti"},
+        "locale": user.locale,
+        "channelData": {"tenant": {"id": TENANT_ID}},
+    }
+
+
+def message(user: TeamsUser, service_url: str, text: str = "", value: Any = None) -> dict[str, Any]:
+    activity = _base(user, service_url, "message")
+    activity["text"] = text
+    if value is not None:
+        activity["value"] = value
+    return activity
+
+
+def installation_added(user: TeamsUser, service_url: str) -> dict[str, Any]:
+    activity = _base(user, service_url, "installationUpdate")
+    activity["action"] = "add"
+    return activity
+
+
+def bot_added(user: TeamsUser, service_url: str) -> dict[str, Any]:
+    activity = _base(user, service_url, "conversationUpdate")
+    activity["membersAdded"] = [{"id": BOT_ID}]
+    return activity
+
+
+def channel_message(
+    user: TeamsUser, service_url: str, text: str, team_id: str = "19:team@thread.tacv2"
+) -> dict[str, Any]:
+    activity = _base(user, service_url, "message")
+    activity["text"] = text
+    activity["conversation"] = {
+        "id": f"{team_id};messageid=1",
+        "conversationType": "channel",
+        "tenantId": TENANT_ID,
+        "isGroup": True,
+    }
+    activity["channelData"] = {"tenant": {"id": TENANT_ID}, "team": {"id": team_id}}
+    return activity

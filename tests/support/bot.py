@@ -1,0 +1,70 @@
+"""The real aiohttp app on a local port, with a fake Bot Connector capturing its replies."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import ClientResponse
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.adapters.botframework.fake_connector import FakeBotConnector
+from bot.adapters.botframework.tokens import FixedTokenProvider
+from bot.app import COMPONENTS, Components, create_app
+from bot.settings import Settings
+from tests.support import activities
+from tests.support.activities import TeamsUser
+
+OUTGOING_TOKEN = "outgoing-test-token"
+
+
+@dataclass
+class BotUnderTest:
+    client: TestClient[Any, Any]
+    connector: FakeBotConnector
+    service_url: str
+
+    @property
+    def components(self) -> Components:
+        return self.client.app[COMPONENTS]  # type: ignore[index]
+
+    async def post(self, activity: dict[str, Any], headers: dict[str, str] | None = None) -> ClientResponse:
+        return await self.client.post("/api/messages", json=activity, headers=headers or {})
+
+    async def turn(self, activity: dict[str, Any]) -> list[dict[str, Any]]:
+        """Deliver one activity; return what the bot sent during it."""
+        before = len(self.connector.activities)
+        response = await self.post(activity)
+        assert response.status in (200, 201), await response.text()
+        return self.connector.activities[before:]
+
+    async def say(self, user: TeamsUser, text: str) -> list[dict[str, Any]]:
+        return await self.turn(activities.message(user, self.service_url, text))
+
+    async def press(self, user: TeamsUser, value: dict[str, Any]) -> list[dict[str, Any]]:
+        """A card button press: Teams sends the button's data as the message value."""
+        return await self.turn(activities.message(user, self.service_url, "", value))
+
+
+@asynccontextmanager
+async def running_bot(
+    engine: AsyncEngine, settings: Settings | None = None
+) -> AsyncIterator[BotUnderTest]:
+    connector = FakeBotConnector()
+    connector_server = TestServer(connector.app())
+    await connector_server.start_server()
+    app = create_app(
+        settings or Settings(app_id=""),
+        engine=engine,
+        token_provider=FixedTokenProvider(OUTGOING_TOKEN),
+    )
+    client: TestClient[Any, Any] = TestClient(TestServer(app))
+    await client.start_server()
+    try:
+        yield BotUnderTest(client, connector, str(connector_server.make_url("")).rstrip("/"))
+    finally:
+        await client.close()
+        await connector_server.close()
