@@ -24,6 +24,7 @@ from bot.i18n import resolve_language, texts
 log = logging.getLogger(__name__)
 
 PERSONAL = "personal"
+_RESTARTS = (IntentKind.MENU, IntentKind.CANCEL, IntentKind.SWITCH_LANGUAGE)
 
 
 class PuhelinbottiHandler(TeamsActivityHandler):
@@ -79,16 +80,15 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         intent = read_intent(turn_context.activity.text, turn_context.activity.value)
         if intent.kind is IntentKind.SWITCH_LANGUAGE and intent.language:
             await self._switch_language(turn_context, intent.language)
-            return
         dialog_context = await self._dialogs.create_context(turn_context)
-        if intent.kind in (IntentKind.MENU, IntentKind.CANCEL):
-            await dialog_context.cancel_all_dialogs()
-            await dialog_context.begin_dialog(self._main_dialog_id)
-            return
         if await self._welcome_if_new(turn_context):
             await dialog_context.cancel_all_dialogs()
             first_options = _menu_options(intent) if intent.kind is IntentKind.VERB else {}
             await dialog_context.begin_dialog(self._main_dialog_id, first_options)
+            return
+        if intent.kind in _RESTARTS:
+            await dialog_context.cancel_all_dialogs()
+            await dialog_context.begin_dialog(self._main_dialog_id)
             return
         result = await dialog_context.continue_dialog()
         if result.status == DialogTurnStatus.Empty:
@@ -152,10 +152,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
                 )
         t = texts(language)
         turn_context.turn_state[TEXTS_KEY] = t
-        dialog_context = await self._dialogs.create_context(turn_context)
-        await dialog_context.cancel_all_dialogs()
         await send_text(turn_context, t("language.switched"))
-        await dialog_context.begin_dialog(self._main_dialog_id)
 
 
 def _menu_options(intent: Intent) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import uuid
 
 from botbuilder.core import ConversationState, MessageFactory, TurnContext
 
+from bot.adapters.state_storage import EtagConflictError
 from bot.dialogs.context import texts_of
 
 log = logging.getLogger("bot.turn")
@@ -18,6 +19,9 @@ def make_turn_error_handler(conversation_state: ConversationState):  # type: ign
     async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
         correlation_id = uuid.uuid4().hex[:12]
         activity = turn_context.activity
+        if isinstance(error, EtagConflictError):
+            await _answer_concurrent_turn(turn_context, correlation_id)
+            return
         log.error(
             "turn failed [%s] type=%s conversation=%s",
             correlation_id,
@@ -26,7 +30,8 @@ def make_turn_error_handler(conversation_state: ConversationState):  # type: ign
             exc_info=error,
         )
         try:
-            await conversation_state.delete(turn_context)
+            await conversation_state.clear_state(turn_context)
+            await conversation_state.save_changes(turn_context, force=True)
         except Exception:
             log.exception("could not reset conversation state [%s]", correlation_id)
         if activity.type != "message":
@@ -38,3 +43,10 @@ def make_turn_error_handler(conversation_state: ConversationState):  # type: ign
             log.exception("could not send the apology [%s]", correlation_id)
 
     return on_turn_error
+
+
+async def _answer_concurrent_turn(turn_context: TurnContext, correlation_id: str) -> None:
+    """Two turns of one conversation raced (a double tap); the other one's state stands."""
+    log.warning("concurrent turn lost its state write [%s]", correlation_id)
+    if turn_context.activity.type == "message":
+        await turn_context.send_activity(MessageFactory.text(texts_of(turn_context)("errors.busy")))

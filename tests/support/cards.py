@@ -1,0 +1,45 @@
+"""Read the bot's replies the way a person would: texts, card texts and button data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+ADAPTIVE = "application/vnd.microsoft.card.adaptive"
+
+
+def cards(replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        attachment["content"]
+        for reply in replies
+        for attachment in reply.get("attachments") or []
+        if attachment.get("contentType") == ADAPTIVE
+    ]
+
+
+def _walk(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+def all_text(replies: list[dict[str, Any]]) -> str:
+    """Every message text and card TextBlock, joined, for 'the user sees X' assertions."""
+    parts = [reply.get("text") or "" for reply in replies]
+    for card in cards(replies):
+        parts += [n["text"] for n in _walk(card) if n.get("type") == "TextBlock"]
+    return "\n".join(part for part in parts if part)
+
+
+def buttons(replies: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Button title -> the data Teams would send back when it is pressed."""
+    found = {}
+    for card in cards(replies):
+        for node in _walk(card):
+            if node.get("type") == "Action.Submit":
+                found[node["title"]] = {k: v for k, v in node["data"].items() if k != "msteams"}
+    return found

@@ -1,0 +1,183 @@
+"""Transcripts of a person's first conversation with the bot, through the real HTTP endpoint."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from bot.conversations.models import ConversationReferenceRecord
+from bot.directory.models import Employee
+from tests.support import activities
+from tests.support.activities import TeamsUser
+from tests.support.cards import all_text, buttons, cards
+
+
+async def test_new_user_who_greets_gets_welcome_then_menu(bot):
+    user = TeamsUser.new("Maija Meikäläinen")
+    replies = await bot.say(user, "hei")
+    assert "Hei Maija, olen Puhelinbotti!" in all_text(replies)
+    assert "Mitä haluat tehdä?" in all_text(replies)
+    assert "En ymmärtänyt" not in all_text(replies)
+    assert set(buttons(replies)) >= {
+        "Valitse puhelin",
+        "Kysymykset ja vastaukset",
+        "Omat vähennykset",
+        "Yksikköni vuoro",
+        "Ota yhteyttä tukeen",
+    }
+
+
+async def test_welcome_is_sent_only_once(bot):
+    user = TeamsUser.new()
+    await bot.say(user, "hei")
+    replies = await bot.say(user, "hei")
+    assert "olen Puhelinbotti" not in all_text(replies)
+    assert "Mitä haluat tehdä?" in all_text(replies)
+
+
+async def test_installing_the_app_sends_welcome_and_menu(bot):
+    user = TeamsUser.new("Pekka Virtanen")
+    replies = await bot.turn(activities.installation_added(user, bot.service_url))
+    assert "Hei Pekka" in all_text(replies)
+    assert "Mitä haluat tehdä?" in all_text(replies)
+    again = await bot.turn(activities.bot_added(user, bot.service_url))
+    assert again == [], "the conversationUpdate that follows an install must not welcome twice"
+
+
+async def test_areas_not_built_yet_say_so_honestly(bot):
+    user = TeamsUser.new()
+    menu = await bot.say(user, "valikko")
+    for title in ("Valitse puhelin", "Omat vähennykset", "Ota yhteyttä tukeen"):
+        replies = await bot.press(user, buttons(menu)[title])
+        assert f"**{title}** on tulossa pian" in all_text(replies)
+        assert "Päävalikko" in buttons(replies)
+
+
+async def test_menu_button_from_an_old_card_works_without_an_active_dialog(bot):
+    user = TeamsUser.new()
+    menu = await bot.say(user, "valikko")
+    await bot.press(user, buttons(menu)["Valitse puhelin"])
+    replies = await bot.press(user, buttons(menu)["Yksikköni vuoro"])
+    assert "**Yksikköni vuoro** on tulossa pian" in all_text(replies)
+
+
+async def test_unknown_text_gets_a_helpful_answer_and_the_menu(bot):
+    user = TeamsUser.new()
+    await bot.say(user, "hei")
+    replies = await bot.say(user, "mikä on lounaslista?")
+    text = all_text(replies)
+    assert 'En ymmärtänyt viestiäsi "mikä on lounaslista?"' in text
+    assert "Mitä haluat tehdä?" in text
+
+
+async def test_unknown_text_while_menu_waits_reprompts(bot):
+    user = TeamsUser.new()
+    await bot.say(user, "valikko")
+    replies = await bot.say(user, "blaa blaa")
+    assert "En ymmärtänyt" in all_text(replies)
+    assert len(cards(replies)) == 1
+
+
+async def test_teams_locale_chooses_english(bot):
+    user = TeamsUser.new("Anna Smith", locale="en-US")
+    replies = await bot.say(user, "hello")
+    assert "Hi Anna, I'm Puhelinbotti!" in all_text(replies)
+    assert "Choose a phone" in buttons(replies)
+
+
+async def test_switching_language_is_remembered(bot):
+    user = TeamsUser.new("Maija Meikäläinen", locale="fi-FI")
+    await bot.say(user, "hei")
+    replies = await bot.say(user, "in English")
+    assert "I'll speak English" in all_text(replies)
+    assert "What would you like to do?" in all_text(replies)
+    later = await bot.say(user, "menu")
+    assert "What would you like to do?" in all_text(later)
+    back = await bot.say(user, "Suomeksi!")
+    assert "puhun nyt suomea" in all_text(back)
+
+
+async def test_language_card_switches_to_swedish(bot):
+    user = TeamsUser.new()
+    menu = await bot.say(user, "valikko")
+    picker = await bot.press(user, buttons(menu)["In English / På svenska"])
+    replies = await bot.press(user, buttons(picker)["Svenska"])
+    assert "jag talar svenska" in all_text(replies)
+    assert "Välj telefon" in buttons(replies)
+
+
+async def test_forged_language_value_is_not_stored(bot):
+    user = TeamsUser.new()
+    replies = await bot.press(user, {"verb": "language.set", "language": "xx"})
+    assert "Valitse kieli" in all_text(replies)
+    async with bot.components.sessions() as session:
+        employee = await session.get(Employee, user.aad_object_id)
+    assert employee is not None and employee.chosen_language is None
+
+
+async def test_unknown_card_payload_is_treated_as_not_understood(bot):
+    user = TeamsUser.new()
+    await bot.say(user, "hei")
+    replies = await bot.press(user, {"verb": "tickets.take", "ticket": 1})
+    assert "Mitä haluat tehdä?" in all_text(replies)
+
+
+async def test_channel_message_gets_pointed_to_a_personal_chat(bot):
+    user = TeamsUser.new()
+    replies = await bot.turn(activities.channel_message(user, bot.service_url, "<at>Puhelinbotti</at> hei"))
+    assert "kahden kesken" in all_text(replies)
+    async with bot.components.sessions() as session:
+        assert await session.get(Employee, user.aad_object_id) is None
+
+
+async def test_conversation_reference_is_stored_and_kept_current(bot):
+    user = TeamsUser.new()
+    await bot.say(user, "hei")
+    moved = dict(activities.message(user, bot.service_url, "valikko"))
+    moved["serviceUrl"] = bot.service_url + "/"
+    await bot.post(moved)
+    async with bot.components.sessions() as session:
+        records = (await session.scalars(select(ConversationReferenceRecord))).all()
+    assert len(records) == 1
+    record = records[0]
+    assert record.aad_object_id == user.aad_object_id
+    assert record.conversation_type == "personal"
+    assert record.tenant_id == activities.TENANT_ID
+    assert record.service_url == bot.service_url + "/"
+    assert record.reference["serviceUrl"] == bot.service_url + "/"
+    assert "activityId" not in record.reference
+
+
+async def test_a_failing_turn_apologises_once_with_a_correlation_id(bot, caplog):
+    user = TeamsUser.new()
+    await bot.say(user, "hei")
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("database exploded")
+
+    bot.components.handler._switch_language = broken  # type: ignore[method-assign]
+    with caplog.at_level(logging.ERROR, logger="bot.turn"):
+        replies = await bot.say(user, "in English")
+    assert len(replies) == 1
+    assert replies[0]["text"].startswith("Pahoittelen, jotain meni vikaan")
+    logged = [r for r in caplog.records if r.name == "bot.turn"]
+    assert len(logged) == 1
+    correlation_id = logged[0].args[0]
+    assert correlation_id in replies[0]["text"]
+    after = await bot.say(user, "valikko")
+    assert "Mitä haluat tehdä?" in all_text(after)
+
+
+async def test_a_double_tap_that_races_keeps_the_winners_state(bot):
+    import asyncio
+
+    user = TeamsUser.new()
+    menu = await bot.say(user, "valikko")
+    tap = buttons(menu)["Valitse puhelin"]
+    first, second = await asyncio.gather(bot.press(user, tap), bot.press(user, tap))
+    texts = all_text(first) + all_text(second)
+    assert "Valitse puhelin** on tulossa pian" in texts
+    assert "Pahoittelen" not in texts
+    after = await bot.say(user, "valikko")
+    assert "Mitä haluat tehdä?" in all_text(after)

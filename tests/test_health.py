@@ -1,0 +1,46 @@
+"""Liveness and readiness endpoints."""
+
+from __future__ import annotations
+
+from bot.db import migrate
+from tests.support.bot import running_bot
+
+
+async def test_healthz_says_ok(bot):
+    response = await bot.client.get("/healthz")
+    assert response.status == 200
+    assert (await response.json())["status"] == "ok"
+
+
+async def test_readyz_is_ready_when_migrated(engine):
+    async with running_bot(engine) as bot:
+        response = await bot.client.get("/readyz")
+        assert response.status == 200
+        assert (await response.json())["revision"] == migrate.head_revision()
+
+
+async def test_readyz_reports_pending_migrations(engine):
+    await migrate.downgrade(engine, "base")
+    async with running_bot(engine) as bot:
+        response = await bot.client.get("/readyz")
+        assert response.status == 503
+        assert (await response.json())["status"] == "migrations pending"
+    await migrate.upgrade(engine)
+
+
+async def test_readyz_reports_an_unreachable_database(tmp_path):
+    from bot.db.engine import create_engine
+
+    engine = create_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
+    async with running_bot(engine) as bot:
+        response = await bot.client.get("/readyz")
+        assert response.status == 503
+        assert (await response.json())["status"] == "database unreachable"
+    await engine.dispose()
+
+
+async def test_migrations_upgrade_downgrade_upgrade(engine):
+    await migrate.downgrade(engine, "base")
+    assert await migrate.current_revision(engine) is None
+    await migrate.upgrade(engine)
+    assert await migrate.current_revision(engine) == migrate.head_revision()
