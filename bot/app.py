@@ -57,9 +57,7 @@ def create_app(
     app = web.Application(client_max_size=1024 * 1024)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        components = await build_components(
-            settings, engine=engine, token_provider=token_provider
-        )
+        components = await build_components(settings, engine=engine, token_provider=token_provider)
         app[COMPONENTS] = components
         _announce(settings)
         yield

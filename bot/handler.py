@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cards.menu import menu_card, welcome_card
 from bot.conversations import service as conversations
-from bot.directory import service as directory
 from bot.dialogs.context import CONTACT_KEY, TEXTS_KEY, texts_of
 from bot.dialogs.intents import Intent, IntentKind, read_intent
 from bot.dialogs.main_menu import NOT_UNDERSTOOD_KEY, VERB_KEY, MainMenuDialog
 from bot.dialogs.replies import send_card, send_text
+from bot.directory import service as directory
 from bot.i18n import resolve_language, texts
 
 log = logging.getLogger(__name__)
@@ -193,9 +193,8 @@ def _facts_of(turn_context: TurnContext) -> conversations.ConversationFacts:
     )
 
 
-
 def _reference_of(turn_context: TurnContext) -> dict[str, Any]:
-    """The conversation reference without this turn's activity id, so it only changes when needed."""
+    """The reference without this turn's activity id, so it changes only when it must."""
     reference = TurnContext.get_conversation_reference(turn_context.activity)
     reference.activity_id = None
     return dict(reference.serialize())

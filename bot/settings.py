@@ -9,7 +9,9 @@ from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE_PATH = Path("var") / "puhelinbotti.sqlite3"
-BOTFRAMEWORK_OPENID_METADATA_URL = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+BOTFRAMEWORK_OPENID_METADATA_URL = (
+    "https://login.botframework.com/v1/.well-known/openidconfiguration"
+)
 BOTFRAMEWORK_TOKEN_ISSUER = "https://api.botframework.com"
 BOTFRAMEWORK_OAUTH_SCOPE = "https://api.botframework.com/.default"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 
 from botbuilder.core import ConversationState, MessageFactory, TurnContext
 
@@ -13,7 +14,9 @@ from bot.dialogs.context import texts_of
 log = logging.getLogger("bot.turn")
 
 
-def make_turn_error_handler(conversation_state: ConversationState):  # type: ignore[no-untyped-def]
+def make_turn_error_handler(
+    conversation_state: ConversationState,
+) -> Callable[[TurnContext, Exception], Awaitable[None]]:
     """Log with a correlation id, apologise once in the user's language, reset the dialog."""
 
     async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:

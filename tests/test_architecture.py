@@ -30,9 +30,9 @@ def python_files(folder: Path) -> list[Path]:
 def test_domain_packages_know_nothing_of_teams_or_graph(domain):
     for path in python_files(BOT / domain):
         for module in imported_modules(path):
-            assert not module.startswith(("botbuilder", "botframework", "msgraph", "bot.adapters")), (
-                f"{path.relative_to(BOT)} imports {module}"
-            )
+            assert not module.startswith(
+                ("botbuilder", "botframework", "msgraph", "bot.adapters")
+            ), f"{path.relative_to(BOT)} imports {module}"
 
 
 def test_dialogs_do_not_touch_the_database_or_graph():

@@ -125,7 +125,9 @@ async def test_unknown_card_payload_is_treated_as_not_understood(bot):
 
 async def test_channel_message_gets_pointed_to_a_personal_chat(bot):
     user = TeamsUser.new()
-    replies = await bot.turn(activities.channel_message(user, bot.service_url, "<at>Puhelinbotti</at> hei"))
+    replies = await bot.turn(
+        activities.channel_message(user, bot.service_url, "<at>Puhelinbotti</at> hei")
+    )
     assert "kahden kesken" in all_text(replies)
     async with bot.components.sessions() as session:
         assert await session.get(Employee, user.aad_object_id) is None

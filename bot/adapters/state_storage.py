@@ -15,7 +15,7 @@ from typing import Any
 
 import jsonpickle
 from botbuilder.core import Storage
-from sqlalchemy import String, Text, delete, insert, select, update
+from sqlalchemy import CursorResult, String, Text, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
@@ -92,7 +92,7 @@ async def _write_one(session: AsyncSession, key: str, item: Any, new_etag: str) 
         raise ValueError(f"storage item {key!r} has an empty eTag")
     data = _encode(item)
     if expected is None or expected == ANY_ETAG:
-        updated = await session.execute(
+        updated: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
             update(BotStateRecord)
             .where(BotStateRecord.key == key)
             .values(etag=new_etag, data=data, updated_at=utcnow())
@@ -100,7 +100,7 @@ async def _write_one(session: AsyncSession, key: str, item: Any, new_etag: str) 
         if updated.rowcount == 0:
             await _insert(session, key, data, new_etag)
         return
-    updated = await session.execute(
+    updated = await session.execute(  # type: ignore[assignment]
         update(BotStateRecord)
         .where(BotStateRecord.key == key, BotStateRecord.etag == expected)
         .values(etag=new_etag, data=data, updated_at=utcnow())

@@ -34,9 +34,9 @@ def submit(title: str, verb: Verb, **data: Any) -> dict[str, Any]:
 
 def verb_of(value: Any) -> Verb | None:
     """The verb in a submitted card's value, or None for anything we did not send."""
-    if not isinstance(value, dict):
+    if not isinstance(value, dict) or not isinstance(value.get(VERB_KEY), str):
         return None
     try:
-        return Verb(value.get(VERB_KEY))
+        return Verb(value[VERB_KEY])
     except ValueError:
         return None

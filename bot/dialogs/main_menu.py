@@ -75,9 +75,7 @@ class MainMenuDialog(ComponentDialog):
             self.add_dialog(dialog)
             self._area_dialogs[verb] = dialog.id
         self.add_dialog(MenuChoicePrompt(MenuChoicePrompt.__name__))
-        self.add_dialog(
-            WaterfallDialog("main_menu.steps", [self._ask_for_area, self._open_area])
-        )
+        self.add_dialog(WaterfallDialog("main_menu.steps", [self._ask_for_area, self._open_area]))
         self.initial_dialog_id = "main_menu.steps"
 
     async def _ask_for_area(self, step: WaterfallStepContext) -> DialogTurnResult:
@@ -107,4 +105,6 @@ async def _explain_not_understood(turn_context: TurnContext, text: str | None) -
     shown = (text or "").strip()
     if len(shown) > 80:
         shown = shown[:77] + "…"
-    await send_text(turn_context, t("not_understood.text", text=shown) if shown else t("not_understood.empty"))
+    await send_text(
+        turn_context, t("not_understood.text", text=shown) if shown else t("not_understood.empty")
+    )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
@@ -23,7 +24,11 @@ class Contact:
 
 
 async def register_contact(
-    *, session: AsyncSession, aad_object_id: str, display_name: str | None, now: datetime | None = None
+    *,
+    session: AsyncSession,
+    aad_object_id: str,
+    display_name: str | None,
+    now: datetime | None = None,
 ) -> Contact:
     """Find the employee (or record a first contact) and say whether they are yet to be welcomed."""
     now = now or utcnow()
@@ -49,7 +54,7 @@ async def mark_welcomed(
     *, session: AsyncSession, aad_object_id: str, now: datetime | None = None
 ) -> bool:
     """Record the welcome once; False if another turn already did."""
-    result = await session.execute(
+    result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
         update(Employee)
         .where(Employee.aad_object_id == aad_object_id, Employee.welcomed_at.is_(None))
         .values(welcomed_at=now or utcnow())

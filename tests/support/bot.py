@@ -31,7 +31,9 @@ class BotUnderTest:
     def components(self) -> Components:
         return self.client.app[COMPONENTS]  # type: ignore[index]
 
-    async def post(self, activity: dict[str, Any], headers: dict[str, str] | None = None) -> ClientResponse:
+    async def post(
+        self, activity: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> ClientResponse:
         return await self.client.post("/api/messages", json=activity, headers=headers or {})
 
     async def turn(self, activity: dict[str, Any]) -> list[dict[str, Any]]:

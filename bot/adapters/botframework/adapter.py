@@ -32,7 +32,9 @@ MAX_BODY_BYTES = 1024 * 1024
 class BotHttpAdapter(CloudAdapter):
     """Processes `/api/messages` requests and sends the bot's activities."""
 
-    def __init__(self, authentication: ChannelAuthentication, connector: BotConnectorClient) -> None:
+    def __init__(
+        self, authentication: ChannelAuthentication, connector: BotConnectorClient
+    ) -> None:
         super().__init__(authentication)
         self.connector = connector
 
@@ -80,7 +82,10 @@ class BotHttpAdapter(CloudAdapter):
                 payload = activity.serialize()
                 if activity.reply_to_id:
                     result = await self.connector.reply_to_activity(
-                        activity.service_url, activity.conversation.id, activity.reply_to_id, payload
+                        activity.service_url,
+                        activity.conversation.id,
+                        activity.reply_to_id,
+                        payload,
                     )
                 else:
                     result = await self.connector.send_to_conversation(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,30 +40,54 @@ class SigningKey:
 
 
 class OpenIdKeyCache:
-    """Signing keys from an OpenID metadata document, refreshed daily or on an unknown key id."""
+    """Signing keys from an OpenID metadata document, refreshed daily or on an unknown key id.
 
-    def __init__(self, metadata_url: str, http: aiohttp.ClientSession) -> None:
+    Callers that arrive while a fetch is under way share its result, and once keys are held a
+    fetch is tried at most every `UNKNOWN_KEY_REFRESH_INTERVAL_SECONDS`, whether it succeeded or
+    not, so neither unknown key ids nor an unreachable metadata server cause a fetch per request.
+    """
+
+    def __init__(
+        self,
+        metadata_url: str,
+        http: aiohttp.ClientSession,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._metadata_url = metadata_url
         self._http = http
+        self._clock = clock
         self._keys: dict[str, SigningKey] = {}
-        self._fetched_at = 0.0
+        self._fetched_at: float | None = None
+        self._attempted_at: float | None = None
+        self._attempts = 0
         self._lock = asyncio.Lock()
 
     async def get(self, key_id: str) -> SigningKey:
-        if time.monotonic() - self._fetched_at > KEYS_MAX_AGE_SECONDS:
-            await self._refresh(min_age=0)
+        stale = (
+            self._fetched_at is None or self._clock() - self._fetched_at > KEYS_MAX_AGE_SECONDS
+        )
+        if stale or key_id not in self._keys:
+            await self._refresh()
         key = self._keys.get(key_id)
-        if key is None:
-            await self._refresh(min_age=UNKNOWN_KEY_REFRESH_INTERVAL_SECONDS)
-            key = self._keys.get(key_id)
         if key is None:
             raise AuthenticationError("token signed with an unknown key")
         return key
 
-    async def _refresh(self, *, min_age: float) -> None:
+    async def _refresh(self) -> None:
+        # A fetch under way when this caller arrives, or started while it waits, serves it too.
+        served_after = self._attempts - (1 if self._lock.locked() else 0)
         async with self._lock:
-            if self._fetched_at and time.monotonic() - self._fetched_at < min_age:
+            if self._attempts > served_after:
                 return
+            if (
+                self._keys
+                and self._attempted_at is not None
+                and self._clock() - self._attempted_at < UNKNOWN_KEY_REFRESH_INTERVAL_SECONDS
+            ):
+                return
+            self._attempts += 1
+            self._attempted_at = self._clock()
             try:
                 metadata = await self._get_json(self._metadata_url)
                 jwks = await self._get_json(metadata["jwks_uri"])
@@ -74,13 +99,14 @@ class OpenIdKeyCache:
                     for entry in jwks["keys"]
                     if entry.get("kid") and entry.get("kty") == "RSA"
                 }
-            except (aiohttp.ClientError, TimeoutError, KeyError, ValueError, jwt.PyJWKError) as error:
+            except (aiohttp.ClientError, TimeoutError, LookupError, TypeError, AttributeError,
+                    ValueError, jwt.PyJWTError) as error:
                 log.error("could not refresh signing keys from %s: %s", self._metadata_url, error)
                 if not self._keys:
                     raise AuthenticationError("signing keys unavailable") from error
                 return
             self._keys = keys
-            self._fetched_at = time.monotonic()
+            self._fetched_at = self._clock()
 
     async def _get_json(self, url: str) -> Any:
         timeout = aiohttp.ClientTimeout(total=FETCH_TIMEOUT_SECONDS)

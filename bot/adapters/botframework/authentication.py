@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from botbuilder.schema import Activity
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import (
     AuthenticateRequestResult,
@@ -13,7 +14,6 @@ from botframework.connector.auth import (
 from botframework.connector.auth.user_token_client import UserTokenClient
 
 from bot.adapters.botframework.auth import ChannelTokenValidator, anonymous_identity
-from botbuilder.schema import Activity
 
 PUBLIC_CLOUD_CALLER_ID = "urn:botframework:azure"
 

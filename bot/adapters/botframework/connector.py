@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+from yarl import URL
 
 from bot.adapters.botframework.tokens import AccessTokenProvider
 from bot.adapters.retry import RetryPolicy
@@ -83,7 +84,7 @@ class BotConnectorClient:
     ) -> dict[str, Any]:
         return await self._call("POST", _url(service_url, "v3/conversations"), parameters)
 
-    async def _call(self, method: str, url: str, body: dict[str, Any] | None) -> dict[str, Any]:
+    async def _call(self, method: str, url: URL, body: dict[str, Any] | None) -> dict[str, Any]:
         attempt = 0
         while True:
             attempt += 1
@@ -97,7 +98,7 @@ class BotConnectorClient:
             await self._sleep(wait)
 
     async def _attempt(
-        self, method: str, url: str, body: dict[str, Any] | None
+        self, method: str, url: URL, body: dict[str, Any] | None
     ) -> tuple[int | None, str | None, Any]:
         headers = {"User-Agent": "Puhelinbotti"}
         token = await self._tokens.token()
@@ -113,10 +114,16 @@ class BotConnectorClient:
             return None, None, repr(error)
 
 
-def _url(service_url: str, *parts: str) -> str:
-    base = service_url.rstrip("/")
+def _url(service_url: str, *parts: str) -> URL:
+    """`service_url`, a route, then ids percent-encoded whole (`:`, `;`, `=`, `@`, `/` too).
+
+    The ids go in already encoded: given a plain string, yarl would decode `%3A`, `%3B`, `%40`
+    back, and `a:1;messageid=2@thread.tacv2` would reach the wire unescaped.
+    """
     head, *ids = parts
-    return "/".join([base, head, *(quote(part, safe="") for part in ids)])
+    return URL(service_url.rstrip("/")).joinpath(
+        *head.split("/"), *(quote(part, safe="") for part in ids), encoded=True
+    )
 
 
 def _json_or_text(text: str) -> Any:

@@ -100,9 +100,7 @@ class FakeOpenIdServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        server = site._server
-        assert server is not None and server.sockets
-        self.port = server.sockets[0].getsockname()[1]
+        self.port = self._runner.addresses[0][1]
 
     async def _metadata(self, request: web.Request) -> web.Response:
         self.requests += 1

@@ -60,7 +60,9 @@ class MsalTokenProvider:
                 return self._token
             result = await asyncio.to_thread(self._app.acquire_token_for_client, [self._scope])
             if "access_token" not in result:
-                raise TokenError(result.get("error_description") or result.get("error") or "unknown")
+                raise TokenError(
+                    result.get("error_description") or result.get("error") or "unknown"
+                )
             lifetime = float(result.get("expires_in", 3600))
             self._token = result["access_token"]
             self._expires_at = time.monotonic() + max(0.0, lifetime - REFRESH_MARGIN_SECONDS)
