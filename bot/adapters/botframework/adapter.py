@@ -11,6 +11,7 @@ Differences from upstream `CloudAdapter` (botbuilder-integration-aiohttp 4.17.1)
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -19,6 +20,7 @@ from aiohttp import web
 from botbuilder.core import Bot, InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference, ResourceResponse
+from msrest.exceptions import DeserializationError
 
 from bot.adapters.botframework.auth import AuthenticationError
 from bot.adapters.botframework.authentication import ChannelAuthentication
@@ -50,9 +52,12 @@ class BotHttpAdapter(CloudAdapter):
             return _problem(400, "body is not valid JSON")
         if not isinstance(body, dict):
             return _problem(400, "body is not an activity")
-        activity = Activity().deserialize(body)
-        if not activity.type or not activity.service_url or not activity.conversation:
-            return _problem(400, "activity needs type, serviceUrl and conversation")
+        try:
+            activity = Activity().deserialize(body)
+        except DeserializationError:
+            return _problem(400, "activity has a malformed field")
+        if not activity.type or not activity.service_url or not _conversation_id(activity):
+            return _problem(400, "activity needs type, serviceUrl and conversation.id")
         try:
             authenticated = await self.bot_framework_authentication.authenticate_request(
                 activity, request.headers.get("Authorization", "")
@@ -77,7 +82,7 @@ class BotHttpAdapter(CloudAdapter):
             elif activity.type == ActivityTypes.trace:
                 pass
             elif activity.type == "delay":
-                continue
+                await asyncio.sleep((activity.value or 1000) / 1000)
             else:
                 payload = activity.serialize()
                 if activity.reply_to_id:
@@ -121,6 +126,11 @@ def _invoke_http_response(invoke_response: InvokeResponse | None) -> web.Respons
     if hasattr(body, "serialize"):
         body = body.serialize()
     return web.json_response(body, status=int(invoke_response.status or 200))
+
+
+def _conversation_id(activity: Activity) -> str | None:
+    conversation = activity.conversation
+    return conversation.id if conversation and isinstance(conversation.id, str) else None
 
 
 def _problem(status: int, detail: str) -> web.Response:

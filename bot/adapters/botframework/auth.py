@@ -64,9 +64,7 @@ class OpenIdKeyCache:
         self._lock = asyncio.Lock()
 
     async def get(self, key_id: str) -> SigningKey:
-        stale = (
-            self._fetched_at is None or self._clock() - self._fetched_at > KEYS_MAX_AGE_SECONDS
-        )
+        stale = self._fetched_at is None or self._clock() - self._fetched_at > KEYS_MAX_AGE_SECONDS
         if stale or key_id not in self._keys:
             await self._refresh()
         key = self._keys.get(key_id)
@@ -94,13 +92,20 @@ class OpenIdKeyCache:
                 keys = {
                     entry["kid"]: SigningKey(
                         key=jwt.PyJWK(entry, algorithm="RS256").key,
-                        endorsements=tuple(entry.get("endorsements", ())),
+                        endorsements=_endorsements(entry.get("endorsements")),
                     )
                     for entry in jwks["keys"]
                     if entry.get("kid") and entry.get("kty") == "RSA"
                 }
-            except (aiohttp.ClientError, TimeoutError, LookupError, TypeError, AttributeError,
-                    ValueError, jwt.PyJWTError) as error:
+            except (
+                aiohttp.ClientError,
+                TimeoutError,
+                LookupError,
+                TypeError,
+                AttributeError,
+                ValueError,
+                jwt.PyJWTError,
+            ) as error:
                 log.error("could not refresh signing keys from %s: %s", self._metadata_url, error)
                 if not self._keys:
                     raise AuthenticationError("signing keys unavailable") from error
@@ -123,7 +128,9 @@ class ChannelTokenValidator:
         self._issuer = issuer
         self._keys = keys
 
-    async def validate(self, auth_header: str, *, channel_id: str, service_url: str) -> ClaimsIdentity:
+    async def validate(
+        self, auth_header: str, *, channel_id: str, service_url: str
+    ) -> ClaimsIdentity:
         token = _bearer_token(auth_header)
         try:
             header = jwt.get_unverified_header(token)
@@ -164,3 +171,12 @@ def _bearer_token(auth_header: str) -> str:
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationError("missing bearer token")
     return token.strip()
+
+
+def _endorsements(value: Any) -> tuple[str, ...]:
+    """Channel ids a key may sign for; a lone string is one channel, not its letters."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list):
+        return tuple(item for item in value if isinstance(item, str))
+    return ()

@@ -75,7 +75,9 @@ class BotConnectorClient:
         url = _url(service_url, "v3/conversations", conversation_id, "activities", activity_id)
         return await self._call("PUT", url, activity)
 
-    async def delete_activity(self, service_url: str, conversation_id: str, activity_id: str) -> None:
+    async def delete_activity(
+        self, service_url: str, conversation_id: str, activity_id: str
+    ) -> None:
         url = _url(service_url, "v3/conversations", conversation_id, "activities", activity_id)
         await self._call("DELETE", url, None)
 
@@ -94,7 +96,9 @@ class BotConnectorClient:
             if not self._policy.should_retry(status, attempt):
                 raise ConnectorError(status, _describe(payload))
             wait = self._policy.delay(attempt, retry_after)
-            log.warning("bot connector %s %s -> %s; retry %d in %.2fs", method, url, status, attempt, wait)
+            log.warning(
+                "bot connector %s %s -> %s; retry %d in %.2fs", method, url, status, attempt, wait
+            )
             await self._sleep(wait)
 
     async def _attempt(
