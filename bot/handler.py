@@ -57,6 +57,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         user = activity.from_property
         aad_object_id = getattr(user, "aad_object_id", None) if user else None
         chosen: str | None = None
+        directory_language: str | None = None
         async with self._sessions() as session, session.begin():
             if activity.conversation and activity.service_url:
                 await conversations.remember(
@@ -70,7 +71,12 @@ class PuhelinbottiHandler(TeamsActivityHandler):
                 )
                 turn_context.turn_state[CONTACT_KEY] = contact
                 chosen = contact.chosen_language
-        language = resolve_language(chosen, activity.locale, self._default_language)
+                directory_language = contact.directory_language
+        # The city's directory knows an employee's language better than a Teams client's locale,
+        # which is often English only because that is how the app was installed.
+        language = resolve_language(
+            chosen, directory_language, activity.locale, default=self._default_language
+        )
         turn_context.turn_state[TEXTS_KEY] = texts(language)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:

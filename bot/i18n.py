@@ -68,11 +68,13 @@ def normalise_language(tag: str | None) -> str | None:
     return primary if primary in SUPPORTED_LANGUAGES else None
 
 
-def resolve_language(
-    chosen: str | None, teams_locale: str | None, default: str = DEFAULT_LANGUAGE
-) -> str:
-    """The user's own choice first, then their Teams locale, then Finnish."""
-    return normalise_language(chosen) or normalise_language(teams_locale) or default
+def resolve_language(*preferences: str | None, default: str = DEFAULT_LANGUAGE) -> str:
+    """The first preference that names a language we speak, else the default (Finnish)."""
+    for preference in preferences:
+        language = normalise_language(preference)
+        if language:
+            return language
+    return default
 
 
 @dataclass(frozen=True)

@@ -183,3 +183,13 @@ async def test_a_double_tap_that_races_keeps_the_winners_state(bot):
     assert "Pahoittelen" not in texts
     after = await bot.say(user, "valikko")
     assert "Mitä haluat tehdä?" in all_text(after)
+
+
+async def test_directory_language_wins_over_an_english_teams_client(bot):
+    from bot.directory.models import Employee as EmployeeRow
+
+    user = TeamsUser.new("Anna Lindqvist", locale="en-US")
+    async with bot.components.sessions() as session, session.begin():
+        session.add(EmployeeRow(aad_object_id=user.aad_object_id, directory_language="sv-FI"))
+    replies = await bot.say(user, "hej")
+    assert "Hej Anna, jag är Puhelinbotti!" in all_text(replies)

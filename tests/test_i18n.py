@@ -77,6 +77,10 @@ def test_language_resolution(chosen, locale, expected):
     assert resolve_language(chosen, locale) == expected
 
 
+def test_default_language_is_configurable():
+    assert resolve_language(None, "de-DE", default="en") == "en"
+
+
 def test_missing_english_text_falls_back_to_finnish_not_an_error():
     assert texts("en")("menu.title") == "What would you like to do?"
     assert texts(None)("menu.title") == "Mitä haluat tehdä?"

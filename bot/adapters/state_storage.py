@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, utcnow
+from bot.db.upsert import upsert
 
 ETAG_KEY = "e_tag"
 ANY_ETAG = "*"
@@ -92,15 +93,16 @@ async def _write_one(session: AsyncSession, key: str, item: Any, new_etag: str) 
         raise ValueError(f"storage item {key!r} has an empty eTag")
     data = _encode(item)
     if expected is None or expected == ANY_ETAG:
-        updated: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
-            update(BotStateRecord)
-            .where(BotStateRecord.key == key)
-            .values(etag=new_etag, data=data, updated_at=utcnow())
+        # No eTag asks for no concurrency check: the last writer wins, even against an insert.
+        await upsert(
+            session,
+            BotStateRecord,
+            {"key": key, "etag": new_etag, "data": data, "updated_at": utcnow()},
+            conflict_columns=["key"],
+            update_columns=["etag", "data", "updated_at"],
         )
-        if updated.rowcount == 0:
-            await _insert(session, key, data, new_etag)
         return
-    updated = await session.execute(  # type: ignore[assignment]
+    updated: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
         update(BotStateRecord)
         .where(BotStateRecord.key == key, BotStateRecord.etag == expected)
         .values(etag=new_etag, data=data, updated_at=utcnow())

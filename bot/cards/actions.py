@@ -20,16 +20,12 @@ class Verb(StrEnum):
 
 
 def submit(title: str, verb: Verb, **data: Any) -> dict[str, Any]:
-    """An Action.Submit whose click shows `title` in the chat and sends the verb as value."""
-    return {
-        "type": "Action.Submit",
-        "title": title,
-        "data": {
-            VERB_KEY: verb.value,
-            **data,
-            "msteams": {"type": "messageBack", "displayText": title},
-        },
-    }
+    """A plain Action.Submit: Teams sends `data` back as the message's value.
+
+    No `msteams` messageBack block: the Agents Playground 0.2.28 cannot click such buttons
+    (its frozen card state breaks the renderer), and the verb works the same without it.
+    """
+    return {"type": "Action.Submit", "title": title, "data": {VERB_KEY: verb.value, **data}}
 
 
 def verb_of(value: Any) -> Verb | None:

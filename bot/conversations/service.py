@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversations.models import ConversationReferenceRecord
 from bot.db.base import utcnow
+from bot.db.upsert import upsert
 
 
 @dataclass(frozen=True)
@@ -28,41 +29,56 @@ class ConversationFacts:
 async def remember(
     *, session: AsyncSession, facts: ConversationFacts, reference: dict[str, Any]
 ) -> bool:
-    """Insert or refresh the reference; returns True if anything was written."""
+    """Insert or refresh the reference; returns True if anything was written.
+
+    Teams sends installationUpdate and conversationUpdate at the same moment, so the insert is
+    an upsert: two turns creating the same conversation's row both succeed.
+    """
     record = await session.scalar(
         select(ConversationReferenceRecord).where(
             ConversationReferenceRecord.conversation_id == facts.conversation_id
         )
     )
-    if record is None:
-        session.add(
-            ConversationReferenceRecord(
-                conversation_id=facts.conversation_id,
-                conversation_type=facts.conversation_type,
-                channel_id=facts.channel_id,
-                service_url=facts.service_url,
-                tenant_id=facts.tenant_id,
-                aad_object_id=facts.aad_object_id,
-                team_id=facts.team_id,
-                reference=reference,
-                installed=True,
-            )
-        )
-        return True
-    changed = (
+    if record is not None and not _differs(record, facts, reference):
+        return False
+    values = {
+        "conversation_id": facts.conversation_id,
+        "conversation_type": facts.conversation_type,
+        "channel_id": facts.channel_id,
+        "service_url": facts.service_url,
+        "reference": reference,
+        "installed": True,
+        "updated_at": utcnow(),
+        **_known(
+            tenant_id=facts.tenant_id, aad_object_id=facts.aad_object_id, team_id=facts.team_id
+        ),
+    }
+    await upsert(
+        session,
+        ConversationReferenceRecord,
+        values,
+        conflict_columns=["conversation_id"],
+        update_columns=[column for column in values if column != "conversation_id"],
+    )
+    if record is not None:
+        await session.refresh(record)
+    return True
+
+
+def _differs(
+    record: ConversationReferenceRecord, facts: ConversationFacts, reference: dict[str, Any]
+) -> bool:
+    return (
         record.reference != reference
         or record.service_url != facts.service_url
         or not record.installed
         or (facts.aad_object_id is not None and record.aad_object_id != facts.aad_object_id)
     )
-    if changed:
-        record.reference = reference
-        record.service_url = facts.service_url
-        record.tenant_id = facts.tenant_id or record.tenant_id
-        record.aad_object_id = facts.aad_object_id or record.aad_object_id
-        record.team_id = facts.team_id or record.team_id
-        record.installed = True
-    return changed
+
+
+def _known(**values: str | None) -> dict[str, str]:
+    """Only the facts this turn knows, so a turn without them never erases them."""
+    return {name: value for name, value in values.items() if value is not None}
 
 
 async def mark_uninstalled(*, session: AsyncSession, conversation_id: str) -> None:

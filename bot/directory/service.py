@@ -10,6 +10,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
+from bot.db.upsert import upsert
 from bot.directory.models import Employee
 
 
@@ -20,6 +21,7 @@ class Contact:
     aad_object_id: str
     display_name: str
     chosen_language: str | None
+    directory_language: str | None
     needs_welcome: bool
 
 
@@ -32,13 +34,22 @@ async def register_contact(
 ) -> Contact:
     """Find the employee (or record a first contact) and say whether they are yet to be welcomed."""
     now = now or utcnow()
-    employee = await session.get(Employee, aad_object_id)
-    if employee is None:
-        employee = Employee(
-            aad_object_id=aad_object_id, display_name=display_name or "", first_seen_at=now
-        )
-        session.add(employee)
-    elif employee.first_seen_at is None:
+    await upsert(
+        session,
+        Employee,
+        {
+            "aad_object_id": aad_object_id,
+            "display_name": display_name or "",
+            "first_seen_at": now,
+            "account_enabled": True,
+            "created_at": now,
+            "updated_at": now,
+        },
+        conflict_columns=["aad_object_id"],
+    )
+    employee = await session.get(Employee, aad_object_id, populate_existing=True)
+    assert employee is not None
+    if employee.first_seen_at is None:
         employee.first_seen_at = now
     if display_name and not employee.display_name:
         employee.display_name = display_name
@@ -46,6 +57,7 @@ async def register_contact(
         aad_object_id=aad_object_id,
         display_name=employee.display_name,
         chosen_language=employee.chosen_language,
+        directory_language=employee.directory_language,
         needs_welcome=employee.welcomed_at is None,
     )
 
@@ -63,11 +75,22 @@ async def mark_welcomed(
 
 
 async def choose_language(*, session: AsyncSession, aad_object_id: str, language: str) -> None:
-    employee = await session.get(Employee, aad_object_id)
-    if employee is None:
-        employee = Employee(aad_object_id=aad_object_id, first_seen_at=utcnow())
-        session.add(employee)
-    employee.chosen_language = language
+    now = utcnow()
+    await upsert(
+        session,
+        Employee,
+        {
+            "aad_object_id": aad_object_id,
+            "display_name": "",
+            "chosen_language": language,
+            "first_seen_at": now,
+            "account_enabled": True,
+            "created_at": now,
+            "updated_at": now,
+        },
+        conflict_columns=["aad_object_id"],
+        update_columns=["chosen_language", "updated_at"],
+    )
 
 
 async def chosen_language(*, session: AsyncSession, aad_object_id: str) -> str | None:

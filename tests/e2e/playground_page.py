@@ -1,0 +1,65 @@
+"""The Agents Playground's chat page, driven with Playwright like a person would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.async_api import Locator, Page
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+OFFICE_CDN = "https://res-1.cdn.office.net/**"
+_BOT_MESSAGES = """() => Array.from(document.querySelectorAll('[aria-label="Message header"]'))
+  .filter(h => h.querySelector('[aria-label="Message author"]'))
+  .map(h => h.nextElementSibling ? h.nextElementSibling.innerText : '')"""
+
+
+class ChatPage:
+    """The personal chat with the bot."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+
+    async def open(self, url: str) -> None:
+        await self.page.route(OFFICE_CDN, lambda route: route.abort())
+        await self.page.goto(url)
+        await self.message_box.wait_for(timeout=60_000)
+
+    @property
+    def message_box(self) -> Locator:
+        return self.page.locator("[data-lexical-editor=true]").first
+
+    async def bot_messages(self) -> list[str]:
+        messages: list[str] = await self.page.evaluate(_BOT_MESSAGES)
+        return messages
+
+    async def wait_for_bot_text(self, text: str, timeout: float = 20_000) -> None:
+        await self.page.wait_for_function(
+            f"({_BOT_MESSAGES})().some(m => m.includes({text!r}))", timeout=timeout
+        )
+
+    async def wait_for_count(self, count: int, timeout: float = 20_000) -> list[str]:
+        """Wait until the bot has sent `count` messages in all; returns them."""
+        await self.page.wait_for_function(f"({_BOT_MESSAGES})().length >= {count}", timeout=timeout)
+        return await self.bot_messages()
+
+    async def send(self, text: str) -> None:
+        await self.message_box.click()
+        await self.page.keyboard.type(text)
+        await self.page.keyboard.press("Enter")
+
+    def last_card(self) -> Locator:
+        return self.page.locator(".ac-adaptiveCard").last
+
+    async def press(self, button: str) -> None:
+        await self.last_card().get_by_role("button", name=button).click()
+
+    async def cards_text(self) -> Any:
+        return await self.page.locator(".ac-adaptiveCard").all_inner_texts()
