@@ -28,6 +28,10 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _chromium_installed() -> bool:
+    return Path(CHROMIUM).exists()
+
+
 def _require(condition: bool, reason: str) -> None:
     if condition:
         return
@@ -45,7 +49,7 @@ class DemoStack:
 @pytest.fixture
 async def demo_stack(tmp_path: Path) -> AsyncIterator[DemoStack]:
     _require(node_available(), "Node.js is needed for the Agents Playground")
-    _require(Path(CHROMIUM).exists(), "Debian's chromium is needed (apt-get install chromium)")
+    _require(_chromium_installed(), "Debian's chromium is needed (apt-get install chromium)")
     settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'demo.sqlite3'}", app_id="")
     await prepare_database(settings)
     runner = web.AppRunner(create_app(settings), access_log=None)

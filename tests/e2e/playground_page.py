@@ -40,14 +40,16 @@ class ChatPage:
         messages: list[str] = await self.page.evaluate(_BOT_MESSAGES)
         return messages
 
-    async def wait_for_bot_text(self, text: str, timeout: float = 20_000) -> None:
+    async def wait_for_bot_text(self, text: str, timeout_ms: float = 20_000) -> None:
         await self.page.wait_for_function(
-            f"({_BOT_MESSAGES})().some(m => m.includes({text!r}))", timeout=timeout
+            f"({_BOT_MESSAGES})().some(m => m.includes({text!r}))", timeout=timeout_ms
         )
 
-    async def wait_for_count(self, count: int, timeout: float = 20_000) -> list[str]:
+    async def wait_for_count(self, count: int, timeout_ms: float = 20_000) -> list[str]:
         """Wait until the bot has sent `count` messages in all; returns them."""
-        await self.page.wait_for_function(f"({_BOT_MESSAGES})().length >= {count}", timeout=timeout)
+        await self.page.wait_for_function(
+            f"({_BOT_MESSAGES})().length >= {count}", timeout=timeout_ms
+        )
         return await self.bot_messages()
 
     async def send(self, text: str) -> None:
