@@ -8,18 +8,24 @@ from typing import Any
 from botbuilder.core import ConversationState, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.dialogs import DialogSet, DialogTurnStatus
-from botbuilder.schema import ChannelAccount
+from botbuilder.schema import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, ChannelAccount
 from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cards.menu import menu_card, welcome_card
+from bot.cards.actions import Verb, verb_of
+from bot.cards.menu import language_set_card, menu_card, welcome_card
 from bot.conversations import service as conversations
 from bot.dialogs.context import CONTACT_KEY, TEXTS_KEY, texts_of
 from bot.dialogs.intents import Intent, IntentKind, read_intent
 from bot.dialogs.main_menu import NOT_UNDERSTOOD_KEY, VERB_KEY, MainMenuDialog
-from bot.dialogs.replies import send_card, send_text
+from bot.dialogs.replies import (
+    card_invoke_response,
+    error_invoke_response,
+    send_card,
+    send_text,
+)
 from bot.directory import service as directory
-from bot.i18n import resolve_language, texts
+from bot.i18n import SUPPORTED_LANGUAGES, resolve_language, texts
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +106,25 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         if result.status == DialogTurnStatus.Empty:
             await dialog_context.begin_dialog(self._main_dialog_id, _menu_options(intent))
 
+    async def on_adaptive_card_invoke(
+        self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
+    ) -> AdaptiveCardInvokeResponse:
+        """Universal Actions (Action.Execute): the answer replaces the pressed card."""
+        action = invoke_value.action if isinstance(invoke_value.action, dict) else {}
+        data = action.get("data")
+        data = data if isinstance(data, dict) else {}
+        verb = verb_of({"verb": action.get("verb")})
+        language = data.get("language")
+        if verb is Verb.SET_LANGUAGE and language in SUPPORTED_LANGUAGES:
+            await self._store_language(turn_context, language)
+            return card_invoke_response(language_set_card(texts_of(turn_context)))
+        if verb is Verb.OPEN_MENU:
+            return card_invoke_response(menu_card(texts_of(turn_context)))
+        log.warning("refused Action.Execute with verb %r", action.get("verb"))
+        return error_invoke_response(
+            400, "BadRequest", texts_of(turn_context)("errors.unknown_action")
+        )
+
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         await self._greet_on_install(turn_context)
 
@@ -150,15 +175,18 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         return first
 
     async def _switch_language(self, turn_context: TurnContext, language: str) -> None:
+        await self._store_language(turn_context, language)
+        await send_text(turn_context, texts_of(turn_context)("language.switched"))
+
+    async def _store_language(self, turn_context: TurnContext, language: str) -> None:
+        """Remember the choice and speak it from this turn on."""
         aad_object_id = getattr(turn_context.activity.from_property, "aad_object_id", None)
         if aad_object_id:
             async with self._sessions() as session, session.begin():
                 await directory.choose_language(
                     session=session, aad_object_id=aad_object_id, language=language
                 )
-        t = texts(language)
-        turn_context.turn_state[TEXTS_KEY] = t
-        await send_text(turn_context, t("language.switched"))
+        turn_context.turn_state[TEXTS_KEY] = texts(language)
 
 
 def _menu_options(intent: Intent) -> dict[str, Any]:

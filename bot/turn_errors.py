@@ -6,10 +6,12 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 
-from botbuilder.core import ConversationState, MessageFactory, TurnContext
+from botbuilder.core import ConversationState, InvokeResponse, MessageFactory, TurnContext
+from botbuilder.schema import Activity, ActivityTypes
 
 from bot.adapters.state_storage import EtagConflictError
 from bot.dialogs.context import texts_of
+from bot.dialogs.replies import error_invoke_response
 
 log = logging.getLogger("bot.turn")
 
@@ -37,6 +39,9 @@ def make_turn_error_handler(
             await conversation_state.save_changes(turn_context, force=True)
         except Exception:
             log.exception("could not reset conversation state [%s]", correlation_id)
+        if activity.type == "invoke":
+            await _answer_failed_invoke(turn_context, correlation_id)
+            return
         if activity.type != "message":
             return
         try:
@@ -53,3 +58,16 @@ async def _answer_concurrent_turn(turn_context: TurnContext, correlation_id: str
     log.warning("concurrent turn lost its state write [%s]", correlation_id)
     if turn_context.activity.type == "message":
         await turn_context.send_activity(MessageFactory.text(texts_of(turn_context)("errors.busy")))
+
+
+async def _answer_failed_invoke(turn_context: TurnContext, correlation_id: str) -> None:
+    """An Action.Execute that failed still gets an answer Teams can show, not a bare 5xx."""
+    if turn_context.activity.name != "adaptiveCard/action":
+        return
+    apology = texts_of(turn_context)("errors.apology", correlation_id=correlation_id)
+    response = error_invoke_response(500, "InternalError", apology)
+    await turn_context.send_activity(
+        Activity(
+            type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=response)
+        )
+    )

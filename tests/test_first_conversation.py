@@ -10,7 +10,7 @@ from bot.conversations.models import ConversationReferenceRecord
 from bot.directory.models import Employee
 from tests.support import activities
 from tests.support.activities import TeamsUser
-from tests.support.cards import all_text, buttons, cards
+from tests.support.cards import all_text, buttons, cards, executes
 
 
 async def test_new_user_who_greets_gets_welcome_then_menu(bot):
@@ -98,13 +98,46 @@ async def test_switching_language_is_remembered(bot):
     assert "puhun nyt suomea" in all_text(back)
 
 
-async def test_language_card_switches_to_swedish(bot):
+async def test_language_card_switches_to_swedish_in_place(bot):
     user = TeamsUser.new()
     menu = await bot.say(user, "valikko")
     picker = await bot.press(user, buttons(menu)["In English / På svenska"])
-    replies = await bot.press(user, buttons(picker)["Svenska"])
-    assert "jag talar svenska" in all_text(replies)
-    assert "Välj telefon" in buttons(replies)
+    verb, data = executes(picker)["Svenska"]
+    status, body = await bot.execute(user, verb, data)
+    assert status == 200
+    assert body["statusCode"] == 200
+    assert body["type"] == "application/vnd.microsoft.card.adaptive"
+    assert "jag talar svenska" in all_text([{"attachments": [_adaptive(body["value"])]}])
+    later = await bot.say(user, "meny")
+    assert "Välj telefon" in buttons(later)
+
+
+async def test_unknown_universal_action_gets_an_error_the_client_can_show(bot):
+    user = TeamsUser.new()
+    await bot.say(user, "hei")
+    status, body = await bot.execute(user, "tickets.take", {"ticket": 1})
+    assert status == 200
+    assert body["statusCode"] == 400
+    assert body["type"] == "application/vnd.microsoft.error"
+    assert "en tunnista" in body["value"]["message"]
+
+
+async def test_a_failing_universal_action_answers_with_an_apology(bot):
+    user = TeamsUser.new()
+    await bot.say(user, "hei")
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    bot.components.handler._store_language = broken  # type: ignore[method-assign]
+    status, body = await bot.execute(user, "language.set", {"language": "en"})
+    assert status == 200
+    assert body["statusCode"] == 500
+    assert body["value"]["message"].startswith("Pahoittelen")
+
+
+def _adaptive(content):
+    return {"contentType": "application/vnd.microsoft.card.adaptive", "content": content}
 
 
 async def test_forged_language_value_is_not_stored(bot):

@@ -36,3 +36,8 @@ def verb_of(value: Any) -> Verb | None:
         return Verb(value[VERB_KEY])
     except ValueError:
         return None
+
+
+def execute(title: str, verb: Verb, **data: Any) -> dict[str, Any]:
+    """An Action.Execute (Universal Action): the bot answers with a card that replaces this one."""
+    return {"type": "Action.Execute", "title": title, "verb": verb.value, "data": data}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.cards.actions import Verb, submit
+from bot.cards.actions import Verb, execute, submit
 from bot.i18n import SUPPORTED_LANGUAGES, Texts, texts
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -77,9 +77,17 @@ def language_card(t: Texts) -> dict[str, Any]:
             text_block(t("language_picker.body")),
         ],
         [
-            submit(texts(code)("language.name"), Verb.SET_LANGUAGE, language=code)
+            execute(texts(code)("language.name"), Verb.SET_LANGUAGE, language=code)
             for code in SUPPORTED_LANGUAGES
         ],
+    )
+
+
+def language_set_card(t: Texts) -> dict[str, Any]:
+    """Replaces the language card in place once a language is chosen."""
+    return card(
+        [text_block(t("language.switched"), weight="Bolder")],
+        [submit(t("menu.open_menu"), Verb.OPEN_MENU)],
     )
 
 

@@ -28,3 +28,13 @@ async def test_switching_to_english_in_the_playground(chat):
     await chat.wait_for_bot_text("I'll speak English")
     await chat.press("Choose a phone")
     await chat.wait_for_bot_text("is coming soon")
+
+
+async def test_language_card_is_replaced_in_place_by_a_universal_action(chat):
+    await chat.wait_for_bot_text("Mitä haluat tehdä?")
+    await chat.press("In English / På svenska")
+    await chat.wait_for_bot_text("Millä kielellä puhutaan?")
+    count = len(await chat.bot_messages())
+    await chat.press("Svenska")
+    await chat.wait_for_bot_text("jag talar svenska")
+    assert len(await chat.bot_messages()) == count, "the card changed in place, no new message"

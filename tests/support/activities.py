@@ -83,3 +83,16 @@ def channel_message(
     }
     activity["channelData"] = {"tenant": {"id": TENANT_ID}, "team": {"id": team_id}}
     return activity
+
+
+def card_action(
+    user: TeamsUser, service_url: str, verb: str, data: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The invoke Teams sends when an Action.Execute button is pressed."""
+    activity = _base(user, service_url, "invoke")
+    activity["name"] = "adaptiveCard/action"
+    activity["value"] = {
+        "action": {"type": "Action.Execute", "verb": verb, "data": data or {}},
+        "trigger": "manual",
+    }
+    return activity

@@ -46,6 +46,13 @@ class BotUnderTest:
     async def say(self, user: TeamsUser, text: str) -> list[dict[str, Any]]:
         return await self.turn(activities.message(user, self.service_url, text))
 
+    async def execute(
+        self, user: TeamsUser, verb: str, data: dict[str, Any] | None = None
+    ) -> tuple[int, Any]:
+        """An Action.Execute press: returns the HTTP status and the JSON invoke response."""
+        response = await self.post(activities.card_action(user, self.service_url, verb, data))
+        return response.status, await response.json()
+
     async def press(self, user: TeamsUser, value: dict[str, Any]) -> list[dict[str, Any]]:
         """A card button press: Teams sends the button's data as the message value."""
         return await self.turn(activities.message(user, self.service_url, "", value))

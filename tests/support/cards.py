@@ -43,3 +43,13 @@ def buttons(replies: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             if node.get("type") == "Action.Submit":
                 found[node["title"]] = {k: v for k, v in node["data"].items() if k != "msteams"}
     return found
+
+
+def executes(replies: list[dict[str, Any]]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Action.Execute title -> (verb, data) the invoke would carry."""
+    found = {}
+    for card in cards(replies):
+        for node in _walk(card):
+            if node.get("type") == "Action.Execute":
+                found[node["title"]] = (node["verb"], node.get("data") or {})
+    return found
