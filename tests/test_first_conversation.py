@@ -226,3 +226,19 @@ async def test_directory_language_wins_over_an_english_teams_client(bot):
         session.add(EmployeeRow(aad_object_id=user.aad_object_id, directory_language="sv-FI"))
     replies = await bot.say(user, "hej")
     assert "Hej Anna, jag är Puhelinbotti!" in all_text(replies)
+
+
+async def test_uninstall_is_recorded_and_a_new_message_restores_the_reference(bot):
+    user = TeamsUser.new()
+    await bot.say(user, "hei")
+    await bot.turn(activities.installation_removed(user, bot.service_url))
+
+    async def installed() -> bool:
+        async with bot.components.sessions() as session:
+            record = await session.scalar(select(ConversationReferenceRecord))
+            assert record is not None
+            return record.installed
+
+    assert not await installed()
+    await bot.say(user, "valikko")
+    assert await installed()

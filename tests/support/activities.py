@@ -96,3 +96,9 @@ def card_action(
         "trigger": "manual",
     }
     return activity
+
+
+def installation_removed(user: TeamsUser, service_url: str) -> dict[str, Any]:
+    activity = _base(user, service_url, "installationUpdate")
+    activity["action"] = "remove"
+    return activity

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Protocol
+from typing import Any, Protocol
 
 from msal import ConfidentialClientApplication
 
@@ -43,10 +43,10 @@ class MsalTokenProvider:
     """Client-credentials tokens from Entra ID; MSAL's blocking HTTP runs in a worker thread."""
 
     def __init__(self, *, app_id: str, secret: str, tenant_id: str, scope: str) -> None:
-        authority = f"https://login.microsoftonline.com/{tenant_id or BOTFRAMEWORK_TENANT}"
-        self._app = ConfidentialClientApplication(
-            app_id, client_credential=secret, authority=authority
-        )
+        self._app_id = app_id
+        self._secret = secret
+        self._authority = f"https://login.microsoftonline.com/{tenant_id or BOTFRAMEWORK_TENANT}"
+        self._app: ConfidentialClientApplication | None = None
         self._scope = scope
         self._token: str | None = None
         self._expires_at = 0.0
@@ -58,7 +58,7 @@ class MsalTokenProvider:
         async with self._lock:
             if self._token and time.monotonic() < self._expires_at:
                 return self._token
-            result = await asyncio.to_thread(self._app.acquire_token_for_client, [self._scope])
+            result = await asyncio.to_thread(self._acquire)
             if "access_token" not in result:
                 raise TokenError(
                     result.get("error_description") or result.get("error") or "unknown"
@@ -67,3 +67,12 @@ class MsalTokenProvider:
             self._token = result["access_token"]
             self._expires_at = time.monotonic() + max(0.0, lifetime - REFRESH_MARGIN_SECONDS)
             return self._token
+
+    def _acquire(self) -> dict[str, Any]:
+        """Runs in a worker thread: MSAL's constructor and token calls both do blocking HTTP."""
+        if self._app is None:
+            self._app = ConfidentialClientApplication(
+                self._app_id, client_credential=self._secret, authority=self._authority
+            )
+        result: dict[str, Any] = self._app.acquire_token_for_client(scopes=[self._scope])
+        return result

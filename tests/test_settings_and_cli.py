@@ -1,0 +1,126 @@
+"""Settings from the environment and `.env`; the `phonebot` command."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.settings import AppType, Settings
+
+
+def test_bot_framework_variable_names_are_read(monkeypatch):
+    monkeypatch.setenv("MicrosoftAppId", "11111111-2222-3333-4444-555555555555")
+    monkeypatch.setenv("MicrosoftAppPassword", "s3cret")
+    monkeypatch.setenv("MicrosoftAppType", "SingleTenant")
+    monkeypatch.setenv("MicrosoftAppTenantId", "tenant-guid")
+    monkeypatch.setenv("BOT_OPENID_METADATA_URL", "http://127.0.0.1:1/meta")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://x@db/y")
+    settings = Settings(_env_file=None)
+    assert settings.app_id == "11111111-2222-3333-4444-555555555555"
+    assert settings.app_password.get_secret_value() == "s3cret"
+    assert settings.app_type is AppType.SINGLE_TENANT
+    assert settings.app_tenant_id == "tenant-guid"
+    assert settings.openid_metadata_url == "http://127.0.0.1:1/meta"
+    assert settings.auth_enabled and not settings.is_sqlite
+
+
+def test_dotenv_file_is_read(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MicrosoftAppId", raising=False)
+    (tmp_path / ".env").write_text("MicrosoftAppId=from-dotenv\nPORT=4000\n", encoding="utf-8")
+    settings = Settings()
+    assert settings.app_id == "from-dotenv" and settings.port == 4000
+
+
+def test_defaults_are_local_and_safe(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    for name in ("MicrosoftAppId", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(_env_file=None)
+    assert not settings.auth_enabled
+    assert settings.is_sqlite
+    assert settings.default_language == "fi"
+
+
+def test_secret_never_shows_in_repr():
+    settings = Settings(_env_file=None, app_password="hunter2")
+    assert "hunter2" not in repr(settings) and "hunter2" not in str(settings.model_dump())
+
+
+def test_db_upgrade_command(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}")
+    assert main(["db", "upgrade"]) == 0
+    assert "database at revision 0001" in capsys.readouterr().out
+
+
+def test_no_command_prints_help(capsys):
+    assert main([]) == 2
+    assert "phonebot" in capsys.readouterr().out
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+@pytest.mark.parametrize("entry", [["-m", "bot"], ["-c", "from bot.cli import main; main()"]])
+def test_serve_command_starts_and_reports_readiness(tmp_path, entry):
+    port = _free_port()
+    database = tmp_path / "serve.sqlite3"
+    environment = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "MicrosoftAppId": "",
+    }
+    subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], env=environment, check=True)
+    server = subprocess.Popen(
+        [sys.executable, *entry, "serve", "--port", str(port)],
+        env=environment,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        status = None
+        while time.monotonic() < deadline:
+            try:
+                status, _ = _get(f"http://127.0.0.1:{port}/healthz")
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert status == 200
+        ready, body = _get(f"http://127.0.0.1:{port}/readyz")
+        assert ready == 200 and '"revision": "0001"' in body
+    finally:
+        server.terminate()
+        _, errors = server.communicate(timeout=15)
+    assert "authentication OFF" in errors
+
+
+def test_demo_without_node_explains_how_to_connect(monkeypatch, tmp_path, capsys):
+    from bot.demo import runner
+
+    monkeypatch.setattr(runner, "node_available", lambda: False)
+    monkeypatch.setattr(runner.web, "run_app", lambda *args, **kwargs: None)
+    settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path / 'd.db'}")
+    assert runner.run_demo(settings, port=3999) == 0
+    out = capsys.readouterr().out
+    assert "Node.js is not installed" in out and "http://127.0.0.1:3999/api/messages" in out
+    assert Path(tmp_path / "d.db").exists()
