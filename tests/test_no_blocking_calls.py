@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from typing import Any, ClassVar
 
 import pytest
 import requests
@@ -44,8 +45,8 @@ async def test_authenticated_turn_uses_no_blocking_http(sqlite_engine, openid_se
 class FakeConfidentialClient:
     """Stands in for MSAL; records which thread each call ran on."""
 
-    threads: list[int] = []
-    results: list[dict] = []
+    threads: ClassVar[list[int]] = []
+    results: ClassVar[list[dict[str, Any]]] = []
 
     def __init__(self, app_id, client_credential, authority):
         FakeConfidentialClient.threads.append(threading.get_ident())
