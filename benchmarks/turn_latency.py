@@ -516,12 +516,13 @@ def first_error(path: Path, context_lines: int = 40) -> str:
 
 
 def int_list(value: str) -> tuple[int, ...]:
-    """"1,10,50" -> (1, 10, 50)."""
+    """ "1,10,50" -> (1, 10, 50)."""
     return tuple(int(part) for part in value.split(",") if part.strip())
 
 
 def name_list(choices: tuple[str, ...]) -> Callable[[str], tuple[str, ...]]:
     """A parser of comma-separated names, each one of `choices`."""
+
     def parse(value: str) -> tuple[str, ...]:
         names = tuple(part.strip() for part in value.split(",") if part.strip())
         unknown = set(names) - set(choices)
