@@ -20,8 +20,12 @@ from bot.adapters.botframework.connector import BotConnectorClient
 from bot.adapters.botframework.tokens import AccessTokenProvider, MsalTokenProvider, NoTokenProvider
 from bot.adapters.retry import RetryPolicy
 from bot.adapters.state_storage import SqlStorage
+from bot.cards.actions import Verb
+from bot.choices.service import ChoicePolicy, PhoneChoices
+from bot.clock import Clock, system_clock
 from bot.db import migrate
 from bot.db.engine import create_engine, create_session_factory
+from bot.dialogs.choose_phone import ChoosePhoneDialog
 from bot.dialogs.main_menu import MainMenuDialog
 from bot.handler import PuhelinbottiHandler
 from bot.settings import Settings
@@ -52,6 +56,7 @@ def create_app(
     *,
     engine: AsyncEngine | None = None,
     token_provider: AccessTokenProvider | None = None,
+    clock: Clock = system_clock,
 ) -> web.Application:
     """Build the web app; components are created on start-up inside the running loop."""
     app = web.Application(client_max_size=1024 * 1024)
@@ -77,6 +82,7 @@ async def build_components(
     *,
     engine: AsyncEngine | None = None,
     token_provider: AccessTokenProvider | None = None,
+    clock: Clock = system_clock,
 ) -> Components:
     engine = engine or create_engine(settings.database_url)
     sessions = create_session_factory(engine)
@@ -93,10 +99,21 @@ async def build_components(
         ),
     )
     adapter.on_turn_error = make_turn_error_handler(conversation_state)
+    choices = PhoneChoices(
+        sessions,
+        ChoicePolicy(
+            instalments=settings.instalments,
+            first_deduction_delay_months=settings.first_deduction_delay_months,
+        ),
+        clock,
+    )
+    main_dialog = MainMenuDialog(
+        {Verb.CHOOSE_PHONE: ChoosePhoneDialog(choices, settings.webshop_url)}
+    )
     handler = PuhelinbottiHandler(
         sessions=sessions,
         conversation_state=conversation_state,
-        main_dialog=MainMenuDialog(),
+        main_dialog=main_dialog,
         default_language=settings.default_language,
     )
     return Components(

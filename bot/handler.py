@@ -15,9 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.cards.actions import Verb, verb_of
 from bot.cards.menu import language_set_card, menu_card, welcome_card
 from bot.conversations import service as conversations
+from bot.dialogs.choose_phone import FLOW_VERBS
 from bot.dialogs.context import CONTACT_KEY, TEXTS_KEY, texts_of
 from bot.dialogs.intents import Intent, IntentKind, read_intent
-from bot.dialogs.main_menu import NOT_UNDERSTOOD_KEY, VERB_KEY, MainMenuDialog
+from bot.dialogs.main_menu import (
+    AREA_OPTIONS_KEY,
+    AREA_VERBS,
+    NOT_UNDERSTOOD_KEY,
+    VERB_KEY,
+    MainMenuDialog,
+)
 from bot.dialogs.replies import (
     card_invoke_response,
     error_invoke_response,
@@ -101,6 +108,10 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         if intent.kind in _RESTARTS:
             await dialog_context.cancel_all_dialogs()
             await dialog_context.begin_dialog(self._main_dialog_id)
+            return
+        if intent.kind is IntentKind.CHOOSE_PHONE or _opens_an_area(intent):
+            await dialog_context.cancel_all_dialogs()
+            await dialog_context.begin_dialog(self._main_dialog_id, _menu_options(intent))
             return
         result = await dialog_context.continue_dialog()
         if result.status == DialogTurnStatus.Empty:
@@ -189,7 +200,17 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         turn_context.turn_state[TEXTS_KEY] = texts(language)
 
 
+def _opens_an_area(intent: Intent) -> bool:
+    """A menu button pressed mid-conversation leaves that conversation for the new area."""
+    return intent.kind is IntentKind.VERB and intent.verb in AREA_VERBS
+
+
 def _menu_options(intent: Intent) -> dict[str, Any]:
+    if intent.kind is IntentKind.CHOOSE_PHONE:
+        return {VERB_KEY: Verb.CHOOSE_PHONE.value}
+    if intent.kind is IntentKind.VERB and intent.verb in FLOW_VERBS:
+        # A card of a conversation that has ended: the phone dialog decides what it means now.
+        return {VERB_KEY: Verb.CHOOSE_PHONE.value, AREA_OPTIONS_KEY: {"stale_value": intent.value}}
     if intent.kind is IntentKind.VERB and intent.verb:
         return {VERB_KEY: intent.verb.value}
     if intent.kind is IntentKind.TEXT:

@@ -18,6 +18,7 @@ from babel.numbers import format_currency
 SUPPORTED_LANGUAGES = ("fi", "en", "sv")
 DEFAULT_LANGUAGE = "fi"
 HELSINKI = ZoneInfo("Europe/Helsinki")
+CalendarDate = date
 _BABEL_LOCALES = {"fi": "fi_FI", "en": "en_FI", "sv": "sv_FI"}
 _TIME_FORMATS = {"fi": "%H.%M", "en": "%H:%M", "sv": "%H.%M"}
 
@@ -98,6 +99,11 @@ class Texts:
 
     def date(self, value: date) -> str:
         return babel_format_date(value, "d.M.yyyy", locale=_BABEL_LOCALES[self.language])
+
+    def month(self, value: CalendarDate, form: str = "nominative") -> str:
+        """'tammikuu 2027'; Finnish sentences need 'tammikuussa' (inessive) or 'tammikuusta'."""
+        names = catalog_entry(self.language, f"months.{form}")
+        return f"{names[value.month - 1]} {value.year}"
 
     def time(self, value: datetime) -> str:
         return _helsinki(value).strftime(_TIME_FORMATS[self.language])

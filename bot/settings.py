@@ -70,6 +70,21 @@ class Settings(BaseSettings):
         default="Europe/Helsinki", validation_alias=AliasChoices("TIMEZONE", "timezone")
     )
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level"))
+    instalments: int = Field(
+        default=24, ge=1, le=120, validation_alias=AliasChoices("CHOICE_INSTALMENTS", "instalments")
+    )
+    first_deduction_delay_months: int = Field(
+        default=2,
+        ge=0,
+        le=12,
+        validation_alias=AliasChoices(
+            "FIRST_DEDUCTION_DELAY_MONTHS", "first_deduction_delay_months"
+        ),
+    )
+    webshop_url: str = Field(
+        default="https://www.tiera.fi/",
+        validation_alias=AliasChoices("WEBSHOP_URL", "webshop_url"),
+    )
     send_max_attempts: int = Field(
         default=5, validation_alias=AliasChoices("SEND_MAX_ATTEMPTS", "send_max_attempts")
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 BOT = Path(__file__).resolve().parent.parent / "bot"
-DOMAINS = ["catalog", "conversations", "directory"]
+DOMAINS = ["catalog", "choices", "conversations", "directory", "rollout"]
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -17,6 +17,20 @@ class Verb(StrEnum):
     HELPDESK = "area.helpdesk"
     PICK_LANGUAGE = "language.pick"
     SET_LANGUAGE = "language.set"
+    PHONE_FREE = "phone.free"
+    PHONE_PORI = "phone.pori"
+    PHONE_FILTER = "phone.filter"
+    PHONE_SHOW_ALL = "phone.show_all"
+    PHONE_DETAILS = "phone.details"
+    PHONE_PICK = "phone.pick"
+    PHONE_ACCEPT = "phone.accept"
+    PHONE_CONFIRM_PORI = "phone.confirm_pori"
+    PHONE_CHANGE = "phone.change"
+    PHONE_KEEP = "phone.keep"
+    PHONE_WITHDRAW = "phone.withdraw"
+    FLOW_BACK = "flow.back"
+    FLOW_RESTART = "flow.restart"
+    FLOW_CANCEL = "flow.cancel"
 
 
 def submit(title: str, verb: Verb, **data: Any) -> dict[str, Any]:

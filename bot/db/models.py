@@ -2,9 +2,11 @@
 
 from bot.adapters.state_storage import BotStateRecord
 from bot.catalog.models import CatalogVersion, PhoneModel
+from bot.choices.models import PhoneChoice
 from bot.conversations.models import ConversationReferenceRecord
 from bot.db.base import Base
 from bot.directory.models import Employee, Unit
+from bot.rollout.models import RolloutWave, RolloutWaveUnit
 
 __all__ = [
     "Base",
@@ -12,6 +14,9 @@ __all__ = [
     "CatalogVersion",
     "ConversationReferenceRecord",
     "Employee",
+    "PhoneChoice",
     "PhoneModel",
+    "RolloutWave",
+    "RolloutWaveUnit",
     "Unit",
 ]

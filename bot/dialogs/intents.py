@@ -17,6 +17,7 @@ class IntentKind(StrEnum):
     MENU = "menu"
     CANCEL = "cancel"
     SWITCH_LANGUAGE = "switch_language"
+    CHOOSE_PHONE = "choose_phone"
     TEXT = "text"
     EMPTY = "empty"
 
@@ -67,6 +68,8 @@ def _commands() -> dict[str, tuple[IntentKind, str | None]]:
             phrases[_normalise(phrase)] = (IntentKind.MENU, None)
         for phrase in catalog_entry(language, "commands.cancel"):
             phrases[_normalise(phrase)] = (IntentKind.CANCEL, None)
+        for phrase in catalog_entry(language, "commands.choose_phone"):
+            phrases[_normalise(phrase)] = (IntentKind.CHOOSE_PHONE, None)
         for phrase in catalog_entry(language, "commands.switch_to_this"):
             phrases[_normalise(phrase)] = (IntentKind.SWITCH_LANGUAGE, language)
     return phrases

@@ -38,6 +38,7 @@ AREA_VERBS = frozenset(verb for verb, _ in MENU_AREAS) | {Verb.PICK_LANGUAGE}
 _AREA_LABELS = dict(MENU_AREAS)
 NOT_UNDERSTOOD_KEY = "not_understood"
 VERB_KEY = "verb"
+AREA_OPTIONS_KEY = "area_options"
 
 
 class MenuChoicePrompt(Prompt):
@@ -81,6 +82,7 @@ class MainMenuDialog(ComponentDialog):
     async def _ask_for_area(self, step: WaterfallStepContext) -> DialogTurnResult:
         options: dict[str, Any] = step.options if isinstance(step.options, dict) else {}
         chosen = options.get(VERB_KEY)
+        step.values[AREA_OPTIONS_KEY] = options.get(AREA_OPTIONS_KEY)
         if chosen in AREA_VERBS:
             return await step.next(chosen)
         if NOT_UNDERSTOOD_KEY in options:
@@ -95,7 +97,7 @@ class MainMenuDialog(ComponentDialog):
             return await step.end_dialog()
         dialog_id = self._area_dialogs.get(verb)
         if dialog_id:
-            return await step.replace_dialog(dialog_id)
+            return await step.replace_dialog(dialog_id, step.values.get(AREA_OPTIONS_KEY))
         await step.context.send_activity(card_activity(coming_soon_card(t, _AREA_LABELS[verb])))
         return await step.end_dialog()
 

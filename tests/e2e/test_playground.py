@@ -26,7 +26,7 @@ async def test_switching_to_english_in_the_playground(chat):
     await chat.wait_for_bot_text("Mitä haluat tehdä?")
     await chat.send("in English")
     await chat.wait_for_bot_text("I'll speak English")
-    await chat.press("Choose a phone")
+    await chat.press("Questions and answers")
     await chat.wait_for_bot_text("is coming soon")
 
 

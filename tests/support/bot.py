@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.adapters.botframework.fake_connector import FakeBotConnector
 from bot.adapters.botframework.tokens import FixedTokenProvider
 from bot.app import COMPONENTS, Components, create_app
+from bot.clock import Clock, system_clock
 from bot.settings import Settings
 from tests.support import activities
 from tests.support.activities import TeamsUser
@@ -60,7 +61,7 @@ class BotUnderTest:
 
 @asynccontextmanager
 async def running_bot(
-    engine: AsyncEngine, settings: Settings | None = None
+    engine: AsyncEngine, settings: Settings | None = None, clock: Clock = system_clock
 ) -> AsyncIterator[BotUnderTest]:
     connector = FakeBotConnector()
     connector_server = TestServer(connector.app())
@@ -69,6 +70,7 @@ async def running_bot(
         settings or Settings(app_id=""),
         engine=engine,
         token_provider=FixedTokenProvider(OUTGOING_TOKEN),
+        clock=clock,
     )
     client: TestClient[Any, Any] = TestClient(TestServer(app))
     await client.start_server()

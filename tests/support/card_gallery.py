@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.cards.menu import (
@@ -12,9 +13,87 @@ from bot.cards.menu import (
     menu_card,
     welcome_card,
 )
-from bot.i18n import SUPPORTED_LANGUAGES, texts
+from bot.cards.phone import (
+    confirmation_card,
+    current_choice_card,
+    model_detail_card,
+    model_list_card,
+    options_card,
+    pori_confirm_card,
+    preferences_card,
+    summary_card,
+)
+from bot.choices.cost import cost_breakdown
+from bot.choices.models import ChoiceOption, ChoiceStatus
+from bot.choices.service import CurrentChoice, Eligibility, Quote
+from bot.i18n import SUPPORTED_LANGUAGES, Texts, texts
+from bot.rollout.service import ChoiceWindow, WindowState
 
 SAMPLE_NAME = "Maija Meikäläinen"
+FLOW = "flow-sample"
+TOKEN = "token-sample"
+
+
+def sample_quote(price_cents: int, *, is_base: bool = False) -> Quote:
+    return Quote(
+        model_id=7,
+        catalog_version_id=1,
+        sku="DEMO-A56",
+        brand="Samsung",
+        name="Galaxy A56",
+        os="android",
+        storage_gb=256,
+        screen_inches=6.7,
+        camera_mp=50,
+        dual_sim=True,
+        esim=True,
+        five_g=True,
+        is_base=is_base,
+        cost=cost_breakdown(price_cents=price_cents, base_price_cents=19900, instalments=24),
+        first_deduction_month=None if price_cents <= 19900 else date(2027, 1, 1),
+    )
+
+
+SAMPLE_WINDOW = Eligibility(
+    window=ChoiceWindow(WindowState.OPEN, date(2026, 11, 1), date(2026, 12, 15)),
+    current=None,
+    blocked=None,
+)
+SAMPLE_CHOICE = CurrentChoice(
+    id=1,
+    option=ChoiceOption.FREE_CHOICE,
+    status=ChoiceStatus.CHOSEN,
+    model_name="Samsung Galaxy A56",
+    employee_share_cents=25000,
+    chosen_at=datetime(2026, 11, 26, 10, 0, tzinfo=UTC),
+)
+PORI_CHOICE = CurrentChoice(
+    1, ChoiceOption.PORI_PHONE, ChoiceStatus.CHOSEN, None, 0, SAMPLE_CHOICE.chosen_at
+)
+
+
+def phone_cards(t: Texts, language: str) -> list[tuple[str, dict[str, Any]]]:
+    costly, base = sample_quote(44901), sample_quote(19900, is_base=True)
+    url = "https://www.tiera.fi/"
+    return [
+        (f"options_card[{language}]", options_card(t, FLOW, SAMPLE_WINDOW)),
+        (f"current_choice_card[{language}]", current_choice_card(t, FLOW, SAMPLE_CHOICE)),
+        (f"preferences_card[{language}]", preferences_card(t, FLOW, {"os": "ios"})),
+        (f"model_list_card[{language}]", model_list_card(t, FLOW, [base, costly], filtered=True)),
+        (f"model_list_card:empty[{language}]", model_list_card(t, FLOW, [], filtered=False)),
+        (f"model_detail_card[{language}]", model_detail_card(t, FLOW, costly)),
+        (f"summary_card[{language}]", summary_card(t, FLOW, costly, TOKEN)),
+        (f"summary_card:free[{language}]", summary_card(t, FLOW, base, TOKEN)),
+        (f"pori_confirm_card[{language}]", pori_confirm_card(t, FLOW, TOKEN)),
+        (
+            f"confirmation_card[{language}]",
+            confirmation_card(t, SAMPLE_CHOICE, costly, SAMPLE_WINDOW, url),
+        ),
+        (
+            f"confirmation_card:pori[{language}]",
+            confirmation_card(t, PORI_CHOICE, None, SAMPLE_WINDOW, url),
+        ),
+    ]
 
 
 def every_card() -> list[tuple[str, dict[str, Any]]]:
@@ -33,6 +112,7 @@ def every_card() -> list[tuple[str, dict[str, Any]]]:
             (f"coming_soon_card:{label}[{language}]", coming_soon_card(t, label))
             for _, label in MENU_AREAS
         ]
+        gallery += phone_cards(t, language)
     return gallery
 
 

@@ -28,10 +28,14 @@ def _walk(node: Any) -> Iterator[dict[str, Any]]:
 
 
 def all_text(replies: list[dict[str, Any]]) -> str:
-    """Every message text and card TextBlock, joined, for 'the user sees X' assertions."""
+    """Every message text, TextBlock and fact, joined, for 'the user sees X' assertions."""
     parts = [reply.get("text") or "" for reply in replies]
     for card in cards(replies):
-        parts += [n["text"] for n in _walk(card) if n.get("type") == "TextBlock"]
+        for node in _walk(card):
+            if node.get("type") == "TextBlock":
+                parts.append(node["text"])
+            elif node.get("type") == "FactSet":
+                parts += [f"{fact['title']}: {fact['value']}" for fact in node["facts"]]
     return "\n".join(part for part in parts if part)
 
 

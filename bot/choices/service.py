@@ -1,0 +1,394 @@
+"""Who may choose, what each phone costs them, and recording a choice with its consent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.catalog import service as catalog
+from bot.catalog.models import PhoneModel
+from bot.choices.cost import CostBreakdown, cost_breakdown, first_deduction_month
+from bot.choices.models import OPEN_STATUSES, ChoiceOption, ChoiceStatus, PhoneChoice
+from bot.clock import Clock, helsinki_today
+from bot.directory.models import Employee
+from bot.rollout.service import ChoiceWindow, WindowState, window_for_unit
+
+
+@dataclass(frozen=True)
+class ChoicePolicy:
+    """The program's rules that ICT may configure."""
+
+    instalments: int = 24
+    first_deduction_delay_months: int = 2
+
+
+class Blocked(StrEnum):
+    WINDOW_NOT_YET = "window_not_yet"
+    WINDOW_CLOSED = "window_closed"
+    UNSCHEDULED = "unscheduled"
+    PAYING_FOR_PHONE = "paying_for_phone"  # a Free Choice phone is still being paid for
+    ALREADY_ORDERED = "already_ordered"
+    NO_CATALOG = "no_catalog"
+
+
+@dataclass(frozen=True)
+class CurrentChoice:
+    """The open choice, as the employee should see it."""
+
+    id: int
+    option: ChoiceOption
+    status: ChoiceStatus
+    model_name: str | None
+    employee_share_cents: int
+    chosen_at: datetime
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    window: ChoiceWindow
+    current: CurrentChoice | None
+    blocked: Blocked | None
+
+    @property
+    def may_choose(self) -> bool:
+        return self.blocked is None
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A model and exactly what it would cost this employee if chosen today."""
+
+    model_id: int
+    catalog_version_id: int
+    sku: str
+    brand: str
+    name: str
+    os: str
+    storage_gb: int
+    screen_inches: float
+    camera_mp: int
+    dual_sim: bool
+    esim: bool
+    five_g: bool
+    is_base: bool
+    cost: CostBreakdown
+    first_deduction_month: date | None
+
+    @property
+    def monthly_cents(self) -> int:
+        return self.cost.instalment_cents
+
+
+class RecordOutcome(StrEnum):
+    RECORDED = "recorded"
+    ALREADY_RECORDED = "already_recorded"
+    WITHDRAWN = "withdrawn"
+    PRICE_CHANGED = "price_changed"
+    BLOCKED = "blocked"
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    outcome: RecordOutcome
+    choice: CurrentChoice | None = None
+    blocked: Blocked | None = None
+    quote: Quote | None = None
+
+
+SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+
+class PhoneChoices:
+    """What the choose-a-phone conversation asks of the domain, one transaction per call."""
+
+    def __init__(self, sessions: SessionFactory, policy: ChoicePolicy, clock: Clock) -> None:
+        self._sessions = sessions
+        self.policy = policy
+        self._clock = clock
+
+    async def eligibility(self, aad_object_id: str) -> Eligibility:
+        async with self._sessions() as session:
+            return await eligibility(
+                session=session, aad_object_id=aad_object_id, today=self._today()
+            )
+
+    async def quotes(self, preferences: catalog.Preferences | None = None) -> list[Quote]:
+        async with self._sessions() as session:
+            models = await catalog.available_models(session=session)
+            quotes = [await _quote(session, model, self.policy, self._today()) for model in models]
+        if preferences is None:
+            return quotes
+        return [q for q in quotes if _matches(q, preferences)]
+
+    async def quote(self, model_id: int) -> Quote | None:
+        """None when the model has been withdrawn or replaced by a newer catalog."""
+        async with self._sessions() as session:
+            model = await catalog.orderable_model(session=session, model_id=model_id)
+            if model is None:
+                return None
+            return await _quote(session, model, self.policy, self._today())
+
+    async def record_free_choice(
+        self,
+        *,
+        aad_object_id: str,
+        model_id: int,
+        shown_share_cents: int,
+        consent_token: str,
+        language: str,
+    ) -> RecordResult:
+        async with self._sessions() as session, session.begin():
+            return await record_choice(
+                session=session,
+                aad_object_id=aad_object_id,
+                model_id=model_id,
+                shown_share_cents=shown_share_cents,
+                consent_token=consent_token,
+                language=language,
+                policy=self.policy,
+                now=self._clock(),
+            )
+
+    async def record_pori_phone(
+        self, *, aad_object_id: str, consent_token: str, language: str
+    ) -> RecordResult:
+        async with self._sessions() as session, session.begin():
+            return await record_choice(
+                session=session,
+                aad_object_id=aad_object_id,
+                model_id=None,
+                shown_share_cents=0,
+                consent_token=consent_token,
+                language=language,
+                policy=self.policy,
+                now=self._clock(),
+            )
+
+    async def cancel(self, aad_object_id: str) -> bool:
+        async with self._sessions() as session, session.begin():
+            return await cancel_choice(
+                session=session, aad_object_id=aad_object_id, now=self._clock()
+            )
+
+    async def recorded(self, consent_token: str) -> CurrentChoice | None:
+        async with self._sessions() as session:
+            choice = await session.scalar(
+                select(PhoneChoice).where(PhoneChoice.consent_token == consent_token)
+            )
+            return _current(choice) if choice else None
+
+    def _today(self) -> date:
+        return helsinki_today(self._clock())
+
+
+async def open_choice(*, session: AsyncSession, aad_object_id: str) -> PhoneChoice | None:
+    return await session.scalar(
+        select(PhoneChoice).where(
+            PhoneChoice.aad_object_id == aad_object_id,
+            PhoneChoice.status.in_([status.value for status in OPEN_STATUSES]),
+        )
+    )
+
+
+async def eligibility(*, session: AsyncSession, aad_object_id: str, today: date) -> Eligibility:
+    employee = await session.get(Employee, aad_object_id)
+    window = await window_for_unit(
+        session=session, unit_code=employee.unit_code if employee else None, today=today
+    )
+    choice = await open_choice(session=session, aad_object_id=aad_object_id)
+    current = _current(choice) if choice else None
+    blocked: Blocked | None = None
+    if current and current.status in (ChoiceStatus.ORDERED, ChoiceStatus.DELIVERED):
+        paying = current.option is ChoiceOption.FREE_CHOICE and current.employee_share_cents > 0
+        blocked = Blocked.PAYING_FOR_PHONE if paying else Blocked.ALREADY_ORDERED
+    elif not window.is_open:
+        blocked = {
+            WindowState.NOT_YET: Blocked.WINDOW_NOT_YET,
+            WindowState.CLOSED: Blocked.WINDOW_CLOSED,
+        }.get(window.state, Blocked.UNSCHEDULED)
+    elif await catalog.current_version(session=session) is None:
+        blocked = Blocked.NO_CATALOG
+    return Eligibility(window=window, current=current, blocked=blocked)
+
+
+async def record_choice(
+    *,
+    session: AsyncSession,
+    aad_object_id: str,
+    model_id: int | None,
+    shown_share_cents: int,
+    consent_token: str,
+    language: str,
+    policy: ChoicePolicy,
+    now: datetime,
+) -> RecordResult:
+    """Record a choice (model_id None: the Pori-phone) once per consent token.
+
+    The token comes from the summary card the employee accepted, so a double click, a retried
+    request or a replayed card records nothing twice. An open choice not yet ordered is replaced.
+    """
+    existing = await session.scalar(
+        select(PhoneChoice).where(PhoneChoice.consent_token == consent_token)
+    )
+    if existing is not None:
+        return RecordResult(RecordOutcome.ALREADY_RECORDED, choice=_current(existing))
+    today = helsinki_today(now)
+    allowed = await eligibility(session=session, aad_object_id=aad_object_id, today=today)
+    if allowed.blocked is not None:
+        return RecordResult(RecordOutcome.BLOCKED, blocked=allowed.blocked)
+    quote: Quote | None = None
+    if model_id is not None:
+        model = await catalog.orderable_model(session=session, model_id=model_id)
+        if model is None:
+            return RecordResult(RecordOutcome.WITHDRAWN)
+        quote = await _quote(session, model, policy, today)
+        if quote.cost.employee_share_cents != shown_share_cents:
+            return RecordResult(RecordOutcome.PRICE_CHANGED, quote=quote)
+    choice = _new_choice(aad_object_id, quote, consent_token, language, now)
+    try:
+        async with session.begin_nested():
+            await session.execute(
+                update(PhoneChoice)
+                .where(
+                    PhoneChoice.aad_object_id == aad_object_id,
+                    PhoneChoice.status == ChoiceStatus.CHOSEN.value,
+                )
+                .values(status=ChoiceStatus.CHANGED.value, closed_at=now)
+            )
+            session.add(choice)
+            await session.flush()
+    except IntegrityError:
+        # Another request with the same token (or for the same person) won the race.
+        session.expunge(choice)
+        winner = await session.scalar(
+            select(PhoneChoice).where(PhoneChoice.consent_token == consent_token)
+        )
+        if winner is None:
+            raise
+        return RecordResult(RecordOutcome.ALREADY_RECORDED, choice=_current(winner))
+    return RecordResult(RecordOutcome.RECORDED, choice=_current(choice), quote=quote)
+
+
+async def cancel_choice(*, session: AsyncSession, aad_object_id: str, now: datetime) -> bool:
+    """Withdraw a choice that has not been ordered yet; False if there is none to withdraw."""
+    result = await session.execute(
+        update(PhoneChoice)
+        .where(
+            PhoneChoice.aad_object_id == aad_object_id,
+            PhoneChoice.status == ChoiceStatus.CHOSEN.value,
+        )
+        .values(status=ChoiceStatus.CANCELLED.value, closed_at=now)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def _new_choice(
+    aad_object_id: str, quote: Quote | None, token: str, language: str, now: datetime
+) -> PhoneChoice:
+    choice = PhoneChoice(
+        aad_object_id=aad_object_id,
+        option=(ChoiceOption.FREE_CHOICE if quote else ChoiceOption.PORI_PHONE).value,
+        status=ChoiceStatus.CHOSEN.value,
+        consent_token=token,
+        consented_at=now,
+        consent_language=language,
+        created_at=now,
+        updated_at=now,
+    )
+    if quote is None:
+        choice.consent_summary = {"option": ChoiceOption.PORI_PHONE.value}
+        return choice
+    cost = quote.cost
+    choice.phone_model_id = quote.model_id
+    choice.catalog_version_id = quote.catalog_version_id
+    choice.sku = quote.sku
+    choice.model_name = f"{quote.brand} {quote.name}"
+    choice.price_cents = cost.price_cents
+    choice.city_share_cents = cost.city_share_cents
+    choice.employee_share_cents = cost.employee_share_cents
+    choice.instalment_count = cost.instalment_count
+    choice.instalment_cents = cost.instalment_cents
+    choice.first_instalment_cents = cost.first_instalment_cents
+    choice.first_deduction_month = quote.first_deduction_month
+    choice.consent_summary = _consent_summary(quote)
+    return choice
+
+
+def _consent_summary(quote: Quote) -> dict[str, Any]:
+    """Exactly what the employee saw and accepted, kept even if the catalog changes later."""
+    return {
+        "option": ChoiceOption.FREE_CHOICE.value,
+        "model": f"{quote.brand} {quote.name}",
+        "sku": quote.sku,
+        "catalog_version_id": quote.catalog_version_id,
+        **asdict(quote.cost),
+        "first_deduction_month": (
+            quote.first_deduction_month.isoformat() if quote.first_deduction_month else None
+        ),
+    }
+
+
+async def _quote(
+    session: AsyncSession, model: PhoneModel, policy: ChoicePolicy, today: date
+) -> Quote:
+    base = await catalog.base_model(session=session, catalog_version_id=model.catalog_version_id)
+    base_price = base.price_cents if base else 0
+    cost = cost_breakdown(
+        price_cents=model.price_cents, base_price_cents=base_price, instalments=policy.instalments
+    )
+    first = (
+        None
+        if cost.costs_employee_nothing
+        else first_deduction_month(today, delay_months=policy.first_deduction_delay_months)
+    )
+    return Quote(
+        model_id=model.id,
+        catalog_version_id=model.catalog_version_id,
+        sku=model.sku,
+        brand=model.brand,
+        name=model.name,
+        os=model.os,
+        storage_gb=model.storage_gb,
+        screen_inches=model.screen_inches,
+        camera_mp=model.camera_mp,
+        dual_sim=model.dual_sim,
+        esim=model.esim,
+        five_g=model.five_g,
+        is_base=model.is_base,
+        cost=cost,
+        first_deduction_month=first,
+    )
+
+
+def _matches(quote: Quote, preferences: catalog.Preferences) -> bool:
+    if preferences.os and quote.os != preferences.os:
+        return False
+    if (
+        preferences.max_monthly_cents is not None
+        and quote.monthly_cents > preferences.max_monthly_cents
+    ):
+        return False
+    if preferences.size == "compact" and quote.screen_inches > catalog.COMPACT_SCREEN_MAX_INCHES:
+        return False
+    return not (
+        preferences.size == "large" and quote.screen_inches <= catalog.COMPACT_SCREEN_MAX_INCHES
+    )
+
+
+def _current(choice: PhoneChoice) -> CurrentChoice:
+    return CurrentChoice(
+        id=choice.id,
+        option=ChoiceOption(choice.option),
+        status=ChoiceStatus(choice.status),
+        model_name=choice.model_name,
+        employee_share_cents=choice.employee_share_cents,
+        chosen_at=choice.consented_at or choice.created_at,
+    )

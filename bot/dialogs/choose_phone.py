@@ -1,0 +1,364 @@
+"""Choosing a phone: Free Choice (wishes, list, details, summary, consent) or the Pori-phone.
+
+```mermaid
+stateDiagram-v2
+    [*] --> Current: an open choice exists
+    [*] --> Options
+    Current --> Options: change
+    Current --> [*]: keep / withdraw
+    Options --> Preferences: Free Choice
+    Options --> PoriConfirm: Pori-phone
+    Preferences --> List: show phones
+    List --> Details: tap a model
+    Details --> Summary: choose this
+    Summary --> [*]: accept (consent recorded)
+    PoriConfirm --> [*]: confirm
+    note right of Summary: back, start over and cancel work at every step
+```
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
+
+from bot.cards.actions import Verb, verb_of
+from bot.cards.menu import menu_card
+from bot.cards.phone import (
+    FLOW_KEY,
+    blocked_text,
+    confirmation_card,
+    current_choice_card,
+    model_detail_card,
+    model_list_card,
+    options_card,
+    pori_confirm_card,
+    preferences_card,
+    summary_card,
+)
+from bot.catalog.service import Preferences
+from bot.choices.service import PhoneChoices, RecordOutcome, RecordResult
+from bot.dialogs.context import texts_of
+from bot.dialogs.replies import send_card, send_text
+
+FLOW_VERBS = frozenset(verb for verb in Verb if verb.value.startswith(("phone.", "flow.")))
+_OS_VALUES = {"ios", "android"}
+_SIZE_VALUES = {"compact", "large"}
+
+Step = Callable[[DialogContext, dict[str, Any], dict[str, Any]], Awaitable[DialogTurnResult]]
+
+
+class ChoosePhoneDialog(Dialog):
+    """A small state machine rather than a waterfall, so Back and Start over work everywhere."""
+
+    def __init__(self, choices: PhoneChoices, webshop_url: str) -> None:
+        super().__init__(ChoosePhoneDialog.__name__)
+        self._choices = choices
+        self._webshop_url = webshop_url
+        self._on_verb: dict[Verb, Step] = {
+            Verb.FLOW_CANCEL: self._cancel,
+            Verb.FLOW_RESTART: self._restart,
+            Verb.FLOW_BACK: self._back,
+            Verb.PHONE_CHANGE: self._change,
+            Verb.PHONE_KEEP: self._keep,
+            Verb.PHONE_WITHDRAW: self._withdraw,
+            Verb.PHONE_FREE: self._free_choice,
+            Verb.PHONE_PORI: self._pori_phone,
+            Verb.PHONE_FILTER: self._filter,
+            Verb.PHONE_SHOW_ALL: self._show_all,
+            Verb.PHONE_DETAILS: self._details,
+            Verb.PHONE_PICK: self._pick,
+            Verb.PHONE_ACCEPT: self._accept,
+            Verb.PHONE_CONFIRM_PORI: self._confirm_pori,
+        }
+
+    async def begin_dialog(
+        self, dialog_context: DialogContext, options: object = None
+    ) -> DialogTurnResult:
+        state = dialog_context.active_dialog.state
+        state.update(flow=uuid.uuid4().hex[:12], step="options", history=[], prefs={})
+        stale = options.get("stale_value") if isinstance(options, dict) else None
+        if isinstance(stale, dict):
+            if await self._answer_replayed_consent(dialog_context, stale):
+                return await dialog_context.end_dialog()
+            await send_text(dialog_context.context, texts_of(dialog_context.context)("phone.stale"))
+        return await self._start(dialog_context, state)
+
+    async def continue_dialog(self, dialog_context: DialogContext) -> DialogTurnResult:
+        state = dialog_context.active_dialog.state
+        value = dialog_context.context.activity.value
+        verb = verb_of(value)
+        if verb not in FLOW_VERBS or not isinstance(value, dict):
+            await send_text(
+                dialog_context.context, texts_of(dialog_context.context)("phone.use_buttons")
+            )
+            return Dialog.end_of_turn
+        if value.get(FLOW_KEY) != state["flow"]:
+            if await self._answer_replayed_consent(dialog_context, value):
+                return Dialog.end_of_turn
+            await send_text(dialog_context.context, texts_of(dialog_context.context)("phone.stale"))
+            await self._show(dialog_context, state)
+            return Dialog.end_of_turn
+        return await self._on_verb[verb](dialog_context, state, value)
+
+    # -- the steps ---------------------------------------------------------------------------
+
+    async def _start(self, dc: DialogContext, state: dict[str, Any]) -> DialogTurnResult:
+        eligibility = await self._choices.eligibility(_aad(dc))
+        t = texts_of(dc.context)
+        if not eligibility.may_choose:
+            await send_text(dc.context, blocked_text(t, eligibility))
+            return await dc.end_dialog()
+        state["history"] = []
+        state["step"] = "current" if eligibility.current else "options"
+        await self._show(dc, state)
+        return Dialog.end_of_turn
+
+    async def _cancel(
+        self, dc: DialogContext, state: dict[str, Any], value: dict[str, Any]
+    ) -> DialogTurnResult:
+        await send_text(dc.context, texts_of(dc.context)("phone.cancelled"))
+        return await dc.end_dialog()
+
+    async def _restart(
+        self, dc: DialogContext, state: dict[str, Any], value: dict[str, Any]
+    ) -> DialogTurnResult:
+        state["prefs"] = {}
+        return await self._start(dc, state)
+
+    async def _back(
+        self, dc: DialogContext, state: dict[str, Any], value: dict[str, Any]
+    ) -> DialogTurnResult:
+        if not state["history"]:
+            return await self._start(dc, state)
+        state["step"] = state["history"].pop()
+        await self._show(dc, state)
+        return Dialog.end_of_turn
+
+    async def _change(
+        self, dc: DialogContext, state: dict[str, Any], value: dict[str, Any]
+    ) -> DialogTurnResult:
+        return await self._go(dc, state, "options")
+
+    async def _keep(
+        self, dc: DialogContext, state: dict[str, Any], value: dict[str, Any]
+    ) -> DialogTurnResult:
+        await send_card(dc.context, menu_card(texts_of(dc.context)))
+        return await dc.end_dialog()
+
+    async def _withdraw(
+        self, dc: DialogContext, state: dict[str, Any], value: dict[str, Any]
+    ) -> DialogTurnResult:
+        t = texts_of(dc.context)
+        withdrawn = await self._choices.cancel(_aad(dc))
+        await send_text(
+            dc.context, t("phone.withdrawn") if withdrawn else t("phone.blocked.already_ordered")
+        )
+        return await dc.end_dialog()
+
+    async def _free_choice(
+        self, dc: DialogContext, state: dict[str, Any], value: dict[str, Any]
+    ) -> DialogTurnResult:
+        return await self._go(dc, state, "preferences")
+
+    async def _pori_phone(
+        self, dc: DialogContext, state: dict[str, Any], value: dict[str, Any]
+    ) -> DialogTurnResult:
+        state["token"] = uuid.uuid4().hex
+        return await self._go(dc, state, "pori")
+
+    async def _filter(
+        self, dc: DialogContext, state: dict[str, Any], value: dict[str, Any]
+    ) -> DialogTurnResult:
+        state["prefs"] = _clean_preferences(value)
+        state["filtered"] = True
+        return await self._go(dc, state, "list")
+
+    async def _show_all(
+        self, dc: DialogContext, state: dict[str, Any], value: dict[str, Any]
+    ) -> DialogTurnResult:
+        state["filtered"] = False
+        return await self._go(dc, state, "list", remember=False)
+
+    async def _details(
+        self, dc: DialogContext, state: dict[str, Any], value: dict[str, Any]
+    ) -> DialogTurnResult:
+        if not await self._remember_model(dc, state, value):
+            return Dialog.end_of_turn
+        return await self._go(dc, state, "details")
+
+    async def _pick(
+        self, dc: DialogContext, state: dict[str, Any], value: dict[str, Any]
+    ) -> DialogTurnResult:
+        if not await self._remember_model(dc, state, value):
+            return Dialog.end_of_turn
+        state["token"] = uuid.uuid4().hex
+        return await self._go(dc, state, "summary")
+
+    async def _accept(
+        self, dc: DialogContext, state: dict[str, Any], value: dict[str, Any]
+    ) -> DialogTurnResult:
+        t = texts_of(dc.context)
+        if value.get("consent_token") != state.get("token") or value.get("model_id") != state.get(
+            "model_id"
+        ):
+            await send_text(dc.context, t("phone.stale"))
+            await self._show(dc, state)
+            return Dialog.end_of_turn
+        if state.get("shown_share", 0) > 0 and value.get("consent") != "true":
+            await send_text(dc.context, t("phone.consent_needed"))
+            return Dialog.end_of_turn
+        result = await self._choices.record_free_choice(
+            aad_object_id=_aad(dc),
+            model_id=state["model_id"],
+            shown_share_cents=state.get("shown_share", 0),
+            consent_token=state["token"],
+            language=t.language,
+        )
+        return await self._after_recording(dc, state, result)
+
+    async def _confirm_pori(
+        self, dc: DialogContext, state: dict[str, Any], value: dict[str, Any]
+    ) -> DialogTurnResult:
+        if value.get("consent_token") != state.get("token"):
+            await send_text(dc.context, texts_of(dc.context)("phone.stale"))
+            await self._show(dc, state)
+            return Dialog.end_of_turn
+        result = await self._choices.record_pori_phone(
+            aad_object_id=_aad(dc),
+            consent_token=state["token"],
+            language=texts_of(dc.context).language,
+        )
+        return await self._after_recording(dc, state, result)
+
+    async def _after_recording(
+        self, dc: DialogContext, state: dict[str, Any], result: RecordResult
+    ) -> DialogTurnResult:
+        t = texts_of(dc.context)
+        if result.outcome is RecordOutcome.WITHDRAWN:
+            await send_text(dc.context, t("phone.model_withdrawn"))
+            state["step"] = "list"
+            await self._show(dc, state)
+            return Dialog.end_of_turn
+        if result.outcome is RecordOutcome.PRICE_CHANGED:
+            await send_text(dc.context, t("phone.price_changed"))
+            state["token"] = uuid.uuid4().hex
+            await self._show(dc, state)
+            return Dialog.end_of_turn
+        eligibility = await self._choices.eligibility(_aad(dc))
+        if result.outcome is RecordOutcome.BLOCKED:
+            await send_text(dc.context, blocked_text(t, eligibility))
+            return await dc.end_dialog()
+        if result.outcome is RecordOutcome.ALREADY_RECORDED:
+            await send_text(dc.context, t("phone.already_recorded"))
+        assert result.choice is not None
+        quote = result.quote
+        if quote is None and state.get("model_id") and result.choice.model_name:
+            quote = await self._choices.quote(state["model_id"])
+        await send_card(
+            dc.context, confirmation_card(t, result.choice, quote, eligibility, self._webshop_url)
+        )
+        return await dc.end_dialog()
+
+    async def _answer_replayed_consent(self, dc: DialogContext, value: dict[str, Any]) -> bool:
+        """A consent pressed again after it was saved: say so instead of recording it twice."""
+        token = value.get("consent_token")
+        if not isinstance(token, str) or verb_of(value) not in (
+            Verb.PHONE_ACCEPT,
+            Verb.PHONE_CONFIRM_PORI,
+        ):
+            return False
+        if await self._choices.recorded(token) is None:
+            return False
+        await send_text(dc.context, texts_of(dc.context)("phone.already_recorded"))
+        return True
+
+    # -- moving between steps ----------------------------------------------------------------
+
+    async def _go(
+        self, dc: DialogContext, state: dict[str, Any], step: str, *, remember: bool = True
+    ) -> DialogTurnResult:
+        if remember and state["step"] != step:
+            state["history"].append(state["step"])
+        state["step"] = step
+        await self._show(dc, state)
+        return Dialog.end_of_turn
+
+    async def _remember_model(
+        self, dc: DialogContext, state: dict[str, Any], value: dict[str, Any]
+    ) -> bool:
+        model_id = value.get("model_id")
+        quote = await self._choices.quote(model_id) if isinstance(model_id, int) else None
+        if quote is None:
+            await send_text(dc.context, texts_of(dc.context)("phone.model_withdrawn"))
+            state["step"] = "list"
+            await self._show(dc, state)
+            return False
+        state["model_id"] = quote.model_id
+        state["shown_share"] = quote.cost.employee_share_cents
+        return True
+
+    async def _show(self, dc: DialogContext, state: dict[str, Any]) -> None:
+        """Send the card of the current step, built from fresh domain data."""
+        t = texts_of(dc.context)
+        flow = state["flow"]
+        step = state["step"]
+        if step in ("options", "current"):
+            eligibility = await self._choices.eligibility(_aad(dc))
+            if step == "current" and eligibility.current is not None:
+                await send_card(dc.context, current_choice_card(t, flow, eligibility.current))
+            else:
+                await send_card(dc.context, options_card(t, flow, eligibility))
+        elif step == "preferences":
+            await send_card(dc.context, preferences_card(t, flow, state["prefs"]))
+        elif step == "list":
+            filtered = bool(state.get("filtered"))
+            quotes = await self._choices.quotes(_preferences(state["prefs"]) if filtered else None)
+            if filtered and state["prefs"].get("camera") == "true":
+                quotes.sort(key=lambda quote: -quote.camera_mp)
+            await send_card(dc.context, model_list_card(t, flow, quotes, filtered=filtered))
+        elif step == "pori":
+            await send_card(dc.context, pori_confirm_card(t, flow, state["token"]))
+        else:
+            quote = await self._choices.quote(state["model_id"])
+            if quote is None:
+                await send_text(dc.context, t("phone.model_withdrawn"))
+                state["step"] = "list"
+                await self._show(dc, state)
+            elif step == "details":
+                await send_card(dc.context, model_detail_card(t, flow, quote))
+            else:
+                state["shown_share"] = quote.cost.employee_share_cents
+                await send_card(dc.context, summary_card(t, flow, quote, state["token"]))
+
+
+def _aad(dc: DialogContext) -> str:
+    sender = dc.context.activity.from_property
+    return str(getattr(sender, "aad_object_id", None) or getattr(sender, "id", ""))
+
+
+def _clean_preferences(value: dict[str, Any]) -> dict[str, str]:
+    """Only values our own card offers; anything else in a submitted payload is dropped."""
+    prefs: dict[str, str] = {}
+    if value.get("os") in _OS_VALUES:
+        prefs["os"] = value["os"]
+    if value.get("size") in _SIZE_VALUES:
+        prefs["size"] = value["size"]
+    monthly = value.get("max_monthly")
+    if isinstance(monthly, str) and monthly.isdigit() and int(monthly) <= 1_000_000:
+        prefs["max_monthly"] = monthly
+    if value.get("camera") == "true":
+        prefs["camera"] = "true"
+    return prefs
+
+
+def _preferences(prefs: dict[str, str]) -> Preferences:
+    return Preferences(
+        os=prefs.get("os"),
+        max_monthly_cents=int(prefs["max_monthly"]) if "max_monthly" in prefs else None,
+        camera_first=prefs.get("camera") == "true",
+        size=prefs.get("size"),
+    )

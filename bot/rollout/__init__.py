@@ -1,0 +1,1 @@
+"""Rollout waves: which units may choose their phones, and when."""

@@ -1,0 +1,292 @@
+"""Transcripts of choosing a phone, through the real HTTP endpoint, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select, update
+
+from bot.catalog.models import PhoneModel
+from bot.choices.models import ChoiceStatus, PhoneChoice
+from bot.db.engine import create_session_factory
+from bot.demo.loader import load_demo_data
+from bot.rollout.models import RolloutWave, RolloutWaveUnit
+from tests.support.activities import TeamsUser
+from tests.support.bot import BotUnderTest, running_bot
+from tests.support.cards import all_text, buttons
+
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+MAIJA = TeamsUser("00000000-0000-4000-8000-000000000001", "Maija Meikäläinen")
+ANDROID_ONLY = {"os": "android", "max_monthly": "any", "size": "any", "camera": "false"}
+
+
+@pytest.fixture
+async def bot(engine) -> AsyncIterator[BotUnderTest]:
+    async with create_session_factory(engine)() as session, session.begin():
+        await load_demo_data(session=session)
+    async with running_bot(engine, clock=lambda: NOW) as running:
+        await running.say(MAIJA, "hei")
+        yield running
+
+
+async def choices(bot: BotUnderTest) -> list[PhoneChoice]:
+    async with bot.components.sessions() as session:
+        return list(await session.scalars(select(PhoneChoice).order_by(PhoneChoice.id)))
+
+
+async def open_phone_flow(bot: BotUnderTest) -> list[dict]:
+    menu = await bot.say(MAIJA, "valikko")
+    return await bot.press(MAIJA, buttons(menu)["Valitse puhelin"])
+
+
+async def to_summary(bot: BotUnderTest, model: str = "Samsung Galaxy A56") -> list[dict]:
+    options = await open_phone_flow(bot)
+    wishes = await bot.press(MAIJA, buttons(options)["Vapaavalinta"])
+    listed = await bot.press(MAIJA, {**buttons(wishes)["Näytä puhelimet"], **ANDROID_ONLY})
+    details = await bot.press(MAIJA, buttons(listed)[model])
+    return await bot.press(MAIJA, buttons(details)["Valitse tämä"])
+
+
+async def test_free_choice_from_start_to_end(bot):
+    options = await open_phone_flow(bot)
+    text = all_text(options)
+    assert "Vapaavalinta" in text and "Pori-puhelin" in text
+
+    wishes = await bot.press(MAIJA, buttons(options)["Vapaavalinta"])
+    assert "Mikä sinulle on tärkeää?" in all_text(wishes)
+
+    listed = await bot.press(MAIJA, {**buttons(wishes)["Näytä puhelimet"], **ANDROID_ONLY})
+    listing = all_text(listed)
+    assert "Samsung Galaxy A56" in listing and "Apple" not in listing
+    assert "Hinta 449,00\u00a0€ · sinun osuutesi 250,00\u00a0€ · 10,41\u00a0€/kk" in listing
+    assert "ei maksa sinulle mitään" in listing  # the base model
+
+    details = await bot.press(MAIJA, buttons(listed)["Samsung Galaxy A56"])
+    assert "256 Gt" in all_text(details)
+
+    summary = await bot.press(MAIJA, buttons(details)["Valitse tämä"])
+    breakdown = all_text(summary)
+    assert "24 erää: 1. erä 10,57\u00a0€, sitten 23 × 10,41\u00a0€" in breakdown
+    assert "tammikuu 2027" in breakdown and "joulukuu 2028" in breakdown
+    assert "tammikuusta 2027 alkaen" in breakdown
+
+    accept = buttons(summary)["Hyväksyn ja valitsen"]
+    refused = await bot.press(MAIJA, {**accept, "consent": "false"})
+    assert "Rastita ensin ruutu" in all_text(refused)
+    assert await choices(bot) == []
+
+    done = await bot.press(MAIJA, {**accept, "consent": "true"})
+    assert "Valintasi on tallennettu" in all_text(done)
+    assert "Ensimmäinen palkanvähennys tehdään tammikuussa 2027." in all_text(done)
+
+    [choice] = await choices(bot)
+    assert choice.status == ChoiceStatus.CHOSEN
+    assert (choice.price_cents, choice.city_share_cents, choice.employee_share_cents) == (
+        44900,
+        19900,
+        25000,
+    )
+    assert (choice.instalment_count, choice.first_instalment_cents, choice.instalment_cents) == (
+        24,
+        1057,
+        1041,
+    )
+    assert choice.first_deduction_month == date(2027, 1, 1)
+    assert choice.consented_at is not None and choice.consent_language == "fi"
+    assert choice.consent_summary["employee_share_cents"] == 25000
+    assert choice.consent_summary["model"] == "Samsung Galaxy A56"
+
+
+async def test_pori_phone_in_three_taps(bot):
+    menu = await bot.say(MAIJA, "valikko")
+    options = await bot.press(MAIJA, buttons(menu)["Valitse puhelin"])  # 1
+    confirm = await bot.press(MAIJA, buttons(options)["Pori-puhelin"])  # 2
+    done = await bot.press(MAIJA, buttons(confirm)["Vahvista Pori-puhelin"])  # 3
+    assert "Valitsit: **Pori-puhelin**" in all_text(done)
+    [choice] = await choices(bot)
+    assert choice.option == "pori_phone" and choice.employee_share_cents == 0
+
+
+async def test_changing_a_choice_replaces_it(bot):
+    summary = await to_summary(bot)
+    await bot.press(MAIJA, {**buttons(summary)["Hyväksyn ja valitsen"], "consent": "true"})
+    current = await open_phone_flow(bot)
+    assert "Nykyinen valintasi: **Samsung Galaxy A56**" in all_text(current)
+    options = await bot.press(MAIJA, buttons(current)["Muuta valintaa"])
+    confirm = await bot.press(MAIJA, buttons(options)["Pori-puhelin"])
+    await bot.press(MAIJA, buttons(confirm)["Vahvista Pori-puhelin"])
+    old, new = await choices(bot)
+    assert old.status == ChoiceStatus.CHANGED and old.closed_at is not None
+    assert new.status == ChoiceStatus.CHOSEN and new.option == "pori_phone"
+
+
+async def test_withdrawing_a_choice(bot):
+    options = await open_phone_flow(bot)
+    confirm = await bot.press(MAIJA, buttons(options)["Pori-puhelin"])
+    await bot.press(MAIJA, buttons(confirm)["Vahvista Pori-puhelin"])
+    current = await open_phone_flow(bot)
+    replies = await bot.press(MAIJA, buttons(current)["Peru valintani"])
+    assert "Valintasi on peruttu" in all_text(replies)
+    [choice] = await choices(bot)
+    assert choice.status == ChoiceStatus.CANCELLED
+
+
+async def test_cancel_back_and_start_over(bot):
+    options = await open_phone_flow(bot)
+    wishes = await bot.press(MAIJA, buttons(options)["Vapaavalinta"])
+    listed = await bot.press(MAIJA, {**buttons(wishes)["Näytä puhelimet"], **ANDROID_ONLY})
+    details = await bot.press(MAIJA, buttons(listed)["Google Pixel 9a"])
+    back = await bot.press(MAIJA, buttons(details)["Takaisin"])
+    assert "Sinulle sopivat puhelimet" in all_text(back)
+    again = await bot.press(MAIJA, buttons(back)["Muuta toiveita"])
+    assert "Mikä sinulle on tärkeää?" in all_text(again)
+    restart = await bot.press(MAIJA, buttons(again)["Aloita alusta"])
+    assert "Vapaavalinta" in all_text(restart)
+    cancelled = await bot.press(MAIJA, buttons(restart)["Peruuta"])
+    assert "Mitään ei muutettu" in all_text(cancelled)
+    assert await choices(bot) == []
+
+
+async def test_free_text_opens_the_phone_choice(bot):
+    replies = await bot.say(MAIJA, "Haluan valita puhelimen")
+    assert "Vapaavalinta" in all_text(replies) and "Pori-puhelin" in all_text(replies)
+
+
+async def test_typing_inside_the_flow_points_to_the_buttons(bot):
+    await open_phone_flow(bot)
+    replies = await bot.say(MAIJA, "mikä näistä on paras?")
+    assert "Valitse kortin painikkeista" in all_text(replies)
+
+
+async def test_closed_window_blocks_choosing(bot):
+    await _wave(bot, date(2026, 10, 1), date(2026, 10, 31))
+    replies = await open_phone_flow(bot)
+    assert "valinta-aika päättyi 31.10.2026" in all_text(replies)
+
+
+async def test_window_not_yet_open_says_when(bot):
+    await _wave(bot, date(2027, 1, 10), date(2027, 1, 31))
+    replies = await open_phone_flow(bot)
+    assert "valinta-aika alkaa 10.1.2027" in all_text(replies)
+
+
+async def test_open_window_shows_its_last_day(bot):
+    await _wave(bot, date(2026, 11, 1), date(2026, 12, 15))
+    replies = await open_phone_flow(bot)
+    assert "Valinta-aikaa on 15.12.2026 asti." in all_text(replies)
+
+
+async def test_unpaid_free_choice_blocks_a_new_choice(bot):
+    summary = await to_summary(bot)
+    await bot.press(MAIJA, {**buttons(summary)["Hyväksyn ja valitsen"], "consent": "true"})
+    async with bot.components.sessions() as session, session.begin():
+        await session.execute(update(PhoneChoice).values(status=ChoiceStatus.DELIVERED.value))
+    replies = await open_phone_flow(bot)
+    assert "Maksat vielä nykyistä Vapaavalinta-puhelintasi" in all_text(replies)
+
+
+async def test_model_withdrawn_after_the_card_was_shown(bot):
+    options = await open_phone_flow(bot)
+    wishes = await bot.press(MAIJA, buttons(options)["Vapaavalinta"])
+    listed = await bot.press(MAIJA, {**buttons(wishes)["Näytä puhelimet"], **ANDROID_ONLY})
+    async with bot.components.sessions() as session, session.begin():
+        await session.execute(
+            update(PhoneModel).where(PhoneModel.sku == "DEMO-S25").values(available=False)
+        )
+    replies = await bot.press(MAIJA, buttons(listed)["Samsung Galaxy S25"])
+    assert "poistunut valikoimasta" in all_text(replies)
+    assert "Samsung Galaxy S25" not in all_text(replies)
+
+
+async def test_model_withdrawn_between_summary_and_consent(bot):
+    summary = await to_summary(bot)
+    async with bot.components.sessions() as session, session.begin():
+        await session.execute(
+            update(PhoneModel).where(PhoneModel.sku == "DEMO-A56").values(available=False)
+        )
+    replies = await bot.press(
+        MAIJA, {**buttons(summary)["Hyväksyn ja valitsen"], "consent": "true"}
+    )
+    assert "poistunut valikoimasta" in all_text(replies)
+    assert await choices(bot) == []
+
+
+async def test_price_change_before_consent_shows_the_new_figures(bot):
+    summary = await to_summary(bot)
+    async with bot.components.sessions() as session, session.begin():
+        await session.execute(
+            update(PhoneModel).where(PhoneModel.sku == "DEMO-A56").values(price_cents=46900)
+        )
+    replies = await bot.press(
+        MAIJA, {**buttons(summary)["Hyväksyn ja valitsen"], "consent": "true"}
+    )
+    assert "hinta on muuttunut" in all_text(replies)
+    assert "270,00\u00a0€" in all_text(replies)
+    assert await choices(bot) == []
+
+
+async def test_double_clicked_consent_is_recorded_once(bot):
+    summary = await to_summary(bot)
+    accept = {**buttons(summary)["Hyväksyn ja valitsen"], "consent": "true"}
+    await bot.press(MAIJA, accept)
+    again = await bot.press(MAIJA, accept)
+    assert "jo tallennettu" in all_text(again)
+    assert len(await choices(bot)) == 1
+
+
+async def test_simultaneous_consent_clicks_record_once(bot):
+    summary = await to_summary(bot)
+    accept = {**buttons(summary)["Hyväksyn ja valitsen"], "consent": "true"}
+    await asyncio.gather(*(bot.press(MAIJA, accept) for _ in range(3)))
+    assert len(await choices(bot)) == 1
+
+
+async def test_stale_card_from_an_ended_flow_starts_fresh(bot):
+    options = await open_phone_flow(bot)
+    await bot.press(MAIJA, buttons(options)["Peruuta"])
+    replies = await bot.press(MAIJA, buttons(options)["Vapaavalinta"])
+    assert "Tuo kortti on vanhentunut" in all_text(replies)
+    assert "Pori-puhelin" in all_text(replies)
+
+
+async def test_card_from_an_earlier_flow_is_not_acted_on(bot):
+    first = await open_phone_flow(bot)
+    await open_phone_flow(bot)
+    replies = await bot.press(MAIJA, buttons(first)["Pori-puhelin"])
+    assert "Tuo kortti on vanhentunut" in all_text(replies)
+    assert await choices(bot) == []
+
+
+async def test_forged_payloads_change_nothing(bot):
+    summary = await to_summary(bot)
+    accept = buttons(summary)["Hyväksyn ja valitsen"]
+    forged = {**accept, "consent": "true", "model_id": 1, "consent_token": "made-up"}
+    replies = await bot.press(MAIJA, forged)
+    assert "vanhentunut" in all_text(replies)
+    assert await choices(bot) == []
+    weird = {**buttons(summary)["Takaisin"], "os": "symbian", "max_monthly": "-5"}
+    await bot.press(MAIJA, weird)
+    assert await choices(bot) == []
+
+
+async def test_english_speaker_sees_english_figures(bot):
+    await bot.say(MAIJA, "in English")
+    menu = await bot.say(MAIJA, "menu")
+    options = await bot.press(MAIJA, buttons(menu)["Choose a phone"])
+    wishes = await bot.press(MAIJA, buttons(options)["Free Choice"])
+    listed = await bot.press(MAIJA, {**buttons(wishes)["Show phones"], **ANDROID_ONLY})
+    details = await bot.press(MAIJA, buttons(listed)["Samsung Galaxy A56"])
+    summary = await bot.press(MAIJA, buttons(details)["Choose this one"])
+    text = all_text(summary)
+    assert "24 instalments: 1st 10,57\u00a0€, then 23 × 10,41\u00a0€" in text
+    assert "starting January 2027" in text
+
+
+async def _wave(bot: BotUnderTest, opens: date, closes: date) -> None:
+    async with bot.components.sessions() as session, session.begin():
+        wave = RolloutWave(name="Aalto 1", opens_on=opens, closes_on=closes)
+        wave.units = [RolloutWaveUnit(unit_code="SIVISTYS")]
+        session.add(wave)
