@@ -1,9 +1,10 @@
-"""The `phonebot` command: serve, demo, database and manifest tasks."""
+"""The `phonebot` command: serve, demo, database, catalog and manifest tasks."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import logging
 import sys
 from collections.abc import Sequence
@@ -12,6 +13,14 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.settings import Settings
+
+CATALOG_COLUMNS = (
+    "Columns, by Finnish or English name: tuotekoodi/sku, merkki/brand, malli/name, "
+    "hinta/price (euros) or price_cents, tallennustila/storage_gb, näyttö/screen_inches, "
+    "kamera/camera_mp, dual_sim, esim, 5g/five_g, käyttöjärjestelmä/os (android, ios), "
+    "perusmalli/base (exactly one), saatavilla/available (optional, default yes). "
+    "Yes/no as kyllä/ei, yes/no, x/empty or 1/0; prices as 449,00 or 1 299,90 €."
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -45,6 +54,37 @@ def _parser() -> argparse.ArgumentParser:
 
     db = commands.add_parser("db", help="database tasks").add_subparsers(title="db commands")
     db.add_parser("upgrade", help="apply migrations up to head").set_defaults(run=_db_upgrade)
+
+    catalog = commands.add_parser("catalog", help="phone catalog tasks").add_subparsers(
+        title="catalog commands"
+    )
+    catalog_import = catalog.add_parser(
+        "import",
+        help="check a catalog file (.csv or .yaml) and make it the current catalog",
+        epilog=CATALOG_COLUMNS,
+    )
+    catalog_import.add_argument("file", type=Path)
+    catalog_import.add_argument(
+        "--dry-run", action="store_true", help="only check the file; change nothing"
+    )
+    catalog_import.set_defaults(run=_catalog_import)
+
+    choices = commands.add_parser("choices", help="recorded phone choices").add_subparsers(
+        title="choices commands"
+    )
+    export = choices.add_parser(
+        "export", help="CSV (Finnish Excel conventions) for ICT and payroll"
+    )
+    export.add_argument(
+        "--status", default="chosen", help="comma-separated statuses (default: chosen)"
+    )
+    export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    export.add_argument(
+        "--mark-ordered",
+        action="store_true",
+        help="mark the exported 'chosen' choices as ordered: employees can no longer change them",
+    )
+    export.set_defaults(run=_choices_export)
 
     manifest = commands.add_parser("manifest", help="Teams app package").add_subparsers(
         title="manifest commands"
@@ -81,10 +121,91 @@ def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _catalog_import(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.catalog.importer import CatalogFileError, import_catalog, read_catalog_file
+    from bot.db.engine import create_engine, create_session_factory
+    from bot.i18n import texts
+
+    path: Path = args.file
+    try:
+        catalog = read_catalog_file(path)
+    except CatalogFileError as error:
+        print(
+            f"{path}: luetteloa ei tuotu, tietokantaa ei muutettu. "
+            f"Korjattavaa ({len(error.problems)}):\n{error}",
+            file=sys.stderr,
+        )
+        return 1
+    base = next(row for row in catalog.rows if row.is_base)
+    summary = (
+        f"{len(catalog.rows)} mallia, perusmalli {base.brand} {base.name} "
+        f"{texts('fi').money(base.price_cents)}"
+    )
+    if args.dry_run:
+        print(f"{path}: kunnossa: {summary}. Tietokantaa ei muutettu (--dry-run).")
+        return 0
+
+    async def run() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_session_factory(engine)() as session, session.begin():
+                version = await import_catalog(
+                    session=session, rows=catalog.rows, source=catalog.source or path.name
+                )
+                return version.id
+        finally:
+            await engine.dispose()
+
+    version_id = asyncio.run(run())
+    print(f"{path}: tuotu luetteloversioksi {version_id}: {summary}.")
+    return 0
+
+
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from bot.demo.runner import run_demo
 
     return run_demo(settings, port=args.port, playground=not args.no_playground)
+
+
+def _choices_export(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.choices.export import ExportRow, export_rows, write_csv
+    from bot.choices.service import mark_ordered
+    from bot.clock import system_clock
+    from bot.db.engine import create_engine, create_session_factory
+
+    statuses = [status.strip() for status in args.status.split(",") if status.strip()]
+
+    async def run() -> tuple[list[ExportRow], int]:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_session_factory(engine)() as session, session.begin():
+                rows = await export_rows(session=session, statuses=statuses)
+                marked = 0
+                if args.mark_ordered:
+                    chosen = [row.choice_id for row in rows if row.status == "chosen"]
+                    marked = await mark_ordered(
+                        session=session, choice_ids=chosen, now=system_clock()
+                    )
+                return rows, marked
+        finally:
+            await engine.dispose()
+
+    try:
+        rows, marked = asyncio.run(run())
+    except ValueError as error:
+        print(f"phonebot: {error}", file=sys.stderr)
+        return 2
+    if args.output is None:
+        if isinstance(sys.stdout, io.TextIOWrapper):
+            sys.stdout.reconfigure(encoding="utf-8", newline="")
+        write_csv(rows, sys.stdout)
+    else:
+        with args.output.open("w", encoding="utf-8", newline="") as stream:
+            write_csv(rows, stream)
+        print(f"wrote {len(rows)} choices to {args.output}", file=sys.stderr)
+    if args.mark_ordered:
+        print(f"marked {marked} choices as ordered", file=sys.stderr)
+    return 0
 
 
 def _manifest_build(args: argparse.Namespace, settings: Settings) -> int:

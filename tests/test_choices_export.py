@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bot.choices.cost import cost_breakdown, first_deduction_month
 from bot.choices.export import HEADERS, ExportRow, export_rows, write_csv
 from bot.choices.models import ChoiceOption, ChoiceStatus, PhoneChoice
-from bot.db.engine import create_session_factory
+from bot.cli import main
+from bot.db.engine import create_engine, create_session_factory
+from bot.db.migrate import upgrade
+from bot.demo.loader import load_demo_data
 from bot.directory.models import Employee, Unit
 
 # 3.11.2026 12.05 UTC is 14.05 in Helsinki (EET, UTC+2).
@@ -352,3 +357,38 @@ def test_an_empty_export_is_just_the_header():
     stream = io.StringIO(newline="")
     write_csv([], stream)
     assert stream.getvalue() == "\ufeff" + ";".join(HEADERS) + "\r\n"
+
+
+async def test_export_command_writes_the_file_and_marks_ordered(tmp_path, monkeypatch, capsys):
+    database = f"sqlite+aiosqlite:///{tmp_path / 'export.sqlite3'}"
+    engine = create_engine(database)
+    await upgrade(engine)
+    async with create_session_factory(engine)() as session, session.begin():
+        await load_demo_data(session=session)
+        session.add(
+            PhoneChoice(
+                aad_object_id="00000000-0000-4000-8000-000000000001",
+                option="pori_phone",
+                status=ChoiceStatus.CHOSEN.value,
+                consent_token="t1",
+            )
+        )
+    await engine.dispose()
+    monkeypatch.setenv("DATABASE_URL", database)
+    output = tmp_path / "valinnat.csv"
+
+    status = await asyncio.to_thread(
+        main, ["choices", "export", "-o", str(output), "--mark-ordered"]
+    )
+    assert status == 0
+    with output.open(encoding="utf-8-sig", newline="") as stream:
+        rows = list(csv.DictReader(stream, delimiter=";"))
+    assert [row["nimi"] for row in rows] == ["Maija Meikäläinen"]
+    assert "marked 1 choices as ordered" in capsys.readouterr().err
+
+    engine = create_engine(database)
+    async with create_session_factory(engine)() as session:
+        choice = await session.scalar(select(PhoneChoice))
+    await engine.dispose()
+    assert choice is not None and choice.status == ChoiceStatus.ORDERED.value
+    assert await asyncio.to_thread(main, ["choices", "export", "--status", "choosen"]) == 2

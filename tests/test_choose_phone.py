@@ -290,3 +290,28 @@ async def _wave(bot: BotUnderTest, opens: date, closes: date) -> None:
         wave = RolloutWave(name="Aalto 1", opens_on=opens, closes_on=closes)
         wave.units = [RolloutWaveUnit(unit_code="SIVISTYS")]
         session.add(wave)
+
+
+async def test_a_reimported_catalog_keeps_the_flow_going_with_the_same_sku(bot):
+    from bot.catalog.importer import import_catalog, parse_catalog_file
+    from bot.demo.loader import demo_data
+
+    summary = await to_summary(bot)
+    rows = parse_catalog_file(_demo_catalog_file(bot, demo_data()))
+    async with bot.components.sessions() as session, session.begin():
+        await import_catalog(session=session, rows=rows, source="re-import")
+    done = await bot.press(MAIJA, {**buttons(summary)["Hyväksyn ja valitsen"], "consent": "true"})
+    assert "Valintasi on tallennettu" in all_text(done)
+    [choice] = await choices(bot)
+    assert choice.consent_summary["catalog_version_id"] == 2
+
+
+def _demo_catalog_file(bot: BotUnderTest, data: dict):
+    import tempfile
+    from pathlib import Path
+
+    import yaml
+
+    path = Path(tempfile.mkdtemp()) / "catalog.yaml"
+    path.write_text(yaml.safe_dump({"models": data["catalog"]["models"]}), encoding="utf-8")
+    return path

@@ -48,7 +48,7 @@ async def test_installing_the_app_sends_welcome_and_menu(bot):
 async def test_areas_not_built_yet_say_so_honestly(bot):
     user = TeamsUser.new()
     menu = await bot.say(user, "valikko")
-    for title in ("Valitse puhelin", "Omat vähennykset", "Ota yhteyttä tukeen"):
+    for title in ("Kysymykset ja vastaukset", "Omat vähennykset", "Ota yhteyttä tukeen"):
         replies = await bot.press(user, buttons(menu)[title])
         assert f"**{title}** on tulossa pian" in all_text(replies)
         assert "Päävalikko" in buttons(replies)
@@ -57,7 +57,7 @@ async def test_areas_not_built_yet_say_so_honestly(bot):
 async def test_menu_button_from_an_old_card_works_without_an_active_dialog(bot):
     user = TeamsUser.new()
     menu = await bot.say(user, "valikko")
-    await bot.press(user, buttons(menu)["Valitse puhelin"])
+    await bot.press(user, buttons(menu)["Omat vähennykset"])
     replies = await bot.press(user, buttons(menu)["Yksikköni vuoro"])
     assert "**Yksikköni vuoro** on tulossa pian" in all_text(replies)
 
@@ -209,10 +209,10 @@ async def test_a_double_tap_that_races_keeps_the_winners_state(bot):
 
     user = TeamsUser.new()
     menu = await bot.say(user, "valikko")
-    tap = buttons(menu)["Valitse puhelin"]
+    tap = buttons(menu)["Yksikköni vuoro"]
     first, second = await asyncio.gather(bot.press(user, tap), bot.press(user, tap))
     texts = all_text(first) + all_text(second)
-    assert "Valitse puhelin** on tulossa pian" in texts
+    assert "Yksikköni vuoro** on tulossa pian" in texts
     assert "Pahoittelen" not in texts
     after = await bot.say(user, "valikko")
     assert "Mitä haluat tehdä?" in all_text(after)

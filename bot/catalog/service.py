@@ -53,11 +53,15 @@ async def base_model(*, session: AsyncSession, catalog_version_id: int) -> Phone
 
 
 async def orderable_model(*, session: AsyncSession, model_id: int) -> PhoneModel | None:
-    """The model if it is still in the current catalog and available; None once withdrawn."""
+    """The model as it is in today's catalog (the same SKU after a re-import); None if withdrawn."""
     version = await current_version(session=session)
     model = await session.get(PhoneModel, model_id)
     if model is None or version is None:
         return None
-    if model.catalog_version_id != version.id or not model.available:
-        return None
-    return model
+    if model.catalog_version_id != version.id:
+        model = await session.scalar(
+            select(PhoneModel).where(
+                PhoneModel.catalog_version_id == version.id, PhoneModel.sku == model.sku
+            )
+        )
+    return model if model is not None and model.available else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
@@ -392,3 +392,18 @@ def _current(choice: PhoneChoice) -> CurrentChoice:
         employee_share_cents=choice.employee_share_cents,
         chosen_at=choice.consented_at or choice.created_at,
     )
+
+
+async def mark_ordered(*, session: AsyncSession, choice_ids: Collection[int], now: datetime) -> int:
+    """ICT has sent these choices to the web shop: from now on they can no longer be changed."""
+    if not choice_ids:
+        return 0
+    result = await session.execute(
+        update(PhoneChoice)
+        .where(
+            PhoneChoice.id.in_(list(choice_ids)),
+            PhoneChoice.status == ChoiceStatus.CHOSEN.value,
+        )
+        .values(status=ChoiceStatus.ORDERED.value, updated_at=now)
+    )
+    return int(getattr(result, "rowcount", 0))

@@ -1,4 +1,4 @@
-"""A Free Choice made by clicking the cards in the Agents Playground, then read from the database."""
+"""A Free Choice made by clicking cards in the Agents Playground, then read from the database."""
 
 from __future__ import annotations
 
