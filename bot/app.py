@@ -62,7 +62,9 @@ def create_app(
     app = web.Application(client_max_size=1024 * 1024)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        components = await build_components(settings, engine=engine, token_provider=token_provider)
+        components = await build_components(
+            settings, engine=engine, token_provider=token_provider, clock=clock
+        )
         app[COMPONENTS] = components
         _announce(settings)
         yield
@@ -97,6 +99,7 @@ async def build_components(
             policy=RetryPolicy(max_attempts=settings.send_max_attempts),
             timeout_seconds=settings.send_timeout_seconds,
         ),
+        tenant_id=settings.app_tenant_id,
     )
     adapter.on_turn_error = make_turn_error_handler(conversation_state)
     choices = PhoneChoices(
@@ -115,6 +118,7 @@ async def build_components(
         conversation_state=conversation_state,
         main_dialog=main_dialog,
         default_language=settings.default_language,
+        instalments=settings.instalments,
     )
     return Components(
         settings=settings,

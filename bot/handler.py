@@ -7,7 +7,7 @@ from typing import Any
 
 from botbuilder.core import ConversationState, TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.dialogs import DialogSet, DialogTurnStatus
+from botbuilder.dialogs import ComponentDialog, DialogContext, DialogSet, DialogTurnStatus
 from botbuilder.schema import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, ChannelAccount
 from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.cards.actions import Verb, verb_of
 from bot.cards.menu import language_set_card, menu_card, welcome_card
 from bot.conversations import service as conversations
-from bot.dialogs.choose_phone import FLOW_VERBS
+from bot.dialogs.choose_phone import FLOW_VERBS, ChoosePhoneDialog
 from bot.dialogs.context import CONTACT_KEY, TEXTS_KEY, texts_of
 from bot.dialogs.intents import Intent, IntentKind, read_intent
 from bot.dialogs.main_menu import (
@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 PERSONAL = "personal"
 _RESTARTS = (IntentKind.MENU, IntentKind.CANCEL, IntentKind.SWITCH_LANGUAGE)
+_FIRST_WISHES = (IntentKind.VERB, IntentKind.CHOOSE_PHONE)
 
 
 class PuhelinbottiHandler(TeamsActivityHandler):
@@ -50,6 +51,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         conversation_state: ConversationState,
         main_dialog: MainMenuDialog,
         default_language: str,
+        instalments: int,
     ) -> None:
         self._sessions = sessions
         self._conversation_state = conversation_state
@@ -58,6 +60,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         self._dialogs.add(main_dialog)
         self._main_dialog_id = main_dialog.id
         self._default_language = default_language
+        self._instalments = instalments
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         await self._prepare_turn(turn_context)
@@ -102,14 +105,18 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         dialog_context = await self._dialogs.create_context(turn_context)
         if await self._welcome_if_new(turn_context):
             await dialog_context.cancel_all_dialogs()
-            first_options = _menu_options(intent) if intent.kind is IntentKind.VERB else {}
+            first_options = _menu_options(intent) if intent.kind in _FIRST_WISHES else {}
             await dialog_context.begin_dialog(self._main_dialog_id, first_options)
             return
         if intent.kind in _RESTARTS:
             await dialog_context.cancel_all_dialogs()
             await dialog_context.begin_dialog(self._main_dialog_id)
             return
-        if intent.kind is IntentKind.CHOOSE_PHONE or _opens_an_area(intent):
+        if (
+            intent.kind is IntentKind.CHOOSE_PHONE
+            or _opens_an_area(intent)
+            or (intent.verb in FLOW_VERBS and not _phone_flow_active(dialog_context))
+        ):
             await dialog_context.cancel_all_dialogs()
             await dialog_context.begin_dialog(self._main_dialog_id, _menu_options(intent))
             return
@@ -169,7 +176,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
             if await self._welcome_if_new(turn_context):
                 await send_card(turn_context, menu_card(texts_of(turn_context)))
             return
-        await send_card(turn_context, welcome_card(texts_of(turn_context), None))
+        await send_card(turn_context, welcome_card(texts_of(turn_context), None, self._instalments))
 
     async def _welcome_if_new(self, turn_context: TurnContext) -> bool:
         """Send the welcome card once per person, whether they installed or just wrote."""
@@ -182,7 +189,9 @@ class PuhelinbottiHandler(TeamsActivityHandler):
             )
         if first:
             name = (contact.display_name or "").split(" ")[0] or None
-            await send_card(turn_context, welcome_card(texts_of(turn_context), name))
+            await send_card(
+                turn_context, welcome_card(texts_of(turn_context), name, self._instalments)
+            )
         return first
 
     async def _switch_language(self, turn_context: TurnContext, language: str) -> None:
@@ -198,6 +207,16 @@ class PuhelinbottiHandler(TeamsActivityHandler):
                     session=session, aad_object_id=aad_object_id, language=language
                 )
         turn_context.turn_state[TEXTS_KEY] = texts(language)
+
+
+def _phone_flow_active(dialog_context: DialogContext) -> bool:
+    """Whether the phone dialog is the one waiting, inside the main menu component."""
+    active = dialog_context.active_dialog
+    if active is None:
+        return False
+    inner = active.state.get(ComponentDialog.persisted_dialog_state)
+    stack = getattr(inner, "dialog_stack", None) or []
+    return bool(stack) and stack[0].id == ChoosePhoneDialog.__name__
 
 
 def _opens_an_area(intent: Intent) -> bool:

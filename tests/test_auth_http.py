@@ -462,3 +462,16 @@ async def test_cache_refetches_for_unknown_kid_at_most_once_per_interval(
     assert openid_server.requests - before == 2
     await cache.get(openid_server.key_id)  # known keys still served
     assert openid_server.requests - before == 2
+
+
+async def test_activity_from_another_tenant_is_refused_before_any_bot_code(
+    engine: AsyncEngine, openid_server: FakeOpenIdServer
+) -> None:
+    settings = Settings(
+        app_id=APP_ID, openid_metadata_url=openid_server.metadata_url, app_tenant_id="pori-tenant"
+    )
+    async with running_bot(engine, settings) as bot:
+        token = valid_token(openid_server, bot.service_url)
+        response = await bot.post(new_message(bot), bearer(token))
+        assert response.status == 403
+        await assert_no_bot_code_ran(bot)

@@ -18,7 +18,7 @@ from tests.support.activities import TeamsUser
 from tests.support.bot import BotUnderTest, running_bot
 from tests.support.cards import all_text, buttons
 
-NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+NOW = datetime(2027, 3, 15, 10, 0, tzinfo=UTC)  # not today: proves the clock is used
 MAIJA = TeamsUser("00000000-0000-4000-8000-000000000001", "Maija Meikäläinen")
 ANDROID_ONLY = {"os": "android", "max_monthly": "any", "size": "any", "camera": "false"}
 
@@ -70,8 +70,8 @@ async def test_free_choice_from_start_to_end(bot):
     summary = await bot.press(MAIJA, buttons(details)["Valitse tämä"])
     breakdown = all_text(summary)
     assert "24 erää: 1. erä 10,57\u00a0€, sitten 23 × 10,41\u00a0€" in breakdown
-    assert "tammikuu 2027" in breakdown and "joulukuu 2028" in breakdown
-    assert "tammikuusta 2027 alkaen" in breakdown
+    assert "toukokuu 2027" in breakdown and "huhtikuu 2029" in breakdown
+    assert "toukokuusta 2027 alkaen" in breakdown
 
     accept = buttons(summary)["Hyväksyn ja valitsen"]
     refused = await bot.press(MAIJA, {**accept, "consent": "false"})
@@ -80,7 +80,7 @@ async def test_free_choice_from_start_to_end(bot):
 
     done = await bot.press(MAIJA, {**accept, "consent": "true"})
     assert "Valintasi on tallennettu" in all_text(done)
-    assert "Ensimmäinen palkanvähennys tehdään tammikuussa 2027." in all_text(done)
+    assert "Ensimmäinen palkanvähennys tehdään toukokuussa 2027." in all_text(done)
 
     [choice] = await choices(bot)
     assert choice.status == ChoiceStatus.CHOSEN
@@ -94,7 +94,7 @@ async def test_free_choice_from_start_to_end(bot):
         1057,
         1041,
     )
-    assert choice.first_deduction_month == date(2027, 1, 1)
+    assert choice.first_deduction_month == date(2027, 5, 1)
     assert choice.consented_at is not None and choice.consent_language == "fi"
     assert choice.consent_summary["employee_share_cents"] == 25000
     assert choice.consent_summary["model"] == "Samsung Galaxy A56"
@@ -168,15 +168,15 @@ async def test_closed_window_blocks_choosing(bot):
 
 
 async def test_window_not_yet_open_says_when(bot):
-    await _wave(bot, date(2027, 1, 10), date(2027, 1, 31))
+    await _wave(bot, date(2027, 4, 10), date(2027, 4, 30))
     replies = await open_phone_flow(bot)
-    assert "valinta-aika alkaa 10.1.2027" in all_text(replies)
+    assert "valinta-aika alkaa 10.4.2027" in all_text(replies)
 
 
 async def test_open_window_shows_its_last_day(bot):
-    await _wave(bot, date(2026, 11, 1), date(2026, 12, 15))
+    await _wave(bot, date(2027, 3, 1), date(2027, 3, 31))
     replies = await open_phone_flow(bot)
-    assert "Valinta-aikaa on 15.12.2026 asti." in all_text(replies)
+    assert "Valinta-aikaa on 31.3.2027 asti." in all_text(replies)
 
 
 async def test_unpaid_free_choice_blocks_a_new_choice(bot):
@@ -267,9 +267,113 @@ async def test_forged_payloads_change_nothing(bot):
     replies = await bot.press(MAIJA, forged)
     assert "vanhentunut" in all_text(replies)
     assert await choices(bot) == []
-    weird = {**buttons(summary)["Takaisin"], "os": "symbian", "max_monthly": "-5"}
-    await bot.press(MAIJA, weird)
+
+
+async def test_junk_wishes_are_ignored_not_trusted(bot):
+    options = await open_phone_flow(bot)
+    wishes = await bot.press(MAIJA, buttons(options)["Vapaavalinta"])
+    junk = {"os": "symbian", "max_monthly": "-5", "size": "<at>x</at>", "camera": "yes"}
+    listed = await bot.press(MAIJA, {**buttons(wishes)["Näytä puhelimet"], **junk})
+    text = all_text(listed)
+    assert "Apple iPhone 17" in text and "Samsung Galaxy A56" in text, "no filter applied"
+
+
+async def test_a_crafted_model_id_gets_a_polite_answer(bot):
+    options = await open_phone_flow(bot)
+    wishes = await bot.press(MAIJA, buttons(options)["Vapaavalinta"])
+    listed = await bot.press(MAIJA, {**buttons(wishes)["Näytä puhelimet"], **ANDROID_ONLY})
+    data = buttons(listed)["Samsung Galaxy A56"]
+    for forged in (2**64, True, "7", -1):
+        replies = await bot.press(MAIJA, {**data, "model_id": forged})
+        assert "poistunut valikoimasta" in all_text(replies)
+        assert "Pahoittelen" not in all_text(replies)
+
+
+async def test_accepting_an_older_summary_card_records_nothing(bot):
+    summary = await to_summary(bot)
+    old_accept = {**buttons(summary)["Hyväksyn ja valitsen"], "consent": "true"}
+    async with bot.components.sessions() as session, session.begin():
+        await session.execute(
+            update(PhoneModel).where(PhoneModel.sku == "DEMO-A56").values(price_cents=54900)
+        )
+    details = await bot.press(MAIJA, buttons(summary)["Takaisin"])
+    fresh = await bot.press(MAIJA, buttons(details)["Valitse tämä"])
+    assert "350,00\u00a0€" in all_text(fresh)
+    replies = await bot.press(MAIJA, old_accept)
+    assert "vanhentunut" in all_text(replies)
     assert await choices(bot) == []
+
+
+async def test_old_consent_pressed_again_later_says_already_saved(bot):
+    summary = await to_summary(bot)
+    accept = {**buttons(summary)["Hyväksyn ja valitsen"], "consent": "true"}
+    await bot.press(MAIJA, accept)
+    await bot.say(MAIJA, "valikko")
+    replies = await bot.press(MAIJA, accept)
+    assert "jo tallennettu" in all_text(replies)
+    assert len(await choices(bot)) == 1
+
+
+async def test_withdrawing_after_the_window_closed_is_refused(bot):
+    wave = await _wave(bot, date(2027, 3, 1), date(2027, 3, 31))
+    options = await open_phone_flow(bot)
+    confirm = await bot.press(MAIJA, buttons(options)["Pori-puhelin"])
+    await bot.press(MAIJA, buttons(confirm)["Vahvista Pori-puhelin"])
+    current = await open_phone_flow(bot)
+    async with bot.components.sessions() as session, session.begin():
+        await session.execute(
+            update(RolloutWave).where(RolloutWave.id == wave).values(closes_on=date(2027, 3, 14))
+        )
+    replies = await bot.press(MAIJA, buttons(current)["Peru valintani"])
+    assert "valinta-aika päättyi 14.3.2027" in all_text(replies)
+    [choice] = await choices(bot)
+    assert choice.status == ChoiceStatus.CHOSEN
+
+
+async def test_closed_window_still_shows_the_recorded_choice(bot):
+    wave = await _wave(bot, date(2027, 3, 1), date(2027, 3, 31))
+    options = await open_phone_flow(bot)
+    confirm = await bot.press(MAIJA, buttons(options)["Pori-puhelin"])
+    await bot.press(MAIJA, buttons(confirm)["Vahvista Pori-puhelin"])
+    async with bot.components.sessions() as session, session.begin():
+        await session.execute(
+            update(RolloutWave).where(RolloutWave.id == wave).values(closes_on=date(2027, 3, 14))
+        )
+    replies = await open_phone_flow(bot)
+    assert "Nykyinen valintasi: **Pori-puhelin** (tallennettu 15.3.2027)" in all_text(replies)
+
+
+async def test_ordered_choice_cannot_be_changed(bot):
+    options = await open_phone_flow(bot)
+    confirm = await bot.press(MAIJA, buttons(options)["Pori-puhelin"])
+    await bot.press(MAIJA, buttons(confirm)["Vahvista Pori-puhelin"])
+    async with bot.components.sessions() as session, session.begin():
+        await session.execute(update(PhoneChoice).values(status=ChoiceStatus.ORDERED.value))
+    replies = await open_phone_flow(bot)
+    assert "on jo tilattu" in all_text(replies)
+
+
+async def test_someone_not_in_the_directory_cannot_choose(bot):
+    stranger = TeamsUser.new("Vieras Käyttäjä")
+    await bot.say(stranger, "hei")
+    menu = await bot.say(stranger, "valikko")
+    replies = await bot.press(stranger, buttons(menu)["Valitse puhelin"])
+    assert "En löydä sinua kaupungin henkilöstöhakemistosta" in all_text(replies)
+
+
+async def test_welcome_start_button_opens_the_menu(bot):
+    newcomer = TeamsUser("00000000-0000-4000-8000-000000000004", "Pekka Virtanen")
+    first = await bot.say(newcomer, "moi")
+    replies = await bot.press(newcomer, buttons(first)["Aloita"])
+    assert "Mitä haluat tehdä?" in all_text(replies)
+    assert "En saanut" not in all_text(replies)
+
+
+async def test_newcomer_who_asks_for_a_phone_gets_welcome_then_the_choice(bot):
+    newcomer = TeamsUser("00000000-0000-4000-8000-000000000004", "Pekka Virtanen")
+    replies = await bot.say(newcomer, "haluan valita puhelimen")
+    text = all_text(replies)
+    assert "Hei Pekka" in text and "Vapaavalinta" in text and "Pori-puhelin" in text
 
 
 async def test_english_speaker_sees_english_figures(bot):
@@ -282,14 +386,16 @@ async def test_english_speaker_sees_english_figures(bot):
     summary = await bot.press(MAIJA, buttons(details)["Choose this one"])
     text = all_text(summary)
     assert "24 instalments: 1st 10,57\u00a0€, then 23 × 10,41\u00a0€" in text
-    assert "starting January 2027" in text
+    assert "starting May 2027" in text
 
 
-async def _wave(bot: BotUnderTest, opens: date, closes: date) -> None:
+async def _wave(bot: BotUnderTest, opens: date, closes: date) -> int:
     async with bot.components.sessions() as session, session.begin():
         wave = RolloutWave(name="Aalto 1", opens_on=opens, closes_on=closes)
         wave.units = [RolloutWaveUnit(unit_code="SIVISTYS")]
         session.add(wave)
+        await session.flush()
+        return wave.id
 
 
 async def test_a_reimported_catalog_keeps_the_flow_going_with_the_same_sku(bot):

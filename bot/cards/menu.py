@@ -37,13 +37,13 @@ def text_block(text: str, **style: Any) -> dict[str, Any]:
     return {"type": "TextBlock", "text": text, "wrap": True, **style}
 
 
-def welcome_card(t: Texts, name: str | None) -> dict[str, Any]:
+def welcome_card(t: Texts, name: str | None, months: int) -> dict[str, Any]:
     title = t("welcome.title", name=name) if name else t("welcome.title_anonymous")
     return card(
         [
             text_block(title, size="Large", weight="Bolder", style="heading"),
             text_block(t("welcome.body")),
-            text_block(t("welcome.options")),
+            text_block(t("welcome.options", months=months)),
             text_block(t("welcome.language_hint"), isSubtle=True, size="Small"),
         ],
         [submit(t("welcome.start"), Verb.OPEN_MENU)],

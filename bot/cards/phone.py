@@ -9,6 +9,7 @@ from bot.cards.menu import card, text_block
 from bot.choices.cost import last_deduction_month
 from bot.choices.models import ChoiceOption
 from bot.choices.service import Blocked, CurrentChoice, Eligibility, Quote
+from bot.clock import helsinki_today
 from bot.i18n import Texts
 
 FLOW_KEY = "flow"
@@ -25,14 +26,14 @@ def _flow_buttons(t: Texts, flow: str, *, back: bool = True) -> list[dict[str, A
     ]
 
 
-def options_card(t: Texts, flow: str, eligibility: Eligibility) -> dict[str, Any]:
+def options_card(t: Texts, flow: str, eligibility: Eligibility, months: int) -> dict[str, Any]:
     """The two options, two sentences each."""
     body = [text_block(t("phone.title"), size="Large", weight="Bolder", style="heading")]
     if eligibility.current is not None:
-        body.append(text_block(_current_line(t, eligibility.current), isSubtle=True))
+        body.append(text_block(current_line(t, eligibility.current), isSubtle=True))
     body += [
         text_block(t("phone.free_title"), weight="Bolder", spacing="Medium"),
-        text_block(t("phone.free_text")),
+        text_block(t("phone.free_text", months=months)),
         text_block(t("phone.pori_title"), weight="Bolder", spacing="Medium"),
         text_block(t("phone.pori_text")),
     ]
@@ -54,7 +55,7 @@ def current_choice_card(t: Texts, flow: str, current: CurrentChoice) -> dict[str
     return card(
         [
             text_block(t("phone.title"), size="Large", weight="Bolder", style="heading"),
-            text_block(_current_line(t, current)),
+            text_block(current_line(t, current)),
         ],
         [
             submit(t("phone.change_choice"), Verb.PHONE_CHANGE, flow=flow),
@@ -292,7 +293,7 @@ def pori_confirm_card(t: Texts, flow: str, consent_token: str) -> dict[str, Any]
 
 
 def confirmation_card(
-    t: Texts, choice: CurrentChoice, quote: Quote | None, eligibility: Eligibility, webshop_url: str
+    t: Texts, choice: CurrentChoice, eligibility: Eligibility, webshop_url: str
 ) -> dict[str, Any]:
     """What was saved and what happens next."""
     body = [text_block(t("phone.done_title"), size="Large", weight="Bolder", style="heading")]
@@ -302,13 +303,9 @@ def confirmation_card(
     else:
         body.append(text_block(t("phone.done_model", model=choice.model_name or "")))
         steps = [t("phone.next_credentials"), t("phone.next_order"), t("phone.next_delivery")]
-        if quote is not None and quote.first_deduction_month is not None:
-            steps.append(
-                t(
-                    "phone.next_first_deduction",
-                    month_in=t.month(quote.first_deduction_month, "inessive"),
-                )
-            )
+        if choice.first_deduction_month is not None:
+            month_in = t.month(choice.first_deduction_month, "inessive")
+            steps.append(t("phone.next_first_deduction", month_in=month_in))
         body.append(text_block(t("phone.next_steps"), weight="Bolder", spacing="Medium"))
         body.append(text_block("\n".join(f"{n}. {step}" for n, step in enumerate(steps, 1))))
         actions.append(
@@ -337,11 +334,11 @@ def blocked_text(t: Texts, eligibility: Eligibility) -> str:
     )
 
 
-def _current_line(t: Texts, current: CurrentChoice) -> str:
+def current_line(t: Texts, current: CurrentChoice) -> str:
     name = (
         t("phone.choose_pori") if current.option is ChoiceOption.PORI_PHONE else current.model_name
     )
-    return t("phone.current_is", choice=name or "", date=t.date(current.chosen_at.date()))
+    return t("phone.current_is", choice=name or "", date=t.date(helsinki_today(current.chosen_at)))
 
 
 def _fact_set(facts: list[tuple[str, str]]) -> dict[str, Any]:

@@ -37,6 +37,7 @@ class Blocked(StrEnum):
     PAYING_FOR_PHONE = "paying_for_phone"  # a Free Choice phone is still being paid for
     ALREADY_ORDERED = "already_ordered"
     NO_CATALOG = "no_catalog"
+    NOT_IN_DIRECTORY = "not_in_directory"  # only the city's employees, as the directory knows them
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class CurrentChoice:
     model_name: str | None
     employee_share_cents: int
     chosen_at: datetime
+    first_deduction_month: date | None = None
 
 
 @dataclass(frozen=True)
@@ -87,12 +89,41 @@ class Quote:
         return self.cost.instalment_cents
 
 
+@dataclass(frozen=True)
+class ShownFigures:
+    """The figures on the summary card the employee accepted; the record must match them."""
+
+    employee_share_cents: int
+    instalment_count: int
+    first_instalment_cents: int
+    instalment_cents: int
+    first_deduction_month: date | None
+
+    @classmethod
+    def of(cls, quote: Quote) -> ShownFigures:
+        cost = quote.cost
+        return cls(
+            employee_share_cents=cost.employee_share_cents,
+            instalment_count=cost.instalment_count,
+            first_instalment_cents=cost.first_instalment_cents,
+            instalment_cents=cost.instalment_cents,
+            first_deduction_month=quote.first_deduction_month,
+        )
+
+
+class WithdrawOutcome(StrEnum):
+    WITHDRAWN = "withdrawn"
+    NOTHING_TO_WITHDRAW = "nothing_to_withdraw"
+    BLOCKED = "blocked"
+
+
 class RecordOutcome(StrEnum):
     RECORDED = "recorded"
     ALREADY_RECORDED = "already_recorded"
     WITHDRAWN = "withdrawn"
-    PRICE_CHANGED = "price_changed"
+    PRICE_CHANGED = "price_changed"  # or any figure on the accepted card, such as the first month
     BLOCKED = "blocked"
+    CHANGED_MEANWHILE = "changed_meanwhile"  # e.g. chosen at the same moment on another device
 
 
 @dataclass(frozen=True)
@@ -126,7 +157,10 @@ class PhoneChoices:
             quotes = [await _quote(session, model, self.policy, self._today()) for model in models]
         if preferences is None:
             return quotes
-        return [q for q in quotes if _matches(q, preferences)]
+        matching = [q for q in quotes if _matches(q, preferences)]
+        if preferences.camera_first:
+            matching.sort(key=lambda quote: -quote.camera_mp)
+        return matching
 
     async def quote(self, model_id: int) -> Quote | None:
         """None when the model has been withdrawn or replaced by a newer catalog."""
@@ -141,7 +175,7 @@ class PhoneChoices:
         *,
         aad_object_id: str,
         model_id: int,
-        shown_share_cents: int,
+        shown: ShownFigures,
         consent_token: str,
         language: str,
     ) -> RecordResult:
@@ -150,7 +184,7 @@ class PhoneChoices:
                 session=session,
                 aad_object_id=aad_object_id,
                 model_id=model_id,
-                shown_share_cents=shown_share_cents,
+                shown=shown,
                 consent_token=consent_token,
                 language=language,
                 policy=self.policy,
@@ -165,23 +199,34 @@ class PhoneChoices:
                 session=session,
                 aad_object_id=aad_object_id,
                 model_id=None,
-                shown_share_cents=0,
+                shown=None,
                 consent_token=consent_token,
                 language=language,
                 policy=self.policy,
                 now=self._clock(),
             )
 
-    async def cancel(self, aad_object_id: str) -> bool:
+    async def withdraw(self, aad_object_id: str) -> WithdrawOutcome:
+        """Withdraw a choice while it may still be changed (window open, not ordered)."""
         async with self._sessions() as session, session.begin():
-            return await cancel_choice(
+            allowed = await eligibility(
+                session=session, aad_object_id=aad_object_id, today=self._today()
+            )
+            if allowed.blocked is not None:
+                return WithdrawOutcome.BLOCKED
+            cancelled = await cancel_choice(
                 session=session, aad_object_id=aad_object_id, now=self._clock()
             )
+            return WithdrawOutcome.WITHDRAWN if cancelled else WithdrawOutcome.NOTHING_TO_WITHDRAW
 
-    async def recorded(self, consent_token: str) -> CurrentChoice | None:
+    async def recorded(self, aad_object_id: str, consent_token: str) -> CurrentChoice | None:
+        """The choice this person recorded with this consent, if any."""
         async with self._sessions() as session:
             choice = await session.scalar(
-                select(PhoneChoice).where(PhoneChoice.consent_token == consent_token)
+                select(PhoneChoice).where(
+                    PhoneChoice.consent_token == consent_token,
+                    PhoneChoice.aad_object_id == aad_object_id,
+                )
             )
             return _current(choice) if choice else None
 
@@ -206,9 +251,13 @@ async def eligibility(*, session: AsyncSession, aad_object_id: str, today: date)
     choice = await open_choice(session=session, aad_object_id=aad_object_id)
     current = _current(choice) if choice else None
     blocked: Blocked | None = None
-    if current and current.status in (ChoiceStatus.ORDERED, ChoiceStatus.DELIVERED):
+    if employee is None or not employee.employee_number or not employee.account_enabled:
+        blocked = Blocked.NOT_IN_DIRECTORY
+    elif current and current.status is ChoiceStatus.DELIVERED:
         paying = current.option is ChoiceOption.FREE_CHOICE and current.employee_share_cents > 0
         blocked = Blocked.PAYING_FOR_PHONE if paying else Blocked.ALREADY_ORDERED
+    elif current and current.status is ChoiceStatus.ORDERED:
+        blocked = Blocked.ALREADY_ORDERED
     elif not window.is_open:
         blocked = {
             WindowState.NOT_YET: Blocked.WINDOW_NOT_YET,
@@ -224,7 +273,7 @@ async def record_choice(
     session: AsyncSession,
     aad_object_id: str,
     model_id: int | None,
-    shown_share_cents: int,
+    shown: ShownFigures | None,
     consent_token: str,
     language: str,
     policy: ChoicePolicy,
@@ -239,6 +288,8 @@ async def record_choice(
         select(PhoneChoice).where(PhoneChoice.consent_token == consent_token)
     )
     if existing is not None:
+        if existing.aad_object_id != aad_object_id:
+            return RecordResult(RecordOutcome.CHANGED_MEANWHILE)
         return RecordResult(RecordOutcome.ALREADY_RECORDED, choice=_current(existing))
     today = helsinki_today(now)
     allowed = await eligibility(session=session, aad_object_id=aad_object_id, today=today)
@@ -250,7 +301,7 @@ async def record_choice(
         if model is None:
             return RecordResult(RecordOutcome.WITHDRAWN)
         quote = await _quote(session, model, policy, today)
-        if quote.cost.employee_share_cents != shown_share_cents:
+        if shown != ShownFigures.of(quote):
             return RecordResult(RecordOutcome.PRICE_CHANGED, quote=quote)
     choice = _new_choice(aad_object_id, quote, consent_token, language, now)
     try:
@@ -266,13 +317,14 @@ async def record_choice(
             session.add(choice)
             await session.flush()
     except IntegrityError:
-        # Another request with the same token (or for the same person) won the race.
+        # A request with the same token won the race (a double click), or another choice by the
+        # same person did (another device): the open-choice index allows only one.
         session.expunge(choice)
         winner = await session.scalar(
             select(PhoneChoice).where(PhoneChoice.consent_token == consent_token)
         )
         if winner is None:
-            raise
+            return RecordResult(RecordOutcome.CHANGED_MEANWHILE)
         return RecordResult(RecordOutcome.ALREADY_RECORDED, choice=_current(winner))
     return RecordResult(RecordOutcome.RECORDED, choice=_current(choice), quote=quote)
 
@@ -371,10 +423,8 @@ async def _quote(
 def _matches(quote: Quote, preferences: catalog.Preferences) -> bool:
     if preferences.os and quote.os != preferences.os:
         return False
-    if (
-        preferences.max_monthly_cents is not None
-        and quote.monthly_cents > preferences.max_monthly_cents
-    ):
+    largest = quote.cost.first_instalment_cents
+    if preferences.max_monthly_cents is not None and largest > preferences.max_monthly_cents:
         return False
     if preferences.size == "compact" and quote.screen_inches > catalog.COMPACT_SCREEN_MAX_INCHES:
         return False
@@ -391,6 +441,7 @@ def _current(choice: PhoneChoice) -> CurrentChoice:
         model_name=choice.model_name,
         employee_share_cents=choice.employee_share_cents,
         chosen_at=choice.consented_at or choice.created_at,
+        first_deduction_month=choice.first_deduction_month,
     )
 
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from datetime import date
 from typing import Any
 
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
@@ -32,6 +34,7 @@ from bot.cards.phone import (
     blocked_text,
     confirmation_card,
     current_choice_card,
+    current_line,
     model_detail_card,
     model_list_card,
     options_card,
@@ -40,7 +43,13 @@ from bot.cards.phone import (
     summary_card,
 )
 from bot.catalog.service import Preferences
-from bot.choices.service import PhoneChoices, RecordOutcome, RecordResult
+from bot.choices.service import (
+    PhoneChoices,
+    RecordOutcome,
+    RecordResult,
+    ShownFigures,
+    WithdrawOutcome,
+)
 from bot.dialogs.context import texts_of
 from bot.dialogs.replies import send_card, send_text
 
@@ -111,6 +120,8 @@ class ChoosePhoneDialog(Dialog):
         t = texts_of(dc.context)
         if not eligibility.may_choose:
             await send_text(dc.context, blocked_text(t, eligibility))
+            if eligibility.current is not None:
+                await send_text(dc.context, current_line(t, eligibility.current))
             return await dc.end_dialog()
         state["history"] = []
         state["step"] = "current" if eligibility.current else "options"
@@ -153,10 +164,11 @@ class ChoosePhoneDialog(Dialog):
         self, dc: DialogContext, state: dict[str, Any], value: dict[str, Any]
     ) -> DialogTurnResult:
         t = texts_of(dc.context)
-        withdrawn = await self._choices.cancel(_aad(dc))
-        await send_text(
-            dc.context, t("phone.withdrawn") if withdrawn else t("phone.blocked.already_ordered")
-        )
+        outcome = await self._choices.withdraw(_aad(dc))
+        if outcome is WithdrawOutcome.BLOCKED:
+            await send_text(dc.context, blocked_text(t, await self._choices.eligibility(_aad(dc))))
+        else:
+            await send_text(dc.context, t(f"phone.{outcome.value}"))
         return await dc.end_dialog()
 
     async def _free_choice(
@@ -195,7 +207,6 @@ class ChoosePhoneDialog(Dialog):
     ) -> DialogTurnResult:
         if not await self._remember_model(dc, state, value):
             return Dialog.end_of_turn
-        state["token"] = uuid.uuid4().hex
         return await self._go(dc, state, "summary")
 
     async def _accept(
@@ -208,13 +219,14 @@ class ChoosePhoneDialog(Dialog):
             await send_text(dc.context, t("phone.stale"))
             await self._show(dc, state)
             return Dialog.end_of_turn
-        if state.get("shown_share", 0) > 0 and value.get("consent") != "true":
+        shown = _shown_figures(state["shown"])
+        if shown.employee_share_cents > 0 and value.get("consent") != "true":
             await send_text(dc.context, t("phone.consent_needed"))
             return Dialog.end_of_turn
         result = await self._choices.record_free_choice(
             aad_object_id=_aad(dc),
             model_id=state["model_id"],
-            shown_share_cents=state.get("shown_share", 0),
+            shown=shown,
             consent_token=state["token"],
             language=t.language,
         )
@@ -240,26 +252,23 @@ class ChoosePhoneDialog(Dialog):
         t = texts_of(dc.context)
         if result.outcome is RecordOutcome.WITHDRAWN:
             await send_text(dc.context, t("phone.model_withdrawn"))
-            state["step"] = "list"
-            await self._show(dc, state)
+            await self._back_to_list(dc, state)
             return Dialog.end_of_turn
         if result.outcome is RecordOutcome.PRICE_CHANGED:
             await send_text(dc.context, t("phone.price_changed"))
-            state["token"] = uuid.uuid4().hex
             await self._show(dc, state)
             return Dialog.end_of_turn
         eligibility = await self._choices.eligibility(_aad(dc))
         if result.outcome is RecordOutcome.BLOCKED:
             await send_text(dc.context, blocked_text(t, eligibility))
             return await dc.end_dialog()
+        if result.outcome is RecordOutcome.CHANGED_MEANWHILE or result.choice is None:
+            await send_text(dc.context, t("phone.changed_meanwhile"))
+            return await self._start(dc, state)
         if result.outcome is RecordOutcome.ALREADY_RECORDED:
             await send_text(dc.context, t("phone.already_recorded"))
-        assert result.choice is not None
-        quote = result.quote
-        if quote is None and state.get("model_id") and result.choice.model_name:
-            quote = await self._choices.quote(state["model_id"])
         await send_card(
-            dc.context, confirmation_card(t, result.choice, quote, eligibility, self._webshop_url)
+            dc.context, confirmation_card(t, result.choice, eligibility, self._webshop_url)
         )
         return await dc.end_dialog()
 
@@ -271,7 +280,7 @@ class ChoosePhoneDialog(Dialog):
             Verb.PHONE_CONFIRM_PORI,
         ):
             return False
-        if await self._choices.recorded(token) is None:
+        if await self._choices.recorded(_aad(dc), token) is None:
             return False
         await send_text(dc.context, texts_of(dc.context)("phone.already_recorded"))
         return True
@@ -290,16 +299,21 @@ class ChoosePhoneDialog(Dialog):
     async def _remember_model(
         self, dc: DialogContext, state: dict[str, Any], value: dict[str, Any]
     ) -> bool:
-        model_id = value.get("model_id")
-        quote = await self._choices.quote(model_id) if isinstance(model_id, int) else None
+        model_id = _model_id(value)
+        quote = await self._choices.quote(model_id) if model_id is not None else None
         if quote is None:
             await send_text(dc.context, texts_of(dc.context)("phone.model_withdrawn"))
-            state["step"] = "list"
-            await self._show(dc, state)
+            await self._back_to_list(dc, state)
             return False
         state["model_id"] = quote.model_id
-        state["shown_share"] = quote.cost.employee_share_cents
         return True
+
+    async def _back_to_list(self, dc: DialogContext, state: dict[str, Any]) -> None:
+        """Back to the model list, as if Back had been pressed until it showed."""
+        while state["history"] and state["step"] != "list":
+            state["step"] = state["history"].pop()
+        state["step"] = "list"
+        await self._show(dc, state)
 
     async def _show(self, dc: DialogContext, state: dict[str, Any]) -> None:
         """Send the card of the current step, built from fresh domain data."""
@@ -311,14 +325,14 @@ class ChoosePhoneDialog(Dialog):
             if step == "current" and eligibility.current is not None:
                 await send_card(dc.context, current_choice_card(t, flow, eligibility.current))
             else:
-                await send_card(dc.context, options_card(t, flow, eligibility))
+                await send_card(
+                    dc.context, options_card(t, flow, eligibility, self._choices.policy.instalments)
+                )
         elif step == "preferences":
             await send_card(dc.context, preferences_card(t, flow, state["prefs"]))
         elif step == "list":
             filtered = bool(state.get("filtered"))
             quotes = await self._choices.quotes(_preferences(state["prefs"]) if filtered else None)
-            if filtered and state["prefs"].get("camera") == "true":
-                quotes.sort(key=lambda quote: -quote.camera_mp)
             await send_card(dc.context, model_list_card(t, flow, quotes, filtered=filtered))
         elif step == "pori":
             await send_card(dc.context, pori_confirm_card(t, flow, state["token"]))
@@ -326,18 +340,27 @@ class ChoosePhoneDialog(Dialog):
             quote = await self._choices.quote(state["model_id"])
             if quote is None:
                 await send_text(dc.context, t("phone.model_withdrawn"))
-                state["step"] = "list"
-                await self._show(dc, state)
+                await self._back_to_list(dc, state)
             elif step == "details":
                 await send_card(dc.context, model_detail_card(t, flow, quote))
             else:
-                state["shown_share"] = quote.cost.employee_share_cents
+                # A fresh token per summary: only the card showing these figures can accept them.
+                state["token"] = uuid.uuid4().hex
+                state["shown"] = _figures_state(ShownFigures.of(quote))
                 await send_card(dc.context, summary_card(t, flow, quote, state["token"]))
 
 
 def _aad(dc: DialogContext) -> str:
     sender = dc.context.activity.from_property
     return str(getattr(sender, "aad_object_id", None) or getattr(sender, "id", ""))
+
+
+def _model_id(value: dict[str, Any]) -> int | None:
+    """The model id as our card sends it: a plain int in range, not a bool or a huge number."""
+    model_id = value.get("model_id")
+    if type(model_id) is not int or not 0 < model_id < 2**31:
+        return None
+    return model_id
 
 
 def _clean_preferences(value: dict[str, Any]) -> dict[str, str]:
@@ -361,4 +384,16 @@ def _preferences(prefs: dict[str, str]) -> Preferences:
         max_monthly_cents=int(prefs["max_monthly"]) if "max_monthly" in prefs else None,
         camera_first=prefs.get("camera") == "true",
         size=prefs.get("size"),
+    )
+
+
+def _figures_state(figures: ShownFigures) -> dict[str, Any]:
+    month = figures.first_deduction_month
+    return {**asdict(figures), "first_deduction_month": month.isoformat() if month else None}
+
+
+def _shown_figures(stored: dict[str, Any]) -> ShownFigures:
+    month = stored.get("first_deduction_month")
+    return ShownFigures(
+        **{**stored, "first_deduction_month": date.fromisoformat(month) if month else None}
     )

@@ -39,6 +39,8 @@ def read_intent(text: str | None, value: Any) -> Intent:
         if language in SUPPORTED_LANGUAGES:
             return Intent(IntentKind.SWITCH_LANGUAGE, verb=verb, language=language)
         return Intent(IntentKind.VERB, verb=Verb.PICK_LANGUAGE)
+    if verb is Verb.OPEN_MENU:
+        return Intent(IntentKind.MENU, verb=verb)
     if verb is not None:
         return Intent(IntentKind.VERB, verb=verb, value=value)
     cleaned = (text or "").strip()

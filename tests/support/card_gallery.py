@@ -66,6 +66,7 @@ SAMPLE_CHOICE = CurrentChoice(
     model_name="Samsung Galaxy A56",
     employee_share_cents=25000,
     chosen_at=datetime(2026, 11, 26, 10, 0, tzinfo=UTC),
+    first_deduction_month=date(2027, 1, 1),
 )
 PORI_CHOICE = CurrentChoice(
     1, ChoiceOption.PORI_PHONE, ChoiceStatus.CHOSEN, None, 0, SAMPLE_CHOICE.chosen_at
@@ -76,7 +77,7 @@ def phone_cards(t: Texts, language: str) -> list[tuple[str, dict[str, Any]]]:
     costly, base = sample_quote(44901), sample_quote(19900, is_base=True)
     url = "https://www.tiera.fi/"
     return [
-        (f"options_card[{language}]", options_card(t, FLOW, SAMPLE_WINDOW)),
+        (f"options_card[{language}]", options_card(t, FLOW, SAMPLE_WINDOW, 24)),
         (f"current_choice_card[{language}]", current_choice_card(t, FLOW, SAMPLE_CHOICE)),
         (f"preferences_card[{language}]", preferences_card(t, FLOW, {"os": "ios"})),
         (f"model_list_card[{language}]", model_list_card(t, FLOW, [base, costly], filtered=True)),
@@ -87,11 +88,11 @@ def phone_cards(t: Texts, language: str) -> list[tuple[str, dict[str, Any]]]:
         (f"pori_confirm_card[{language}]", pori_confirm_card(t, FLOW, TOKEN)),
         (
             f"confirmation_card[{language}]",
-            confirmation_card(t, SAMPLE_CHOICE, costly, SAMPLE_WINDOW, url),
+            confirmation_card(t, SAMPLE_CHOICE, SAMPLE_WINDOW, url),
         ),
         (
             f"confirmation_card:pori[{language}]",
-            confirmation_card(t, PORI_CHOICE, None, SAMPLE_WINDOW, url),
+            confirmation_card(t, PORI_CHOICE, SAMPLE_WINDOW, url),
         ),
     ]
 
@@ -102,8 +103,8 @@ def every_card() -> list[tuple[str, dict[str, Any]]]:
     for language in SUPPORTED_LANGUAGES:
         t = texts(language)
         gallery += [
-            (f"welcome_card[{language}]", welcome_card(t, SAMPLE_NAME)),
-            (f"welcome_card:anonymous[{language}]", welcome_card(t, None)),
+            (f"welcome_card[{language}]", welcome_card(t, SAMPLE_NAME, 24)),
+            (f"welcome_card:anonymous[{language}]", welcome_card(t, None, 24)),
             (f"menu_card[{language}]", menu_card(t)),
             (f"language_card[{language}]", language_card(t)),
             (f"language_set_card[{language}]", language_set_card(t)),

@@ -35,10 +35,15 @@ class BotHttpAdapter(CloudAdapter):
     """Processes `/api/messages` requests and sends the bot's activities."""
 
     def __init__(
-        self, authentication: ChannelAuthentication, connector: BotConnectorClient
+        self,
+        authentication: ChannelAuthentication,
+        connector: BotConnectorClient,
+        *,
+        tenant_id: str = "",
     ) -> None:
         super().__init__(authentication)
         self.connector = connector
+        self._tenant_id = tenant_id
 
     async def handle(self, request: web.Request, bot: Bot) -> web.Response:
         """The `/api/messages` endpoint."""
@@ -65,6 +70,9 @@ class BotHttpAdapter(CloudAdapter):
         except AuthenticationError as error:
             log.warning("rejected activity from %s: %s", request.remote, error)
             return _problem(401, "unauthorized")
+        if self._tenant_id and _tenant_of(activity) != self._tenant_id:
+            log.warning("refused activity from tenant %s", _tenant_of(activity))
+            return _problem(403, "this bot serves one organisation only")
         invoke_response = await self.process_activity(authenticated, activity, bot.on_turn)
         return _invoke_http_response(invoke_response)
 
@@ -126,6 +134,13 @@ def _invoke_http_response(invoke_response: InvokeResponse | None) -> web.Respons
     if hasattr(body, "serialize"):
         body = body.serialize()
     return web.json_response(body, status=int(invoke_response.status or 200))
+
+
+def _tenant_of(activity: Activity) -> str | None:
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = channel_data.get("tenant")
+    tenant_id = tenant.get("id") if isinstance(tenant, dict) else None
+    return tenant_id or getattr(activity.conversation, "tenant_id", None)
 
 
 def _conversation_id(activity: Activity) -> str | None:
