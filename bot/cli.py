@@ -169,42 +169,51 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
 
 def _choices_export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.choices.export import ExportRow, export_rows, write_csv
-    from bot.choices.service import mark_ordered
+    from bot.choices.service import mark_all_ordered
     from bot.clock import system_clock
     from bot.db.engine import create_engine, create_session_factory
 
     statuses = [status.strip() for status in args.status.split(",") if status.strip()]
+    if args.mark_ordered and args.output is None:
+        print("phonebot: --mark-ordered needs -o FILE", file=sys.stderr)
+        return 2
+    staging = args.output.with_name(f".{args.output.name}.partial") if args.output else None
 
-    async def run() -> tuple[list[ExportRow], int]:
+    async def run() -> list[ExportRow]:
         engine = create_engine(settings.database_url)
         try:
             async with create_session_factory(engine)() as session, session.begin():
-                rows = await export_rows(session=session, statuses=statuses)
-                marked = 0
                 if args.mark_ordered:
-                    chosen = [row.choice_id for row in rows if row.status == "chosen"]
-                    marked = await mark_ordered(
-                        session=session, choice_ids=chosen, now=system_clock()
-                    )
-                return rows, marked
+                    ids = await mark_all_ordered(session=session, now=system_clock())
+                    rows = await export_rows(session=session, statuses=["ordered"], choice_ids=ids)
+                else:
+                    rows = await export_rows(session=session, statuses=statuses)
+                if staging is not None:
+                    # Written before the commit: if the file cannot be written, nothing is locked.
+                    with staging.open("w", encoding="utf-8", newline="") as stream:
+                        write_csv(rows, stream)
+                return rows
         finally:
             await engine.dispose()
 
     try:
-        rows, marked = asyncio.run(run())
-    except ValueError as error:
-        print(f"phonebot: {error}", file=sys.stderr)
-        return 2
-    if args.output is None:
+        rows = asyncio.run(run())
+    except BaseException as error:
+        if staging is not None:
+            staging.unlink(missing_ok=True)
+        if isinstance(error, ValueError):
+            print(f"phonebot: {error}", file=sys.stderr)
+            return 2
+        raise
+    if staging is None:
         if isinstance(sys.stdout, io.TextIOWrapper):
             sys.stdout.reconfigure(encoding="utf-8", newline="")
         write_csv(rows, sys.stdout)
-    else:
-        with args.output.open("w", encoding="utf-8", newline="") as stream:
-            write_csv(rows, stream)
-        print(f"wrote {len(rows)} choices to {args.output}", file=sys.stderr)
+        return 0
+    staging.replace(args.output)
+    print(f"wrote {len(rows)} choices to {args.output}", file=sys.stderr)
     if args.mark_ordered:
-        print(f"marked {marked} choices as ordered", file=sys.stderr)
+        print(f"marked {len(rows)} choices as ordered", file=sys.stderr)
     return 0
 
 

@@ -392,3 +392,36 @@ async def test_export_command_writes_the_file_and_marks_ordered(tmp_path, monkey
     await engine.dispose()
     assert choice is not None and choice.status == ChoiceStatus.ORDERED.value
     assert await asyncio.to_thread(main, ["choices", "export", "--status", "choosen"]) == 2
+
+
+async def test_mark_ordered_needs_a_file_and_locks_exactly_what_it_exports(tmp_path, monkeypatch):
+    database = f"sqlite+aiosqlite:///{tmp_path / 'lock.sqlite3'}"
+    engine = create_engine(database)
+    await upgrade(engine)
+    async with create_session_factory(engine)() as session, session.begin():
+        await load_demo_data(session=session)
+        for number, status in ((1, ChoiceStatus.CHOSEN), (4, ChoiceStatus.CHANGED)):
+            session.add(
+                PhoneChoice(
+                    aad_object_id=f"00000000-0000-4000-8000-00000000000{number}",
+                    option="pori_phone",
+                    status=status.value,
+                    consent_token=f"t{number}",
+                )
+            )
+    monkeypatch.setenv("DATABASE_URL", database)
+    assert await asyncio.to_thread(main, ["choices", "export", "--mark-ordered"]) == 2
+
+    output = tmp_path / "tilaukseen.csv"
+    assert (
+        await asyncio.to_thread(main, ["choices", "export", "--mark-ordered", "-o", str(output)])
+        == 0
+    )
+    with output.open(encoding="utf-8-sig", newline="") as stream:
+        exported = list(csv.DictReader(stream, delimiter=";"))
+    assert [row["tila"] for row in exported] == ["tilattu"]
+    assert not list(tmp_path.glob(".*.partial"))
+    async with create_session_factory(engine)() as session:
+        statuses = sorted((await session.scalars(select(PhoneChoice.status))).all())
+    await engine.dispose()
+    assert statuses == ["changed", "ordered"]

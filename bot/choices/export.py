@@ -104,7 +104,9 @@ class ExportRow:
     consented_at: datetime | None
 
 
-async def export_rows(*, session: AsyncSession, statuses: Collection[str]) -> list[ExportRow]:
+async def export_rows(
+    *, session: AsyncSession, statuses: Collection[str], choice_ids: Collection[int] | None = None
+) -> list[ExportRow]:
     """The choices in the given statuses, ordered by unit, then employee name (Finnish order).
 
     Rows are sorted here rather than in SQL: database collations differ (SQLite compares bytes,
@@ -117,12 +119,15 @@ async def export_rows(*, session: AsyncSession, statuses: Collection[str]) -> li
             f"unknown choice status: {', '.join(sorted(unknown))}; "
             f"known: {', '.join(STATUS_LABELS)}"
         )
-    result = await session.execute(
+    query = (
         select(PhoneChoice, Employee, Unit)
         .join(Employee, PhoneChoice.aad_object_id == Employee.aad_object_id)
         .outerjoin(Unit, Employee.unit_code == Unit.code)
         .where(PhoneChoice.status.in_(list(statuses)))
     )
+    if choice_ids is not None:
+        query = query.where(PhoneChoice.id.in_(list(choice_ids)))
+    result = await session.execute(query)
     rows = [_row(choice, employee, unit) for choice, employee, unit in result]
     rows.sort(key=_order)
     return rows

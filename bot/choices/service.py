@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
@@ -445,16 +445,16 @@ def _current(choice: PhoneChoice) -> CurrentChoice:
     )
 
 
-async def mark_ordered(*, session: AsyncSession, choice_ids: Collection[int], now: datetime) -> int:
-    """ICT has sent these choices to the web shop: from now on they can no longer be changed."""
-    if not choice_ids:
-        return 0
+async def mark_all_ordered(*, session: AsyncSession, now: datetime) -> list[int]:
+    """Lock every open, unordered choice for the web shop in one statement; returns their ids.
+
+    One UPDATE … RETURNING, so a choice changed at the same moment is either locked and
+    exported, or left out and still changeable: never exported while being replaced.
+    """
     result = await session.execute(
         update(PhoneChoice)
-        .where(
-            PhoneChoice.id.in_(list(choice_ids)),
-            PhoneChoice.status == ChoiceStatus.CHOSEN.value,
-        )
+        .where(PhoneChoice.status == ChoiceStatus.CHOSEN.value)
         .values(status=ChoiceStatus.ORDERED.value, updated_at=now)
+        .returning(PhoneChoice.id)
     )
-    return int(getattr(result, "rowcount", 0))
+    return [row[0] for row in result]
