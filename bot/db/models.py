@@ -5,6 +5,13 @@ from bot.catalog.models import CatalogVersion, PhoneModel
 from bot.choices.models import PhoneChoice
 from bot.conversations.models import ConversationReferenceRecord
 from bot.db.base import Base
+from bot.deductions.models import (
+    DeductionPlan,
+    PayrollCorrection,
+    PayrollImport,
+    PayrollPosting,
+    PendingNotice,
+)
 from bot.directory.models import Employee, Unit
 from bot.rollout.models import RolloutWave, RolloutWaveUnit
 
@@ -13,7 +20,12 @@ __all__ = [
     "BotStateRecord",
     "CatalogVersion",
     "ConversationReferenceRecord",
+    "DeductionPlan",
     "Employee",
+    "PayrollCorrection",
+    "PayrollImport",
+    "PayrollPosting",
+    "PendingNotice",
     "PhoneChoice",
     "PhoneModel",
     "RolloutWave",
