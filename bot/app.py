@@ -25,8 +25,10 @@ from bot.choices.service import ChoicePolicy, PhoneChoices
 from bot.clock import Clock, system_clock
 from bot.db import migrate
 from bot.db.engine import create_engine, create_session_factory
+from bot.deductions.service import DeductionReader
 from bot.dialogs.choose_phone import ChoosePhoneDialog
 from bot.dialogs.main_menu import MainMenuDialog
+from bot.dialogs.my_deductions import MyDeductionsDialog
 from bot.handler import PuhelinbottiHandler
 from bot.settings import Settings
 from bot.turn_errors import make_turn_error_handler
@@ -111,7 +113,10 @@ async def build_components(
         clock,
     )
     main_dialog = MainMenuDialog(
-        {Verb.CHOOSE_PHONE: ChoosePhoneDialog(choices, settings.webshop_url)}
+        {
+            Verb.CHOOSE_PHONE: ChoosePhoneDialog(choices, settings.webshop_url),
+            Verb.MY_DEDUCTIONS: MyDeductionsDialog(DeductionReader(sessions)),
+        }
     )
     handler = PuhelinbottiHandler(
         sessions=sessions,

@@ -38,7 +38,11 @@ log = logging.getLogger(__name__)
 
 PERSONAL = "personal"
 _RESTARTS = (IntentKind.MENU, IntentKind.CANCEL, IntentKind.SWITCH_LANGUAGE)
-_FIRST_WISHES = (IntentKind.VERB, IntentKind.CHOOSE_PHONE)
+_OPENS_AREA_BY_WORDS = {
+    IntentKind.CHOOSE_PHONE: Verb.CHOOSE_PHONE,
+    IntentKind.MY_DEDUCTIONS: Verb.MY_DEDUCTIONS,
+}
+_FIRST_WISHES = (IntentKind.VERB, *_OPENS_AREA_BY_WORDS)
 
 
 class PuhelinbottiHandler(TeamsActivityHandler):
@@ -99,6 +103,10 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         if not _is_personal(turn_context):
             await send_text(turn_context, texts_of(turn_context)("errors.not_personal"))
             return
+        if _names_someone_else(turn_context):
+            log.warning("refused a card payload naming another employee")
+            await send_text(turn_context, texts_of(turn_context)("deductions.only_your_own"))
+            return
         intent = read_intent(turn_context.activity.text, turn_context.activity.value)
         if intent.kind is IntentKind.SWITCH_LANGUAGE and intent.language:
             await self._switch_language(turn_context, intent.language)
@@ -113,7 +121,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
             await dialog_context.begin_dialog(self._main_dialog_id)
             return
         if (
-            intent.kind is IntentKind.CHOOSE_PHONE
+            intent.kind in _OPENS_AREA_BY_WORDS
             or _opens_an_area(intent)
             or (intent.verb in FLOW_VERBS and not _phone_flow_active(dialog_context))
         ):
@@ -209,6 +217,19 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         turn_context.turn_state[TEXTS_KEY] = texts(language)
 
 
+_PERSON_KEYS = ("aad_object_id", "aadObjectId", "employee", "employee_number", "user_id")
+
+
+def _names_someone_else(turn_context: TurnContext) -> bool:
+    """Our cards never carry a person; a payload that names anyone but the sender is forged."""
+    value = turn_context.activity.value
+    if not isinstance(value, dict):
+        return False
+    sender = turn_context.activity.from_property
+    own = {getattr(sender, "aad_object_id", None), getattr(sender, "id", None)}
+    return any(key in value and value[key] not in own for key in _PERSON_KEYS)
+
+
 def _phone_flow_active(dialog_context: DialogContext) -> bool:
     """Whether the phone dialog is the one waiting, inside the main menu component."""
     active = dialog_context.active_dialog
@@ -225,8 +246,8 @@ def _opens_an_area(intent: Intent) -> bool:
 
 
 def _menu_options(intent: Intent) -> dict[str, Any]:
-    if intent.kind is IntentKind.CHOOSE_PHONE:
-        return {VERB_KEY: Verb.CHOOSE_PHONE.value}
+    if intent.kind in _OPENS_AREA_BY_WORDS:
+        return {VERB_KEY: _OPENS_AREA_BY_WORDS[intent.kind].value}
     if intent.kind is IntentKind.VERB and intent.verb in FLOW_VERBS:
         # A card of a conversation that has ended: the phone dialog decides what it means now.
         return {VERB_KEY: Verb.CHOOSE_PHONE.value, AREA_OPTIONS_KEY: {"stale_value": intent.value}}

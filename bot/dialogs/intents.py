@@ -18,6 +18,7 @@ class IntentKind(StrEnum):
     CANCEL = "cancel"
     SWITCH_LANGUAGE = "switch_language"
     CHOOSE_PHONE = "choose_phone"
+    MY_DEDUCTIONS = "my_deductions"
     TEXT = "text"
     EMPTY = "empty"
 
@@ -72,6 +73,8 @@ def _commands() -> dict[str, tuple[IntentKind, str | None]]:
             phrases[_normalise(phrase)] = (IntentKind.CANCEL, None)
         for phrase in catalog_entry(language, "commands.choose_phone"):
             phrases[_normalise(phrase)] = (IntentKind.CHOOSE_PHONE, None)
+        for phrase in catalog_entry(language, "commands.my_deductions"):
+            phrases[_normalise(phrase)] = (IntentKind.MY_DEDUCTIONS, None)
         for phrase in catalog_entry(language, "commands.switch_to_this"):
             phrases[_normalise(phrase)] = (IntentKind.SWITCH_LANGUAGE, language)
     return phrases

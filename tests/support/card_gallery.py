@@ -23,9 +23,12 @@ from bot.cards.phone import (
     preferences_card,
     summary_card,
 )
+from bot.cards.deductions import deductions_card
 from bot.choices.cost import cost_breakdown
 from bot.choices.models import ChoiceOption, ChoiceStatus
 from bot.choices.service import CurrentChoice, Eligibility, Quote
+from bot.deductions import ledger
+from bot.deductions.service import DeductionKind, MyDeductions
 from bot.i18n import SUPPORTED_LANGUAGES, Texts, texts
 from bot.rollout.service import ChoiceWindow, WindowState
 
@@ -114,9 +117,42 @@ def every_card() -> list[tuple[str, dict[str, Any]]]:
             for _, label in MENU_AREAS
         ]
         gallery += phone_cards(t, language)
+        gallery += deduction_cards(t, language)
     return gallery
 
 
 def card_function_name(gallery_name: str) -> str:
     """The function behind a gallery name: "coming_soon_card:menu.helpdesk[fi]" -> its name."""
     return gallery_name.split("[", 1)[0].split(":", 1)[0]
+
+
+TERMS = ledger.PlanTerms(25000, 24, 1057, 1041, date(2027, 1, 1))
+
+
+def deduction_cards(t: Texts, language: str) -> list[tuple[str, dict[str, Any]]]:
+    on_time = {date(2027, month, 1): (1057 if month == 1 else 1041) for month in range(1, 7)}
+    missed = {month: amount for month, amount in on_time.items() if month.month != 3}
+    cards = [
+        (
+            "deductions_card",
+            MyDeductions(
+                DeductionKind.PAYING, "Samsung Galaxy A56", TERMS, ledger.status(TERMS, on_time)
+            ),
+        ),
+        (
+            "deductions_card:missed",
+            MyDeductions(
+                DeductionKind.PAYING, "Samsung Galaxy A56", TERMS, ledger.status(TERMS, missed)
+            ),
+        ),
+        ("deductions_card:paid_off", MyDeductions(DeductionKind.PAID_OFF, "Samsung Galaxy A56")),
+        ("deductions_card:no_choice", MyDeductions(DeductionKind.NO_CHOICE)),
+        ("deductions_card:pori", MyDeductions(DeductionKind.PORI_PHONE)),
+        (
+            "deductions_card:not_delivered",
+            MyDeductions(
+                DeductionKind.NOT_DELIVERED, "Apple iPhone 17", first_month=date(2027, 5, 1)
+            ),
+        ),
+    ]
+    return [(f"{name}[{language}]", deductions_card(t, mine)) for name, mine in cards]

@@ -1,0 +1,86 @@
+"""The 'my deductions' card: an employee's own figures, readable at a glance on a phone."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from bot.cards.actions import Verb, submit
+from bot.cards.menu import card, text_block
+from bot.deductions.ledger import add_months
+from bot.deductions.service import DeductionKind, MyDeductions
+from bot.i18n import Texts
+
+
+def deductions_card(t: Texts, mine: MyDeductions) -> dict[str, Any]:
+    title = text_block(t("deductions.title"), size="Large", weight="Bolder", style="heading")
+    menu = submit(t("menu.open_menu"), Verb.OPEN_MENU)
+    if mine.kind is not DeductionKind.PAYING or mine.status is None or mine.terms is None:
+        actions = [menu]
+        if mine.kind in (DeductionKind.NO_CHOICE, DeductionKind.PAID_OFF):
+            actions.insert(0, submit(t("menu.choose_phone"), Verb.CHOOSE_PHONE))
+        return card([title, text_block(_plain_answer(t, mine))], actions)
+    status, terms = mine.status, mine.terms
+    facts = [
+        (t("deductions.phone"), mine.model_name or ""),
+        (t("deductions.total"), t.money(terms.total_cents)),
+        (t("deductions.paid"), t.money(status.paid_cents)),
+        (t("deductions.remaining"), t.money(status.remaining_cents)),
+        (t("deductions.instalments_left"), str(status.instalments_left)),
+    ]
+    if status.next_month is not None:
+        facts.append((t("deductions.next_month"), t.month(status.next_month)))
+    if status.last_month is not None:
+        facts.append((t("deductions.yours_from"), t.month(_after(status.last_month))))
+    percent = status.paid_cents * 100 // terms.total_cents if terms.total_cents else 100
+    body = [
+        title,
+        _progress_bar(percent),
+        text_block(t("deductions.progress", percent=percent), size="Small", spacing="Small"),
+        {
+            "type": "FactSet",
+            "facts": [{"title": name, "value": value} for name, value in facts],
+        },
+    ]
+    if status.end_moved and status.last_month is not None:
+        months = ", ".join(f"{month.month}/{month.year}" for month in status.missed_months)
+        body.append(
+            text_block(
+                t("deductions.missed", months=months, last=t.month(status.last_month)),
+                color="Attention",
+                spacing="Medium",
+            )
+        )
+    return card(body, [menu])
+
+
+def _plain_answer(t: Texts, mine: MyDeductions) -> str:
+    if mine.kind is DeductionKind.NOT_DELIVERED:
+        month = t.month(mine.first_month) if mine.first_month else ""
+        return t("deductions.not_delivered", model=mine.model_name or "", month=month)
+    if mine.kind in (DeductionKind.PAID_OFF, DeductionKind.NO_SHARE):
+        return t(f"deductions.{mine.kind.value}", model=mine.model_name or "")
+    return t(f"deductions.{mine.kind.value}")
+
+
+def _progress_bar(percent: int) -> dict[str, Any]:
+    """Two coloured columns whose widths are the paid and unpaid parts."""
+    paid = max(min(percent, 100), 0)
+    columns = []
+    for weight, style in ((paid, "good"), (100 - paid, "emphasis")):
+        if weight:
+            columns.append(
+                {
+                    "type": "Column",
+                    "width": f"{weight}",
+                    "style": style,
+                    "minHeight": "12px",
+                    "items": [],
+                }
+            )
+    return {"type": "ColumnSet", "columns": columns, "spacing": "Medium"}
+
+
+def _after(month: date) -> date:
+    """The phone is the employee's from the month after the last deduction."""
+    return add_months(month, 1)

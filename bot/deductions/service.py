@@ -1,0 +1,153 @@
+"""An employee's own deduction status, and the plan that starts when a phone is delivered."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.choices.models import ChoiceOption, ChoiceStatus, PhoneChoice
+from bot.deductions import ledger
+from bot.deductions.models import DeductionPlan, PayrollPosting
+
+
+class DeductionKind(StrEnum):
+    NO_CHOICE = "no_choice"
+    PORI_PHONE = "pori_phone"
+    NO_SHARE = "no_share"  # a Free Choice model at or below the base price
+    NOT_DELIVERED = "not_delivered"  # chosen; the plan starts when the phone is delivered
+    PAYING = "paying"
+    PAID_OFF = "paid_off"
+
+
+@dataclass(frozen=True)
+class MyDeductions:
+    kind: DeductionKind
+    model_name: str | None = None
+    terms: ledger.PlanTerms | None = None
+    status: ledger.LedgerStatus | None = None
+    first_month: date | None = None
+
+
+class DeliveryError(Exception):
+    """The choice cannot be marked delivered (unknown, or not chosen/ordered)."""
+
+
+SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+
+class DeductionReader:
+    """What the 'my deductions' conversation reads, one short transaction per call."""
+
+    def __init__(self, sessions: SessionFactory) -> None:
+        self._sessions = sessions
+
+    async def for_employee(self, aad_object_id: str) -> MyDeductions:
+        async with self._sessions() as session:
+            return await my_deductions(session=session, aad_object_id=aad_object_id)
+
+
+def terms_of(plan: DeductionPlan) -> ledger.PlanTerms:
+    return ledger.PlanTerms(
+        total_cents=plan.total_cents,
+        instalment_count=plan.instalment_count,
+        first_instalment_cents=plan.first_instalment_cents,
+        instalment_cents=plan.instalment_cents,
+        first_month=plan.first_month,
+    )
+
+
+async def postings_of(*, session: AsyncSession, plan_id: int) -> dict[date, int]:
+    rows = await session.execute(
+        select(PayrollPosting.period, PayrollPosting.amount_cents).where(
+            PayrollPosting.plan_id == plan_id
+        )
+    )
+    return {period: amount for period, amount in rows}
+
+
+async def my_deductions(*, session: AsyncSession, aad_object_id: str) -> MyDeductions:
+    """The employee's newest plan as the ledger stands, or plainly what applies instead."""
+    plan = await session.scalar(
+        select(DeductionPlan)
+        .where(DeductionPlan.aad_object_id == aad_object_id)
+        .order_by(DeductionPlan.first_month.desc(), DeductionPlan.id.desc())
+        .limit(1)
+    )
+    choice = await session.scalar(
+        select(PhoneChoice)
+        .where(
+            PhoneChoice.aad_object_id == aad_object_id,
+            PhoneChoice.status.in_(
+                [
+                    ChoiceStatus.CHOSEN.value,
+                    ChoiceStatus.ORDERED.value,
+                    ChoiceStatus.DELIVERED.value,
+                    ChoiceStatus.PAID_OFF.value,
+                ]
+            ),
+        )
+        .order_by(PhoneChoice.id.desc())
+        .limit(1)
+    )
+    if plan is not None and not _chose_again(plan, choice):
+        terms = terms_of(plan)
+        status = ledger.status(terms, await postings_of(session=session, plan_id=plan.id))
+        kind = DeductionKind.PAID_OFF if status.paid_off else DeductionKind.PAYING
+        return MyDeductions(kind, plan.model_name, terms, status, plan.first_month)
+    if choice is None:
+        return MyDeductions(DeductionKind.NO_CHOICE)
+    if choice.option == ChoiceOption.PORI_PHONE.value:
+        return MyDeductions(DeductionKind.PORI_PHONE)
+    if choice.employee_share_cents == 0:
+        return MyDeductions(DeductionKind.NO_SHARE, choice.model_name)
+    return MyDeductions(
+        DeductionKind.NOT_DELIVERED, choice.model_name, first_month=choice.first_deduction_month
+    )
+
+
+async def deliver_choice(
+    *, session: AsyncSession, choice_id: int, now: datetime
+) -> DeductionPlan | None:
+    """ICT marks an order delivered; a Free Choice with a share gets its deduction plan.
+
+    The plan takes the figures the employee accepted, never today's catalog.
+    """
+    choice = await session.get(PhoneChoice, choice_id, with_for_update=True)
+    if choice is None:
+        raise DeliveryError(f"valintaa {choice_id} ei ole")
+    if choice.status not in (ChoiceStatus.CHOSEN.value, ChoiceStatus.ORDERED.value):
+        raise DeliveryError(f"valinta {choice_id} on tilassa {choice.status}")
+    choice.status = ChoiceStatus.DELIVERED.value
+    choice.updated_at = now
+    if choice.option != ChoiceOption.FREE_CHOICE.value or choice.employee_share_cents == 0:
+        return None
+    if choice.first_deduction_month is None:
+        raise DeliveryError(f"valinnalta {choice_id} puuttuu ensimmäinen vähennyskuukausi")
+    plan = DeductionPlan(
+        aad_object_id=choice.aad_object_id,
+        choice_id=choice.id,
+        source="choice",
+        model_name=choice.model_name or "",
+        total_cents=choice.employee_share_cents,
+        instalment_count=choice.instalment_count,
+        first_instalment_cents=choice.first_instalment_cents,
+        instalment_cents=choice.instalment_cents,
+        first_month=choice.first_deduction_month,
+        created_at=now,
+    )
+    session.add(plan)
+    await session.flush()
+    return plan
+
+
+def _chose_again(plan: DeductionPlan, choice: PhoneChoice | None) -> bool:
+    """A choice made after this plan began (its phone paid off) is what applies now."""
+    if choice is None or choice.id == plan.choice_id:
+        return False
+    return plan.choice_id is None or choice.id > plan.choice_id

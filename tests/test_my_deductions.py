@@ -1,0 +1,175 @@
+"""Transcripts of 'my deductions', through the real HTTP endpoint, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
+
+import pytest
+
+from bot.choices.models import ChoiceStatus, PhoneChoice
+from bot.db.engine import create_session_factory
+from bot.deductions.models import DeductionPlan, PayrollImport, PayrollPosting
+from bot.deductions.service import DeliveryError, deliver_choice
+from bot.demo.loader import load_demo_data
+from tests.support import activities
+from tests.support.activities import TeamsUser
+from tests.support.bot import BotUnderTest, running_bot
+from tests.support.cards import all_text, buttons
+
+NOW = datetime(2027, 3, 15, 10, 0, tzinfo=UTC)
+MAIJA = TeamsUser("00000000-0000-4000-8000-000000000001", "Maija Meikäläinen")
+ANNA = "00000000-0000-4000-8000-000000000002"
+FIRST = date(2027, 1, 1)
+
+
+@pytest.fixture
+async def bot(engine) -> AsyncIterator[BotUnderTest]:
+    async with create_session_factory(engine)() as session, session.begin():
+        await load_demo_data(session=session)
+    async with running_bot(engine, clock=lambda: NOW) as running:
+        await running.say(MAIJA, "hei")
+        yield running
+
+
+async def free_choice(
+    bot: BotUnderTest, aad: str = MAIJA.aad_object_id, *, deliver: bool = True
+) -> int | None:
+    """A recorded Free Choice of 250,00 € (10,57 € + 23 × 10,41 €), delivered if asked."""
+    async with bot.components.sessions() as session, session.begin():
+        choice = PhoneChoice(
+            aad_object_id=aad,
+            option="free_choice",
+            status=ChoiceStatus.ORDERED.value,
+            model_name="Samsung Galaxy A56",
+            price_cents=44900,
+            city_share_cents=19900,
+            employee_share_cents=25000,
+            instalment_count=24,
+            first_instalment_cents=1057,
+            instalment_cents=1041,
+            first_deduction_month=FIRST,
+            consent_token=f"consent-{aad}",
+        )
+        session.add(choice)
+        await session.flush()
+        if not deliver:
+            return None
+        plan = await deliver_choice(session=session, choice_id=choice.id, now=NOW)
+        assert plan is not None
+        return plan.id
+
+
+async def post(bot: BotUnderTest, plan_id: int, amounts: dict[date, int]) -> None:
+    async with bot.components.sessions() as session, session.begin():
+        batch = PayrollImport(
+            file_name="test.csv", sha256="0" * 64, rows=len(amounts), added=0, corrected=0
+        )
+        session.add(batch)
+        await session.flush()
+        for period, amount in amounts.items():
+            session.add(
+                PayrollPosting(
+                    plan_id=plan_id, period=period, amount_cents=amount, import_id=batch.id
+                )
+            )
+
+
+def months(*numbers: int) -> list[date]:
+    return [date(2027, number, 1) for number in numbers]
+
+
+async def my_card(bot: BotUnderTest) -> str:
+    menu = await bot.say(MAIJA, "valikko")
+    return all_text(await bot.press(MAIJA, buttons(menu)["Omat vähennykset"]))
+
+
+async def test_on_schedule(bot):
+    plan = await free_choice(bot)
+    await post(bot, plan, {FIRST: 1057, date(2027, 2, 1): 1041})
+    text = await my_card(bot)
+    assert "Puhelin: Samsung Galaxy A56" in text
+    assert "Osuutesi yhteensä: 250,00\u00a0€" in text
+    assert "Maksettu: 20,98\u00a0€" in text and "Jäljellä: 229,02\u00a0€" in text
+    assert "Eriä jäljellä: 22" in text
+    assert "Seuraava vähennys: maaliskuu 2027" in text
+    assert "Puhelin on sinun: tammikuu 2029" in text
+    assert "8 % maksettu" in text
+    assert "jäi tekemättä" not in text
+
+
+async def test_a_missed_month_moves_the_end_and_says_so(bot):
+    plan = await free_choice(bot)
+    await post(bot, plan, {FIRST: 1057, date(2027, 3, 1): 1041})
+    text = await my_card(bot)
+    assert (
+        "Vähennys jäi tekemättä: 2/2027. Siksi viimeinen vähennys siirtyi: tammikuu 2029." in text
+    )
+    assert "Puhelin on sinun: helmikuu 2029" in text
+
+
+async def test_paid_off(bot):
+    plan = await free_choice(bot)
+    payments = {
+        date(2027 + (n // 12), n % 12 + 1, 1): (1057 if n == 0 else 1041) for n in range(24)
+    }
+    await post(bot, plan, payments)
+    text = await my_card(bot)
+    assert "Samsung Galaxy A56 on maksettu, ja puhelin on nyt sinun omasi" in text
+
+
+async def test_no_choice_yet(bot):
+    text = await my_card(bot)
+    assert "Et ole vielä valinnut puhelinta" in text
+
+
+async def test_chosen_but_not_delivered(bot):
+    await free_choice(bot, deliver=False)
+    text = await my_card(bot)
+    assert "alkavat, kun puhelin on toimitettu" in text and "tammikuu 2027" in text
+
+
+async def test_free_text_question_gets_the_card(bot):
+    plan = await free_choice(bot)
+    await post(bot, plan, {FIRST: 1057})
+    replies = await bot.say(MAIJA, "Paljonko puhelimesta on vielä maksamatta?")
+    assert "Jäljellä: 239,43\u00a0€" in all_text(replies)
+
+
+async def test_never_in_a_group_chat(bot):
+    plan = await free_choice(bot)
+    await post(bot, plan, {FIRST: 1057})
+    group = activities.channel_message(MAIJA, bot.service_url, "omat vähennykset")
+    replies = await bot.turn(group)
+    text = all_text(replies)
+    assert "250,00" not in text and "Jäljellä" not in text
+    assert "kahden kesken" in text
+
+
+async def test_a_payload_naming_another_employee_is_refused(bot, caplog):
+    anna_plan = await free_choice(bot, ANNA)
+    await post(bot, anna_plan, {FIRST: 1057})
+    replies = await bot.press(MAIJA, {"verb": "area.my_deductions", "aad_object_id": ANNA})
+    text = all_text(replies)
+    assert "Voin näyttää vain omat tietosi" in text and "250,00" not in text
+    assert not any(
+        "1057" in record.getMessage() or "250" in record.getMessage() for record in caplog.records
+    )
+
+
+async def test_delivering_creates_the_plan_from_the_accepted_figures(bot):
+    plan_id = await free_choice(bot)
+    async with bot.components.sessions() as session:
+        plan = await session.get(DeductionPlan, plan_id)
+        assert plan is not None
+        assert (plan.total_cents, plan.first_instalment_cents, plan.instalment_cents) == (
+            25000,
+            1057,
+            1041,
+        )
+        assert plan.first_month == FIRST and plan.source == "choice"
+        choice = await session.get(PhoneChoice, plan.choice_id)
+        assert choice is not None and choice.status == ChoiceStatus.DELIVERED.value
+    async with bot.components.sessions() as session, session.begin():
+        with pytest.raises(DeliveryError):
+            await deliver_choice(session=session, choice_id=plan.choice_id, now=NOW)
