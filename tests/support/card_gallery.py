@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from bot.cards.deductions import deductions_card
 from bot.cards.menu import (
     MENU_AREAS,
     coming_soon_card,
@@ -23,7 +24,6 @@ from bot.cards.phone import (
     preferences_card,
     summary_card,
 )
-from bot.cards.deductions import deductions_card
 from bot.choices.cost import cost_breakdown
 from bot.choices.models import ChoiceOption, ChoiceStatus
 from bot.choices.service import CurrentChoice, Eligibility, Quote
