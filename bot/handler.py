@@ -13,8 +13,11 @@ from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cards.actions import Verb, verb_of
+from bot.cards.deductions import notice_card
 from bot.cards.menu import language_set_card, menu_card, welcome_card
 from bot.conversations import service as conversations
+from bot.db.base import utcnow
+from bot.deductions import service as deductions
 from bot.dialogs.choose_phone import FLOW_VERBS, ChoosePhoneDialog
 from bot.dialogs.context import CONTACT_KEY, TEXTS_KEY, texts_of
 from bot.dialogs.intents import Intent, IntentKind, read_intent
@@ -37,6 +40,7 @@ from bot.i18n import SUPPORTED_LANGUAGES, resolve_language, texts
 log = logging.getLogger(__name__)
 
 PERSONAL = "personal"
+NOTICES_KEY = "puhelinbotti.notices"
 _RESTARTS = (IntentKind.MENU, IntentKind.CANCEL, IntentKind.SWITCH_LANGUAGE)
 _OPENS_AREA_BY_WORDS = {
     IntentKind.CHOOSE_PHONE: Verb.CHOOSE_PHONE,
@@ -92,6 +96,10 @@ class PuhelinbottiHandler(TeamsActivityHandler):
                 turn_context.turn_state[CONTACT_KEY] = contact
                 chosen = contact.chosen_language
                 directory_language = contact.directory_language
+                if activity.type == "message":
+                    turn_context.turn_state[NOTICES_KEY] = await deductions.take_pending_notices(
+                        session=session, aad_object_id=aad_object_id, now=utcnow()
+                    )
         # The city's directory knows an employee's language better than a Teams client's locale,
         # which is often English only because that is how the app was installed.
         language = resolve_language(
@@ -103,6 +111,8 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         if not _is_personal(turn_context):
             await send_text(turn_context, texts_of(turn_context)("errors.not_personal"))
             return
+        for notice in turn_context.turn_state.get(NOTICES_KEY, []):
+            await send_card(turn_context, notice_card(texts_of(turn_context), notice))
         if _names_someone_else(turn_context):
             log.warning("refused a card payload naming another employee")
             await send_text(turn_context, texts_of(turn_context)("deductions.only_your_own"))

@@ -9,7 +9,7 @@ import pytest
 
 from bot.choices.models import ChoiceStatus, PhoneChoice
 from bot.db.engine import create_session_factory
-from bot.deductions.models import DeductionPlan, PayrollImport, PayrollPosting
+from bot.deductions.models import DeductionPlan, PayrollImport, PayrollPosting, PendingNotice
 from bot.deductions.service import DeliveryError, deliver_choice
 from bot.demo.loader import load_demo_data
 from tests.support import activities
@@ -173,3 +173,18 @@ async def test_delivering_creates_the_plan_from_the_accepted_figures(bot):
     async with bot.components.sessions() as session, session.begin():
         with pytest.raises(DeliveryError):
             await deliver_choice(session=session, choice_id=plan.choice_id, now=NOW)
+
+
+async def test_a_paid_off_notice_is_told_once_at_the_next_message(bot):
+    async with bot.components.sessions() as session, session.begin():
+        session.add(
+            PendingNotice(
+                aad_object_id=MAIJA.aad_object_id,
+                kind="phone_paid_off",
+                payload={"model_name": "Samsung Galaxy A56"},
+            )
+        )
+    first = all_text(await bot.say(MAIJA, "valikko"))
+    assert "Hyviä uutisia: Samsung Galaxy A56 on maksettu" in first
+    again = all_text(await bot.say(MAIJA, "valikko"))
+    assert "Hyviä uutisia" not in again

@@ -8,7 +8,7 @@ from typing import Any
 from bot.cards.actions import Verb, submit
 from bot.cards.menu import card, text_block
 from bot.deductions.ledger import add_months
-from bot.deductions.service import DeductionKind, MyDeductions
+from bot.deductions.service import DeductionKind, MyDeductions, Notice
 from bot.i18n import Texts
 
 
@@ -84,3 +84,12 @@ def _progress_bar(percent: int) -> dict[str, Any]:
 def _after(month: date) -> date:
     """The phone is the employee's from the month after the last deduction."""
     return add_months(month, 1)
+
+
+def notice_card(t: Texts, notice: Notice) -> dict[str, Any]:
+    """A life event told at the employee's next message, until proactive sends exist."""
+    model = str(notice.payload.get("model_name") or "")
+    return card(
+        [text_block(t(f"deductions.notice.{notice.kind}", model=model), weight="Bolder")],
+        [submit(t("menu.choose_phone"), Verb.CHOOSE_PHONE)],
+    )

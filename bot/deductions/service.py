@@ -7,13 +7,14 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.choices.models import ChoiceOption, ChoiceStatus, PhoneChoice
 from bot.deductions import ledger
-from bot.deductions.models import DeductionPlan, PayrollPosting
+from bot.deductions.models import DeductionPlan, PayrollPosting, PendingNotice
 
 
 class DeductionKind(StrEnum):
@@ -151,3 +152,26 @@ def _chose_again(plan: DeductionPlan, choice: PhoneChoice | None) -> bool:
     if choice is None or choice.id == plan.choice_id:
         return False
     return plan.choice_id is None or choice.id > plan.choice_id
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: str
+    payload: dict[str, Any]
+
+
+async def take_pending_notices(
+    *, session: AsyncSession, aad_object_id: str, now: datetime
+) -> list[Notice]:
+    """Life events waiting for this employee, marked sent as they are handed out (once each)."""
+    rows = list(
+        await session.scalars(
+            select(PendingNotice)
+            .where(PendingNotice.aad_object_id == aad_object_id, PendingNotice.sent_at.is_(None))
+            .order_by(PendingNotice.id)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    for row in rows:
+        row.sent_at = now
+    return [Notice(row.kind, dict(row.payload or {})) for row in rows]

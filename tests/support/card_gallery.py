@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from bot.cards.deductions import deductions_card
+from bot.cards.deductions import deductions_card, notice_card
 from bot.cards.menu import (
     MENU_AREAS,
     coming_soon_card,
@@ -28,7 +28,7 @@ from bot.choices.cost import cost_breakdown
 from bot.choices.models import ChoiceOption, ChoiceStatus
 from bot.choices.service import CurrentChoice, Eligibility, Quote
 from bot.deductions import ledger
-from bot.deductions.service import DeductionKind, MyDeductions
+from bot.deductions.service import DeductionKind, MyDeductions, Notice
 from bot.i18n import SUPPORTED_LANGUAGES, Texts, texts
 from bot.rollout.service import ChoiceWindow, WindowState
 
@@ -155,4 +155,7 @@ def deduction_cards(t: Texts, language: str) -> list[tuple[str, dict[str, Any]]]
             ),
         ),
     ]
-    return [(f"{name}[{language}]", deductions_card(t, mine)) for name, mine in cards]
+    notice = Notice("phone_paid_off", {"model_name": "Samsung Galaxy A56"})
+    return [(f"{name}[{language}]", deductions_card(t, mine)) for name, mine in cards] + [
+        (f"notice_card[{language}]", notice_card(t, notice))
+    ]
