@@ -86,6 +86,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     export.set_defaults(run=_choices_export)
 
+    deliver = choices.add_parser(
+        "deliver", help="mark choices delivered; a Free Choice with a share gets its deduction plan"
+    )
+    deliver.add_argument("choice_ids", type=int, nargs="+", metavar="CHOICE_ID")
+    deliver.set_defaults(run=_choices_deliver)
+
     manifest = commands.add_parser("manifest", help="Teams app package").add_subparsers(
         title="manifest commands"
     )
@@ -214,6 +220,34 @@ def _choices_export(args: argparse.Namespace, settings: Settings) -> int:
     print(f"wrote {len(rows)} choices to {args.output}", file=sys.stderr)
     if args.mark_ordered:
         print(f"marked {len(rows)} choices as ordered", file=sys.stderr)
+    return 0
+
+
+def _choices_deliver(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.clock import system_clock
+    from bot.db.engine import create_engine, create_session_factory
+    from bot.deductions.service import DeliveryError, deliver_choice
+
+    async def run() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_session_factory(engine)() as session, session.begin():
+                plans = 0
+                for choice_id in args.choice_ids:
+                    plan = await deliver_choice(
+                        session=session, choice_id=choice_id, now=system_clock()
+                    )
+                    plans += plan is not None
+                return plans
+        finally:
+            await engine.dispose()
+
+    try:
+        plans = asyncio.run(run())
+    except DeliveryError as error:
+        print(f"phonebot: {error}; mitään ei merkitty toimitetuksi", file=sys.stderr)
+        return 1
+    print(f"{len(args.choice_ids)} valintaa merkitty toimitetuksi, {plans} vähennyssuunnitelmaa")
     return 0
 
 

@@ -188,3 +188,44 @@ async def test_a_paid_off_notice_is_told_once_at_the_next_message(bot):
     assert "Hyviä uutisia: Samsung Galaxy A56 on maksettu" in first
     again = all_text(await bot.say(MAIJA, "valikko"))
     assert "Hyviä uutisia" not in again
+
+
+async def test_deliver_command_is_all_or_nothing(tmp_path, monkeypatch, capsys):
+    import asyncio
+
+    from sqlalchemy import select
+
+    from bot.cli import main
+    from bot.db.engine import create_engine
+    from bot.db.migrate import upgrade
+
+    database = f"sqlite+aiosqlite:///{tmp_path / 'deliver.sqlite3'}"
+    engine = create_engine(database)
+    await upgrade(engine)
+    async with create_session_factory(engine)() as session, session.begin():
+        await load_demo_data(session=session)
+        for number, option in ((1, "free_choice"), (2, "pori_phone")):
+            session.add(
+                PhoneChoice(
+                    id=number,
+                    aad_object_id=f"00000000-0000-4000-8000-00000000000{number}",
+                    option=option,
+                    status=ChoiceStatus.ORDERED.value,
+                    model_name="Samsung Galaxy A56" if number == 1 else None,
+                    employee_share_cents=25000 if number == 1 else 0,
+                    instalment_count=24 if number == 1 else 0,
+                    first_instalment_cents=1057 if number == 1 else 0,
+                    instalment_cents=1041 if number == 1 else 0,
+                    first_deduction_month=FIRST if number == 1 else None,
+                    consent_token=f"c{number}",
+                )
+            )
+    monkeypatch.setenv("DATABASE_URL", database)
+    assert await asyncio.to_thread(main, ["choices", "deliver", "1", "99"]) == 1
+    async with create_session_factory(engine)() as session:
+        assert (await session.scalars(select(DeductionPlan))).all() == []
+    assert await asyncio.to_thread(main, ["choices", "deliver", "1", "2"]) == 0
+    assert "2 valintaa merkitty toimitetuksi, 1 vähennyssuunnitelmaa" in capsys.readouterr().out
+    async with create_session_factory(engine)() as session:
+        assert len((await session.scalars(select(DeductionPlan))).all()) == 1
+    await engine.dispose()
