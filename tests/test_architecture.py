@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 BOT = Path(__file__).resolve().parent.parent / "bot"
-DOMAINS = ["catalog", "choices", "conversations", "directory", "rollout"]
+DOMAINS = ["catalog", "choices", "conversations", "deductions", "directory", "rollout"]
 
 
 def imported_modules(path: Path) -> set[str]:

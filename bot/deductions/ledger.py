@@ -63,7 +63,7 @@ def status(terms: PlanTerms, postings: dict[date, int]) -> LedgerStatus:
     """Paid, remaining, and when the phone becomes the employee's, missed months included."""
     paid = sum(postings.values())
     remaining = max(terms.total_cents - paid, 0)
-    posted = sorted(period for period, amount in postings.items() if amount > 0)
+    posted = _until_paid_off(terms, postings)
     missed = tuple(_missed_months(terms.first_month, posted))
     paid_off = remaining == 0
     left = 0 if paid_off else max(terms.instalment_count - len(posted), 1)
@@ -88,10 +88,9 @@ def reconcile(terms: PlanTerms, postings: dict[date, int]) -> list[Discrepancy]:
     """Missed months, amounts that differ from the schedule, and deductions after payoff."""
     found = [
         Discrepancy("missed", month, terms.instalment_cents, 0)
-        for month in _missed_months(
-            terms.first_month, sorted(p for p, a in postings.items() if a > 0)
-        )
+        for month in _missed_months(terms.first_month, _until_paid_off(terms, postings))
     ]
+
     cumulative = 0
     index = 0
     for period in sorted(postings):
@@ -106,6 +105,20 @@ def reconcile(terms: PlanTerms, postings: dict[date, int]) -> list[Discrepancy]:
         index += 1
     found.sort(key=lambda item: item.period)
     return found
+
+
+def _until_paid_off(terms: PlanTerms, postings: dict[date, int]) -> list[date]:
+    """Months with a deduction, up to the one that paid the plan off; strays after it excluded."""
+    posted: list[date] = []
+    cumulative = 0
+    for period in sorted(postings):
+        if postings[period] <= 0:
+            continue
+        if cumulative >= terms.total_cents:
+            break
+        posted.append(period)
+        cumulative += postings[period]
+    return posted
 
 
 def _missed_months(first_month: date, posted: list[date]) -> list[date]:

@@ -19,7 +19,7 @@ async def test_welcome_menu_and_a_button_press_in_the_playground(chat):
 
     await chat.press("Omat vähennykset")
     answered = await chat.wait_for_count(before + 2)
-    assert "Omat vähennykset on tulossa pian" in answered[-1]
+    assert "Et ole vielä valinnut puhelinta" in answered[-1]
 
 
 async def test_switching_to_english_in_the_playground(chat):
