@@ -144,6 +144,13 @@ def _parser() -> argparse.ArgumentParser:
         help="instead: balances of employees who have left, for their final pay",
     )
     report.set_defaults(run=_deductions_report)
+    import_plans = deductions.add_parser(
+        "import-plans",
+        help="plans that began before the bot: henkilonumero;malli;osuus;erat;ensimmainen_kausi",
+    )
+    import_plans.add_argument("file", type=Path)
+    import_plans.add_argument("--dry-run", action="store_true", help="only check; change nothing")
+    import_plans.set_defaults(run=_deductions_import_plans)
 
     manifest = commands.add_parser("manifest", help="Teams app package").add_subparsers(
         title="manifest commands"
@@ -423,6 +430,40 @@ def _choices_deliver(args: argparse.Namespace, settings: Settings) -> int:
         print(f"phonebot: {error}; mitään ei merkitty toimitetuksi", file=sys.stderr)
         return 1
     print(f"{len(args.choice_ids)} valintaa merkitty toimitetuksi, {plans} vähennyssuunnitelmaa")
+    return 0
+
+
+def _deductions_import_plans(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.clock import system_clock
+    from bot.db.engine import create_engine, create_session_factory
+    from bot.deductions.plans_import import PlanFileError, import_plans, parse_plan_file
+
+    async def run() -> int:
+        plans = parse_plan_file(args.file)
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_session_factory(engine)() as session:
+                transaction = await session.begin()
+                try:
+                    created = await import_plans(session=session, plans=plans, now=system_clock())
+                except BaseException:
+                    await transaction.rollback()
+                    raise
+                await (transaction.rollback() if args.dry_run else transaction.commit())
+                return created
+        finally:
+            await engine.dispose()
+
+    try:
+        created = asyncio.run(run())
+    except PlanFileError as error:
+        print(
+            f"{args.file}: suunnitelmia ei tuotu, tietokantaa ei muutettu.\n{error}",
+            file=sys.stderr,
+        )
+        return 1
+    verb = "kunnossa (--dry-run, ei tallennettu)" if args.dry_run else "tuotu"
+    print(f"{args.file}: {created} vähennyssuunnitelmaa {verb}")
     return 0
 
 

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +18,7 @@ from bot.catalog.models import PhoneModel
 from bot.choices.cost import CostBreakdown, cost_breakdown, first_deduction_month
 from bot.choices.models import OPEN_STATUSES, ChoiceOption, ChoiceStatus, PhoneChoice
 from bot.clock import Clock, helsinki_today
+from bot.deductions.models import DeductionPlan, PayrollPosting
 from bot.directory.models import Employee
 from bot.rollout.service import ChoiceWindow, WindowState, window_for_unit
 
@@ -253,6 +254,8 @@ async def eligibility(*, session: AsyncSession, aad_object_id: str, today: date)
     blocked: Blocked | None = None
     if employee is None or not employee.employee_number or not employee.account_enabled:
         blocked = Blocked.NOT_IN_DIRECTORY
+    elif await _paying_for_a_phone(session, aad_object_id):
+        blocked = Blocked.PAYING_FOR_PHONE
     elif current and current.status is ChoiceStatus.DELIVERED:
         paying = current.option is ChoiceOption.FREE_CHOICE and current.employee_share_cents > 0
         blocked = Blocked.PAYING_FOR_PHONE if paying else Blocked.ALREADY_ORDERED
@@ -266,6 +269,21 @@ async def eligibility(*, session: AsyncSession, aad_object_id: str, today: date)
     elif await catalog.current_version(session=session) is None:
         blocked = Blocked.NO_CATALOG
     return Eligibility(window=window, current=current, blocked=blocked)
+
+
+async def _paying_for_a_phone(session: AsyncSession, aad_object_id: str) -> bool:
+    """A deduction plan (from a choice or imported) whose postings fall short of its total."""
+    paid = (
+        select(func.coalesce(func.sum(PayrollPosting.amount_cents), 0))
+        .where(PayrollPosting.plan_id == DeductionPlan.id)
+        .scalar_subquery()
+    )
+    unpaid = await session.scalar(
+        select(func.count())
+        .select_from(DeductionPlan)
+        .where(DeductionPlan.aad_object_id == aad_object_id, DeductionPlan.total_cents > paid)
+    )
+    return bool(unpaid)
 
 
 async def record_choice(

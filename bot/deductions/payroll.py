@@ -208,7 +208,7 @@ def parse_payroll_bytes(data: bytes, columns: PayrollColumns = DEFAULT_COLUMNS) 
     digest = hashlib.sha256(data).hexdigest()
     if not data.strip():
         raise PayrollFileError([Problem(0, "", "tiedosto on tyhjä")])
-    reader = csv.reader(io.StringIO(_decode(data), newline=""), delimiter=";")
+    reader = csv.reader(io.StringIO(decode_file(data), newline=""), delimiter=";")
     try:
         header: list[str] | None = None
         while header is None:
@@ -225,7 +225,7 @@ def parse_payroll_bytes(data: bytes, columns: PayrollColumns = DEFAULT_COLUMNS) 
         raise PayrollFileError([Problem(0, "", message)]) from error
 
 
-def _decode(data: bytes) -> str:
+def decode_file(data: bytes) -> str:
     """UTF-8 with or without BOM, else Windows-1252 / ISO-8859-1 (they differ only in 0x80–0x9F)."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise PayrollFileError(
@@ -323,7 +323,7 @@ def _rows(
         raw_period = cells[period_at]
         period = periods.get(raw_period)
         if period is None:
-            period = periods[raw_period] = _period(raw_period)
+            period = periods[raw_period] = parse_period(raw_period)
         if isinstance(period, str):
             problems.append(Problem(line, shown.period, period))
             ok = False
@@ -331,7 +331,7 @@ def _rows(
         raw_amount = cells[amount_at]
         amount = amounts.get(raw_amount)
         if amount is None:
-            amount = amounts[raw_amount] = _amount(raw_amount)
+            amount = amounts[raw_amount] = parse_amount(raw_amount)
         if isinstance(amount, str):
             problems.append(Problem(line, shown.amount, amount))
             ok = False
@@ -355,7 +355,7 @@ def _rows(
     return PayrollFile(tuple(rows), digest, shown, tuple(problems), tuple(incomplete))
 
 
-def _period(raw: str) -> date | str:
+def parse_period(raw: str) -> date | str:
     """The pay period as the first of its month, or the problem as shown to ICT."""
     value = raw.strip()
     if not value:
@@ -373,7 +373,7 @@ def _period(raw: str) -> date | str:
     return date(year, month, 1)
 
 
-def _amount(raw: str) -> int | str:
+def parse_amount(raw: str) -> int | str:
     """Euro cents from 12,50, 12.50, 1 234,50 or 1.234,50 (a trailing € is allowed)."""
     value = raw.strip()
     if not value:

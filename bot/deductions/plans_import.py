@@ -1,0 +1,157 @@
+"""Deduction plans that began before the bot: imported once from payroll's list, all or nothing.
+
+Columns (`;`-separated, header row, UTF-8 or Latin-1): henkilonumero; malli; osuus (the
+employee's share in euros, 250,00); erat (number of instalments); ensimmainen_kausi (2026-11).
+The instalments are split as for any Free Choice: equal, the remainder on the first.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.choices.cost import cost_breakdown
+from bot.deductions.models import DeductionPlan
+from bot.deductions.payroll import Problem, decode_file, parse_amount, parse_period
+from bot.directory.models import Employee
+
+COLUMNS = ("henkilonumero", "malli", "osuus", "erat", "ensimmainen_kausi")
+MAX_INSTALMENTS = 120
+
+
+class PlanFileError(Exception):
+    """The file was not imported; every problem is listed, by line."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda problem: problem.line)
+        super().__init__("\n".join(_describe(problem) for problem in self.problems))
+
+
+@dataclass(frozen=True)
+class ExistingPlan:
+    line: int
+    employee_number: str
+    model_name: str
+    share_cents: int
+    instalments: int
+    first_month: date
+
+
+def parse_plan_file(path: Path) -> list[ExistingPlan]:
+    """Every row, or every problem of the file at once."""
+    try:
+        text = decode_file(path.read_bytes())
+    except OSError as error:
+        raise PlanFileError([Problem(0, "", f"tiedostoa ei voi lukea: {error}")]) from error
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    if not rows or [cell.strip().lower() for cell in rows[0]] != list(COLUMNS):
+        expected = ";".join(COLUMNS)
+        raise PlanFileError([Problem(1, "", f"otsikkorivin pitää olla {expected}")])
+    plans: list[ExistingPlan] = []
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(COLUMNS):
+            problems.append(Problem(line, "", f"rivillä pitää olla {len(COLUMNS)} saraketta"))
+            continue
+        number, model, share, count, first = (cell.strip() for cell in row)
+        found = [
+            problem
+            for problem in (
+                _required(line, "henkilonumero", number),
+                _required(line, "malli", model),
+            )
+            if problem
+        ]
+        cents = parse_amount(share)
+        if isinstance(cents, str):
+            found.append(Problem(line, "osuus", cents))
+        elif cents == 0:
+            found.append(Problem(line, "osuus", "osuus on nolla: suunnitelmaa ei tarvita"))
+        instalments = int(count) if count.isdigit() else 0
+        if not 1 <= instalments <= MAX_INSTALMENTS:
+            found.append(Problem(line, "erat", f'erien määrä "{count}" ei kelpaa (1–120)'))
+        month = parse_period(first)
+        if isinstance(month, str):
+            found.append(Problem(line, "ensimmainen_kausi", month))
+        if number in seen:
+            found.append(
+                Problem(line, "henkilonumero", f"sama henkilö myös rivillä {seen[number]}")
+            )
+        seen.setdefault(number, line)
+        problems += found
+        if not found and isinstance(cents, int) and isinstance(month, date):
+            plans.append(ExistingPlan(line, number, model, cents, instalments, month))
+    if problems:
+        raise PlanFileError(problems)
+    if not plans:
+        raise PlanFileError([Problem(0, "", "tiedostossa ei ole yhtään suunnitelmaa")])
+    return plans
+
+
+async def import_plans(*, session: AsyncSession, plans: list[ExistingPlan], now: datetime) -> int:
+    """Create the plans in the caller's transaction; any problem raises before writing."""
+    numbers = [plan.employee_number for plan in plans]
+    people = {
+        number: aad
+        for number, aad in await session.execute(
+            select(Employee.employee_number, Employee.aad_object_id).where(
+                Employee.employee_number.in_(numbers)
+            )
+        )
+    }
+    planned = set(
+        await session.scalars(
+            select(DeductionPlan.aad_object_id).where(
+                DeductionPlan.aad_object_id.in_(list(people.values()))
+            )
+        )
+    )
+    problems = []
+    for plan in plans:
+        aad = people.get(plan.employee_number)
+        if aad is None:
+            problems.append(Problem(plan.line, "henkilonumero", "tuntematon henkilönumero"))
+        elif aad in planned:
+            problems.append(Problem(plan.line, "henkilonumero", "henkilöllä on jo suunnitelma"))
+    if problems:
+        raise PlanFileError(problems)
+    for plan in plans:
+        cost = cost_breakdown(
+            price_cents=plan.share_cents, base_price_cents=0, instalments=plan.instalments
+        )
+        session.add(
+            DeductionPlan(
+                aad_object_id=people[plan.employee_number],
+                choice_id=None,
+                source="import",
+                model_name=plan.model_name,
+                total_cents=cost.employee_share_cents,
+                instalment_count=cost.instalment_count,
+                first_instalment_cents=cost.first_instalment_cents,
+                instalment_cents=cost.instalment_cents,
+                first_month=plan.first_month,
+                created_at=now,
+            )
+        )
+    await session.flush()
+    return len(plans)
+
+
+def _required(line: int, column: str, value: str) -> Problem | None:
+    return None if value else Problem(line, column, "arvo puuttuu")
+
+
+def _describe(problem: Problem) -> str:
+    if problem.line == 0:
+        return f"tiedosto: {problem.message}"
+    column = f', sarake "{problem.column}"' if problem.column else ""
+    return f"rivi {problem.line}{column}: {problem.message}"
