@@ -97,8 +97,8 @@ class PuhelinbottiHandler(TeamsActivityHandler):
                 chosen = contact.chosen_language
                 directory_language = contact.directory_language
                 if activity.type == "message":
-                    turn_context.turn_state[NOTICES_KEY] = await deductions.take_pending_notices(
-                        session=session, aad_object_id=aad_object_id, now=utcnow()
+                    turn_context.turn_state[NOTICES_KEY] = await deductions.pending_notices(
+                        session=session, aad_object_id=aad_object_id
                     )
         # The city's directory knows an employee's language better than a Teams client's locale,
         # which is often English only because that is how the app was installed.
@@ -111,8 +111,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         if not _is_personal(turn_context):
             await send_text(turn_context, texts_of(turn_context)("errors.not_personal"))
             return
-        for notice in turn_context.turn_state.get(NOTICES_KEY, []):
-            await send_card(turn_context, notice_card(texts_of(turn_context), notice))
+        await self._tell_notices(turn_context)
         if _names_someone_else(turn_context):
             log.warning("refused a card payload naming another employee")
             await send_text(turn_context, texts_of(turn_context)("deductions.only_your_own"))
@@ -141,6 +140,16 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         result = await dialog_context.continue_dialog()
         if result.status == DialogTurnStatus.Empty:
             await dialog_context.begin_dialog(self._main_dialog_id, _menu_options(intent))
+
+    async def _tell_notices(self, turn_context: TurnContext) -> None:
+        """Life events, each claimed before it is sent and released if the send fails."""
+        for notice in turn_context.turn_state.get(NOTICES_KEY, []):
+            async with self._sessions() as session, session.begin():
+                claimed = await deductions.mark_notice_sent(
+                    session=session, notice_id=notice.id, now=utcnow()
+                )
+                if claimed:
+                    await send_card(turn_context, notice_card(texts_of(turn_context), notice))
 
     async def on_adaptive_card_invoke(
         self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
@@ -232,12 +241,23 @@ _PERSON_KEYS = ("aad_object_id", "aadObjectId", "employee", "employee_number", "
 
 def _names_someone_else(turn_context: TurnContext) -> bool:
     """Our cards never carry a person; a payload that names anyone but the sender is forged."""
-    value = turn_context.activity.value
-    if not isinstance(value, dict):
-        return False
     sender = turn_context.activity.from_property
-    own = {getattr(sender, "aad_object_id", None), getattr(sender, "id", None)}
-    return any(key in value and value[key] not in own for key in _PERSON_KEYS)
+    own = {str(getattr(sender, "aad_object_id", None)), str(getattr(sender, "id", None))}
+    return any(str(value) not in own for value in _person_values(turn_context.activity.value))
+
+
+def _person_values(node: Any) -> list[Any]:
+    """Values under person-like keys anywhere in a submitted payload."""
+    found: list[Any] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in _PERSON_KEYS:
+                found.append(value)
+            found += _person_values(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += _person_values(value)
+    return found
 
 
 def _phone_flow_active(dialog_context: DialogContext) -> bool:
@@ -269,8 +289,9 @@ def _menu_options(intent: Intent) -> dict[str, Any]:
 
 
 def _is_personal(turn_context: TurnContext) -> bool:
+    """Only a conversation Teams calls personal: anything unknown is treated as shared."""
     conversation = turn_context.activity.conversation
-    return bool(conversation) and (conversation.conversation_type or PERSONAL) == PERSONAL
+    return bool(conversation) and conversation.conversation_type == PERSONAL
 
 
 def _from_bot(turn_context: TurnContext) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 
@@ -139,22 +140,31 @@ async def test_free_text_question_gets_the_card(bot):
 async def test_never_in_a_group_chat(bot):
     plan = await free_choice(bot)
     await post(bot, plan, {FIRST: 1057})
-    group = activities.channel_message(MAIJA, bot.service_url, "omat vähennykset")
-    replies = await bot.turn(group)
-    text = all_text(replies)
-    assert "250,00" not in text and "Jäljellä" not in text
-    assert "kahden kesken" in text
+    for conversation_type in ("groupChat", "channel", None):
+        group = activities.message(MAIJA, bot.service_url, "omat vähennykset")
+        group["conversation"] = {"id": "19:group@thread.v2", "conversationType": conversation_type}
+        text = all_text(await bot.turn(group))
+        assert "250,00" not in text and "Jäljellä" not in text
+        assert "kahden kesken" in text
 
 
 async def test_a_payload_naming_another_employee_is_refused(bot, caplog):
+    await post(bot, await free_choice(bot), {FIRST: 1057})
     anna_plan = await free_choice(bot, ANNA)
-    await post(bot, anna_plan, {FIRST: 1057})
-    replies = await bot.press(MAIJA, {"verb": "area.my_deductions", "aad_object_id": ANNA})
-    text = all_text(replies)
-    assert "Voin näyttää vain omat tietosi" in text and "250,00" not in text
-    assert not any(
-        "1057" in record.getMessage() or "250" in record.getMessage() for record in caplog.records
-    )
+    await post(bot, anna_plan, {FIRST: 1057, date(2027, 2, 1): 1041})
+    forged = [
+        {"verb": "area.my_deductions", "aad_object_id": ANNA},
+        {"verb": "area.my_deductions", "data": {"employee": {"id": ANNA}}},
+        {"verb": "area.my_deductions", "employee_number": ["100002"]},
+    ]
+    with caplog.at_level(logging.DEBUG):
+        for value in forged:
+            text = all_text(await bot.press(MAIJA, value))
+            assert "Voin näyttää vain omat tietosi" in text
+            assert "Jäljellä" not in text and "Pahoittelen" not in text
+    assert not any("229,02" in r.getMessage() or "239,43" in r.getMessage() for r in caplog.records)
+    own = all_text(await bot.press(MAIJA, {"verb": "area.my_deductions"}))
+    assert "Jäljellä: 239,43\u00a0€" in own
 
 
 async def test_delivering_creates_the_plan_from_the_accepted_figures(bot):

@@ -39,10 +39,7 @@ class LedgerStatus:
     last_month: date | None
     missed_months: tuple[date, ...]
     paid_off: bool
-
-    @property
-    def end_moved(self) -> bool:
-        return bool(self.missed_months) and not self.paid_off
+    end_moved: bool
 
 
 @dataclass(frozen=True)
@@ -59,28 +56,41 @@ def add_months(month: date, count: int) -> date:
     return first_deduction_month(month, delay_months=count)
 
 
-def status(terms: PlanTerms, postings: dict[date, int]) -> LedgerStatus:
-    """Paid, remaining, and when the phone becomes the employee's, missed months included."""
+def status(
+    terms: PlanTerms, postings: dict[date, int], *, through: date | None = None
+) -> LedgerStatus:
+    """Paid, remaining, and when the phone becomes the employee's.
+
+    `through` is the newest pay period payroll has reported for anyone: a month up to it with
+    nothing deducted from this employee is missed. What is left is counted in money, so a
+    catch-up deduction brings the end back and a short one pushes it out.
+    """
     paid = sum(postings.values())
     remaining = max(terms.total_cents - paid, 0)
     posted = _until_paid_off(terms, postings)
-    missed = tuple(_missed_months(terms.first_month, posted))
-    paid_off = remaining == 0
-    left = 0 if paid_off else max(terms.instalment_count - len(posted), 1)
-    if paid_off:
-        next_month, last_month = None, posted[-1] if posted else terms.first_month
+    if remaining == 0:
+        last = posted[-1] if posted else terms.first_month
+        return LedgerStatus(paid, 0, len(posted), 0, None, last, (), True, False)
+    latest = max([*posted, *([through] if through else [])], default=None)
+    reported = latest is not None and latest >= terms.first_month
+    next_month = add_months(latest, 1) if reported and latest else terms.first_month
+    if not posted:
+        left = terms.instalment_count
     else:
-        next_month = add_months(posted[-1], 1) if posted else terms.first_month
-        last_month = add_months(next_month, left - 1)
+        left = max(-(-remaining // max(terms.instalment_cents, 1)), 1)
+    last = add_months(next_month, left - 1)
+    moved = last > terms.scheduled_last_month
+    missed = tuple(_unposted_months(terms.first_month, latest, postings)) if reported else ()
     return LedgerStatus(
         paid_cents=paid,
         remaining_cents=remaining,
         instalments_posted=len(posted),
         instalments_left=left,
         next_month=next_month,
-        last_month=last_month,
-        missed_months=missed,
-        paid_off=paid_off,
+        last_month=last,
+        missed_months=missed if moved else (),
+        paid_off=False,
+        end_moved=moved,
     )
 
 
@@ -119,6 +129,19 @@ def _until_paid_off(terms: PlanTerms, postings: dict[date, int]) -> list[date]:
         posted.append(period)
         cumulative += postings[period]
     return posted
+
+
+def _unposted_months(
+    first_month: date, latest: date | None, postings: dict[date, int]
+) -> list[date]:
+    """Months from the first one through `latest` in which nothing was deducted."""
+    months = []
+    month = first_month
+    while latest is not None and month <= latest:
+        if postings.get(month, 0) <= 0:
+            months.append(month)
+        month = add_months(month, 1)
+    return months
 
 
 def _missed_months(first_month: date, posted: list[date]) -> list[date]:

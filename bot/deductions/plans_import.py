@@ -17,8 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.choices.cost import cost_breakdown
+from bot.choices.models import OPEN_STATUSES, PhoneChoice
 from bot.deductions.models import DeductionPlan
-from bot.deductions.payroll import Problem, decode_file, parse_amount, parse_period
+from bot.deductions.payroll import (
+    PayrollFileError,
+    Problem,
+    decode_file,
+    parse_amount,
+    parse_period,
+)
 from bot.directory.models import Employee
 
 COLUMNS = ("henkilonumero", "malli", "osuus", "erat", "ensimmainen_kausi")
@@ -47,9 +54,15 @@ def parse_plan_file(path: Path) -> list[ExistingPlan]:
     """Every row, or every problem of the file at once."""
     try:
         text = decode_file(path.read_bytes())
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
     except OSError as error:
         raise PlanFileError([Problem(0, "", f"tiedostoa ei voi lukea: {error}")]) from error
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    except PayrollFileError as error:
+        raise PlanFileError(list(error.problems)) from error
+    except csv.Error as error:
+        raise PlanFileError(
+            [Problem(0, "", f"tiedosto ei ole kelvollinen CSV: {error}")]
+        ) from error
     if not rows or [cell.strip().lower() for cell in rows[0]] != list(COLUMNS):
         expected = ";".join(COLUMNS)
         raise PlanFileError([Problem(1, "", f"otsikkorivin pitää olla {expected}")])
@@ -115,6 +128,14 @@ async def import_plans(*, session: AsyncSession, plans: list[ExistingPlan], now:
             )
         )
     )
+    choosing = set(
+        await session.scalars(
+            select(PhoneChoice.aad_object_id).where(
+                PhoneChoice.aad_object_id.in_(list(people.values())),
+                PhoneChoice.status.in_([status.value for status in OPEN_STATUSES]),
+            )
+        )
+    )
     problems = []
     for plan in plans:
         aad = people.get(plan.employee_number)
@@ -122,6 +143,9 @@ async def import_plans(*, session: AsyncSession, plans: list[ExistingPlan], now:
             problems.append(Problem(plan.line, "henkilonumero", "tuntematon henkilönumero"))
         elif aad in planned:
             problems.append(Problem(plan.line, "henkilonumero", "henkilöllä on jo suunnitelma"))
+        elif aad in choosing:
+            message = "henkilöllä on avoin puhelinvalinta botissa; tarkista ennen tuontia"
+            problems.append(Problem(plan.line, "henkilonumero", message))
     if problems:
         raise PlanFileError(problems)
     for plan in plans:

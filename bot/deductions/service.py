@@ -9,7 +9,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.choices.models import ChoiceOption, ChoiceStatus, PhoneChoice
@@ -96,11 +96,15 @@ async def my_deductions(*, session: AsyncSession, aad_object_id: str) -> MyDeduc
         .order_by(PhoneChoice.id.desc())
         .limit(1)
     )
-    if plan is not None and not _chose_again(plan, choice):
+    if plan is not None:
         terms = terms_of(plan)
-        status = ledger.status(terms, await postings_of(session=session, plan_id=plan.id))
-        kind = DeductionKind.PAID_OFF if status.paid_off else DeductionKind.PAYING
-        return MyDeductions(kind, plan.model_name, terms, status, plan.first_month)
+        through = await session.scalar(select(func.max(PayrollPosting.period)))
+        postings = await postings_of(session=session, plan_id=plan.id)
+        status = ledger.status(terms, postings, through=through)
+        # An unpaid plan always shows; once paid off, a newer choice is what applies.
+        if not status.paid_off or not _chose_again(plan, choice):
+            kind = DeductionKind.PAID_OFF if status.paid_off else DeductionKind.PAYING
+            return MyDeductions(kind, plan.model_name, terms, status, plan.first_month)
     if choice is None:
         return MyDeductions(DeductionKind.NO_CHOICE)
     if choice.option == ChoiceOption.PORI_PHONE.value:
@@ -158,20 +162,24 @@ def _chose_again(plan: DeductionPlan, choice: PhoneChoice | None) -> bool:
 class Notice:
     kind: str
     payload: dict[str, Any]
+    id: int = 0
 
 
-async def take_pending_notices(
-    *, session: AsyncSession, aad_object_id: str, now: datetime
-) -> list[Notice]:
-    """Life events waiting for this employee, marked sent as they are handed out (once each)."""
-    rows = list(
-        await session.scalars(
-            select(PendingNotice)
-            .where(PendingNotice.aad_object_id == aad_object_id, PendingNotice.sent_at.is_(None))
-            .order_by(PendingNotice.id)
-            .with_for_update(skip_locked=True)
-        )
+async def pending_notices(*, session: AsyncSession, aad_object_id: str) -> list[Notice]:
+    """Life events waiting for this employee; marked sent only once they have been sent."""
+    rows = await session.scalars(
+        select(PendingNotice)
+        .where(PendingNotice.aad_object_id == aad_object_id, PendingNotice.sent_at.is_(None))
+        .order_by(PendingNotice.id)
     )
-    for row in rows:
-        row.sent_at = now
-    return [Notice(row.kind, dict(row.payload or {})) for row in rows]
+    return [Notice(row.kind, dict(row.payload or {}), row.id) for row in rows]
+
+
+async def mark_notice_sent(*, session: AsyncSession, notice_id: int, now: datetime) -> bool:
+    """True for the one turn that marks it, so two racing turns never both keep it."""
+    result = await session.execute(
+        update(PendingNotice)
+        .where(PendingNotice.id == notice_id, PendingNotice.sent_at.is_(None))
+        .values(sent_at=now)
+    )
+    return bool(getattr(result, "rowcount", 0))

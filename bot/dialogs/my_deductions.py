@@ -9,16 +9,12 @@ stateDiagram-v2
 
 from __future__ import annotations
 
-import logging
-
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 
 from bot.cards.deductions import deductions_card
 from bot.deductions.service import DeductionReader
 from bot.dialogs.context import texts_of
 from bot.dialogs.replies import send_card, send_text
-
-log = logging.getLogger(__name__)
 
 
 class MyDeductionsDialog(Dialog):
@@ -33,15 +29,14 @@ class MyDeductionsDialog(Dialog):
     ) -> DialogTurnResult:
         turn = dialog_context.context
         t = texts_of(turn)
-        if (turn.activity.conversation.conversation_type or "personal") != "personal":
+        if turn.activity.conversation.conversation_type != "personal":
             await send_text(turn, t("deductions.private_here"))
             return await dialog_context.end_dialog()
         sender = turn.activity.from_property
         aad_object_id = getattr(sender, "aad_object_id", None)
         if not aad_object_id:
-            await send_text(turn, t("deductions.no_choice"))
+            await send_text(turn, t("deductions.unknown_person"))
             return await dialog_context.end_dialog()
         mine = await self._reader.for_employee(aad_object_id)
-        log.info("deduction status shown (kind=%s)", mine.kind.value)
         await send_card(turn, deductions_card(t, mine))
         return await dialog_context.end_dialog()
