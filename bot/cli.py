@@ -287,6 +287,11 @@ def _payroll_import(args: argparse.Namespace, settings: Settings) -> int:
             f"Tällä tiedostolla {verb} loppuun {len(result.paid_off_plan_ids)} puhelinta; "
             "työntekijöille kerrotaan, että puhelin on nyt heidän omansa."
         )
+    if result.reopened_plan_ids:
+        print(
+            f"Korjaukset jättivät {len(result.reopened_plan_ids)} jo maksetuksi merkittyyn "
+            "puhelimeen maksettavaa: niiden valinnat palautettiin toimitetuiksi. Tarkista ne."
+        )
     print(_reconciliation_text(result.reconciliation, "Täsmäytys, tiedoston suunnitelmat"))
     return 0
 

@@ -18,7 +18,7 @@ from tests.support.activities import TeamsUser
 from tests.support.bot import BotUnderTest, running_bot
 from tests.support.cards import all_text, buttons
 
-NOW = datetime(2027, 3, 15, 10, 0, tzinfo=UTC)
+NOW = datetime(2026, 12, 10, 10, 0, tzinfo=UTC)
 MAIJA = TeamsUser("00000000-0000-4000-8000-000000000001", "Maija Meikäläinen")
 ANNA = "00000000-0000-4000-8000-000000000002"
 FIRST = date(2027, 1, 1)
@@ -239,3 +239,24 @@ async def test_deliver_command_is_all_or_nothing(tmp_path, monkeypatch, capsys):
     async with create_session_factory(engine)() as session:
         assert len((await session.scalars(select(DeductionPlan))).all()) == 1
     await engine.dispose()
+
+
+async def test_a_late_delivery_moves_the_first_deduction_month(bot):
+    async with bot.components.sessions() as session, session.begin():
+        choice = PhoneChoice(
+            aad_object_id=MAIJA.aad_object_id,
+            option="free_choice",
+            status=ChoiceStatus.ORDERED.value,
+            model_name="Samsung Galaxy A56",
+            employee_share_cents=25000,
+            instalment_count=24,
+            first_instalment_cents=1057,
+            instalment_cents=1041,
+            first_deduction_month=FIRST,
+            consent_token="late",
+        )
+        session.add(choice)
+        await session.flush()
+        late = datetime(2027, 3, 15, 10, 0, tzinfo=UTC)
+        plan = await deliver_choice(session=session, choice_id=choice.id, now=late)
+        assert plan is not None and plan.first_month == date(2027, 4, 1)

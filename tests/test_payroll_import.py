@@ -541,7 +541,9 @@ async def test_the_last_instalment_closes_the_choice_and_queues_one_notice(engin
     lower, back = tmp_path / "alempi.csv", tmp_path / "takaisin.csv"
     lower.write_text(f"{HEADER}\n100004;2026-11;5,00\n", encoding="utf-8")
     back.write_text(f"{HEADER}\n100004;2026-11;10,00\n", encoding="utf-8")
-    await run_import(engine, lower)
+    lowered = await run_import(engine, lower)
+    assert lowered.reopened_plan_ids == (plans.pekka,)
+    assert await choice_status(engine, plans.pekka_choice) == ChoiceStatus.DELIVERED.value
     restored = await run_import(engine, back)
     assert restored.paid_off_plan_ids == (plans.pekka,)
     assert await notices(engine) == expected

@@ -178,6 +178,7 @@ class PayrollResult:
     import_id: int | None  # None: nothing changed, and no import was recorded
     earlier_import_id: int | None  # an earlier import of a file with the same bytes
     paid_off_plan_ids: tuple[int, ...]
+    reopened_plan_ids: tuple[int, ...]  # paid off before, owing again after a correction
     reconciliation: tuple[ReconciliationLine, ...]
 
     @property
@@ -491,6 +492,7 @@ async def import_payroll(
 
     import_id: int | None = None
     paid_off: list[_Plan] = []
+    reopened: list[_Plan] = []
     if added or corrected:
         record = PayrollImport(
             file_name=file_name[:FILE_NAME_LIMIT],
@@ -512,6 +514,13 @@ async def import_payroll(
             and not ledger.status(touched[plan_id].terms, before[plan_id]).paid_off
         ]
         await _mark_paid_off(session, paid_off, now)
+        reopened = [
+            touched[plan_id]
+            for plan_id in sorted(changed)
+            if ledger.status(touched[plan_id].terms, before[plan_id]).paid_off
+            and not ledger.status(touched[plan_id].terms, after[plan_id]).paid_off
+        ]
+        await _reopen(session, reopened, now)
 
     through = max((row.period for row, _ in resolved), default=None)
     due = await _due_plans(session, through, exclude=touched.keys()) if through else {}
@@ -530,6 +539,7 @@ async def import_payroll(
         import_id=import_id,
         earlier_import_id=earlier,
         paid_off_plan_ids=tuple(sorted(plan.id for plan in paid_off)),
+        reopened_plan_ids=tuple(sorted(plan.id for plan in reopened)),
         reconciliation=tuple(lines),
     )
 
@@ -739,6 +749,20 @@ async def _mark_paid_off(session: AsyncSession, plans: Sequence[_Plan], now: dat
     ]
     for batch in _chunks(notices):
         await session.execute(insert(_table(PendingNotice)), batch)
+
+
+async def _reopen(session: AsyncSession, plans: Sequence[_Plan], now: datetime) -> None:
+    """A correction left money owing: the phone is not the employee's yet after all."""
+    for choice_ids in _chunks([plan.choice_id for plan in plans if plan.choice_id is not None]):
+        await session.execute(
+            update(PhoneChoice)
+            .where(
+                PhoneChoice.id.in_(choice_ids),
+                PhoneChoice.status == ChoiceStatus.PAID_OFF.value,
+            )
+            .values(status=ChoiceStatus.DELIVERED.value, closed_at=None, updated_at=now)
+            .execution_options(synchronize_session="fetch")
+        )
 
 
 async def _due_plans(

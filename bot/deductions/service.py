@@ -12,7 +12,9 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.choices.cost import first_deduction_month
 from bot.choices.models import ChoiceOption, ChoiceStatus, PhoneChoice
+from bot.clock import helsinki_today
 from bot.deductions import ledger
 from bot.deductions.models import DeductionPlan, PayrollPosting, PendingNotice
 
@@ -134,6 +136,10 @@ async def deliver_choice(
         return None
     if choice.first_deduction_month is None:
         raise DeliveryError(f"valinnalta {choice_id} puuttuu ensimmäinen vähennyskuukausi")
+    # Deductions never start before the phone is in hand: a late delivery moves the first
+    # month later (never earlier than what the employee accepted).
+    earliest = first_deduction_month(helsinki_today(now), delay_months=1)
+    first_month = max(choice.first_deduction_month, earliest)
     plan = DeductionPlan(
         aad_object_id=choice.aad_object_id,
         choice_id=choice.id,
@@ -143,7 +149,7 @@ async def deliver_choice(
         instalment_count=choice.instalment_count,
         first_instalment_cents=choice.first_instalment_cents,
         instalment_cents=choice.instalment_cents,
-        first_month=choice.first_deduction_month,
+        first_month=first_month,
         created_at=now,
     )
     session.add(plan)
