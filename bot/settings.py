@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE_PATH = Path("var") / "puhelinbotti.sqlite3"
@@ -66,9 +66,6 @@ class Settings(BaseSettings):
     default_language: str = Field(
         default="fi", validation_alias=AliasChoices("DEFAULT_LANGUAGE", "default_language")
     )
-    timezone: str = Field(
-        default="Europe/Helsinki", validation_alias=AliasChoices("TIMEZONE", "timezone")
-    )
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level"))
     instalments: int = Field(
         default=24, ge=1, le=120, validation_alias=AliasChoices("CHOICE_INSTALMENTS", "instalments")
@@ -91,6 +88,13 @@ class Settings(BaseSettings):
     send_timeout_seconds: float = Field(
         default=15.0, validation_alias=AliasChoices("SEND_TIMEOUT_SECONDS", "send_timeout_seconds")
     )
+
+    @model_validator(mode="after")
+    def _single_tenant_needs_its_tenant(self) -> Settings:
+        """A single-tenant app's tokens come from its own tenant, so the id must be known."""
+        if self.app_id and self.app_type is AppType.SINGLE_TENANT and not self.app_tenant_id:
+            raise ValueError("MicrosoftAppType=SingleTenant needs MicrosoftAppTenantId")
+        return self
 
     @property
     def auth_enabled(self) -> bool:

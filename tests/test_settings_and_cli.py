@@ -125,3 +125,8 @@ def test_demo_without_node_explains_how_to_connect(monkeypatch, tmp_path, capsys
     out = capsys.readouterr().out
     assert "Node.js is not installed" in out and "http://127.0.0.1:3999/api/messages" in out
     assert Path(tmp_path / "d.db").exists()
+
+
+def test_single_tenant_without_its_tenant_is_refused_at_start():
+    with pytest.raises(ValueError, match="MicrosoftAppTenantId"):
+        Settings(_env_file=None, app_id="some-app", app_type="SingleTenant", app_tenant_id="")
