@@ -29,7 +29,9 @@ from bot.deductions.service import DeductionReader
 from bot.dialogs.choose_phone import ChoosePhoneDialog
 from bot.dialogs.main_menu import MainMenuDialog
 from bot.dialogs.my_deductions import MyDeductionsDialog
+from bot.dialogs.my_turn import MyTurnDialog
 from bot.handler import PuhelinbottiHandler
+from bot.rollout.service import TurnReader
 from bot.settings import Settings
 from bot.turn_errors import make_turn_error_handler
 
@@ -116,6 +118,7 @@ async def build_components(
         {
             Verb.CHOOSE_PHONE: ChoosePhoneDialog(choices, settings.webshop_url),
             Verb.MY_DEDUCTIONS: MyDeductionsDialog(DeductionReader(sessions)),
+            Verb.MY_TURN: MyTurnDialog(TurnReader(sessions, clock)),
         }
     )
     handler = PuhelinbottiHandler(

@@ -152,6 +152,17 @@ def _parser() -> argparse.ArgumentParser:
     import_plans.add_argument("--dry-run", action="store_true", help="only check; change nothing")
     import_plans.set_defaults(run=_deductions_import_plans)
 
+    rollout = commands.add_parser("rollout", help="unit rollout waves").add_subparsers(
+        title="rollout commands"
+    )
+    schedule = rollout.add_parser("schedule", help="open units' choice window on given dates")
+    schedule.add_argument("--name", required=True)
+    schedule.add_argument("--opens", required=True, type=date.fromisoformat, help="YYYY-MM-DD")
+    schedule.add_argument("--closes", required=True, type=date.fromisoformat, help="YYYY-MM-DD")
+    schedule.add_argument("units", nargs="+", metavar="UNIT_CODE")
+    schedule.set_defaults(run=_rollout_schedule)
+    rollout.add_parser("list", help="every wave with its units").set_defaults(run=_rollout_list)
+
     manifest = commands.add_parser("manifest", help="Teams app package").add_subparsers(
         title="manifest commands"
     )
@@ -469,6 +480,57 @@ def _deductions_import_plans(args: argparse.Namespace, settings: Settings) -> in
         return 1
     verb = "kunnossa (--dry-run, ei tallennettu)" if args.dry_run else "tuotu"
     print(f"{args.file}: {created} vähennyssuunnitelmaa {verb}")
+    return 0
+
+
+def _rollout_schedule(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db.engine import create_engine, create_session_factory
+    from bot.rollout.service import WaveError, schedule_wave
+
+    async def run() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_session_factory(engine)() as session, session.begin():
+                wave = await schedule_wave(
+                    session=session,
+                    name=args.name,
+                    opens_on=args.opens,
+                    closes_on=args.closes,
+                    unit_codes=args.units,
+                )
+                return wave.id
+        finally:
+            await engine.dispose()
+
+    try:
+        wave_id = asyncio.run(run())
+    except WaveError as error:
+        print(f"phonebot: aaltoa ei tallennettu: {error}", file=sys.stderr)
+        return 1
+    print(f"aalto {wave_id} tallennettu: {', '.join(args.units)} {args.opens}–{args.closes}")
+    return 0
+
+
+def _rollout_list(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db.engine import create_engine, create_session_factory
+    from bot.i18n import texts
+    from bot.rollout.service import all_waves
+
+    async def run() -> list[str]:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_session_factory(engine)() as session:
+                t = texts("fi")
+                return [
+                    f"{wave.id}: {wave.name} {t.date(wave.opens_on)}–{t.date(wave.closes_on)}: "
+                    f"{', '.join(units)}"
+                    for wave, units in await all_waves(session=session)
+                ]
+        finally:
+            await engine.dispose()
+
+    lines = asyncio.run(run())
+    print("\n".join(lines) if lines else "ei aaltoja: kaikki voivat valita heti")
     return 0
 
 

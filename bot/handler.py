@@ -45,6 +45,7 @@ _RESTARTS = (IntentKind.MENU, IntentKind.CANCEL, IntentKind.SWITCH_LANGUAGE)
 _OPENS_AREA_BY_WORDS = {
     IntentKind.CHOOSE_PHONE: Verb.CHOOSE_PHONE,
     IntentKind.MY_DEDUCTIONS: Verb.MY_DEDUCTIONS,
+    IntentKind.MY_TURN: Verb.MY_TURN,
 }
 _FIRST_WISHES = (IntentKind.VERB, *_OPENS_AREA_BY_WORDS)
 

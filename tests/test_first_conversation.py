@@ -48,7 +48,7 @@ async def test_installing_the_app_sends_welcome_and_menu(bot):
 async def test_areas_not_built_yet_say_so_honestly(bot):
     user = TeamsUser.new()
     menu = await bot.say(user, "valikko")
-    for title in ("Kysymykset ja vastaukset", "Yksikköni vuoro", "Ota yhteyttä tukeen"):
+    for title in ("Kysymykset ja vastaukset", "Ota yhteyttä tukeen"):
         replies = await bot.press(user, buttons(menu)[title])
         assert f"**{title}** on tulossa pian" in all_text(replies)
         assert "Päävalikko" in buttons(replies)
@@ -58,8 +58,8 @@ async def test_menu_button_from_an_old_card_works_without_an_active_dialog(bot):
     user = TeamsUser.new()
     menu = await bot.say(user, "valikko")
     await bot.press(user, buttons(menu)["Ota yhteyttä tukeen"])
-    replies = await bot.press(user, buttons(menu)["Yksikköni vuoro"])
-    assert "**Yksikköni vuoro** on tulossa pian" in all_text(replies)
+    replies = await bot.press(user, buttons(menu)["Kysymykset ja vastaukset"])
+    assert "**Kysymykset ja vastaukset** on tulossa pian" in all_text(replies)
 
 
 async def test_unknown_text_gets_a_helpful_answer_and_the_menu(bot):
@@ -209,10 +209,10 @@ async def test_a_double_tap_that_races_keeps_the_winners_state(bot):
 
     user = TeamsUser.new()
     menu = await bot.say(user, "valikko")
-    tap = buttons(menu)["Yksikköni vuoro"]
+    tap = buttons(menu)["Ota yhteyttä tukeen"]
     first, second = await asyncio.gather(bot.press(user, tap), bot.press(user, tap))
     texts = all_text(first) + all_text(second)
-    assert "Yksikköni vuoro** on tulossa pian" in texts
+    assert "Ota yhteyttä tukeen** on tulossa pian" in texts
     assert "Pahoittelen" not in texts
     after = await bot.say(user, "valikko")
     assert "Mitä haluat tehdä?" in all_text(after)

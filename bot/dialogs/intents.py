@@ -19,6 +19,7 @@ class IntentKind(StrEnum):
     SWITCH_LANGUAGE = "switch_language"
     CHOOSE_PHONE = "choose_phone"
     MY_DEDUCTIONS = "my_deductions"
+    MY_TURN = "my_turn"
     TEXT = "text"
     EMPTY = "empty"
 
@@ -75,6 +76,8 @@ def _commands() -> dict[str, tuple[IntentKind, str | None]]:
             phrases[_normalise(phrase)] = (IntentKind.CHOOSE_PHONE, None)
         for phrase in catalog_entry(language, "commands.my_deductions"):
             phrases[_normalise(phrase)] = (IntentKind.MY_DEDUCTIONS, None)
+        for phrase in catalog_entry(language, "commands.my_turn"):
+            phrases[_normalise(phrase)] = (IntentKind.MY_TURN, None)
         for phrase in catalog_entry(language, "commands.switch_to_this"):
             phrases[_normalise(phrase)] = (IntentKind.SWITCH_LANGUAGE, language)
     return phrases

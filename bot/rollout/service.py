@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -9,7 +11,11 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.clock import Clock, helsinki_today
+from bot.directory.models import Employee, Unit
 from bot.rollout.models import RolloutWave, RolloutWaveUnit
+
+SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
 class WindowState(StrEnum):
@@ -56,3 +62,86 @@ async def window_for_unit(
     if upcoming:
         return ChoiceWindow(WindowState.NOT_YET, upcoming[0].opens_on, upcoming[0].closes_on)
     return ChoiceWindow(WindowState.CLOSED, waves[-1].opens_on, waves[-1].closes_on)
+
+
+class WaveError(ValueError):
+    """A wave that cannot be scheduled as asked; nothing was saved."""
+
+
+@dataclass(frozen=True)
+class UnitTurn:
+    """An employee's unit and its choice window, for 'when is our turn?'."""
+
+    unit_code: str | None
+    unit_name_fi: str | None
+    unit_name_en: str | None
+    window: ChoiceWindow
+
+
+async def turn_of(*, session: AsyncSession, aad_object_id: str, today: date) -> UnitTurn:
+    employee = await session.get(Employee, aad_object_id)
+    unit = await session.get(Unit, employee.unit_code) if employee and employee.unit_code else None
+    window = await window_for_unit(
+        session=session, unit_code=unit.code if unit else None, today=today
+    )
+    return UnitTurn(
+        unit_code=unit.code if unit else None,
+        unit_name_fi=unit.name_fi if unit else None,
+        unit_name_en=unit.name_en if unit else None,
+        window=window,
+    )
+
+
+async def schedule_wave(
+    *, session: AsyncSession, name: str, opens_on: date, closes_on: date, unit_codes: list[str]
+) -> RolloutWave:
+    """Add a wave; refused whole if a unit is unknown or already has an overlapping window."""
+    problems = []
+    if not name.strip():
+        problems.append("aallolla pitää olla nimi")
+    if closes_on < opens_on:
+        problems.append(f"päättymispäivä {closes_on} on ennen alkamispäivää {opens_on}")
+    if not unit_codes:
+        problems.append("aallossa pitää olla vähintään yksi yksikkö")
+    known = set(await session.scalars(select(Unit.code).where(Unit.code.in_(unit_codes))))
+    problems += [f"tuntematon yksikkö {code}" for code in unit_codes if code not in known]
+    overlapping = await session.execute(
+        select(RolloutWaveUnit.unit_code, RolloutWave.name)
+        .join(RolloutWave)
+        .where(
+            RolloutWaveUnit.unit_code.in_(unit_codes),
+            RolloutWave.opens_on <= closes_on,
+            RolloutWave.closes_on >= opens_on,
+        )
+    )
+    problems += [f"yksiköllä {code} on jo päällekkäinen aalto {wave}" for code, wave in overlapping]
+    if problems:
+        raise WaveError("; ".join(problems))
+    wave = RolloutWave(name=name.strip(), opens_on=opens_on, closes_on=closes_on)
+    wave.units = [RolloutWaveUnit(unit_code=code) for code in dict.fromkeys(unit_codes)]
+    session.add(wave)
+    await session.flush()
+    return wave
+
+
+async def all_waves(*, session: AsyncSession) -> list[tuple[RolloutWave, list[str]]]:
+    waves = list(await session.scalars(select(RolloutWave).order_by(RolloutWave.opens_on)))
+    units = await session.execute(select(RolloutWaveUnit.wave_id, RolloutWaveUnit.unit_code))
+    by_wave: dict[int, list[str]] = {}
+    for wave_id, code in units:
+        by_wave.setdefault(wave_id, []).append(code)
+    return [(wave, sorted(by_wave.get(wave.id, []))) for wave in waves]
+
+
+class TurnReader:
+    """What the 'my unit's turn' conversation reads, one short transaction per call."""
+
+    def __init__(self, sessions: SessionFactory, clock: Clock) -> None:
+        self._sessions = sessions
+        self._clock = clock
+
+    async def for_employee(self, aad_object_id: str) -> UnitTurn:
+        async with self._sessions() as session:
+            return await turn_of(
+                session=session, aad_object_id=aad_object_id, today=helsinki_today(self._clock())
+            )

@@ -24,13 +24,14 @@ from bot.cards.phone import (
     preferences_card,
     summary_card,
 )
+from bot.cards.rollout import my_turn_card
 from bot.choices.cost import cost_breakdown
 from bot.choices.models import ChoiceOption, ChoiceStatus
 from bot.choices.service import CurrentChoice, Eligibility, Quote
 from bot.deductions import ledger
 from bot.deductions.service import DeductionKind, MyDeductions, Notice
 from bot.i18n import SUPPORTED_LANGUAGES, Texts, texts
-from bot.rollout.service import ChoiceWindow, WindowState
+from bot.rollout.service import ChoiceWindow, UnitTurn, WindowState
 
 SAMPLE_NAME = "Maija Meikäläinen"
 FLOW = "flow-sample"
@@ -118,6 +119,7 @@ def every_card() -> list[tuple[str, dict[str, Any]]]:
         ]
         gallery += phone_cards(t, language)
         gallery += deduction_cards(t, language)
+        gallery += turn_cards(t, language)
     return gallery
 
 
@@ -159,3 +161,26 @@ def deduction_cards(t: Texts, language: str) -> list[tuple[str, dict[str, Any]]]
     return [(f"{name}[{language}]", deductions_card(t, mine)) for name, mine in cards] + [
         (f"notice_card[{language}]", notice_card(t, notice))
     ]
+
+
+def turn_cards(t: Texts, language: str) -> list[tuple[str, dict[str, Any]]]:
+    dates = (date(2027, 1, 10), date(2027, 1, 31))
+    turns = [
+        (
+            "open",
+            UnitTurn(
+                "SIVISTYS", "Sivistystoimiala", "Education", ChoiceWindow(WindowState.OPEN, *dates)
+            ),
+        ),
+        (
+            "not_yet",
+            UnitTurn(
+                "SIVISTYS",
+                "Sivistystoimiala",
+                "Education",
+                ChoiceWindow(WindowState.NOT_YET, *dates),
+            ),
+        ),
+        ("no_unit", UnitTurn(None, None, None, ChoiceWindow(WindowState.UNSCHEDULED))),
+    ]
+    return [(f"my_turn_card:{name}[{language}]", my_turn_card(t, turn)) for name, turn in turns]

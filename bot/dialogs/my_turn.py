@@ -1,0 +1,33 @@
+"""My unit's turn: when the employee's unit may choose.
+
+```mermaid
+stateDiagram-v2
+    [*] --> Card: menu button or "milloin on meidän vuoro?"
+    Card --> [*]
+```
+"""
+
+from __future__ import annotations
+
+from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
+
+from bot.cards.rollout import my_turn_card
+from bot.dialogs.context import texts_of
+from bot.dialogs.replies import send_card
+from bot.rollout.service import TurnReader
+
+
+class MyTurnDialog(Dialog):
+    def __init__(self, reader: TurnReader) -> None:
+        super().__init__(MyTurnDialog.__name__)
+        self._reader = reader
+
+    async def begin_dialog(
+        self, dialog_context: DialogContext, options: object = None
+    ) -> DialogTurnResult:
+        turn = dialog_context.context
+        sender = turn.activity.from_property
+        aad_object_id = str(getattr(sender, "aad_object_id", None) or "")
+        unit_turn = await self._reader.for_employee(aad_object_id)
+        await send_card(turn, my_turn_card(texts_of(turn), unit_turn))
+        return await dialog_context.end_dialog()
