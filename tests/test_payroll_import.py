@@ -17,6 +17,7 @@ from bot.cli import main
 from bot.db.base import Base
 from bot.db.engine import create_engine, create_session_factory
 from bot.deductions import ledger
+from bot.deductions.ledger import reconcile
 from bot.deductions.models import (
     DeductionPlan,
     PayrollCorrection,
@@ -30,7 +31,6 @@ from bot.deductions.payroll import (
     PayrollFileError,
     PayrollResult,
     Problem,
-    discrepancies,
     import_payroll,
     leavers_report,
     parse_payroll_bytes,
@@ -493,15 +493,15 @@ def test_months_after_payoff_are_not_missed_even_before_a_stray_deduction():
     terms = ledger.PlanTerms(3000, 3, 1000, 1000, month(2026, 9))
     posted = {month(2026, 9): 1000, month(2026, 10): 1000, month(2026, 11): 1000}
     stray = {**posted, month(2027, 2): 1000}
-    assert [(item.kind, item.period) for item in discrepancies(terms, stray)] == [
+    assert [(item.kind, item.period) for item in reconcile(terms, stray)] == [
         ("after_paid_off", month(2027, 2))
     ]
-    assert discrepancies(terms, posted, through=month(2027, 6)) == []
+    assert reconcile(terms, posted, through=month(2027, 6)) == []
     unpaid = {month(2026, 9): 1000, month(2026, 10): 0}
-    assert [(item.kind, item.period) for item in discrepancies(terms, unpaid)] == []
+    assert [(item.kind, item.period) for item in reconcile(terms, unpaid)] == []
     assert [
         (item.kind, item.period, item.expected_cents, item.posted_cents)
-        for item in discrepancies(terms, unpaid, through=month(2026, 11))
+        for item in reconcile(terms, unpaid, through=month(2026, 11))
     ] == [("missed", month(2026, 10), 1000, 0), ("missed", month(2026, 11), 1000, 0)]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -57,7 +58,7 @@ def add_months(month: date, count: int) -> date:
 
 
 def status(
-    terms: PlanTerms, postings: dict[date, int], *, through: date | None = None
+    terms: PlanTerms, postings: Mapping[date, int], *, through: date | None = None
 ) -> LedgerStatus:
     """Paid, remaining, and when the phone becomes the employee's.
 
@@ -94,13 +95,21 @@ def status(
     )
 
 
-def reconcile(terms: PlanTerms, postings: dict[date, int]) -> list[Discrepancy]:
-    """Missed months, amounts that differ from the schedule, and deductions after payoff."""
-    found = [
-        Discrepancy("missed", month, terms.instalment_cents, 0)
-        for month in _missed_months(terms.first_month, _until_paid_off(terms, postings))
-    ]
+def reconcile(
+    terms: PlanTerms, postings: Mapping[date, int], *, through: date | None = None
+) -> list[Discrepancy]:
+    """Missed months, amounts that differ from the schedule, and deductions after payoff.
 
+    Months up to `through` (the newest period payroll reported) with no deduction are missed
+    while the plan is still owed; months after the payoff never are.
+    """
+    posted = _until_paid_off(terms, postings)
+    paid_off = sum(postings.values()) >= terms.total_cents
+    end = max([*posted[-1:], *([through] if through and not paid_off else [])], default=None)
+    found = [
+        Discrepancy("missed", month, terms.expected(len(posted)), postings.get(month, 0))
+        for month in _unposted_months(terms.first_month, end, postings)
+    ]
     cumulative = 0
     index = 0
     for period in sorted(postings):
@@ -117,7 +126,7 @@ def reconcile(terms: PlanTerms, postings: dict[date, int]) -> list[Discrepancy]:
     return found
 
 
-def _until_paid_off(terms: PlanTerms, postings: dict[date, int]) -> list[date]:
+def _until_paid_off(terms: PlanTerms, postings: Mapping[date, int]) -> list[date]:
     """Months with a deduction, up to the one that paid the plan off; strays after it excluded."""
     posted: list[date] = []
     cumulative = 0
@@ -132,7 +141,7 @@ def _until_paid_off(terms: PlanTerms, postings: dict[date, int]) -> list[date]:
 
 
 def _unposted_months(
-    first_month: date, latest: date | None, postings: dict[date, int]
+    first_month: date, latest: date | None, postings: Mapping[date, int]
 ) -> list[date]:
     """Months from the first one through `latest` in which nothing was deducted."""
     months = []
@@ -142,17 +151,3 @@ def _unposted_months(
             months.append(month)
         month = add_months(month, 1)
     return months
-
-
-def _missed_months(first_month: date, posted: list[date]) -> list[date]:
-    """Months from the first month to the latest posted one in which nothing was deducted."""
-    if not posted:
-        return []
-    missed = []
-    month = first_month
-    taken = set(posted)
-    while month < posted[-1]:
-        if month not in taken:
-            missed.append(month)
-        month = add_months(month, 1)
-    return missed

@@ -846,37 +846,9 @@ def _reconciliation(
             posted_cents=found.posted_cents,
         )
         for plan in plans
-        for found in discrepancies(
+        for found in ledger.reconcile(
             plan.terms, postings.get(plan.id, {}), through=through if plan.person.active else None
         )
     ]
     lines.sort(key=lambda line: (line.employee_number or "", line.plan_id, line.period))
     return lines
-
-
-def discrepancies(
-    terms: ledger.PlanTerms, postings: Mapping[date, int], *, through: date | None = None
-) -> list[ledger.Discrepancy]:
-    """ledger.reconcile, plus months after the last deduction up to `through` as missed.
-
-    Months after the plan was paid off are never "missed", even before a later stray deduction.
-    """
-    found = ledger.reconcile(terms, dict(postings))
-    posted = sorted(period for period, amount in postings.items() if amount > 0)
-    paid_in: date | None = None
-    cumulative = 0
-    for period in posted:
-        cumulative += postings[period]
-        if cumulative >= terms.total_cents:
-            paid_in = period
-            break
-    if paid_in is not None:
-        found = [item for item in found if item.kind != "missed" or item.period < paid_in]
-    elif through is not None:
-        month = ledger.add_months(posted[-1], 1) if posted else terms.first_month
-        expected = terms.expected(len(posted))
-        while month <= through:
-            found.append(ledger.Discrepancy("missed", month, expected, postings.get(month, 0)))
-            month = ledger.add_months(month, 1)
-    found.sort(key=lambda item: item.period)
-    return found
