@@ -7,7 +7,8 @@ import asyncio
 import io
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -17,7 +18,7 @@ from aiohttp import web
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from sqlalchemy.ext.asyncio import AsyncSession
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
     from bot.deductions.payroll import ReconciliationLine
 
@@ -183,15 +184,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     from bot.db import migrate
-    from bot.db.engine import create_engine
 
     async def run() -> str | None:
-        engine = create_engine(settings.database_url)
-        try:
+        async with _engine(settings) as engine:
             await migrate.upgrade(engine)
             return await migrate.current_revision(engine)
-        finally:
-            await engine.dispose()
 
     revision = asyncio.run(run())
     print(f"database at revision {revision}")
@@ -200,7 +197,6 @@ def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 def _catalog_import(args: argparse.Namespace, settings: Settings) -> int:
     from bot.catalog.importer import CatalogFileError, import_catalog, read_catalog_file
-    from bot.db.engine import create_engine, create_session_factory
     from bot.i18n import texts
 
     path: Path = args.file
@@ -223,15 +219,11 @@ def _catalog_import(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     async def run() -> int:
-        engine = create_engine(settings.database_url)
-        try:
-            async with create_session_factory(engine)() as session, session.begin():
-                version = await import_catalog(
-                    session=session, rows=catalog.rows, source=catalog.source or path.name
-                )
-                return version.id
-        finally:
-            await engine.dispose()
+        async with _session(settings) as session, session.begin():
+            version = await import_catalog(
+                session=session, rows=catalog.rows, source=catalog.source or path.name
+            )
+            return version.id
 
     version_id = asyncio.run(run())
     print(f"{path}: tuotu luetteloversioksi {version_id}: {summary}.")
@@ -240,7 +232,6 @@ def _catalog_import(args: argparse.Namespace, settings: Settings) -> int:
 
 def _payroll_import(args: argparse.Namespace, settings: Settings) -> int:
     from bot.clock import system_clock
-    from bot.db.engine import create_engine, create_session_factory
     from bot.deductions.payroll import (
         PayrollColumns,
         PayrollFileError,
@@ -254,22 +245,18 @@ def _payroll_import(args: argparse.Namespace, settings: Settings) -> int:
 
     async def run() -> PayrollResult:
         payroll_file = parse_payroll_file(path, columns)
-        engine = create_engine(settings.database_url)
-        try:
-            async with create_session_factory(engine)() as session:
-                result = await import_payroll(
-                    session=session,
-                    payroll_file=payroll_file,
-                    file_name=path.name,
-                    now=system_clock(),
-                )
-                if args.dry_run:
-                    await session.rollback()
-                else:
-                    await session.commit()
-                return result
-        finally:
-            await engine.dispose()
+        async with _session(settings) as session:
+            result = await import_payroll(
+                session=session,
+                payroll_file=payroll_file,
+                file_name=path.name,
+                now=system_clock(),
+            )
+            if args.dry_run:
+                await session.rollback()
+            else:
+                await session.commit()
+            return result
 
     try:
         result = asyncio.run(run())
@@ -334,14 +321,29 @@ def _deductions_report(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _read(settings: Settings, read: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """One read-only session on the configured database."""
-    from bot.db.engine import create_engine, create_session_factory
+    async with _session(settings) as session:
+        return await read(session)
+
+
+@asynccontextmanager
+async def _engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """An engine for one command, disposed when the command is done."""
+    from bot.db.engine import create_engine
 
     engine = create_engine(settings.database_url)
     try:
-        async with create_session_factory(engine)() as session:
-            return await read(session)
+        yield engine
     finally:
         await engine.dispose()
+
+
+@asynccontextmanager
+async def _session(settings: Settings) -> AsyncIterator[AsyncSession]:
+    """A session on the command's own engine."""
+    from bot.db.engine import create_session_factory
+
+    async with _engine(settings) as engine, create_session_factory(engine)() as session:
+        yield session
 
 
 def _reconciliation_text(lines: Sequence[ReconciliationLine], heading: str) -> str:
@@ -375,7 +377,6 @@ def _choices_export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.choices.export import ExportRow, export_rows, write_csv
     from bot.choices.service import mark_all_ordered
     from bot.clock import system_clock
-    from bot.db.engine import create_engine, create_session_factory
 
     statuses = [status.strip() for status in args.status.split(",") if status.strip()]
     if args.mark_ordered and args.output is None:
@@ -384,21 +385,17 @@ def _choices_export(args: argparse.Namespace, settings: Settings) -> int:
     staging = args.output.with_name(f".{args.output.name}.partial") if args.output else None
 
     async def run() -> list[ExportRow]:
-        engine = create_engine(settings.database_url)
-        try:
-            async with create_session_factory(engine)() as session, session.begin():
-                if args.mark_ordered:
-                    ids = await mark_all_ordered(session=session, now=system_clock())
-                    rows = await export_rows(session=session, statuses=["ordered"], choice_ids=ids)
-                else:
-                    rows = await export_rows(session=session, statuses=statuses)
-                if staging is not None:
-                    # Written before the commit: if the file cannot be written, nothing is locked.
-                    with staging.open("w", encoding="utf-8", newline="") as stream:
-                        write_csv(rows, stream)
-                return rows
-        finally:
-            await engine.dispose()
+        async with _session(settings) as session, session.begin():
+            if args.mark_ordered:
+                ids = await mark_all_ordered(session=session, now=system_clock())
+                rows = await export_rows(session=session, statuses=["ordered"], choice_ids=ids)
+            else:
+                rows = await export_rows(session=session, statuses=statuses)
+            if staging is not None:
+                # Written before the commit: if the file cannot be written, nothing is locked.
+                with staging.open("w", encoding="utf-8", newline="") as stream:
+                    write_csv(rows, stream)
+            return rows
 
     try:
         rows = asyncio.run(run())
@@ -423,22 +420,17 @@ def _choices_export(args: argparse.Namespace, settings: Settings) -> int:
 
 def _choices_deliver(args: argparse.Namespace, settings: Settings) -> int:
     from bot.clock import system_clock
-    from bot.db.engine import create_engine, create_session_factory
     from bot.deductions.service import DeliveryError, deliver_choice
 
     async def run() -> int:
-        engine = create_engine(settings.database_url)
-        try:
-            async with create_session_factory(engine)() as session, session.begin():
-                plans = 0
-                for choice_id in args.choice_ids:
-                    plan = await deliver_choice(
-                        session=session, choice_id=choice_id, now=system_clock()
-                    )
-                    plans += plan is not None
-                return plans
-        finally:
-            await engine.dispose()
+        async with _session(settings) as session, session.begin():
+            plans = 0
+            for choice_id in args.choice_ids:
+                plan = await deliver_choice(
+                    session=session, choice_id=choice_id, now=system_clock()
+                )
+                plans += plan is not None
+            return plans
 
     try:
         plans = asyncio.run(run())
@@ -451,24 +443,19 @@ def _choices_deliver(args: argparse.Namespace, settings: Settings) -> int:
 
 def _deductions_import_plans(args: argparse.Namespace, settings: Settings) -> int:
     from bot.clock import system_clock
-    from bot.db.engine import create_engine, create_session_factory
     from bot.deductions.plans_import import PlanFileError, import_plans, parse_plan_file
 
     async def run() -> int:
         plans = parse_plan_file(args.file)
-        engine = create_engine(settings.database_url)
-        try:
-            async with create_session_factory(engine)() as session:
-                transaction = await session.begin()
-                try:
-                    created = await import_plans(session=session, plans=plans, now=system_clock())
-                except BaseException:
-                    await transaction.rollback()
-                    raise
-                await (transaction.rollback() if args.dry_run else transaction.commit())
-                return created
-        finally:
-            await engine.dispose()
+        async with _session(settings) as session:
+            transaction = await session.begin()
+            try:
+                created = await import_plans(session=session, plans=plans, now=system_clock())
+            except BaseException:
+                await transaction.rollback()
+                raise
+            await (transaction.rollback() if args.dry_run else transaction.commit())
+            return created
 
     try:
         created = asyncio.run(run())
@@ -484,23 +471,18 @@ def _deductions_import_plans(args: argparse.Namespace, settings: Settings) -> in
 
 
 def _rollout_schedule(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.db.engine import create_engine, create_session_factory
     from bot.rollout.service import WaveError, schedule_wave
 
     async def run() -> int:
-        engine = create_engine(settings.database_url)
-        try:
-            async with create_session_factory(engine)() as session, session.begin():
-                wave = await schedule_wave(
-                    session=session,
-                    name=args.name,
-                    opens_on=args.opens,
-                    closes_on=args.closes,
-                    unit_codes=args.units,
-                )
-                return wave.id
-        finally:
-            await engine.dispose()
+        async with _session(settings) as session, session.begin():
+            wave = await schedule_wave(
+                session=session,
+                name=args.name,
+                opens_on=args.opens,
+                closes_on=args.closes,
+                unit_codes=args.units,
+            )
+            return wave.id
 
     try:
         wave_id = asyncio.run(run())
@@ -512,22 +494,17 @@ def _rollout_schedule(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _rollout_list(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.db.engine import create_engine, create_session_factory
     from bot.i18n import texts
     from bot.rollout.service import all_waves
 
     async def run() -> list[str]:
-        engine = create_engine(settings.database_url)
-        try:
-            async with create_session_factory(engine)() as session:
-                t = texts("fi")
-                return [
-                    f"{wave.id}: {wave.name} {t.date(wave.opens_on)}–{t.date(wave.closes_on)}: "
-                    f"{', '.join(units)}"
-                    for wave, units in await all_waves(session=session)
-                ]
-        finally:
-            await engine.dispose()
+        async with _session(settings) as session:
+            t = texts("fi")
+            return [
+                f"{wave.id}: {wave.name} {t.date(wave.opens_on)}–{t.date(wave.closes_on)}: "
+                f"{', '.join(units)}"
+                for wave, units in await all_waves(session=session)
+            ]
 
     lines = asyncio.run(run())
     print("\n".join(lines) if lines else "ei aaltoja: kaikki voivat valita heti")
