@@ -17,6 +17,7 @@ from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog.models import CatalogVersion, PhoneModel
+from bot.text_files import decode_without_bom
 
 MAX_PRICE_CENTS = 500_000
 SCREEN_INCHES_RANGE = (Decimal(4), Decimal(8))
@@ -242,14 +243,7 @@ def _decode(data: bytes) -> str:
             except UnicodeDecodeError as error:
                 message = f"tiedosto on merkitty {encoding[:6].upper()}-muotoiseksi mutta on rikki"
                 raise CatalogFileError([Problem(0, "", message)]) from error
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        return data.decode("iso-8859-1")
+    return decode_without_bom(data)
 
 
 def _fold(name: str) -> str:

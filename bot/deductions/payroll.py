@@ -37,6 +37,7 @@ from bot.deductions.models import (
     PendingNotice,
 )
 from bot.directory.models import Employee
+from bot.text_files import decode_without_bom
 
 if TYPE_CHECKING:
     from _csv import Reader
@@ -238,14 +239,7 @@ def decode_file(data: bytes) -> str:
         except UnicodeDecodeError as error:
             message = "tiedosto on merkitty UTF-8-muotoiseksi mutta on rikki"
             raise PayrollFileError([Problem(0, "", message)]) from error
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        return data.decode("iso-8859-1")
+    return decode_without_bom(data)
 
 
 def _fold(name: str) -> str:
