@@ -155,7 +155,10 @@ class PhoneChoices:
     async def quotes(self, preferences: catalog.Preferences | None = None) -> list[Quote]:
         async with self._sessions() as session:
             models = await catalog.available_models(session=session)
-            quotes = [await _quote(session, model, self.policy, self._today()) for model in models]
+            # All from the current catalog version, so one base price serves every model.
+            base = await _base_price(session, models[0].catalog_version_id) if models else 0
+            today = self._today()
+            quotes = [_priced(model, base, self.policy, today) for model in models]
         if preferences is None:
             return quotes
         matching = [q for q in quotes if _matches(q, preferences)]
@@ -409,8 +412,16 @@ def _consent_summary(quote: Quote) -> dict[str, Any]:
 async def _quote(
     session: AsyncSession, model: PhoneModel, policy: ChoicePolicy, today: date
 ) -> Quote:
-    base = await catalog.base_model(session=session, catalog_version_id=model.catalog_version_id)
-    base_price = base.price_cents if base else 0
+    return _priced(model, await _base_price(session, model.catalog_version_id), policy, today)
+
+
+async def _base_price(session: AsyncSession, catalog_version_id: int) -> int:
+    base = await catalog.base_model(session=session, catalog_version_id=catalog_version_id)
+    return base.price_cents if base else 0
+
+
+def _priced(model: PhoneModel, base_price: int, policy: ChoicePolicy, today: date) -> Quote:
+    """What `model` costs this employee if chosen today, given its catalog's base price."""
     cost = cost_breakdown(
         price_cents=model.price_cents, base_price_cents=base_price, instalments=policy.instalments
     )
