@@ -87,17 +87,3 @@ async def mark_uninstalled(*, session: AsyncSession, conversation_id: str) -> No
         .where(ConversationReferenceRecord.conversation_id == conversation_id)
         .values(installed=False, updated_at=utcnow())
     )
-
-
-async def personal_reference(*, session: AsyncSession, aad_object_id: str) -> dict[str, Any] | None:
-    """The newest installed 1:1 conversation with this person, if the bot has one."""
-    return await session.scalar(
-        select(ConversationReferenceRecord.reference)
-        .where(
-            ConversationReferenceRecord.aad_object_id == aad_object_id,
-            ConversationReferenceRecord.conversation_type == "personal",
-            ConversationReferenceRecord.installed.is_(True),
-        )
-        .order_by(ConversationReferenceRecord.updated_at.desc())
-        .limit(1)
-    )

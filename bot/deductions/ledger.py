@@ -34,7 +34,6 @@ class LedgerStatus:
 
     paid_cents: int
     remaining_cents: int
-    instalments_posted: int
     instalments_left: int
     next_month: date | None
     last_month: date | None
@@ -71,7 +70,7 @@ def status(
     posted = _until_paid_off(terms, postings)
     if remaining == 0:
         last = posted[-1] if posted else terms.first_month
-        return LedgerStatus(paid, 0, len(posted), 0, None, last, (), True, False)
+        return LedgerStatus(paid, 0, 0, None, last, (), True, False)
     latest = max([*posted, *([through] if through else [])], default=None)
     reported = latest is not None and latest >= terms.first_month
     next_month = add_months(latest, 1) if reported and latest else terms.first_month
@@ -85,7 +84,6 @@ def status(
     return LedgerStatus(
         paid_cents=paid,
         remaining_cents=remaining,
-        instalments_posted=len(posted),
         instalments_left=left,
         next_month=next_month,
         last_month=last,

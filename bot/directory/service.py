@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
@@ -90,10 +90,4 @@ async def choose_language(*, session: AsyncSession, aad_object_id: str, language
         },
         conflict_columns=["aad_object_id"],
         update_columns=["chosen_language", "updated_at"],
-    )
-
-
-async def chosen_language(*, session: AsyncSession, aad_object_id: str) -> str | None:
-    return await session.scalar(
-        select(Employee.chosen_language).where(Employee.aad_object_id == aad_object_id)
     )
