@@ -29,9 +29,10 @@ Sleep = Callable[[float], Awaitable[None]]
 class ConnectorError(Exception):
     """The Bot Connector refused a call, or it could not be reached after all retries."""
 
-    def __init__(self, status: int | None, message: str) -> None:
+    def __init__(self, status: int | None, message: str, retry_after: str | None = None) -> None:
         super().__init__(f"Bot Connector {status or 'unreachable'}: {message}")
         self.status = status
+        self.retry_after = retry_after
 
     @property
     def is_final_for_recipient(self) -> bool:
@@ -94,7 +95,7 @@ class BotConnectorClient:
             if status is not None and 200 <= status < 300:
                 return payload if isinstance(payload, dict) else {}
             if not self._policy.should_retry(status, attempt):
-                raise ConnectorError(status, _describe(payload))
+                raise ConnectorError(status, _describe(payload), retry_after)
             wait = self._policy.delay(attempt, retry_after)
             log.warning(
                 "bot connector %s %s -> %s; retry %d in %.2fs", method, url, status, attempt, wait
