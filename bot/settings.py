@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,6 +15,7 @@ BOTFRAMEWORK_OPENID_METADATA_URL = (
 )
 BOTFRAMEWORK_TOKEN_ISSUER = "https://api.botframework.com"
 BOTFRAMEWORK_OAUTH_SCOPE = "https://api.botframework.com/.default"
+GRAPH_V1 = "https://graph.microsoft.com/v1.0"
 
 
 class AppType(StrEnum):
@@ -53,6 +55,37 @@ class Settings(BaseSettings):
         default=BOTFRAMEWORK_OAUTH_SCOPE,
         validation_alias=AliasChoices("BOT_CONNECTOR_OAUTH_SCOPE", "connector_oauth_scope"),
     )
+    graph_base_url: str = Field(
+        default=GRAPH_V1,
+        validation_alias=AliasChoices("GRAPH_BASE_URL", "graph_base_url"),
+    )
+    graph_max_retries: int = Field(
+        default=5,
+        ge=0,
+        le=10,
+        validation_alias=AliasChoices("GRAPH_MAX_RETRIES", "graph_max_retries"),
+    )
+    directory_unit_source: Literal["department", "groups"] = Field(
+        default="department",
+        validation_alias=AliasChoices("DIRECTORY_UNIT_SOURCE", "directory_unit_source"),
+    )
+    directory_unit_groups: dict[str, str] = Field(
+        default_factory=dict,
+        validation_alias=AliasChoices("DIRECTORY_UNIT_GROUPS", "directory_unit_groups"),
+    )
+    directory_department_units_file: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "DIRECTORY_DEPARTMENT_UNITS_FILE", "directory_department_units_file"
+        ),
+    )
+    directory_sync_interval_minutes: float = Field(
+        default=60,
+        ge=0,
+        validation_alias=AliasChoices(
+            "DIRECTORY_SYNC_INTERVAL_MINUTES", "directory_sync_interval_minutes"
+        ),
+    )
     host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("HOST", "host"))
     port: int = Field(default=3978, validation_alias=AliasChoices("PORT", "port"))
     public_endpoint: str = Field(
@@ -88,6 +121,58 @@ class Settings(BaseSettings):
     send_timeout_seconds: float = Field(
         default=15.0, validation_alias=AliasChoices("SEND_TIMEOUT_SECONDS", "send_timeout_seconds")
     )
+    notify_working_hours: str = Field(
+        default="08:00-16:00",
+        pattern=r"^\d{1,2}:\d{2}-\d{1,2}:\d{2}$",
+        validation_alias=AliasChoices("NOTIFY_WORKING_HOURS", "notify_working_hours"),
+    )
+    notify_working_days: str = Field(
+        default="mon-fri",
+        validation_alias=AliasChoices("NOTIFY_WORKING_DAYS", "notify_working_days"),
+    )
+    notify_rate_per_second: float = Field(
+        default=50.0,
+        gt=0,
+        validation_alias=AliasChoices("NOTIFY_RATE_PER_SECOND", "notify_rate_per_second"),
+    )
+    notify_max_attempts: int = Field(
+        default=6,
+        ge=1,
+        le=50,
+        validation_alias=AliasChoices("NOTIFY_MAX_ATTEMPTS", "notify_max_attempts"),
+    )
+    notify_concurrency: int = Field(
+        default=50,
+        ge=1,
+        le=1000,
+        validation_alias=AliasChoices("NOTIFY_CONCURRENCY", "notify_concurrency"),
+    )
+    notify_lease_seconds: float = Field(
+        default=60.0,
+        ge=5,
+        validation_alias=AliasChoices("NOTIFY_LEASE_SECONDS", "notify_lease_seconds"),
+    )
+    teams_service_url: str = Field(
+        default="https://smba.trafficmanager.net/emea/",
+        validation_alias=AliasChoices("TEAMS_SERVICE_URL", "teams_service_url"),
+    )
+    reminder_days_before_close: int = Field(
+        default=3,
+        ge=0,
+        le=60,
+        validation_alias=AliasChoices("REMINDER_DAYS_BEFORE_CLOSE", "reminder_days_before_close"),
+    )
+    ict_admin_ids: str = Field(
+        default="", validation_alias=AliasChoices("ICT_ADMIN_IDS", "ict_admin_ids")
+    )
+    background_jobs: bool = Field(
+        default=True, validation_alias=AliasChoices("BACKGROUND_JOBS", "background_jobs")
+    )
+    planner_interval_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        validation_alias=AliasChoices("PLANNER_INTERVAL_SECONDS", "planner_interval_seconds"),
+    )
 
     @model_validator(mode="after")
     def _single_tenant_needs_its_tenant(self) -> Settings:
@@ -100,6 +185,11 @@ class Settings(BaseSettings):
     def auth_enabled(self) -> bool:
         """Bot Framework convention: an empty app id turns authentication off (local use only)."""
         return bool(self.app_id)
+
+    @property
+    def ict_admins(self) -> frozenset[str]:
+        """Azure AD object ids of ICT's admins: comma- or space-separated in ICT_ADMIN_IDS."""
+        return frozenset(self.ict_admin_ids.replace(",", " ").split())
 
     @property
     def is_sqlite(self) -> bool:

@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 BOT = Path(__file__).resolve().parent.parent / "bot"
-DOMAINS = ["catalog", "choices", "conversations", "deductions", "directory", "rollout"]
+DOMAINS = [
+    "catalog",
+    "choices",
+    "conversations",
+    "deductions",
+    "directory",
+    "notifications",
+    "rollout",
+]
 
 
 def imported_modules(path: Path) -> set[str]:

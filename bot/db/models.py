@@ -12,16 +12,20 @@ from bot.deductions.models import (
     PayrollPosting,
     PendingNotice,
 )
-from bot.directory.models import Employee, Unit
+from bot.directory.models import DirectorySyncState, Employee, Unit
+from bot.notifications.models import Campaign, Notification
 from bot.rollout.models import RolloutWave, RolloutWaveUnit
 
 __all__ = [
     "Base",
     "BotStateRecord",
+    "Campaign",
     "CatalogVersion",
     "ConversationReferenceRecord",
     "DeductionPlan",
+    "DirectorySyncState",
     "Employee",
+    "Notification",
     "PayrollCorrection",
     "PayrollImport",
     "PayrollPosting",

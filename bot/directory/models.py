@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.db.base import Base, utcnow
@@ -36,7 +37,23 @@ class Employee(Base):
     account_enabled: Mapped[bool] = mapped_column(default=True)
     first_seen_at: Mapped[datetime | None]
     welcomed_at: Mapped[datetime | None]
+    department: Mapped[str | None] = mapped_column(String(64))
+    left_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     unit: Mapped[Unit | None] = relationship(back_populates="employees")
+
+
+class DirectorySyncState(Base):
+    """Where the last directory sync left off, so the next one asks only for changes."""
+
+    __tablename__ = "directory_sync_state"
+
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    delta_link: Mapped[str | None] = mapped_column(Text)
+    generation: Mapped[int] = mapped_column(default=0)
+    last_full_sync_at: Mapped[datetime | None]
+    last_delta_sync_at: Mapped[datetime | None]
+    last_counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

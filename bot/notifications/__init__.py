@@ -1,0 +1,1 @@
+"""Campaigns of proactive messages: the outbox, its dispatcher and the limits it keeps."""

@@ -1,0 +1,50 @@
+"""What the dispatcher hands to whoever really sends, and what it gets back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One claimed outbox row: everything the deliverer needs for one attempt."""
+
+    notification_id: int
+    campaign_id: int
+    kind: str
+    payload: dict[str, Any]
+    recipient: str
+    attempt: int
+
+
+@dataclass(frozen=True)
+class Delivered:
+    outcome: str  # "continued" | "created" | "installed"
+    conversation_id: str | None = None
+    activity_id: str | None = None
+
+
+class DeliveryFailed(Exception):
+    """One attempt failed; `final` means no later attempt can succeed for this recipient."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        final: bool = False,
+        message: str = "",
+    ) -> None:
+        super().__init__(message or reason)
+        self.reason = reason
+        self.status = status
+        self.retry_after = retry_after
+        self.final = final
+
+
+class Deliverer(Protocol):
+    """Makes exactly one attempt per call; the dispatcher owns retries."""
+
+    async def deliver(self, outgoing: Outgoing) -> Delivered: ...

@@ -1,0 +1,360 @@
+"""Sends what the outbox holds: claims a few rows at a time, keeps Teams' limits, settles each row.
+
+Rows claimed but not yet written back are the only ones a crash can send twice, so the dispatcher
+holds at most `concurrency` of them and writes results back within `flush_interval`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock, system_clock
+from bot.notifications import outbox
+from bot.notifications.delivery import Deliverer, DeliveryFailed, Outgoing
+from bot.notifications.outbox import ATTEMPTS_EXHAUSTED, Settlement
+from bot.notifications.quiet_hours import WorkingHours
+from bot.notifications.rate_limit import ConversationLimiter, RateLimiter
+from bot.notifications.retry import RetryRules, is_retryable
+
+log = logging.getLogger(__name__)
+
+SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass
+class DispatchStats:
+    """What this dispatcher has done since it was built."""
+
+    claimed: int = 0
+    delivered: int = 0
+    retried: int = 0
+    failed: int = 0
+    postponed: int = 0
+    writes: int = 0
+
+
+class Dispatcher:
+    """Claims due outbox rows and delivers them within Teams' limits and working hours."""
+
+    def __init__(
+        self,
+        sessions: SessionFactory,
+        deliverer: Deliverer,
+        *,
+        quiet_hours: WorkingHours | None,
+        worker_id: str | None = None,
+        rate: RateLimiter | None = None,
+        per_conversation: ConversationLimiter | None = None,
+        clock: Clock = system_clock,
+        max_attempts: int = 6,
+        concurrency: int = 50,
+        batch: int = 50,
+        lease: float = 60.0,
+        retry: RetryRules | None = None,
+        send_timeout: float = 120.0,
+        flush_interval: float = 0.1,
+        poll_interval: float = 2.0,
+        max_conversation_wait: float = 5.0,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if concurrency < 1 or batch < 1 or max_attempts < 1:
+            raise ValueError("concurrency, batch and max_attempts must be at least 1")
+        self._sessions = sessions
+        self._deliverer = deliverer
+        self._quiet_hours = quiet_hours
+        self.worker_id = worker_id or default_worker_id()
+        self._rate = RateLimiter() if rate is None else rate
+        self._conversations = (
+            ConversationLimiter() if per_conversation is None else per_conversation
+        )
+        self._clock = clock
+        self._max_attempts = max_attempts
+        self._concurrency = concurrency
+        self._batch = batch
+        self._lease = timedelta(seconds=lease)
+        self._retry = retry or RetryRules()
+        self._send_timeout = send_timeout
+        self._flush_interval = flush_interval
+        self._poll_interval = poll_interval
+        self._max_conversation_wait = max_conversation_wait
+        self._sleep = sleep
+        self.stats = DispatchStats()
+        self._wake = asyncio.Event()
+        self._tasks: dict[asyncio.Task[Settlement], Outgoing] = {}
+        self._delivering: set[int] = set()
+        self._unsettled: set[int] = set()
+        self._done: list[Settlement] = []
+        self._first_done_at = 0.0
+        self._leases_renewed_at = time.monotonic()
+        self._quiet_until = 0.0
+
+    @property
+    def rate(self) -> RateLimiter:
+        return self._rate
+
+    @property
+    def in_flight(self) -> int:
+        """Rows claimed and not yet written back: at most this many can go twice after a crash."""
+        return len(self._unsettled)
+
+    def wake(self) -> None:
+        """New rows were enqueued: look for them now rather than at the next poll."""
+        self._wake.set()
+
+    notify = wake
+
+    async def run_until_idle(self) -> DispatchStats:
+        """Sends all that is claimable now, then returns (tests, the CLI, benchmarks)."""
+        try:
+            while True:
+                await self._fill()
+                if not self._tasks:
+                    await self._flush()
+                    self._quiet_until = 0.0
+                    if not await self._fill():
+                        return self.stats
+                    continue
+                await self._step()
+        except BaseException:
+            self._abandon()
+            raise
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """Runs until `stop` is set, then finishes the sends under way and gives the rest back."""
+        try:
+            while not stop.is_set():
+                try:
+                    await self._fill()
+                    if self._tasks or self._done:
+                        await self._step()
+                    else:
+                        await self._idle(stop)
+                except Exception:
+                    log.exception("notification dispatcher round failed; trying again shortly")
+                    await _first(stop.wait(), self._poll_interval)
+            await self._drain()
+        except BaseException:
+            self._abandon()
+            raise
+
+    async def _fill(self) -> int:
+        """Claims rows into the free room, unless outside working hours or recently found none."""
+        if self._wake.is_set():
+            self._wake.clear()
+            self._quiet_until = 0.0
+        room = self._concurrency - len(self._unsettled)
+        if room < 1 or time.monotonic() < self._quiet_until:
+            return 0
+        now = self._clock()
+        if self._quiet_hours is not None and not self._quiet_hours.allows(now):
+            return 0
+        wanted = min(room, self._batch)
+        async with self._sessions() as session, session.begin():
+            claimed = await outbox.claim(
+                session=session, worker=self.worker_id, limit=wanted, now=now, lease=self._lease
+            )
+        if len(claimed) < wanted:
+            self._quiet_until = time.monotonic() + self._poll_interval
+        for outgoing in claimed:
+            self._unsettled.add(outgoing.notification_id)
+            self._tasks[asyncio.create_task(self._send(outgoing))] = outgoing
+        self.stats.claimed += len(claimed)
+        return len(claimed)
+
+    async def _step(self) -> None:
+        """Waits for a send to finish (or the next write-back), then writes back if it is time."""
+        if self._tasks:
+            done, _ = await asyncio.wait(
+                self._tasks, timeout=self._next_deadline(), return_when=asyncio.FIRST_COMPLETED
+            )
+            self._collect(done)
+        now = time.monotonic()
+        if (
+            not self._tasks
+            or len(self._done) >= self._batch
+            or (self._done and now - self._first_done_at >= self._flush_interval)
+            or now - self._leases_renewed_at >= self._lease.total_seconds() / 3
+        ):
+            await self._flush()
+
+    def _next_deadline(self) -> float:
+        now = time.monotonic()
+        deadlines = [
+            self._poll_interval,
+            self._leases_renewed_at + self._lease.total_seconds() / 3 - now,
+        ]
+        if self._done:
+            deadlines.append(self._first_done_at + self._flush_interval - now)
+        return max(0.0, min(deadlines))
+
+    def _collect(self, done: set[asyncio.Task[Settlement]]) -> None:
+        for task in done:
+            outgoing = self._tasks.pop(task)
+            now = self._clock()
+            if task.cancelled():
+                settlement = outbox.postpone(outgoing, now, now)
+            elif (error := task.exception()) is not None:
+                log.error(
+                    "sending notification %s failed", outgoing.notification_id, exc_info=error
+                )
+                settlement = self._failure(outgoing, None, "error", None, False, error)
+            else:
+                settlement = task.result()
+            if not self._done:
+                self._first_done_at = time.monotonic()
+            self._done.append(settlement)
+
+    async def _flush(self) -> None:
+        """Writes finished rows back and renews the leases of the rest, in one transaction."""
+        renew = time.monotonic() - self._leases_renewed_at >= self._lease.total_seconds() / 3
+        done = list(self._done)
+        settled = {settlement.notification_id for settlement in done}
+        waiting = sorted(self._unsettled - settled) if renew else []
+        if done or waiting:
+            async with self._sessions() as session, session.begin():
+                await outbox.settle(session=session, settlements=done)
+                await outbox.extend_leases(
+                    session=session,
+                    worker=self.worker_id,
+                    notification_ids=waiting,
+                    until=self._clock() + self._lease,
+                )
+        if renew:
+            self._leases_renewed_at = time.monotonic()
+        del self._done[: len(done)]
+        self._unsettled -= settled
+        for settlement in done:
+            self._count(settlement)
+
+    def _count(self, settlement: Settlement) -> None:
+        stats = self.stats
+        if settlement.state == "delivered":
+            stats.delivered += 1
+        elif settlement.state == "failed":
+            stats.failed += 1
+        elif settlement.attempts < settlement.attempt:
+            stats.postponed += 1
+        else:
+            stats.retried += 1
+        stats.writes += 1
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        """Nothing to do: sleep until woken, stopped, the next poll, or working hours begin."""
+        timeout = max(self._quiet_until - time.monotonic(), 0.0)
+        if self._quiet_hours is not None:
+            now = self._clock()
+            if not self._quiet_hours.allows(now):
+                timeout = (self._quiet_hours.next_allowed(now) - now).total_seconds()
+                log.info("outside working hours; sending resumes in %.0f s", timeout)
+        await _first(stop.wait(), timeout, self._wake.wait())
+        self._quiet_until = 0.0
+
+    async def _drain(self) -> None:
+        """Graceful stop: sends under way finish, rows still waiting for their slot go back."""
+        for task, outgoing in self._tasks.items():
+            if outgoing.notification_id not in self._delivering:
+                task.cancel()
+        if self._tasks:
+            done, _ = await asyncio.wait(self._tasks)
+            self._collect(done)
+        await self._flush()
+
+    def _abandon(self) -> None:
+        """Cancelled (a crash, as far as the outbox knows): unwritten rows wait out their lease."""
+        for task in self._tasks:
+            task.cancel()
+        self._tasks.clear()
+        self._delivering.clear()
+        self._unsettled.clear()
+        self._done.clear()
+
+    async def _send(self, outgoing: Outgoing) -> Settlement:
+        """One attempt for one row, once the tenant rate and its conversation allow it."""
+        if outgoing.attempt > self._max_attempts:
+            return outbox.failed(
+                outgoing,
+                self._clock(),
+                status=None,
+                reason=ATTEMPTS_EXHAUSTED,
+                error="claimed again after its last attempt was lost",
+            )
+        while True:
+            await self._rate.acquire()
+            wait = self._conversations.try_acquire(outgoing.recipient)
+            if wait <= 0:
+                break
+            if wait > self._max_conversation_wait:
+                now = self._clock()
+                return outbox.postpone(outgoing, now + timedelta(seconds=wait), now)
+            await self._sleep(wait)
+        self._delivering.add(outgoing.notification_id)
+        try:
+            async with asyncio.timeout(self._send_timeout):
+                result = await self._deliverer.deliver(outgoing)
+        except DeliveryFailed as failure:
+            return self._failure(
+                outgoing,
+                failure.status,
+                failure.reason,
+                failure.retry_after,
+                failure.final,
+                failure,
+            )
+        except TimeoutError as error:
+            return self._failure(outgoing, None, "timeout", None, False, error)
+        except Exception as error:
+            log.exception("deliverer raised on notification %s", outgoing.notification_id)
+            return self._failure(outgoing, None, "error", None, False, error)
+        finally:
+            self._delivering.discard(outgoing.notification_id)
+        return outbox.delivered(outgoing, result, self._clock())
+
+    def _failure(
+        self,
+        outgoing: Outgoing,
+        status: int | None,
+        reason: str,
+        retry_after: float | None,
+        final: bool,
+        error: BaseException,
+    ) -> Settlement:
+        now = self._clock()
+        text = f"{reason}: {error}" if str(error) and str(error) != reason else reason
+        if final or not is_retryable(status):
+            return outbox.failed(outgoing, now, status=status, reason=reason, error=text)
+        if outgoing.attempt >= self._max_attempts:
+            return outbox.failed(
+                outgoing, now, status=status, reason=ATTEMPTS_EXHAUSTED, error=text
+            )
+        if retry_after is not None:
+            self._rate.throttled(retry_after)
+        delay = self._retry.delay(outgoing.attempt, retry_after)
+        return outbox.retry_later(
+            outgoing, now + timedelta(seconds=delay), now, status=status, reason=reason, error=text
+        )
+
+
+async def _first(*waits: Awaitable[object] | float) -> None:
+    """Returns when the first of some awaitables finishes, or after a number of seconds."""
+    timeout = min((wait for wait in waits if isinstance(wait, float | int)), default=None)
+    tasks = [asyncio.ensure_future(wait) for wait in waits if not isinstance(wait, float | int)]
+    try:
+        await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()

@@ -1,0 +1,82 @@
+"""Working hours in Pori: nobody gets a work notification at night, at weekends or on holidays."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.clock import HELSINKI
+
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+END_OF_DAY = time.max
+
+
+@dataclass(frozen=True)
+class WorkingHours:
+    """Sends are allowed from `start` until `end` (local time) on `days` (0 = Monday)."""
+
+    start: time = time(8)
+    end: time = time(16)
+    days: frozenset[int] = frozenset(range(5))
+    tz: ZoneInfo = HELSINKI
+    holidays: frozenset[date] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        if self.start >= self.end:
+            raise ValueError("working hours must start before they end")
+        if not self.days or not self.days <= set(range(7)):
+            raise ValueError("working days must be some of mon..sun")
+
+    @classmethod
+    def parse(
+        cls, hours: str = "08:00-16:00", days: str = "mon-fri", holidays: Iterable[date] = ()
+    ) -> WorkingHours:
+        """From settings: hours "08:00-16:00" ("24:00" is midnight), days "mon-fri"."""
+        try:
+            start_text, end_text = hours.split("-")
+            start = _parse_time(start_text)
+            end = END_OF_DAY if end_text.strip() == "24:00" else _parse_time(end_text)
+        except ValueError as error:
+            raise ValueError(f"working hours {hours!r}: expected HH:MM-HH:MM") from error
+        return cls(start=start, end=end, days=_parse_days(days), holidays=frozenset(holidays))
+
+    def allows(self, now: datetime) -> bool:
+        local = now.astimezone(self.tz)
+        return self._working_day(local.date()) and self.start <= local.time() < self.end
+
+    def next_allowed(self, now: datetime) -> datetime:
+        """`now` if sending is allowed now, else when the next working hours begin (UTC)."""
+        if self.allows(now):
+            return now
+        local = now.astimezone(self.tz)
+        day = local.date()
+        if local.time() >= self.start:
+            day += timedelta(days=1)
+        for _ in range(400):
+            if self._working_day(day):
+                return datetime.combine(day, self.start, self.tz).astimezone(UTC)
+            day += timedelta(days=1)
+        raise ValueError("no working day within a year")
+
+    def _working_day(self, day: date) -> bool:
+        return day.weekday() in self.days and day not in self.holidays
+
+
+def _parse_time(text: str) -> time:
+    hour, minute = text.strip().split(":")
+    return time(int(hour), int(minute))
+
+
+def _parse_days(text: str) -> frozenset[int]:
+    """ "mon-fri", "mon,wed,fri" or "mon-fri,sun"."""
+    days: set[int] = set()
+    for part in text.lower().replace(" ", "").split(","):
+        first, _, last = part.partition("-")
+        if first not in DAY_NAMES or (last and last not in DAY_NAMES):
+            raise ValueError(f"working days {text!r}: expected names like mon-fri or mon,wed")
+        begin = DAY_NAMES.index(first)
+        finish = DAY_NAMES.index(last) if last else begin
+        days.update(day % 7 for day in range(begin, finish + 7 * (finish < begin) + 1))
+    return frozenset(days)

@@ -1,0 +1,31 @@
+"""Teams' retry rules for one outbox row: what is worth another try, and when."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+RETRYABLE_STATUSES = frozenset({412, 429})
+
+
+def is_retryable(status: int | None) -> bool:
+    """412, 429, 5xx, and no answer at all (`None`: timeout, connection reset)."""
+    return status is None or status in RETRYABLE_STATUSES or 500 <= status < 600
+
+
+@dataclass(frozen=True)
+class RetryRules:
+    """Honour Retry-After; else exponential backoff with full jitter."""
+
+    base_delay: float = 2.0
+    max_delay: float = 600.0
+    max_retry_after: float = 3600.0
+    random: Callable[[], float] = field(default=random.random, compare=False)
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds before the attempt after attempt number `attempt` (1 for the first)."""
+        if retry_after is not None and retry_after >= 0:
+            return min(retry_after, self.max_retry_after)
+        ceiling = min(self.max_delay, self.base_delay * 2 ** max(0, attempt - 1))
+        return ceiling * self.random()

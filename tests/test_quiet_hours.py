@@ -1,0 +1,116 @@
+"""Working hours in Pori: sends wait for the next working morning."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+import pytest
+
+from bot.clock import HELSINKI
+from bot.notifications.quiet_hours import WorkingHours
+from bot.settings import Settings
+
+HOURS = WorkingHours()
+
+
+def helsinki(*args: int) -> datetime:
+    return datetime(*args, tzinfo=HELSINKI)
+
+
+@pytest.mark.parametrize(
+    ("moment", "allowed"),
+    [
+        (helsinki(2026, 12, 1, 10, 0), True),  # Tuesday morning
+        (helsinki(2026, 12, 1, 8, 0), True),
+        (helsinki(2026, 12, 1, 7, 59), False),
+        (helsinki(2026, 12, 1, 15, 59), True),
+        (helsinki(2026, 12, 1, 16, 0), False),
+        (helsinki(2026, 12, 1, 22, 0), False),
+        (helsinki(2026, 12, 5, 10, 0), False),  # Saturday
+        (helsinki(2026, 12, 6, 10, 0), False),  # Sunday
+    ],
+)
+def test_allows_only_working_hours_on_working_days(moment, allowed):
+    assert HOURS.allows(moment.astimezone(UTC)) is allowed
+
+
+def test_working_hours_are_helsinki_time_not_utc():
+    # 07:30 UTC on a winter Tuesday is 09:30 in Pori; 14:30 UTC is 16:30 there.
+    assert HOURS.allows(datetime(2026, 12, 1, 7, 30, tzinfo=UTC))
+    assert not HOURS.allows(datetime(2026, 12, 1, 14, 30, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(
+    ("moment", "resumes"),
+    [
+        (helsinki(2026, 12, 1, 22, 0), helsinki(2026, 12, 2, 8, 0)),  # Tuesday night
+        (helsinki(2026, 12, 2, 5, 0), helsinki(2026, 12, 2, 8, 0)),  # early Wednesday
+        (helsinki(2026, 12, 4, 16, 0), helsinki(2026, 12, 7, 8, 0)),  # Friday after work
+        (helsinki(2026, 12, 5, 12, 0), helsinki(2026, 12, 7, 8, 0)),  # Saturday
+        (helsinki(2026, 3, 27, 17, 0), helsinki(2026, 3, 30, 8, 0)),  # over the DST change
+    ],
+)
+def test_next_allowed_is_the_next_working_morning(moment, resumes):
+    assert HOURS.next_allowed(moment.astimezone(UTC)) == resumes.astimezone(UTC)
+    assert HOURS.next_allowed(moment).tzinfo is UTC
+
+
+def test_next_allowed_during_working_hours_is_now():
+    now = helsinki(2026, 12, 1, 10, 0).astimezone(UTC)
+    assert HOURS.next_allowed(now) == now
+
+
+def test_holidays_are_skipped():
+    hours = WorkingHours(holidays=frozenset({date(2026, 12, 24), date(2026, 12, 25)}))
+    assert not hours.allows(helsinki(2026, 12, 24, 10, 0))
+    assert hours.next_allowed(helsinki(2026, 12, 23, 17, 0)) == helsinki(2026, 12, 28, 8, 0)
+
+
+@pytest.mark.parametrize(
+    ("hours", "days", "expected"),
+    [
+        ("08:00-16:00", "mon-fri", WorkingHours()),
+        ("9:00-17:30", "mon,wed", WorkingHours(time(9), time(17, 30), frozenset({0, 2}))),
+        ("07:00-15:00", "fri-mon", WorkingHours(time(7), time(15), frozenset({4, 5, 6, 0}))),
+        ("08:00-16:00", "Mon-Fri, Sun", WorkingHours(days=frozenset({0, 1, 2, 3, 4, 6}))),
+    ],
+)
+def test_parse_settings_text(hours, days, expected):
+    assert WorkingHours.parse(hours, days) == expected
+
+
+def test_all_day_every_day():
+    always = WorkingHours.parse("00:00-24:00", "mon-sun")
+    assert always.allows(helsinki(2026, 12, 5, 23, 59))
+    assert always.allows(helsinki(2026, 12, 6, 0, 0))
+
+
+@pytest.mark.parametrize(
+    ("hours", "days"),
+    [("8-16", "mon-fri"), ("16:00-08:00", "mon-fri"), ("08:00-16:00", "weekdays"), ("", "")],
+)
+def test_parse_refuses_nonsense(hours, days):
+    with pytest.raises(ValueError):
+        WorkingHours.parse(hours, days)
+
+
+def test_settings_read_the_notify_keys(monkeypatch):
+    monkeypatch.setenv("NOTIFY_WORKING_HOURS", "09:00-15:00")
+    monkeypatch.setenv("NOTIFY_WORKING_DAYS", "mon-thu")
+    monkeypatch.setenv("NOTIFY_RATE_PER_SECOND", "20")
+    monkeypatch.setenv("NOTIFY_MAX_ATTEMPTS", "4")
+    monkeypatch.setenv("NOTIFY_CONCURRENCY", "16")
+    monkeypatch.setenv("NOTIFY_LEASE_SECONDS", "90")
+    settings = Settings(_env_file=None)
+    hours = WorkingHours.parse(settings.notify_working_hours, settings.notify_working_days)
+    assert hours == WorkingHours(time(9), time(15), frozenset({0, 1, 2, 3}))
+    assert settings.notify_rate_per_second == 20
+    assert (settings.notify_max_attempts, settings.notify_concurrency) == (4, 16)
+    assert settings.notify_lease_seconds == 90
+
+
+def test_settings_defaults_are_teams_limits_and_office_hours():
+    settings = Settings(_env_file=None)
+    assert settings.notify_rate_per_second == 50
+    assert settings.notify_max_attempts == 6
+    assert WorkingHours.parse(settings.notify_working_hours, settings.notify_working_days) == HOURS
