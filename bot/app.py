@@ -18,8 +18,12 @@ from bot.adapters.botframework.auth import ChannelTokenValidator, OpenIdKeyCache
 from bot.adapters.botframework.authentication import ChannelAuthentication
 from bot.adapters.botframework.connector import BotConnectorClient
 from bot.adapters.botframework.tokens import AccessTokenProvider, MsalTokenProvider, NoTokenProvider
+from bot.adapters.graph.client import GraphDirectory
+from bot.adapters.graph.directory_sync import build_directory_sync, graph_directory
 from bot.adapters.retry import RetryPolicy
 from bot.adapters.state_storage import SqlStorage
+from bot.admin import AdminDesk
+from bot.background import BackgroundJobs, CampaignPlanner, build_dispatcher, working_hours
 from bot.cards.actions import Verb
 from bot.choices.service import ChoicePolicy, PhoneChoices
 from bot.clock import Clock, system_clock
@@ -31,8 +35,9 @@ from bot.dialogs.main_menu import MainMenuDialog
 from bot.dialogs.my_deductions import MyDeductionsDialog
 from bot.dialogs.my_turn import MyTurnDialog
 from bot.handler import PuhelinbottiHandler
+from bot.rollout.campaigns import LaterReminders
 from bot.rollout.service import TurnReader
-from bot.settings import Settings
+from bot.settings import GRAPH_V1, Settings
 from bot.turn_errors import make_turn_error_handler
 
 log = logging.getLogger(__name__)
@@ -50,6 +55,8 @@ class Components:
     handler: PuhelinbottiHandler
     storage: SqlStorage
     expected_revision: str | None
+    jobs: BackgroundJobs
+    graph: GraphDirectory | None
 
 
 COMPONENTS = web.AppKey("components", Components)
@@ -71,7 +78,12 @@ def create_app(
         )
         app[COMPONENTS] = components
         _announce(settings)
+        if settings.background_jobs:
+            components.jobs.start()
         yield
+        await components.jobs.stop()
+        if components.graph is not None:
+            await components.graph.aclose()
         await components.http.close()
         if engine is None:
             await components.engine.dispose()
@@ -94,12 +106,24 @@ async def build_components(
     sessions = create_session_factory(engine)
     http = aiohttp.ClientSession()
     storage = SqlStorage(sessions)
+    tokens = token_provider or _token_provider(settings)
+    graph = _graph(settings)
+    dispatcher = build_dispatcher(settings, sessions, http, tokens, clock=clock, installer=graph)
+    jobs = BackgroundJobs(
+        dispatcher=dispatcher,
+        planner=CampaignPlanner(
+            sessions, dispatcher, clock=clock, reminder_days=settings.reminder_days_before_close
+        ),
+        planner_interval=settings.planner_interval_seconds,
+        directory=build_directory_sync(settings, sessions, source=graph) if graph else None,
+        directory_interval=settings.directory_sync_interval_minutes * 60,
+    )
     conversation_state = ConversationState(storage)
     adapter = BotHttpAdapter(
         _authentication(settings, http),
         BotConnectorClient(
             http,
-            token_provider or _token_provider(settings),
+            tokens,
             policy=RetryPolicy(max_attempts=settings.send_max_attempts),
             timeout_seconds=settings.send_timeout_seconds,
         ),
@@ -127,6 +151,8 @@ async def build_components(
         main_dialog=main_dialog,
         default_language=settings.default_language,
         instalments=settings.instalments,
+        later_reminders=LaterReminders(sessions, clock, working_hours(settings)),
+        admin=AdminDesk(sessions, clock, settings.ict_admins),
     )
     return Components(
         settings=settings,
@@ -137,7 +163,18 @@ async def build_components(
         handler=handler,
         storage=storage,
         expected_revision=migrate.head_revision(),
+        jobs=jobs,
+        graph=graph,
     )
+
+
+def _graph(settings: Settings) -> GraphDirectory | None:
+    """Graph when it can answer: with the app's credentials, or at a local fake's address."""
+    has_credentials = bool(settings.app_id and settings.app_password.get_secret_value())
+    if not has_credentials and settings.graph_base_url == GRAPH_V1:
+        log.warning("no Graph credentials: directory sync and app installation are off")
+        return None
+    return graph_directory(settings)
 
 
 def _authentication(settings: Settings, http: aiohttp.ClientSession) -> ChannelAuthentication:

@@ -12,6 +12,7 @@ from botbuilder.schema import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValu
 from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.admin import AdminDesk
 from bot.cards.actions import Verb, verb_of
 from bot.cards.deductions import notice_card
 from bot.cards.menu import language_set_card, menu_card, welcome_card
@@ -36,6 +37,7 @@ from bot.dialogs.replies import (
 )
 from bot.directory import service as directory
 from bot.i18n import SUPPORTED_LANGUAGES, resolve_language, texts
+from bot.rollout.campaigns import LaterReminders
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +63,8 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         main_dialog: MainMenuDialog,
         default_language: str,
         instalments: int,
+        later_reminders: LaterReminders | None = None,
+        admin: AdminDesk | None = None,
     ) -> None:
         self._sessions = sessions
         self._conversation_state = conversation_state
@@ -70,6 +74,8 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         self._main_dialog_id = main_dialog.id
         self._default_language = default_language
         self._instalments = instalments
+        self._later_reminders = later_reminders
+        self._admin = admin
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         await self._prepare_turn(turn_context)
@@ -118,6 +124,12 @@ class PuhelinbottiHandler(TeamsActivityHandler):
             await send_text(turn_context, texts_of(turn_context)("deductions.only_your_own"))
             return
         intent = read_intent(turn_context.activity.text, turn_context.activity.value)
+        if intent.verb is Verb.REMIND_LATER:
+            await self._remind_later(turn_context, intent.value or {})
+            return
+        if intent.kind in _ADMIN_KINDS or intent.verb in _ADMIN_VERBS:
+            await self._admin_action(turn_context, intent)
+            return
         if intent.kind is IntentKind.SWITCH_LANGUAGE and intent.language:
             await self._switch_language(turn_context, intent.language)
         dialog_context = await self._dialogs.create_context(turn_context)
@@ -152,6 +164,34 @@ class PuhelinbottiHandler(TeamsActivityHandler):
                 if claimed:
                     await send_card(turn_context, notice_card(texts_of(turn_context), notice))
 
+    async def _remind_later(self, turn_context: TurnContext, value: dict[str, Any]) -> None:
+        t = texts_of(turn_context)
+        contact = turn_context.turn_state.get(CONTACT_KEY)
+        wave_id = value.get("wave")
+        at = None
+        if self._later_reminders and contact and isinstance(wave_id, int):
+            at = await self._later_reminders.schedule(
+                aad_object_id=contact.aad_object_id, wave_id=wave_id
+            )
+        if at is None:
+            await send_text(turn_context, t("notify.later_closed"))
+        else:
+            await send_text(turn_context, t("notify.later_set", when=t.datetime(at)))
+
+    async def _admin_action(self, turn_context: TurnContext, intent: Intent) -> None:
+        t = texts_of(turn_context)
+        sender = _sender_id(turn_context)
+        if self._admin is None or not self._admin.allows(sender):
+            await send_text(turn_context, t("admin.only_admins"))
+            return
+        if intent.kind is IntentKind.ADMIN_CAMPAIGNS or intent.verb is Verb.ADMIN_CAMPAIGNS:
+            card = await self._admin.campaigns(t)
+        elif intent.verb is Verb.ADMIN_SCHEDULE_WAVE:
+            card = await self._admin.schedule(t, intent.value or {}, author=sender or "")
+        else:
+            card = await self._admin.waves(t)
+        await send_card(turn_context, card)
+
     async def on_adaptive_card_invoke(
         self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
     ) -> AdaptiveCardInvokeResponse:
@@ -166,6 +206,12 @@ class PuhelinbottiHandler(TeamsActivityHandler):
             return card_invoke_response(language_set_card(texts_of(turn_context)))
         if verb is Verb.OPEN_MENU:
             return card_invoke_response(menu_card(texts_of(turn_context)))
+        if verb is Verb.ADMIN_CAMPAIGNS:
+            if self._admin is None or not self._admin.allows(_sender_id(turn_context)):
+                return error_invoke_response(
+                    403, "Forbidden", texts_of(turn_context)("admin.only_admins")
+                )
+            return card_invoke_response(await self._admin.campaigns(texts_of(turn_context)))
         log.warning("refused Action.Execute with verb %r", action.get("verb"))
         return error_invoke_response(
             400, "BadRequest", texts_of(turn_context)("errors.unknown_action")
@@ -235,6 +281,14 @@ class PuhelinbottiHandler(TeamsActivityHandler):
                     session=session, aad_object_id=aad_object_id, language=language
                 )
         turn_context.turn_state[TEXTS_KEY] = texts(language)
+
+
+_ADMIN_KINDS = (IntentKind.ADMIN_WAVES, IntentKind.ADMIN_CAMPAIGNS)
+_ADMIN_VERBS = (Verb.ADMIN_WAVES, Verb.ADMIN_SCHEDULE_WAVE, Verb.ADMIN_CAMPAIGNS)
+
+
+def _sender_id(turn_context: TurnContext) -> str | None:
+    return getattr(turn_context.activity.from_property, "aad_object_id", None)
 
 
 _PERSON_KEYS = ("aad_object_id", "aadObjectId", "employee", "employee_number", "user_id")

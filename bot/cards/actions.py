@@ -31,6 +31,10 @@ class Verb(StrEnum):
     FLOW_BACK = "flow.back"
     FLOW_RESTART = "flow.restart"
     FLOW_CANCEL = "flow.cancel"
+    REMIND_LATER = "notify.later"
+    ADMIN_WAVES = "admin.waves"
+    ADMIN_SCHEDULE_WAVE = "admin.schedule_wave"
+    ADMIN_CAMPAIGNS = "admin.campaigns"
 
 
 def submit(title: str, verb: Verb, **data: Any) -> dict[str, Any]:

@@ -20,6 +20,8 @@ class IntentKind(StrEnum):
     CHOOSE_PHONE = "choose_phone"
     MY_DEDUCTIONS = "my_deductions"
     MY_TURN = "my_turn"
+    ADMIN_WAVES = "admin_waves"
+    ADMIN_CAMPAIGNS = "admin_campaigns"
     TEXT = "text"
     EMPTY = "empty"
 
@@ -78,6 +80,10 @@ def _commands() -> dict[str, tuple[IntentKind, str | None]]:
             phrases[_normalise(phrase)] = (IntentKind.MY_DEDUCTIONS, None)
         for phrase in catalog_entry(language, "commands.my_turn"):
             phrases[_normalise(phrase)] = (IntentKind.MY_TURN, None)
+        for phrase in catalog_entry(language, "commands.admin_waves"):
+            phrases[_normalise(phrase)] = (IntentKind.ADMIN_WAVES, None)
+        for phrase in catalog_entry(language, "commands.admin_campaigns"):
+            phrases[_normalise(phrase)] = (IntentKind.ADMIN_CAMPAIGNS, None)
         for phrase in catalog_entry(language, "commands.switch_to_this"):
             phrases[_normalise(phrase)] = (IntentKind.SWITCH_LANGUAGE, language)
     return phrases

@@ -65,7 +65,26 @@ async def window_for_unit(
 
 
 class WaveError(ValueError):
-    """A wave that cannot be scheduled as asked; nothing was saved."""
+    """A wave that cannot be scheduled as asked; nothing was saved.
+
+    `problems` are (key, values) pairs a catalog can word in any language (`wave_problem.<key>`);
+    str() is the Finnish wording for the command line.
+    """
+
+    def __init__(self, problems: list[tuple[str, dict[str, str]]]) -> None:
+        self.problems = problems
+        super().__init__(
+            "; ".join(_FINNISH_PROBLEMS[key].format(**values) for key, values in problems)
+        )
+
+
+_FINNISH_PROBLEMS = {
+    "no_name": "aallolla pitää olla nimi",
+    "closes_before_opens": "päättymispäivä {closes} on ennen alkamispäivää {opens}",
+    "no_units": "aallossa pitää olla vähintään yksi yksikkö",
+    "unknown_unit": "tuntematon yksikkö {unit}",
+    "overlaps": "yksiköllä {unit} on jo päällekkäinen aalto {wave}",
+}
 
 
 @dataclass(frozen=True)
@@ -96,15 +115,15 @@ async def schedule_wave(
     *, session: AsyncSession, name: str, opens_on: date, closes_on: date, unit_codes: list[str]
 ) -> RolloutWave:
     """Add a wave; refused whole if a unit is unknown or already has an overlapping window."""
-    problems = []
+    problems: list[tuple[str, dict[str, str]]] = []
     if not name.strip():
-        problems.append("aallolla pitää olla nimi")
+        problems.append(("no_name", {}))
     if closes_on < opens_on:
-        problems.append(f"päättymispäivä {closes_on} on ennen alkamispäivää {opens_on}")
+        problems.append(("closes_before_opens", {"opens": str(opens_on), "closes": str(closes_on)}))
     if not unit_codes:
-        problems.append("aallossa pitää olla vähintään yksi yksikkö")
+        problems.append(("no_units", {}))
     known = set(await session.scalars(select(Unit.code).where(Unit.code.in_(unit_codes))))
-    problems += [f"tuntematon yksikkö {code}" for code in unit_codes if code not in known]
+    problems += [("unknown_unit", {"unit": code}) for code in unit_codes if code not in known]
     overlapping = await session.execute(
         select(RolloutWaveUnit.unit_code, RolloutWave.name)
         .join(RolloutWave)
@@ -114,9 +133,9 @@ async def schedule_wave(
             RolloutWave.closes_on >= opens_on,
         )
     )
-    problems += [f"yksiköllä {code} on jo päällekkäinen aalto {wave}" for code, wave in overlapping]
+    problems += [("overlaps", {"unit": code, "wave": wave}) for code, wave in overlapping]
     if problems:
-        raise WaveError("; ".join(problems))
+        raise WaveError(problems)
     wave = RolloutWave(name=name.strip(), opens_on=opens_on, closes_on=closes_on)
     wave.units = [RolloutWaveUnit(unit_code=code) for code in dict.fromkeys(unit_codes)]
     session.add(wave)

@@ -61,13 +61,21 @@ class BotUnderTest:
 
 @asynccontextmanager
 async def running_bot(
-    engine: AsyncEngine, settings: Settings | None = None, clock: Clock = system_clock
+    engine: AsyncEngine,
+    settings: Settings | None = None,
+    clock: Clock = system_clock,
+    *,
+    background_jobs: bool = False,
 ) -> AsyncIterator[BotUnderTest]:
+    """Background jobs (planner, dispatcher, directory sync) only for tests that ask for them."""
     connector = FakeBotConnector()
     connector_server = TestServer(connector.app())
     await connector_server.start_server()
+    settings = (settings or Settings(app_id="")).model_copy(
+        update={"background_jobs": background_jobs}
+    )
     app = create_app(
-        settings or Settings(app_id=""),
+        settings,
         engine=engine,
         token_provider=FixedTokenProvider(OUTGOING_TOKEN),
         clock=clock,

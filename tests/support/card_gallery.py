@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from bot.cards.admin import UnitOption, WaveLine, campaigns_card, waves_card
 from bot.cards.deductions import deductions_card, notice_card
 from bot.cards.menu import (
     MENU_AREAS,
@@ -14,6 +15,7 @@ from bot.cards.menu import (
     menu_card,
     welcome_card,
 )
+from bot.cards.notifications import window_open_card, window_reminder_card
 from bot.cards.phone import (
     confirmation_card,
     current_choice_card,
@@ -31,6 +33,7 @@ from bot.choices.service import CurrentChoice, Eligibility, Quote
 from bot.deductions import ledger
 from bot.deductions.service import DeductionKind, MyDeductions, Notice
 from bot.i18n import SUPPORTED_LANGUAGES, Texts, texts
+from bot.notifications.outbox import CampaignReport
 from bot.rollout.service import ChoiceWindow, UnitTurn, WindowState
 
 SAMPLE_NAME = "Maija Meikäläinen"
@@ -120,6 +123,8 @@ def every_card() -> list[tuple[str, dict[str, Any]]]:
         gallery += phone_cards(t, language)
         gallery += deduction_cards(t, language)
         gallery += turn_cards(t, language)
+        gallery += notification_cards(t, language)
+        gallery += admin_cards(t, language)
     return gallery
 
 
@@ -184,3 +189,42 @@ def turn_cards(t: Texts, language: str) -> list[tuple[str, dict[str, Any]]]:
         ("no_unit", UnitTurn(None, None, None, ChoiceWindow(WindowState.UNSCHEDULED))),
     ]
     return [(f"my_turn_card:{name}[{language}]", my_turn_card(t, turn)) for name, turn in turns]
+
+
+def notification_cards(t: Texts, language: str) -> list[tuple[str, dict[str, Any]]]:
+    closes = date(2027, 1, 31)
+    return [
+        (
+            f"window_open_card[{language}]",
+            window_open_card(t, wave_id=3, unit="Sivistystoimiala", closes_on=closes),
+        ),
+        (
+            f"window_open_card:no_unit[{language}]",
+            window_open_card(t, wave_id=3, unit=None, closes_on=closes),
+        ),
+        (f"window_reminder_card[{language}]", window_reminder_card(t, wave_id=3, closes_on=closes)),
+    ]
+
+
+def admin_cards(t: Texts, language: str) -> list[tuple[str, dict[str, Any]]]:
+    waves = [WaveLine("Kevät 1", date(2027, 1, 11), date(2027, 1, 29), ["SIVISTYS", "TEKNINEN"])]
+    units = [UnitOption("SIVISTYS", "Sivistystoimiala"), UnitOption("TEKNINEN", "Tekninen")]
+    sending = CampaignReport(
+        id=1,
+        key="wave-1-window_open",
+        kind="window_open",
+        title="Kevät 1: avautui",
+        state="active",
+        created_by="system",
+        created_at=datetime(2027, 1, 11, 6, 0, tzinfo=UTC),
+        not_before=None,
+        counts={"pending": 170, "sending": 10, "delivered": 110, "failed": 10, "cancelled": 0},
+        failures={"blocked": 7, "not_installed": 3},
+    )
+    now = datetime(2027, 1, 11, 6, 5, tzinfo=UTC)
+    return [
+        (f"waves_card[{language}]", waves_card(t, waves, units, notice="Aalto tallennettu.")),
+        (f"waves_card:empty[{language}]", waves_card(t, [], units, problems=["ei nimeä"])),
+        (f"campaigns_card[{language}]", campaigns_card(t, [sending], now)),
+        (f"campaigns_card:empty[{language}]", campaigns_card(t, [], now)),
+    ]

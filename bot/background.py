@@ -1,0 +1,161 @@
+"""What a bot process does beside the chat: plan rollout campaigns, send the outbox, sync people.
+
+Every job is safe to run in several processes at once: planning is idempotent, the outbox is
+claimed row by row, and the directory sync writes the same answer twice at worst.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+import aiohttp
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.adapters.botframework.connector import BotConnectorClient
+from bot.adapters.botframework.proactive import AppInstaller, ProactiveSender
+from bot.adapters.botframework.tokens import AccessTokenProvider
+from bot.adapters.retry import RetryPolicy
+from bot.clock import Clock, helsinki_today
+from bot.delivery import TeamsDeliverer
+from bot.directory.sync import DirectorySync, run_periodically
+from bot.notifications.dispatcher import Dispatcher
+from bot.notifications.quiet_hours import WorkingHours
+from bot.notifications.rate_limit import RateLimiter
+from bot.rollout.campaigns import plan_rollout_campaigns
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def working_hours(settings: Settings) -> WorkingHours:
+    return WorkingHours.parse(settings.notify_working_hours, settings.notify_working_days)
+
+
+def bot_account_id(settings: Settings) -> str:
+    """Teams knows a bot as `28:<app id>`."""
+    return f"28:{settings.app_id or 'puhelinbotti'}"
+
+
+def build_dispatcher(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    http: aiohttp.ClientSession,
+    tokens: AccessTokenProvider,
+    *,
+    clock: Clock,
+    installer: AppInstaller | None,
+    worker_id: str | None = None,
+) -> Dispatcher:
+    """One attempt per send on the wire; the outbox owns retries, so they survive restarts."""
+    connector = BotConnectorClient(
+        http,
+        tokens,
+        policy=RetryPolicy(max_attempts=1),
+        timeout_seconds=settings.send_timeout_seconds,
+    )
+    sender = ProactiveSender(
+        connector,
+        bot_id=bot_account_id(settings),
+        teams_app_id=settings.teams_app_id,
+        installer=installer,
+    )
+    deliverer = TeamsDeliverer(
+        sessions,
+        sender,
+        default_language=settings.default_language,
+        tenant_id=settings.app_tenant_id,
+        service_url=settings.teams_service_url,
+    )
+    return Dispatcher(
+        sessions,
+        deliverer,
+        quiet_hours=working_hours(settings),
+        worker_id=worker_id,
+        rate=RateLimiter(rate=settings.notify_rate_per_second),
+        clock=clock,
+        max_attempts=settings.notify_max_attempts,
+        concurrency=settings.notify_concurrency,
+        lease=settings.notify_lease_seconds,
+    )
+
+
+class CampaignPlanner:
+    """Turns today's rollout dates into campaigns, then wakes the dispatcher if anyone was added."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        dispatcher: Dispatcher,
+        *,
+        clock: Clock,
+        reminder_days: int,
+    ) -> None:
+        self._sessions = sessions
+        self._dispatcher = dispatcher
+        self._clock = clock
+        self._reminder_days = reminder_days
+
+    async def plan_once(self) -> int:
+        async with self._sessions() as session, session.begin():
+            planned = await plan_rollout_campaigns(
+                session=session,
+                today=helsinki_today(self._clock()),
+                reminder_days=self._reminder_days,
+            )
+        added = sum(item.added for item in planned)
+        if added:
+            log.info("rollout planning added %d notifications", added)
+            self._dispatcher.wake()
+        return added
+
+    async def run(self, interval: float, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.plan_once()
+            except Exception:
+                log.exception("rollout planning failed; trying again in %.0f s", interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval)
+
+
+class BackgroundJobs:
+    """Starts the jobs with the app and stops them cleanly with it."""
+
+    def __init__(
+        self,
+        *,
+        dispatcher: Dispatcher,
+        planner: CampaignPlanner,
+        planner_interval: float,
+        directory: DirectorySync | None,
+        directory_interval: float,
+    ) -> None:
+        self.dispatcher = dispatcher
+        self.planner = planner
+        self._planner_interval = planner_interval
+        self._directory = directory
+        self._directory_interval = directory_interval
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        self._spawn(self.planner.run(self._planner_interval, self._stop), "planner")
+        self._spawn(self.dispatcher.run_forever(self._stop), "dispatcher")
+        if self._directory is not None and self._directory_interval > 0:
+            self._spawn(
+                run_periodically(self._directory, self._directory_interval, self._stop),
+                "directory sync",
+            )
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+
+    def _spawn(self, job: Coroutine[Any, Any, None], name: str) -> None:
+        self._tasks.append(asyncio.create_task(job, name=name))

@@ -1,0 +1,135 @@
+"""ICT's cards: rollout waves with a form to schedule one, and how notification campaigns went."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from bot.cards.actions import Verb, execute, submit
+from bot.cards.menu import card, text_block
+from bot.i18n import Texts, catalog_keys
+from bot.notifications.outbox import CampaignReport
+
+
+@dataclass(frozen=True)
+class WaveLine:
+    name: str
+    opens_on: date
+    closes_on: date
+    units: list[str]
+
+
+@dataclass(frozen=True)
+class UnitOption:
+    code: str
+    name: str
+
+
+def waves_card(
+    t: Texts,
+    waves: list[WaveLine],
+    units: list[UnitOption],
+    *,
+    notice: str | None = None,
+    problems: list[str] | None = None,
+) -> dict[str, Any]:
+    body = [text_block(t("admin.waves_title"), size="Large", weight="Bolder", style="heading")]
+    if notice:
+        body.append(text_block(notice, color="Good"))
+    if problems:
+        body.append(text_block(t("admin.not_scheduled"), color="Attention", weight="Bolder"))
+        body += [
+            text_block(f"- {problem}", color="Attention", spacing="None") for problem in problems
+        ]
+    if waves:
+        body += [
+            text_block(
+                t(
+                    "admin.wave_line",
+                    name=wave.name,
+                    opens=t.date(wave.opens_on),
+                    closes=t.date(wave.closes_on),
+                    units=", ".join(wave.units),
+                ),
+                spacing="Small",
+            )
+            for wave in waves
+        ]
+    else:
+        body.append(text_block(t("admin.no_waves"), isSubtle=True))
+    body += [
+        text_block(t("admin.new_wave"), weight="Bolder", spacing="Large", separator=True),
+        {"type": "Input.Text", "id": "name", "label": t("admin.name"), "maxLength": 200},
+        {"type": "Input.Date", "id": "opens", "label": t("admin.opens")},
+        {"type": "Input.Date", "id": "closes", "label": t("admin.closes")},
+        {
+            "type": "Input.ChoiceSet",
+            "id": "units",
+            "label": t("admin.units"),
+            "isMultiSelect": True,
+            "style": "expanded",
+            "choices": [{"title": unit.name, "value": unit.code} for unit in units],
+        },
+    ]
+    return card(
+        body,
+        [
+            submit(t("admin.schedule"), Verb.ADMIN_SCHEDULE_WAVE),
+            submit(t("admin.campaigns"), Verb.ADMIN_CAMPAIGNS),
+        ],
+    )
+
+
+def campaigns_card(t: Texts, reports: list[CampaignReport], now: datetime) -> dict[str, Any]:
+    """Refreshed in place by its button (Action.Execute), so ICT can watch a campaign go out."""
+    body = [text_block(t("admin.campaigns_title"), size="Large", weight="Bolder", style="heading")]
+    if not reports:
+        body.append(text_block(t("admin.no_campaigns"), isSubtle=True))
+    for report in reports:
+        counts = report.counts
+        body.append(
+            text_block(
+                f"{report.title or report.key} · {t.datetime(report.created_at)}",
+                weight="Bolder",
+                spacing="Medium",
+                separator=True,
+            )
+        )
+        body.append(
+            text_block(
+                t(
+                    "admin.campaign_counts",
+                    delivered=counts.get("delivered", 0),
+                    total=report.total,
+                    waiting=report.unsettled,
+                    failed=counts.get("failed", 0),
+                ),
+                spacing="None",
+            )
+        )
+        if report.failures:
+            reasons = ", ".join(
+                f"{_reason(t, reason)} {count}" for reason, count in sorted(report.failures.items())
+            )
+            body.append(
+                text_block(
+                    t("admin.campaign_reasons", reasons=reasons),
+                    color="Attention",
+                    size="Small",
+                    spacing="None",
+                )
+            )
+    body.append(text_block(t("admin.updated", time=t.datetime(now)), isSubtle=True, size="Small"))
+    return card(
+        body,
+        [
+            execute(t("admin.refresh"), Verb.ADMIN_CAMPAIGNS),
+            submit(t("admin.waves"), Verb.ADMIN_WAVES),
+        ],
+    )
+
+
+def _reason(t: Texts, reason: str) -> str:
+    key = f"admin.reasons.{reason}"
+    return t(key) if key in catalog_keys(t.language) else reason

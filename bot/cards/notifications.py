@@ -1,0 +1,51 @@
+"""Cards the bot sends on its own: a unit's window opening, and the reminder before it closes."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from bot.cards.actions import Verb, submit
+from bot.cards.menu import card, text_block
+from bot.i18n import Texts
+
+
+def window_open_card(
+    t: Texts, *, wave_id: int, unit: str | None, closes_on: date
+) -> dict[str, Any]:
+    """'Your unit's turn is now', with Choose / Questions / Remind me later."""
+    closes = t.date(closes_on)
+    return card(
+        [
+            text_block(
+                t("notify.window_open_title"), size="Large", weight="Bolder", style="heading"
+            ),
+            text_block(t("notify.window_open", unit=unit or t("notify.your_unit"), closes=closes)),
+        ],
+        _actions(t, wave_id),
+    )
+
+
+def window_reminder_card(t: Texts, *, wave_id: int, closes_on: date) -> dict[str, Any]:
+    """Sent a few days before the window closes to those who have not chosen."""
+    closes = t.date(closes_on)
+    return card(
+        [
+            text_block(
+                t("notify.reminder_title", closes=closes),
+                size="Large",
+                weight="Bolder",
+                style="heading",
+            ),
+            text_block(t("notify.reminder", closes=closes)),
+        ],
+        _actions(t, wave_id),
+    )
+
+
+def _actions(t: Texts, wave_id: int) -> list[dict[str, Any]]:
+    return [
+        submit(t("notify.choose"), Verb.CHOOSE_PHONE),
+        submit(t("notify.questions"), Verb.QUESTIONS),
+        submit(t("notify.later"), Verb.REMIND_LATER, wave=wave_id),
+    ]

@@ -1,0 +1,200 @@
+"""Turns one outbox row into a Teams message for its recipient, in their language.
+
+The dispatcher (bot/notifications) knows nothing of Teams; this is its Deliverer: it finds where
+the employee can be reached, renders the card the campaign's kind calls for, makes one attempt
+through the proactive sender, and says what happened in the outbox's terms.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.adapters.botframework.connector import ConnectorError
+from bot.adapters.botframework.proactive import (
+    CONTINUED,
+    Address,
+    NotInstalledError,
+    ProactiveSender,
+)
+from bot.adapters.retry import parse_retry_after
+from bot.cards.notifications import window_open_card, window_reminder_card
+from bot.conversations import service as conversations
+from bot.conversations.models import ConversationReferenceRecord
+from bot.directory.models import Employee
+from bot.i18n import Texts, resolve_language, texts
+from bot.notifications.delivery import Delivered, DeliveryFailed, Outgoing
+from bot.rollout import campaigns
+
+log = logging.getLogger(__name__)
+
+PERSONAL = "personal"
+SKIPPED = "skipped"
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+
+Card = dict[str, Any]
+Renderer = Callable[[AsyncSession, Outgoing, Texts], Awaitable[Card | None]]
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Where Teams has the employee, as far as this database knows."""
+
+    address: Address | None
+    language: str
+    removed_app: bool
+
+
+async def _window_open(session: AsyncSession, outgoing: Outgoing, t: Texts) -> Card | None:
+    notice = await campaigns.wave_notice(
+        session=session, wave_id=int(outgoing.payload["wave_id"]), aad_object_id=outgoing.recipient
+    )
+    if notice is None:
+        return None
+    unit = notice.unit_name_en if t.language == "en" and notice.unit_name_en else None
+    return window_open_card(
+        t,
+        wave_id=notice.wave_id,
+        unit=unit or notice.unit_name_fi,
+        closes_on=notice.closes_on,
+    )
+
+
+async def _window_reminder(session: AsyncSession, outgoing: Outgoing, t: Texts) -> Card | None:
+    notice = await campaigns.wave_notice(
+        session=session, wave_id=int(outgoing.payload["wave_id"]), aad_object_id=outgoing.recipient
+    )
+    if notice is None or notice.has_open_choice:
+        return None  # chose in the meantime: nothing to remind of
+    return window_reminder_card(t, wave_id=notice.wave_id, closes_on=notice.closes_on)
+
+
+RENDERERS: dict[str, Renderer] = {
+    campaigns.WINDOW_OPEN: _window_open,
+    campaigns.WINDOW_REMINDER: _window_reminder,
+}
+
+
+class TeamsDeliverer:
+    """One attempt per call; the dispatcher decides about the next one."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        sender: ProactiveSender,
+        *,
+        default_language: str,
+        tenant_id: str,
+        service_url: str,
+        renderers: dict[str, Renderer] | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._sender = sender
+        self._default_language = default_language
+        self._tenant_id = tenant_id
+        self._service_url = service_url
+        self._renderers = renderers or RENDERERS
+
+    async def deliver(self, outgoing: Outgoing) -> Delivered:
+        render = self._renderers.get(outgoing.kind)
+        if render is None:
+            raise DeliveryFailed("unknown_kind", final=True, message=outgoing.kind)
+        async with self._sessions() as session:
+            reach = await self._reach(session, outgoing.recipient)
+            card = await render(session, outgoing, texts(reach.language))
+        if card is None:
+            return Delivered(SKIPPED)
+        if reach.removed_app:
+            raise DeliveryFailed("app_removed", final=True)
+        if reach.address is None:
+            raise DeliveryFailed("no_tenant", message="no tenant id is known for the recipient")
+        activity = {
+            "type": "message",
+            "attachments": [{"contentType": ADAPTIVE_CARD, "content": card}],
+        }
+        try:
+            sent = await self._sender.send(reach.address, activity)
+        except ConnectorError as error:
+            raise _failure(error) from error
+        except NotInstalledError as error:
+            raise DeliveryFailed("not_installed", final=True) from error
+        if sent.outcome != CONTINUED:
+            await self._remember(reach.address, sent.conversation_id)
+        return Delivered(sent.outcome, sent.conversation_id, sent.activity_id)
+
+    async def _reach(self, session: AsyncSession, aad_object_id: str) -> Reach:
+        employee = await session.get(Employee, aad_object_id)
+        language = resolve_language(
+            employee.chosen_language if employee else None,
+            employee.directory_language if employee else None,
+            default=self._default_language,
+        )
+        record = await session.scalar(
+            select(ConversationReferenceRecord)
+            .where(
+                ConversationReferenceRecord.aad_object_id == aad_object_id,
+                ConversationReferenceRecord.conversation_type == PERSONAL,
+            )
+            .order_by(ConversationReferenceRecord.updated_at.desc())
+            .limit(1)
+        )
+        if record is not None and not record.installed:
+            return Reach(None, language, removed_app=True)
+        tenant = (record.tenant_id if record else None) or self._tenant_id
+        if not tenant:
+            return Reach(None, language, removed_app=False)
+        if record is not None:
+            address = Address(aad_object_id, tenant, record.service_url, record.conversation_id)
+        else:
+            address = Address(aad_object_id, tenant, self._service_url)
+        return Reach(address, language, removed_app=False)
+
+    async def _remember(self, address: Address, conversation_id: str) -> None:
+        """A conversation we opened is continued next time, not opened again."""
+        reference = {
+            "conversation": {
+                "id": conversation_id,
+                "conversationType": PERSONAL,
+                "tenantId": address.tenant_id,
+            },
+            "user": {"id": address.aad_object_id, "aadObjectId": address.aad_object_id},
+            "channelId": "msteams",
+            "serviceUrl": address.service_url,
+        }
+        facts = conversations.ConversationFacts(
+            conversation_id=conversation_id,
+            conversation_type=PERSONAL,
+            channel_id="msteams",
+            service_url=address.service_url,
+            tenant_id=address.tenant_id,
+            aad_object_id=address.aad_object_id,
+            team_id=None,
+        )
+        async with self._sessions() as session, session.begin():
+            await conversations.remember(session=session, facts=facts, reference=reference)
+
+
+_REASONS = {403: "blocked", 404: "not_found", 412: "precondition", 429: "throttled"}
+
+
+def _failure(error: ConnectorError) -> DeliveryFailed:
+    status = error.status
+    if status is None:
+        reason = "timeout"
+    elif status >= 500:
+        reason = "server_error"
+    else:
+        reason = _REASONS.get(status, "rejected")
+    retryable = status is None or status in (412, 429) or status >= 500
+    return DeliveryFailed(
+        reason,
+        status=status,
+        retry_after=parse_retry_after(error.retry_after),
+        final=not retryable,
+        message=str(error)[:300],
+    )
