@@ -67,7 +67,7 @@ def build_dispatcher(
         sessions,
         sender,
         default_language=settings.default_language,
-        tenant_id=settings.app_tenant_id,
+        tenant_id=settings.notification_tenant_id,
         service_url=settings.teams_service_url,
     )
     return Dispatcher(

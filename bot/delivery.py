@@ -146,12 +146,13 @@ class TeamsDeliverer:
         if record is not None and not record.installed:
             return Reach(None, language, removed_app=True)
         tenant = (record.tenant_id if record else None) or self._tenant_id
-        if not tenant:
-            return Reach(None, language, removed_app=False)
         if record is not None:
+            # Continuing a chat needs only its address; the tenant is for opening new ones.
             address = Address(aad_object_id, tenant, record.service_url, record.conversation_id)
-        else:
+        elif tenant:
             address = Address(aad_object_id, tenant, self._service_url)
+        else:
+            return Reach(None, language, removed_app=False)
         return Reach(address, language, removed_app=False)
 
     async def _remember(self, address: Address, conversation_id: str) -> None:

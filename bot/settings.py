@@ -152,6 +152,9 @@ class Settings(BaseSettings):
         ge=5,
         validation_alias=AliasChoices("NOTIFY_LEASE_SECONDS", "notify_lease_seconds"),
     )
+    teams_tenant_id: str = Field(
+        default="", validation_alias=AliasChoices("TEAMS_TENANT_ID", "teams_tenant_id")
+    )
     teams_service_url: str = Field(
         default="https://smba.trafficmanager.net/emea/",
         validation_alias=AliasChoices("TEAMS_SERVICE_URL", "teams_service_url"),
@@ -185,6 +188,11 @@ class Settings(BaseSettings):
     def auth_enabled(self) -> bool:
         """Bot Framework convention: an empty app id turns authentication off (local use only)."""
         return bool(self.app_id)
+
+    @property
+    def notification_tenant_id(self) -> str:
+        """The tenant whose people the bot may message first: TEAMS_TENANT_ID, else the app's."""
+        return self.teams_tenant_id or self.app_tenant_id
 
     @property
     def ict_admins(self) -> frozenset[str]:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import yaml
 from aiohttp import web
 
+from bot.adapters.botframework.fake_connector import FakeBotConnector
+from bot.adapters.graph.fake_graph import FakeGraph
 from bot.app import create_app
 from bot.db import migrate
 from bot.db.engine import create_engine, create_session_factory
@@ -49,8 +54,48 @@ async def prepare_database(settings: Settings) -> None:
         await engine.dispose()
 
 
+DEMO_TENANT = "00000000-0000-4000-8000-00000000d3a0"
+
+
+@contextmanager
+def local_microsoft(settings: Settings) -> Iterator[Settings]:
+    """A fake Graph (the demo's people) and a fake Teams for everyone not in the Playground.
+
+    The directory sync reads the people from the fake Graph; a notification to someone who has
+    never opened the bot installs the app there and opens a chat in the fake Teams.
+    """
+    teams = FakeBotConnector(installed=set())
+    graph = FakeGraph(on_install=teams.mark_installed)
+    departments = graph.add_demo_people(demo_data())
+    departments_file = Path("var") / "demo-departments.yaml"
+    departments_file.parent.mkdir(parents=True, exist_ok=True)
+    departments_file.write_text(yaml.safe_dump(departments, allow_unicode=True), encoding="utf-8")
+    graph.run_in_thread()
+    try:
+        with teams.running_in_thread() as teams_url:
+            yield settings.model_copy(
+                update={
+                    "graph_base_url": graph.base_url,
+                    "directory_department_units_file": departments_file,
+                    "teams_service_url": teams_url,
+                    "teams_tenant_id": settings.teams_tenant_id or DEMO_TENANT,
+                    "planner_interval_seconds": min(settings.planner_interval_seconds, 15.0),
+                    # Someone trying the demo in the evening should still see a notification.
+                    "notify_working_hours": "00:00-24:00",
+                    "notify_working_days": "mon-sun",
+                }
+            )
+    finally:
+        graph.stop_thread()
+
+
 def run_demo(settings: Settings, *, port: int, playground: bool = True) -> int:
     asyncio.run(prepare_database(settings))
+    with local_microsoft(settings) as demo_settings:
+        return _serve_with_playground(demo_settings, port=port, playground=playground)
+
+
+def _serve_with_playground(settings: Settings, *, port: int, playground: bool) -> int:
     endpoint = f"http://127.0.0.1:{port}/api/messages"
     client: Playground | None = None
     if playground and node_available():

@@ -12,7 +12,7 @@ import pytest
 from aiohttp import web
 from playwright.async_api import async_playwright
 
-from bot.app import create_app
+from bot.app import COMPONENTS, Components, create_app
 from bot.demo.loader import demo_data
 from bot.demo.playground import Playground, node_available, playground_config
 from bot.demo.runner import prepare_database
@@ -44,15 +44,26 @@ def _require(condition: bool, reason: str) -> None:
 class DemoStack:
     playground: Playground
     settings: Settings
+    app: web.Application
+
+    @property
+    def components(self) -> Components:
+        return self.app[COMPONENTS]
 
 
 @pytest.fixture
 async def demo_stack(tmp_path: Path) -> AsyncIterator[DemoStack]:
     _require(node_available(), "Node.js is needed for the Agents Playground")
     _require(_chromium_installed(), "Debian's chromium is needed (apt-get install chromium)")
-    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'demo.sqlite3'}", app_id="")
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'demo.sqlite3'}",
+        app_id="",
+        notify_working_hours="00:00-24:00",  # the suite may run at night
+        notify_working_days="mon-sun",
+    )
     await prepare_database(settings)
-    runner = web.AppRunner(create_app(settings), access_log=None)
+    app = create_app(settings)
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     port = _free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
@@ -63,7 +74,7 @@ async def demo_stack(tmp_path: Path) -> AsyncIterator[DemoStack]:
         port=_free_port(),
     ).start()
     try:
-        yield DemoStack(playground, settings)
+        yield DemoStack(playground, settings, app)
     finally:
         playground.stop()
         await runner.cleanup()
