@@ -20,6 +20,7 @@ from bot.adapters.botframework.proactive import AppInstaller, ProactiveSender
 from bot.adapters.botframework.tokens import AccessTokenProvider
 from bot.adapters.retry import RetryPolicy
 from bot.clock import Clock, helsinki_today
+from bot.deductions.service import plan_life_event_notices
 from bot.delivery import TeamsDeliverer
 from bot.directory.sync import DirectorySync, run_periodically
 from bot.notifications.dispatcher import Dispatcher
@@ -84,7 +85,7 @@ def build_dispatcher(
 
 
 class CampaignPlanner:
-    """Turns today's rollout dates into campaigns, then wakes the dispatcher if anyone was added."""
+    """Rollout dates and life events into campaigns; wakes the dispatcher when any were added."""
 
     def __init__(
         self,
@@ -106,7 +107,8 @@ class CampaignPlanner:
                 today=helsinki_today(self._clock()),
                 reminder_days=self._reminder_days,
             )
-        added = sum(item.added for item in planned)
+            life_events = await plan_life_event_notices(session=session)
+        added = sum(item.added for item in planned) + life_events
         if added:
             log.info("rollout planning added %d notifications", added)
             self._dispatcher.wake()

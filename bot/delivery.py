@@ -23,9 +23,12 @@ from bot.adapters.botframework.proactive import (
     ProactiveSender,
 )
 from bot.adapters.retry import parse_retry_after
+from bot.cards.deductions import notice_card
 from bot.cards.notifications import window_open_card, window_reminder_card
 from bot.conversations import service as conversations
 from bot.conversations.models import ConversationReferenceRecord
+from bot.db.base import utcnow
+from bot.deductions import service as deductions
 from bot.directory.models import Employee
 from bot.i18n import Texts, resolve_language, texts
 from bot.notifications.delivery import Delivered, DeliveryFailed, Outgoing
@@ -39,6 +42,7 @@ ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 
 Card = dict[str, Any]
 Renderer = Callable[[AsyncSession, Outgoing, Texts], Awaitable[Card | None]]
+Confirm = Callable[[AsyncSession, Outgoing], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -74,10 +78,25 @@ async def _window_reminder(session: AsyncSession, outgoing: Outgoing, t: Texts) 
     return window_reminder_card(t, wave_id=notice.wave_id, closes_on=notice.closes_on)
 
 
+async def _life_event(session: AsyncSession, outgoing: Outgoing, t: Texts) -> Card | None:
+    notice = await deductions.unsent_notice(
+        session=session, notice_id=int(outgoing.payload["notice_id"])
+    )
+    return None if notice is None else notice_card(t, notice)  # None: told in a chat already
+
+
+async def _mark_notice_told(session: AsyncSession, outgoing: Outgoing) -> None:
+    await deductions.mark_notice_sent(
+        session=session, notice_id=int(outgoing.payload["notice_id"]), now=utcnow()
+    )
+
+
 RENDERERS: dict[str, Renderer] = {
     campaigns.WINDOW_OPEN: _window_open,
     campaigns.WINDOW_REMINDER: _window_reminder,
+    deductions.LIFE_EVENT: _life_event,
 }
+AFTER_DELIVERY: dict[str, Confirm] = {deductions.LIFE_EVENT: _mark_notice_told}
 
 
 class TeamsDeliverer:
@@ -125,6 +144,10 @@ class TeamsDeliverer:
             raise DeliveryFailed("not_installed", final=True) from error
         if sent.outcome != CONTINUED:
             await self._remember(reach.address, sent.conversation_id)
+        confirm = AFTER_DELIVERY.get(outgoing.kind)
+        if confirm is not None:
+            async with self._sessions() as session, session.begin():
+                await confirm(session, outgoing)
         return Delivered(sent.outcome, sent.conversation_id, sent.activity_id)
 
     async def _reach(self, session: AsyncSession, aad_object_id: str) -> Reach:

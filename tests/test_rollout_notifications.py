@@ -27,6 +27,8 @@ from bot.choices.models import ChoiceOption, PhoneChoice
 from bot.conversations import service as conversations
 from bot.conversations.models import ConversationReferenceRecord
 from bot.db.engine import create_session_factory
+from bot.deductions.models import PendingNotice
+from bot.deductions.service import mark_notice_sent, pending_notices, plan_life_event_notices
 from bot.delivery import TeamsDeliverer
 from bot.demo.loader import load_demo_data
 from bot.directory.models import Employee
@@ -273,3 +275,42 @@ async def test_remind_me_later_comes_the_next_working_morning(rollout):
     rollout.now = at
     assert (await rollout.dispatcher().run_until_idle()).delivered == 1
     assert len(sent_to(rollout.connector, MAIJA_CHAT)) == before + 1
+
+
+async def test_a_paid_off_phone_is_told_without_waiting_for_a_message(rollout):
+    async with rollout.sessions() as session, session.begin():
+        told_in_chat = PendingNotice(
+            aad_object_id=SARI, kind="phone_paid_off", payload={}, sent_at=TUESDAY_10
+        )
+        session.add_all(
+            [
+                PendingNotice(
+                    aad_object_id=MAIJA,
+                    kind="phone_paid_off",
+                    payload={"model_name": "Samsung Galaxy A56"},
+                ),
+                told_in_chat,
+            ]
+        )
+    async with rollout.sessions() as session, session.begin():
+        assert await plan_life_event_notices(session=session) == 1
+    async with rollout.sessions() as session, session.begin():
+        assert await plan_life_event_notices(session=session) == 0
+    await rollout.dispatcher().run_until_idle()
+    told = sent_to(rollout.connector, MAIJA_CHAT)
+    assert "Samsung Galaxy A56 on maksettu, ja puhelin on nyt sinun omasi" in all_text(told)
+    async with rollout.sessions() as session:
+        assert await pending_notices(session=session, aad_object_id=MAIJA) == []
+        assert await plan_life_event_notices(session=session) == 0
+
+
+async def test_a_notice_told_in_chat_first_is_not_sent_again(rollout):
+    async with rollout.sessions() as session, session.begin():
+        session.add(PendingNotice(aad_object_id=MAIJA, kind="phone_paid_off", payload={}))
+    async with rollout.sessions() as session, session.begin():
+        await plan_life_event_notices(session=session)
+        (notice,) = await pending_notices(session=session, aad_object_id=MAIJA)
+        await mark_notice_sent(session=session, notice_id=notice.id, now=TUESDAY_10)
+    await rollout.dispatcher().run_until_idle()
+    assert sent_to(rollout.connector, MAIJA_CHAT) == []
+    assert {row.outcome for row in (await rollout.rows()).values()} == {"skipped"}

@@ -87,7 +87,7 @@ def _after(month: date) -> date:
 
 
 def notice_card(t: Texts, notice: Notice) -> dict[str, Any]:
-    """A life event told at the employee's next message, until proactive sends exist."""
+    """A life event: sent by the outbox, or told at the next message if that comes first."""
     model = str(notice.payload.get("model_name") or "")
     return card(
         [text_block(t(f"deductions.notice.{notice.kind}", model=model), weight="Bolder")],

@@ -17,6 +17,7 @@ from bot.choices.models import ChoiceOption, ChoiceStatus, PhoneChoice
 from bot.clock import helsinki_today
 from bot.deductions import ledger
 from bot.deductions.models import DeductionPlan, PayrollPosting, PendingNotice
+from bot.notifications import outbox
 
 
 class DeductionKind(StrEnum):
@@ -189,3 +190,36 @@ async def mark_notice_sent(*, session: AsyncSession, notice_id: int, now: dateti
         .values(sent_at=now)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+LIFE_EVENT = "life_event"
+
+
+async def plan_life_event_notices(*, session: AsyncSession) -> int:
+    """Puts every unsent life event in the outbox, so it is told without waiting for a message.
+
+    One campaign per notice (keyed by its id), so planning again adds nothing; whichever comes
+    first, the outbox or the employee's next message, tells it, and the other sees it sent.
+    """
+    added = 0
+    for notice in await session.scalars(
+        select(PendingNotice).where(PendingNotice.sent_at.is_(None)).order_by(PendingNotice.id)
+    ):
+        campaign = await outbox.create_campaign(
+            session=session,
+            key=f"notice-{notice.id}",
+            kind=LIFE_EVENT,
+            payload={"notice_id": notice.id},
+            title=f"elämäntapahtuma: {notice.kind}",
+        )
+        added += await outbox.enqueue(
+            session=session, campaign_id=campaign.id, recipients=[notice.aad_object_id]
+        )
+    return added
+
+
+async def unsent_notice(*, session: AsyncSession, notice_id: int) -> Notice | None:
+    notice = await session.get(PendingNotice, notice_id)
+    if notice is None or notice.sent_at is not None:
+        return None
+    return Notice(notice.kind, dict(notice.payload or {}), notice.id)
