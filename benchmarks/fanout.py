@@ -2,8 +2,8 @@
 
 Every recipient has a stored 1:1 conversation of its own whose service URL is the connector's, so
 each send is `POST /v3/conversations/{id}/activities` without authentication, as Teams' Bot
-Connector would get it. Without `--connector-url`, the fake Bot Connector runs in a thread of this
-process with Teams' limits (50/s per tenant, the per-conversation windows) and the faults asked
+Connector would get it. Without `--connector-url`, the fake Bot Connector runs as a process of its
+own with Teams' limits (50/s per tenant, the per-conversation windows) and the faults asked
 for. The dispatcher runs as `phonebot serve` would run it, at `--rps`, and the run ends when every
 row is settled. Prints JSON: recipients, delivered, failed, duplicates, seconds, messages per
 second, and seconds ÷ (recipients ÷ rps), the ratio to the limit's own time.
@@ -18,6 +18,8 @@ import argparse
 import asyncio
 import contextlib
 import json
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +33,6 @@ import aiohttp
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapters.botframework.fake_connector import FakeBotConnector, Faults, Limits
 from bot.adapters.botframework.tokens import NoTokenProvider
 from bot.background import CampaignPlanner, build_dispatcher
 from bot.conversations.models import ConversationReferenceRecord
@@ -69,26 +70,53 @@ def parse_args() -> argparse.Namespace:
 
 
 @contextlib.contextmanager
-def connector(args: argparse.Namespace) -> Iterator[tuple[str, FakeBotConnector | None]]:
+def connector(args: argparse.Namespace) -> Iterator[str]:
+    """The URL to send to: the one given, or the fake Bot Connector in a process of its own.
+
+    Its own process, like Teams: in a thread of this one, it would wait for our GIL and take
+    requests in bunches, which its rate limit then counts as bursts.
+    """
     if args.connector_url:
-        yield args.connector_url.rstrip("/"), None
+        yield args.connector_url.rstrip("/")
         return
-    fake = FakeBotConnector(
-        limits=Limits(tenant_per_second=args.rps),
-        faults=Faults(
-            rate_429=args.fail_429,
-            retry_after=args.retry_after,
-            rate_5xx=args.fail_5xx,
-            rate_timeout=args.timeouts,
-            hang_seconds=args.send_timeout * 2,
-            timeout_delivers=True,
-            latency=args.latency_ms / 1000,
-            jitter=args.latency_ms / 2000,
-            seed=args.seed,
-        ),
+    command = [
+        sys.executable,
+        "-m",
+        "bot.adapters.botframework.fake_connector",
+        "--port",
+        "0",
+        "--rps",
+        str(int(args.rps)),
+        "--fail-429",
+        str(args.fail_429),
+        "--retry-after",
+        str(args.retry_after),
+        "--fail-5xx",
+        str(args.fail_5xx),
+        "--timeouts",
+        str(args.timeouts),
+        "--hang-seconds",
+        str(args.send_timeout * 2),
+        "--timeout-delivers",
+        "--latency-ms",
+        str(args.latency_ms),
+        "--jitter-ms",
+        str(args.latency_ms / 2),
+        "--seed",
+        str(args.seed),
+    ]
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
-    with fake.running_in_thread() as url:
-        yield url, fake
+    try:
+        assert process.stderr is not None
+        banner = process.stderr.readline()
+        if "http://" not in banner:
+            raise SystemExit(f"the fake Bot Connector did not start: {banner}")
+        yield banner[banner.index("http://") :].strip()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
 
 
 @contextlib.asynccontextmanager
@@ -185,7 +213,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         background_jobs=False,
     )
     now = datetime.now(UTC)
-    with connector(args) as (url, fake):
+    with connector(args) as url:
         async with database(args.database_url) as engine:
             await seed(engine, args.recipients, url, now.date())
             sessions = create_session_factory(engine)
@@ -214,7 +242,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                         break
                     await asyncio.sleep(0.2)  # rows waiting out a Retry-After or a backoff
                 seconds = time.perf_counter() - started
-            summary = fake.summary() if fake is not None else await fake_summary(url)
+            summary = await fake_summary(url)
     delivered = counts.get(NotificationState.DELIVERED, 0)
     duplicates = None
     if summary is not None:
@@ -230,7 +258,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "limit_seconds": round(limit_seconds, 2),
         "ratio_to_limit": round(seconds / limit_seconds, 3),
         "database": "postgresql" if args.database_url else "sqlite",
-        "connector": "external" if args.connector_url else "fake (in-process thread)",
+        "connector": args.connector_url or "fake Bot Connector (own process, Teams' limits)",
         "connector_summary": summary,
         "dispatcher": {**vars(dispatcher.stats), "process_pauses": dispatcher.rate.pauses},
     }
