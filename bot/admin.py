@@ -10,12 +10,12 @@ import logging
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cards.admin import UnitOption, WaveLine, campaigns_card, waves_card
 from bot.clock import Clock
-from bot.directory.models import Unit
+from bot.deductions.service import LIFE_EVENT
+from bot.directory.service import all_units
 from bot.i18n import Texts
 from bot.notifications.outbox import list_campaigns
 from bot.rollout.service import WaveError, all_waves, schedule_wave
@@ -67,9 +67,11 @@ class AdminDesk:
             return await self._waves_card(session, t, notice=notice)
 
     async def campaigns(self, t: Texts) -> Card:
+        """The newest campaigns ICT runs; each life event's one-person campaign would crowd it."""
         async with self._sessions() as session:
-            reports = await list_campaigns(session=session, limit=10)
-        return campaigns_card(t, reports, self._clock())
+            reports = await list_campaigns(session=session, limit=50)
+        shown = [report for report in reports if report.kind != LIFE_EVENT][:10]
+        return campaigns_card(t, shown, self._clock())
 
     async def _waves_card(
         self,
@@ -85,7 +87,7 @@ class AdminDesk:
         ]
         units = [
             UnitOption(unit.code, unit.name_en if t.language == "en" else unit.name_fi)
-            for unit in await session.scalars(select(Unit).order_by(Unit.name_fi))
+            for unit in await all_units(session=session)
         ]
         return waves_card(t, waves, units, notice=notice, problems=problems)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -34,6 +35,10 @@ from bot.dialogs.choose_phone import ChoosePhoneDialog
 from bot.dialogs.main_menu import MainMenuDialog
 from bot.dialogs.my_deductions import MyDeductionsDialog
 from bot.dialogs.my_turn import MyTurnDialog
+from bot.dialogs.questions import QuestionsDialog
+from bot.faq.matcher import default_matcher
+from bot.faq.service import FaqDesk
+from bot.faq.topics import faq_content
 from bot.handler import PuhelinbottiHandler
 from bot.rollout.campaigns import LaterReminders
 from bot.rollout.service import TurnReader
@@ -138,11 +143,14 @@ async def build_components(
         ),
         clock,
     )
+    # Building the matcher loads a lemma dictionary (about 2 s): off the event loop, once.
+    faq = FaqDesk(sessions, await asyncio.to_thread(default_matcher), faq_content())
     main_dialog = MainMenuDialog(
         {
             Verb.CHOOSE_PHONE: ChoosePhoneDialog(choices, settings.webshop_url),
             Verb.MY_DEDUCTIONS: MyDeductionsDialog(DeductionReader(sessions)),
             Verb.MY_TURN: MyTurnDialog(TurnReader(sessions, clock)),
+            Verb.QUESTIONS: QuestionsDialog(faq),
         }
     )
     handler = PuhelinbottiHandler(
@@ -153,6 +161,7 @@ async def build_components(
         instalments=settings.instalments,
         later_reminders=LaterReminders(sessions, clock, working_hours(settings)),
         admin=AdminDesk(sessions, clock, settings.ict_admins),
+        faq=faq,
     )
     return Components(
         settings=settings,
@@ -173,6 +182,9 @@ def _graph(settings: Settings) -> GraphDirectory | None:
     has_credentials = bool(settings.app_id and settings.app_password.get_secret_value())
     if not has_credentials and settings.graph_base_url == GRAPH_V1:
         log.warning("no Graph credentials: directory sync and app installation are off")
+        return None
+    if has_credentials and not settings.app_tenant_id:
+        log.warning("Graph needs MicrosoftAppTenantId: directory sync and app installation are off")
         return None
     return graph_directory(settings)
 

@@ -1,7 +1,7 @@
 """What a bot process does beside the chat: plan rollout campaigns, send the outbox, sync people.
 
 Every job is safe to run in several processes at once: planning is idempotent, the outbox is
-claimed row by row, and the directory sync writes the same answer twice at worst.
+claimed row by row, and a directory sync overtaken by another one changes nothing.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from bot.adapters.botframework.connector import BotConnectorClient
 from bot.adapters.botframework.proactive import AppInstaller, ProactiveSender
 from bot.adapters.botframework.tokens import AccessTokenProvider
 from bot.adapters.retry import RetryPolicy
-from bot.clock import Clock, helsinki_today
+from bot.clock import Clock
 from bot.deductions.service import plan_life_event_notices
 from bot.delivery import TeamsDeliverer
 from bot.directory.sync import DirectorySync, run_periodically
+from bot.notifications import outbox
 from bot.notifications.dispatcher import Dispatcher
 from bot.notifications.quiet_hours import WorkingHours
 from bot.notifications.rate_limit import RateLimiter
@@ -33,7 +34,12 @@ log = logging.getLogger(__name__)
 
 
 def working_hours(settings: Settings) -> WorkingHours:
-    return WorkingHours.parse(settings.notify_working_hours, settings.notify_working_days)
+    return WorkingHours.parse(
+        settings.notify_working_hours,
+        settings.notify_working_days,
+        settings.notify_extra_holiday_dates,
+        public_holidays=settings.notify_public_holidays,
+    )
 
 
 def bot_account_id(settings: Settings) -> str:
@@ -103,11 +109,10 @@ class CampaignPlanner:
     async def plan_once(self) -> int:
         async with self._sessions() as session, session.begin():
             planned = await plan_rollout_campaigns(
-                session=session,
-                today=helsinki_today(self._clock()),
-                reminder_days=self._reminder_days,
+                session=session, now=self._clock(), reminder_days=self._reminder_days
             )
             life_events = await plan_life_event_notices(session=session)
+            await outbox.sweep(session=session, now=self._clock())
         added = sum(item.added for item in planned) + life_events
         if added:
             log.info("rollout planning added %d notifications", added)

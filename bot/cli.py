@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
     from bot.deductions.payroll import ReconciliationLine
+    from bot.faq.service import TopicFeedback, Unanswered
     from bot.notifications.outbox import CampaignReport
 
 T = TypeVar("T")
@@ -213,6 +214,22 @@ def _parser() -> argparse.ArgumentParser:
     build = manifest.add_parser("build", help="write the app package zip")
     build.add_argument("-o", "--output", type=Path, default=Path("puhelinbotti.zip"))
     build.set_defaults(run=_manifest_build)
+
+    faq = commands.add_parser("faq", help="FAQ matching").add_subparsers(title="faq commands")
+    faq_match = faq.add_parser(
+        "match", help="match questions from standard input, one per line, as the bot does"
+    )
+    faq_match.add_argument(
+        "--json",
+        action="store_true",
+        help='one JSON object per line: {"question", "id", "score", "lang", "band", "candidates"}',
+    )
+    faq_match.set_defaults(run=_faq_match)
+    faq_report = faq.add_parser(
+        "report", help="what people asked that the bot could not answer, and 👍/👎 per topic"
+    )
+    faq_report.add_argument("--limit", type=int, default=50)
+    faq_report.set_defaults(run=_faq_report)
     return parser
 
 
@@ -755,6 +772,52 @@ def _manifest_build(args: argparse.Namespace, settings: Settings) -> int:
 
     path = build_package(settings, args.output)
     print(f"wrote {path}")
+    return 0
+
+
+def _faq_match(args: argparse.Namespace, settings: Settings) -> int:
+    import json
+
+    from bot.faq.matcher import default_matcher
+
+    matcher = default_matcher()
+    for line in sys.stdin:
+        question = line.strip()
+        if not question:
+            continue
+        match = matcher.match(question)
+        if args.json:
+            print(json.dumps(match.as_json(), ensure_ascii=False), flush=True)
+        else:
+            print(
+                f"{match.band:<7} {match.score:.2f} {match.language} "
+                f"{match.topic_id or '-'}: {question}",
+                flush=True,
+            )
+    return 0
+
+
+def _faq_report(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.faq.service import feedback_report, unanswered_report
+    from bot.i18n import texts
+
+    async def read(session: AsyncSession) -> tuple[list[Unanswered], list[TopicFeedback]]:
+        unanswered = await unanswered_report(session=session, limit=args.limit)
+        return unanswered, await feedback_report(session=session)
+
+    unanswered, feedback = asyncio.run(_read(settings, read))
+    t = texts("fi")
+    print("Kysymykset, joihin botti ei osannut vastata (useimmin kysytyt ensin):")
+    if not unanswered:
+        print("  ei yhtään")
+    for item in unanswered:
+        shown = "ei vastausta" if item.band == "unknown" else "vain ehdotuksia"
+        print(f"  {item.times} × {item.text}  ({shown}, viimeksi {t.datetime(item.last_asked)})")
+    print("\nPalaute vastauksista (eniten 👎 ensin):")
+    if not feedback:
+        print("  ei palautetta")
+    for topic in feedback:
+        print(f"  {topic.topic_id}: 👍 {topic.helpful}, 👎 {topic.not_helpful}")
     return 0
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.admin import AdminDesk
 from bot.cards.actions import Verb, verb_of
 from bot.cards.deductions import notice_card
+from bot.cards.faq import answer_card
 from bot.cards.menu import language_set_card, menu_card, welcome_card
 from bot.conversations import service as conversations
 from bot.db.base import utcnow
@@ -25,10 +26,10 @@ from bot.dialogs.intents import Intent, IntentKind, read_intent
 from bot.dialogs.main_menu import (
     AREA_OPTIONS_KEY,
     AREA_VERBS,
-    NOT_UNDERSTOOD_KEY,
     VERB_KEY,
     MainMenuDialog,
 )
+from bot.dialogs.questions import QUESTION_KEY, TOPIC_KEY
 from bot.dialogs.replies import (
     card_invoke_response,
     error_invoke_response,
@@ -36,8 +37,9 @@ from bot.dialogs.replies import (
     send_text,
 )
 from bot.directory import service as directory
+from bot.faq.service import FaqDesk
 from bot.i18n import SUPPORTED_LANGUAGES, resolve_language, texts
-from bot.rollout.campaigns import LaterReminders
+from bot.rollout.campaigns import Later, LaterReminders
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +51,7 @@ _OPENS_AREA_BY_WORDS = {
     IntentKind.MY_DEDUCTIONS: Verb.MY_DEDUCTIONS,
     IntentKind.MY_TURN: Verb.MY_TURN,
 }
-_FIRST_WISHES = (IntentKind.VERB, *_OPENS_AREA_BY_WORDS)
+_FIRST_WISHES = (IntentKind.VERB, IntentKind.TEXT, *_OPENS_AREA_BY_WORDS)
 
 
 class PuhelinbottiHandler(TeamsActivityHandler):
@@ -65,6 +67,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         instalments: int,
         later_reminders: LaterReminders | None = None,
         admin: AdminDesk | None = None,
+        faq: FaqDesk | None = None,
     ) -> None:
         self._sessions = sessions
         self._conversation_state = conversation_state
@@ -76,6 +79,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         self._instalments = instalments
         self._later_reminders = later_reminders
         self._admin = admin
+        self._faq = faq
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         await self._prepare_turn(turn_context)
@@ -142,9 +146,17 @@ class PuhelinbottiHandler(TeamsActivityHandler):
             await dialog_context.cancel_all_dialogs()
             await dialog_context.begin_dialog(self._main_dialog_id)
             return
+        if intent.kind is IntentKind.TEXT and _phone_flow_active(dialog_context):
+            # A question mid-choice is answered if we are sure, and the choice waits meanwhile.
+            if await self._answer_if_sure(turn_context, intent.text):
+                return
+            await dialog_context.continue_dialog()
+            return
         if (
             intent.kind in _OPENS_AREA_BY_WORDS
             or _opens_an_area(intent)
+            or intent.kind is IntentKind.TEXT
+            or intent.verb is Verb.FAQ_TOPIC
             or (intent.verb in FLOW_VERBS and not _phone_flow_active(dialog_context))
         ):
             await dialog_context.cancel_all_dialogs()
@@ -153,6 +165,16 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         result = await dialog_context.continue_dialog()
         if result.status == DialogTurnStatus.Empty:
             await dialog_context.begin_dialog(self._main_dialog_id, _menu_options(intent))
+
+    async def _answer_if_sure(self, turn_context: TurnContext, question: str) -> bool:
+        if self._faq is None:
+            return False
+        asked = await self._faq.ask(question)
+        if asked.match.band != "answer" or asked.match.topic_id is None:
+            return False
+        topic = self._faq.content.topic(asked.match.topic_id)
+        await send_card(turn_context, answer_card(texts_of(turn_context), topic, asked.question_id))
+        return True
 
     async def _tell_notices(self, turn_context: TurnContext) -> None:
         """Life events, each claimed before it is sent and released if the send fails."""
@@ -168,15 +190,17 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         t = texts_of(turn_context)
         contact = turn_context.turn_state.get(CONTACT_KEY)
         wave_id = value.get("wave")
-        at = None
+        answer, at = Later.NOT_POSSIBLE, None
         if self._later_reminders and contact and isinstance(wave_id, int):
-            at = await self._later_reminders.schedule(
+            answer, at = await self._later_reminders.schedule(
                 aad_object_id=contact.aad_object_id, wave_id=wave_id
             )
-        if at is None:
-            await send_text(turn_context, t("notify.later_closed"))
-        else:
+        if answer is Later.SCHEDULED and at is not None:
             await send_text(turn_context, t("notify.later_set", when=t.datetime(at)))
+        elif answer is Later.CLOSES_TODAY:
+            await send_text(turn_context, t("notify.later_closes_today"))
+        else:
+            await send_text(turn_context, t("notify.later_closed"))
 
     async def _admin_action(self, turn_context: TurnContext, intent: Intent) -> None:
         t = texts_of(turn_context)
@@ -206,6 +230,8 @@ class PuhelinbottiHandler(TeamsActivityHandler):
             return card_invoke_response(language_set_card(texts_of(turn_context)))
         if verb is Verb.OPEN_MENU:
             return card_invoke_response(menu_card(texts_of(turn_context)))
+        if verb is Verb.FAQ_FEEDBACK:
+            return await self._faq_feedback(turn_context, data)
         if verb is Verb.ADMIN_CAMPAIGNS:
             if self._admin is None or not self._admin.allows(_sender_id(turn_context)):
                 return error_invoke_response(
@@ -216,6 +242,24 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         return error_invoke_response(
             400, "BadRequest", texts_of(turn_context)("errors.unknown_action")
         )
+
+    async def _faq_feedback(
+        self, turn_context: TurnContext, data: dict[str, Any]
+    ) -> AdaptiveCardInvokeResponse:
+        """👍/👎 replaces the answer card with the same answer and a thank-you."""
+        t = texts_of(turn_context)
+        question, topic, helpful = data.get("question"), data.get("topic"), data.get("helpful")
+        if not (
+            self._faq is not None
+            and isinstance(question, int)
+            and isinstance(topic, str)
+            and isinstance(helpful, bool)
+        ):
+            return error_invoke_response(400, "BadRequest", t("faq.feedback_lost"))
+        if not await self._faq.feedback(question_id=question, topic_id=topic, helpful=helpful):
+            return error_invoke_response(404, "NotFound", t("faq.feedback_lost"))
+        topic_shown = self._faq.content.topic(topic)
+        return card_invoke_response(answer_card(t, topic_shown, question, helpful=helpful))
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         await self._greet_on_install(turn_context)
@@ -331,6 +375,9 @@ def _opens_an_area(intent: Intent) -> bool:
 
 
 def _menu_options(intent: Intent) -> dict[str, Any]:
+    if intent.verb is Verb.FAQ_TOPIC and intent.value:
+        chosen = {key: intent.value.get(key) for key in (TOPIC_KEY, QUESTION_KEY)}
+        return {VERB_KEY: Verb.QUESTIONS.value, AREA_OPTIONS_KEY: chosen}
     if intent.kind in _OPENS_AREA_BY_WORDS:
         return {VERB_KEY: _OPENS_AREA_BY_WORDS[intent.kind].value}
     if intent.kind is IntentKind.VERB and intent.verb in FLOW_VERBS:
@@ -339,7 +386,8 @@ def _menu_options(intent: Intent) -> dict[str, Any]:
     if intent.kind is IntentKind.VERB and intent.verb:
         return {VERB_KEY: intent.verb.value}
     if intent.kind is IntentKind.TEXT:
-        return {NOT_UNDERSTOOD_KEY: intent.text}
+        # Anything typed that is not a command is a question, whatever was going on before.
+        return {VERB_KEY: Verb.QUESTIONS.value, AREA_OPTIONS_KEY: {QUESTION_KEY: intent.text}}
     return {}
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.notifications.holidays import parse_dates
 
 DEFAULT_SQLITE_PATH = Path("var") / "puhelinbotti.sqlite3"
 BOTFRAMEWORK_OPENID_METADATA_URL = (
@@ -130,6 +133,14 @@ class Settings(BaseSettings):
         default="mon-fri",
         validation_alias=AliasChoices("NOTIFY_WORKING_DAYS", "notify_working_days"),
     )
+    notify_public_holidays: bool = Field(
+        default=True,
+        validation_alias=AliasChoices("NOTIFY_PUBLIC_HOLIDAYS", "notify_public_holidays"),
+    )
+    notify_extra_holidays: str = Field(
+        default="",
+        validation_alias=AliasChoices("NOTIFY_EXTRA_HOLIDAYS", "notify_extra_holidays"),
+    )
     notify_rate_per_second: float = Field(
         default=50.0,
         gt=0,
@@ -177,6 +188,12 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("PLANNER_INTERVAL_SECONDS", "planner_interval_seconds"),
     )
 
+    @field_validator("notify_extra_holidays")
+    @classmethod
+    def _extra_holidays_are_dates(cls, value: str) -> str:
+        parse_dates(value)
+        return value
+
     @model_validator(mode="after")
     def _single_tenant_needs_its_tenant(self) -> Settings:
         """A single-tenant app's tokens come from its own tenant, so the id must be known."""
@@ -193,6 +210,11 @@ class Settings(BaseSettings):
     def notification_tenant_id(self) -> str:
         """The tenant whose people the bot may message first: TEAMS_TENANT_ID, else the app's."""
         return self.teams_tenant_id or self.app_tenant_id
+
+    @property
+    def notify_extra_holiday_dates(self) -> frozenset[date]:
+        """The city's own days off beside public holidays: ISO dates, comma-separated."""
+        return parse_dates(self.notify_extra_holidays)
 
     @property
     def ict_admins(self) -> frozenset[str]:

@@ -78,7 +78,7 @@ async def test_campaign_report_refreshes_in_place(bot):
         await outbox.enqueue(session=session, campaign_id=campaign.id, recipients=["a", "b", "c"])
     replies = await bot.say(ADMIN, "kampanjat")
     assert "Kevät 1: avautui" in all_text(replies)
-    assert "Toimitettu 0/3 · odottaa 3 · epäonnistui 0" in all_text(replies)
+    assert "Toimitettu 0/3 · ohitettu 0 · odottaa 3 · epäonnistui 0" in all_text(replies)
     verb, data = executes(replies)["Päivitä"]
     status, body = await bot.execute(ADMIN, verb, data)
     assert (status, body["statusCode"]) == (200, 200)

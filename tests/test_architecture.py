@@ -14,6 +14,7 @@ DOMAINS = [
     "conversations",
     "deductions",
     "directory",
+    "faq",
     "notifications",
     "rollout",
 ]

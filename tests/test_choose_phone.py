@@ -421,3 +421,13 @@ def _demo_catalog_file(bot: BotUnderTest, data: dict):
     path = Path(tempfile.mkdtemp()) / "catalog.yaml"
     path.write_text(yaml.safe_dump({"models": data["catalog"]["models"]}), encoding="utf-8")
     return path
+
+
+async def test_a_sure_question_inside_the_flow_is_answered_and_the_flow_waits(bot):
+    options = await open_phone_flow(bot)
+    replies = await bot.say(MAIJA, "paljonko vapaavalintainen puhelin maksaa minulle?")
+    assert "Oliko tästä apua?" in all_text(replies)
+    assert "Valitse kortin painikkeista" not in all_text(replies)
+    wishes = await bot.press(MAIJA, buttons(options)["Vapaavalinta"])
+    assert "vanhentunut" not in all_text(wishes)
+    assert "Näytä puhelimet" in buttons(wishes)

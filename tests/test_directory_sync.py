@@ -355,7 +355,8 @@ async def test_a_listing_with_nobody_in_it_is_refused(setup):
     assert all(row.left_at is None for row in (await setup.employees()).values())
 
 
-async def test_a_name_or_number_given_to_someone_new_moves_to_them(setup):
+@pytest.mark.parametrize("full", [False, True], ids=["delta", "full"])
+async def test_a_leavers_name_and_number_move_to_whom_the_directory_gives_them(setup, full):
     old = setup.graph.add_user(
         displayName="Lähtijä", userPrincipalName="m.virtanen@pori.example", employeeId="123"
     )
@@ -367,7 +368,7 @@ async def test_a_name_or_number_given_to_someone_new_moves_to_them(setup):
     )
     twin = setup.graph.add_user(displayName="Kaksoisnumero", employeeId="123")
 
-    await sync.run()
+    await sync.run(full=full)
 
     employees = await setup.employees()
     assert employees[new].user_principal_name == "m.virtanen@pori.example"
@@ -375,6 +376,96 @@ async def test_a_name_or_number_given_to_someone_new_moves_to_them(setup):
     assert employees[old].user_principal_name is None and employees[old].employee_number is None
     assert employees[old].left_at is not None
     assert employees[twin].employee_number is None
+
+
+@pytest.mark.parametrize("full", [False, True], ids=["delta", "full"])
+async def test_an_active_employee_keeps_their_number_and_name(setup, full, caplog):
+    holder = setup.graph.add_user(
+        displayName="Pitäjä", userPrincipalName="m.virtanen@pori.example", employeeId="123"
+    )
+    other = setup.graph.add_user(
+        displayName="Toinen", userPrincipalName="toinen@pori.example", employeeId="456"
+    )
+    sync = setup.sync()
+    await sync.run()
+    newcomer = setup.graph.add_user(
+        displayName="Tulija", userPrincipalName="m.virtanen@pori.example", employeeId="123"
+    )
+    setup.graph.update_user(other, employeeId="123")
+
+    with caplog.at_level(logging.WARNING, logger="bot.directory.sync"):
+        await sync.run(full=full)
+        await sync.run(full=full)
+
+    employees = await setup.employees()
+    assert employees[holder].user_principal_name == "m.virtanen@pori.example"
+    assert employees[holder].employee_number == "123"
+    assert employees[newcomer].user_principal_name is None
+    assert employees[newcomer].employee_number is None
+    assert employees[other].employee_number is None
+    assert employees[other].user_principal_name == "toinen@pori.example"
+    warnings = [record.getMessage() for record in caplog.records]
+    assert any(newcomer in message and holder in message for message in warnings)
+    assert any(other in message and holder in message for message in warnings)
+    assert not any("123" in message or "virtanen" in message for message in warnings)
+
+    setup.graph.remove_user(holder)
+    setup.graph.update_user(other, employeeId="456")
+    await sync.run()
+    await sync.run(full=True)
+    employees = await setup.employees()
+    assert employees[newcomer].user_principal_name == "m.virtanen@pori.example"
+    assert employees[newcomer].employee_number == "123"
+    assert employees[other].employee_number == "456"
+
+
+@pytest.mark.parametrize("full", [False, True], ids=["delta", "full"])
+@pytest.mark.parametrize("together", [False, True], ids=["disabled-before", "disabled-then"])
+async def test_a_disabled_accounts_number_moves_to_an_enabled_user(setup, full, together):
+    holder = setup.graph.add_user(displayName="Pitäjä", employeeId="123")
+    sync = setup.sync()
+    await sync.run()
+    setup.graph.disable_user(holder)
+    if not together:
+        await sync.run(full=full)
+    newcomer = setup.graph.add_user(displayName="Tulija", employeeId="123")
+    disabled_twin = setup.graph.add_user(
+        displayName="Suljettu", employeeId="123", accountEnabled=False
+    )
+
+    await sync.run(full=full)
+
+    employees = await setup.employees()
+    assert employees[newcomer].employee_number == "123"
+    assert employees[holder].employee_number is None and not employees[holder].account_enabled
+    assert employees[disabled_twin].employee_number is None
+
+
+@pytest.mark.parametrize("full", [False, True], ids=["delta", "full"])
+async def test_numbers_and_names_swapped_in_the_directory_are_swapped(setup, full):
+    first = setup.graph.add_user(
+        displayName="Eka", userPrincipalName="eka@pori.example", employeeId="111"
+    )
+    second = setup.graph.add_user(
+        displayName="Toka", userPrincipalName="toka@pori.example", employeeId="222"
+    )
+    sync = setup.sync()
+    await sync.run()
+    setup.graph.update_user(first, userPrincipalName="toka@pori.example", employeeId="222")
+    setup.graph.update_user(second, userPrincipalName="eka@pori.example", employeeId="111")
+
+    report = await sync.run(full=full)
+
+    employees = await setup.employees()
+    assert (employees[first].user_principal_name, employees[first].employee_number) == (
+        "toka@pori.example",
+        "222",
+    )
+    assert (employees[second].user_principal_name, employees[second].employee_number) == (
+        "eka@pori.example",
+        "111",
+    )
+    assert report.updated == 2
 
 
 class RacingDirectory:

@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.adapters.retry import RETRYABLE_STATUSES as ADAPTER_RETRYABLE
+from bot.adapters.retry import RetryPolicy
 from bot.clock import HELSINKI
 from bot.db.engine import create_engine, create_session_factory
 from bot.notifications import outbox
@@ -17,7 +19,7 @@ from bot.notifications.dispatcher import Dispatcher
 from bot.notifications.models import Notification
 from bot.notifications.quiet_hours import WorkingHours
 from bot.notifications.rate_limit import ConversationLimiter, RateLimiter
-from bot.notifications.retry import RetryRules
+from bot.notifications.retry import RETRYABLE_STATUSES, RetryRules, is_retryable
 from bot.notifications.testing import FakeDeliverer, FakeTime
 from tests.support.database import POSTGRES_URL, postgres_database
 
@@ -180,11 +182,12 @@ async def test_a_lone_429_holds_only_its_own_row(sqlite_engine):
     "failure",
     [
         DeliveryFailed("precondition_failed", status=412),
-        DeliveryFailed("server_error", status=500),
+        DeliveryFailed("bad_gateway", status=502),
         DeliveryFailed("server_error", status=503),
+        DeliveryFailed("gateway_timeout", status=504),
         DeliveryFailed("timeout"),
     ],
-    ids=["412", "500", "503", "timeout"],
+    ids=["412", "502", "503", "504", "timeout"],
 )
 async def test_transient_failures_back_off_exponentially(sqlite_engine, failure):
     time = FakeTime(TUESDAY_MORNING)
@@ -210,6 +213,17 @@ async def test_transient_failures_back_off_exponentially(sqlite_engine, failure)
     assert len(deliverer.calls) == 3
 
 
+def test_one_set_of_retry_rules_for_the_outbox_and_the_connector():
+    retried = [status for status in range(400, 600) if is_retryable(status)]
+    assert retried == [412, 429, 502, 503, 504] and is_retryable(None)
+    assert ADAPTER_RETRYABLE is RETRYABLE_STATUSES
+    assert [RetryPolicy().should_retry(status, 1) for status in (None, 500, 502)] == [
+        True,
+        False,
+        True,
+    ]
+
+
 async def test_backoff_has_full_jitter():
     rules = RetryRules(base_delay=2.0, max_delay=60.0, random=lambda: 0.25)
     assert [rules.delay(attempt) for attempt in (1, 2, 3, 10)] == [0.5, 1.0, 2.0, 15.0]
@@ -233,8 +247,9 @@ async def test_a_send_that_never_answers_times_out_and_is_retried(sqlite_engine)
         (DeliveryFailed("not_found", status=404, final=True), "not_found"),
         (DeliveryFailed("not_installed", final=True), "not_installed"),
         (DeliveryFailed("bad_request", status=400), "bad_request"),
+        (DeliveryFailed("server_error", status=500), "server_error"),
     ],
-    ids=["403", "404", "not-installed", "400"],
+    ids=["403", "404", "not-installed", "400", "500"],
 )
 async def test_final_failures_stop_at_once_with_their_reason(engine, failure, reason):
     time = FakeTime(TUESDAY_MORNING)
@@ -316,24 +331,35 @@ async def test_nothing_is_sent_outside_working_hours(engine, moment):
     assert len(deliverer.delivered) == 5
 
 
+async def sleeping(time: FakeTime) -> list[datetime]:
+    """Until someone sleeps on the fake clock; the guard only turns a hang into a failure."""
+    for _ in range(GUARD * 100):
+        if time.sleepers:
+            return time.sleepers
+        await asyncio.sleep(0.01)
+    raise AssertionError("nobody ever slept")
+
+
 async def test_a_running_dispatcher_sleeps_through_the_night_and_resumes_at_eight(sqlite_engine):
     time = FakeTime(TUESDAY_NIGHT)
     deliverer = FakeDeliverer()
     await campaign(sqlite_engine, people(5))
-    dispatcher = build(sqlite_engine, deliverer, time, poll_interval=3600)
+    dispatcher = build(
+        sqlite_engine, deliverer, time, poll_interval=3600, sleep=time.sleep_until_moved
+    )
     stop = asyncio.Event()
     running = asyncio.create_task(dispatcher.run_forever(stop))
-    await asyncio.sleep(0.05)
-    assert deliverer.calls == []
-    time.set(WEDNESDAY_EIGHT)
-    dispatcher.wake()  # stands in for the end of its sleep until 08:00
+    assert await sleeping(time) == [WEDNESDAY_EIGHT]
+    time.set(WEDNESDAY_EIGHT - timedelta(minutes=1))
+    assert time.sleepers == [WEDNESDAY_EIGHT] and deliverer.calls == []
+    time.set(WEDNESDAY_EIGHT)  # nothing else wakes it: the night's sleep ends at 08:00
     await asyncio.wait_for(deliverer.wait_until(delivered=5), GUARD)
     stop.set()
     await asyncio.wait_for(running, GUARD)
     assert await count_in_state(sqlite_engine, "delivered") == 5
 
 
-async def test_notify_wakes_an_idle_dispatcher_at_once(engine):
+async def test_wake_wakes_an_idle_dispatcher_at_once(engine):
     time = FakeTime(TUESDAY_MORNING)
     deliverer = FakeDeliverer()
     dispatcher = build(engine, deliverer, time, poll_interval=3600)
@@ -341,10 +367,10 @@ async def test_notify_wakes_an_idle_dispatcher_at_once(engine):
     running = asyncio.create_task(dispatcher.run_forever(stop))
     await asyncio.sleep(0.05)
     await campaign(engine, people(3))
-    dispatcher.notify()
+    dispatcher.wake()
     await asyncio.wait_for(deliverer.wait_until(delivered=3), GUARD)
     await campaign(engine, people(4), key="announcement-1")
-    dispatcher.notify()
+    dispatcher.wake()
     await asyncio.wait_for(deliverer.wait_until(delivered=7), GUARD)
     stop.set()
     await asyncio.wait_for(running, GUARD)
@@ -413,6 +439,58 @@ async def test_a_busy_conversation_waits_or_is_put_back_without_spending_an_atte
     assert len(deliverer.delivered) == 10
     times = sorted(deliverer.call_times)
     assert all(later - earlier >= 1 for earlier, later in zip(times, times[7:], strict=False))
+
+
+def fill_conversation(limiter: ConversationLimiter, recipient: str) -> None:
+    """Teams allows 7 sends a second to one conversation: the next must wait a second."""
+    for _ in range(7):
+        assert limiter.try_acquire(recipient) == 0
+
+
+@pytest.mark.parametrize("held_by", ["tenant-pause", "conversation"])
+async def test_a_row_held_past_working_hours_waits_for_the_next_morning(engine, held_by):
+    time = FakeTime(datetime(2026, 12, 1, 15, 59, 59, 500_000, tzinfo=HELSINKI).astimezone(UTC))
+    deliverer = FakeDeliverer()
+    campaign_id = await campaign(engine, ["anna"])
+    rate = RateLimiter(10_000, burst=1000, clock=time.monotonic, sleep=time.sleep)
+    conversations = ConversationLimiter(clock=time.monotonic)
+    if held_by == "tenant-pause":
+        rate.pause_for(120)
+    else:
+        fill_conversation(conversations, "anna")
+    dispatcher = build(engine, deliverer, time, rate=rate, per_conversation=conversations)
+    stats = await dispatcher.run_until_idle()
+    assert deliverer.calls == [] and (stats.claimed, stats.postponed) == (1, 1)
+    row = (await rows(engine))["anna"]
+    assert (row.state, row.attempts, utc(row.next_attempt_at)) == ("pending", 0, WEDNESDAY_EIGHT)
+    time.set(WEDNESDAY_EIGHT - timedelta(seconds=1))
+    await dispatcher.run_until_idle()
+    assert deliverer.calls == []
+    time.set(WEDNESDAY_EIGHT)
+    await dispatcher.run_until_idle()
+    row = (await rows(engine))["anna"]
+    assert (row.state, row.attempts) == ("delivered", 1)
+    assert (await report(engine, campaign_id)).counts["delivered"] == 1
+
+
+async def test_a_long_retry_after_pauses_the_process_no_longer_than_a_row_waits(sqlite_engine):
+    time = FakeTime(TUESDAY_MORNING)
+    deliverer = FakeDeliverer(clock=time)
+    throttled = ["anna", "bea", "cecilia", "doris", "eeva"]
+    for name in throttled:
+        deliverer.fail(name, DeliveryFailed("throttled", status=429, retry_after=86_400))
+    await campaign(sqlite_engine, [*throttled, *people(3)])
+    rate = RateLimiter(10_000, burst=1000, clock=time.monotonic, sleep=time.sleep)
+    capped = RetryRules(max_retry_after=60, random=lambda: 1.0)
+    dispatcher = build(
+        sqlite_engine, deliverer, time, rate=rate, retry=capped, concurrency=1, batch=1
+    )
+    await dispatcher.run_until_idle()
+    paused_at = deliverer.call_times[len(throttled) - 1]
+    assert rate.paused_until == pytest.approx(paused_at + 60)
+    held = deliverer.call_times[len(throttled) :]
+    assert len(held) == 8 and min(held) == pytest.approx(paused_at + 60)
+    assert len(deliverer.delivered) == 8 and max(held) < paused_at + 61
 
 
 async def test_a_cancelled_campaign_sends_nothing_more(engine):

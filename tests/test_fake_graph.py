@@ -3,9 +3,11 @@ Retry-After, errors, unit groups and Teams app installation."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import AsyncIterator
 
+import aiohttp
 import pytest
 
 from bot.adapters.graph import client as graph_client
@@ -174,26 +176,85 @@ async def test_group_members_are_read_page_by_page_and_only_users_count(graph, d
     assert len(requests) == 2 and requests[0].query["$select"] == "id"
 
 
-async def test_app_install_is_201_then_409_and_the_fake_tells_who_got_it(graph, directory):
+async def test_app_install_binds_the_catalog_id_201_then_409_and_the_fake_tells_who_got_it(
+    graph, directory
+):
     told: list[str] = []
 
     async def on_install(user_id: str) -> None:
         told.append(user_id)
 
     graph.on_install = on_install
+    catalog_id = graph.publish_app(APP_ID)
     user = graph.add_user(displayName="Maija Meikäläinen")
 
     assert await directory.install_app_for_user(user, APP_ID) is InstallResult.INSTALLED
     assert await directory.install_app_for_user(user, APP_ID) is InstallResult.ALREADY_INSTALLED
 
-    assert graph.installed == {user: {APP_ID}}
+    assert catalog_id != APP_ID
+    assert graph.installed == {user: {catalog_id}}
     assert told == [user]
     post = graph.requests_to("/teamwork/installedApps")
     assert [request.status for request in post] == [201, 409]
+    (lookup,) = graph.requests_to("/appCatalogs/teamsApps")
+    assert lookup.query["$filter"] == (
+        f"externalId eq '{APP_ID}' and distributionMethod eq 'organization'"
+    )
+
+
+async def test_an_app_missing_from_the_catalog_is_a_404_and_nothing_is_installed(graph, directory):
+    user = graph.add_user(displayName="Maija Meikäläinen")
+
+    with pytest.raises(GraphError, match="not in the organisation's app catalog") as raised:
+        await directory.install_app_for_user(user, APP_ID)
+
+    assert raised.value.status == 404
+    assert graph.requests_to("/teamwork/installedApps") == []
+    graph.publish_app(APP_ID)
+    assert await directory.install_app_for_user(user, APP_ID) is InstallResult.INSTALLED
+
+
+async def test_the_catalog_is_asked_once_for_many_installs(graph, directory):
+    catalog_id = graph.publish_app(APP_ID)
+    users = [graph.add_user(displayName=f"Henkilö {number}") for number in range(5)]
+
+    first = await asyncio.gather(*(directory.install_app_for_user(u, APP_ID) for u in users[:3]))
+    later = [await directory.install_app_for_user(user, APP_ID) for user in users[2:]]
+
+    assert set(first) == {InstallResult.INSTALLED}
+    assert later == [
+        InstallResult.ALREADY_INSTALLED,
+        InstallResult.INSTALLED,
+        InstallResult.INSTALLED,
+    ]
+    assert len(graph.requests_to("/appCatalogs/teamsApps")) == 1
+    assert graph.installed == {user: {catalog_id} for user in users}
+
+
+async def test_a_manifest_id_with_a_quote_is_escaped_in_the_filter(graph, directory):
+    odd_id = "puhelin'botti"
+    catalog_id = graph.publish_app(odd_id)
+    assert await directory.catalog_app_id(odd_id) == catalog_id
+
+
+async def test_the_fake_refuses_to_install_by_manifest_id(graph):
+    graph.publish_app(APP_ID)
+    user = graph.add_user(displayName="Maija Meikäläinen")
+    bind = {"teamsApp@odata.bind": f"{graph.base_url}/appCatalogs/teamsApps/{APP_ID}"}
+    async with aiohttp.ClientSession() as http:
+        url = f"{graph.base_url}/users/{user}/teamwork/installedApps"
+        async with http.post(url, json=bind) as response:
+            assert response.status == 404
+        async with http.get(
+            f"{graph.base_url}/appCatalogs/teamsApps", params={"$filter": "startswith(id, 'a')"}
+        ) as response:
+            assert response.status == 400
+    assert graph.installed == {}
 
 
 async def test_app_install_for_someone_graph_does_not_know_fails(graph, directory):
-    with pytest.raises(GraphError) as raised:
+    graph.publish_app(APP_ID)
+    with pytest.raises(GraphError, match="not found") as raised:
         await directory.install_app_for_user("no-such-user", APP_ID)
     assert raised.value.status == 404
 

@@ -210,6 +210,44 @@ async def test_cancel_stops_what_was_not_sent_and_keeps_what_was(engine):
             await outbox.enqueue(session=session, campaign_id=campaign_id, recipients=["eero"])
 
 
+async def test_cancel_also_stops_rows_whose_worker_died_mid_send(engine):
+    campaign_id = await make_campaign(engine, ["anna", "bertil", "cecilia"])
+    await claim(engine, limit=1, worker="crashed")
+    await claim(engine, limit=1, now=NOW + LEASE, worker="alive")
+    async with create_session_factory(engine)() as session, session.begin():
+        cancelled = await outbox.cancel_campaign(
+            session=session, campaign_id=campaign_id, now=NOW + LEASE + timedelta(seconds=1)
+        )
+    assert cancelled == 2
+    result = await report(engine, campaign_id)
+    assert (result.counts["cancelled"], result.counts["sending"]) == (2, 1)
+    assert {row.claimed_by for row in (await rows(engine)).values() if row.state == "sending"} == {
+        "alive"
+    }
+
+
+async def test_sweep_settles_dead_sends_of_cancelled_campaigns(engine):
+    cancelled_id = await make_campaign(engine, ["anna", "bertil"], key="cancelled")
+    active_id = await make_campaign(engine, ["cecilia"], key="active")
+    await claim(engine, worker="crashed")
+    async with create_session_factory(engine)() as session, session.begin():
+        assert await outbox.cancel_campaign(session=session, campaign_id=cancelled_id, now=NOW) == 0
+
+    async def sweep(now: datetime) -> int:
+        async with create_session_factory(engine)() as session, session.begin():
+            return await outbox.sweep(session=session, now=now)
+
+    later = NOW + LEASE + timedelta(seconds=1)
+    assert await sweep(NOW + LEASE) == 0  # their leases still run: the sends may yet finish
+    assert await sweep(later) == 2
+    assert await sweep(later + timedelta(seconds=1)) == 0
+    stopped = await report(engine, cancelled_id)
+    assert (stopped.counts["cancelled"], stopped.unsettled) == (2, 0)
+    # An active campaign's dead send is left to be claimed again.
+    assert (await report(engine, active_id)).counts["sending"] == 1
+    assert [item.recipient for item in await claim(engine, now=later)] == ["cecilia"]
+
+
 async def test_report_counts_states_reasons_and_outcomes(engine):
     campaign_id = await make_campaign(engine, [f"p{number}" for number in range(8)])
     claimed = await claim(engine, limit=7)

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 
 import pytest
+from pydantic import ValidationError
 
+from bot.background import working_hours
 from bot.clock import HELSINKI
+from bot.notifications.holidays import finnish_public_holidays
 from bot.notifications.quiet_hours import WorkingHours
 from bot.settings import Settings
 
@@ -67,6 +70,44 @@ def test_holidays_are_skipped():
 
 
 @pytest.mark.parametrize(
+    ("moment", "resumes"),
+    [
+        (helsinki(2026, 4, 2, 17, 0), helsinki(2026, 4, 7, 8, 0)),  # over Easter
+        (helsinki(2026, 5, 13, 16, 0), helsinki(2026, 5, 15, 8, 0)),  # Ascension Day
+        (helsinki(2026, 6, 18, 16, 0), helsinki(2026, 6, 22, 8, 0)),  # Midsummer
+        (helsinki(2026, 12, 4, 16, 0), helsinki(2026, 12, 7, 8, 0)),  # Independence Day, Sunday
+        (helsinki(2026, 12, 23, 16, 0), helsinki(2026, 12, 28, 8, 0)),  # Christmas
+        (helsinki(2026, 12, 31, 16, 0), helsinki(2027, 1, 4, 8, 0)),  # into the next year
+        (helsinki(2027, 1, 5, 16, 0), helsinki(2027, 1, 7, 8, 0)),  # Epiphany
+        (helsinki(2027, 3, 25, 16, 0), helsinki(2027, 3, 30, 8, 0)),  # Easter 2027
+    ],
+)
+def test_sends_resume_after_public_holidays(moment, resumes):
+    assert HOURS.next_allowed(moment.astimezone(UTC)) == resumes.astimezone(UTC)
+
+
+def test_no_weekday_public_holiday_allows_sends_by_default():
+    weekdays = [day for day in finnish_public_holidays(2026) if day.weekday() < 5]
+    assert len(weekdays) == 9
+    for day in weekdays:
+        assert not HOURS.allows(helsinki(day.year, day.month, day.day, 10, 0)), day
+
+
+def test_public_holidays_can_be_turned_off():
+    hours = WorkingHours(public_holidays=False)
+    assert hours.allows(helsinki(2026, 4, 3, 10, 0))  # Good Friday
+    assert hours.next_allowed(helsinki(2026, 6, 18, 16, 0)) == helsinki(2026, 6, 19, 8, 0)
+
+
+def test_a_holiday_is_found_again_the_next_time_its_year_comes_up():
+    hours = WorkingHours()
+    good_friday = helsinki(2026, 4, 3, 10, 0)
+    assert not hours.allows(good_friday)
+    assert hours.allows(helsinki(2027, 4, 2, 10, 0))
+    assert not hours.allows(good_friday)
+
+
+@pytest.mark.parametrize(
     ("hours", "days", "expected"),
     [
         ("08:00-16:00", "mon-fri", WorkingHours()),
@@ -80,7 +121,7 @@ def test_parse_settings_text(hours, days, expected):
 
 
 def test_all_day_every_day():
-    always = WorkingHours.parse("00:00-24:00", "mon-sun")
+    always = WorkingHours.parse("00:00-24:00", "mon-sun", public_holidays=False)
     assert always.allows(helsinki(2026, 12, 5, 23, 59))
     assert always.allows(helsinki(2026, 12, 6, 0, 0))
 
@@ -114,3 +155,25 @@ def test_settings_defaults_are_teams_limits_and_office_hours():
     assert settings.notify_rate_per_second == 50
     assert settings.notify_max_attempts == 6
     assert WorkingHours.parse(settings.notify_working_hours, settings.notify_working_days) == HOURS
+    assert working_hours(settings) == HOURS
+
+
+def test_settings_add_the_citys_own_days_off(monkeypatch):
+    monkeypatch.setenv("NOTIFY_EXTRA_HOLIDAYS", "2026-12-31, 2027-01-07")
+    hours = working_hours(Settings(_env_file=None))
+    assert hours.holidays == {date(2026, 12, 31), date(2027, 1, 7)} and hours.public_holidays
+    assert hours.next_allowed(helsinki(2026, 12, 30, 16, 0)) == helsinki(2027, 1, 4, 8, 0)
+    assert not hours.allows(helsinki(2027, 1, 7, 10, 0))
+    assert not hours.allows(helsinki(2027, 1, 6, 10, 0))  # Epiphany still counts
+
+
+def test_settings_can_turn_public_holidays_off(monkeypatch):
+    monkeypatch.setenv("NOTIFY_PUBLIC_HOLIDAYS", "false")
+    hours = working_hours(Settings(_env_file=None))
+    assert not hours.public_holidays and hours.allows(helsinki(2026, 12, 24, 10, 0))
+
+
+def test_settings_refuse_extra_holidays_that_are_not_dates(monkeypatch):
+    monkeypatch.setenv("NOTIFY_EXTRA_HOLIDAYS", "2026-12-31,joulu")
+    with pytest.raises(ValidationError, match="joulu"):
+        Settings(_env_file=None)

@@ -144,7 +144,8 @@ async def test_concurrent_senders_keep_the_rate_on_a_real_clock():
 
     await asyncio.gather(*(send() for _ in range(150)))
     assert len(sent) == 150
-    assert most_in_any_window(sent, 1.0) <= 100
+    # Read after acquire() returns, a busy loop can stamp an early send a few ms late: 0.99 s.
+    assert most_in_any_window(sent, 0.99) <= 100
 
 
 async def test_pause_holds_new_sends():

@@ -40,6 +40,7 @@ from bot.notifications.rate_limit import RateLimiter
 from bot.rollout.campaigns import (
     WINDOW_OPEN,
     WINDOW_REMINDER,
+    Later,
     LaterReminders,
     plan_rollout_campaigns,
 )
@@ -87,9 +88,7 @@ class Rollout:
 
     async def plan(self) -> dict[str, int]:
         async with self.sessions() as session, session.begin():
-            planned = await plan_rollout_campaigns(
-                session=session, today=self.now.date(), reminder_days=3
-            )
+            planned = await plan_rollout_campaigns(session=session, now=self.now, reminder_days=3)
         return {item.kind: item.added for item in planned}
 
     async def rows(self) -> dict[tuple[str, str], Notification]:
@@ -189,8 +188,9 @@ async def test_the_reminder_goes_only_to_those_who_have_not_chosen(rollout):
         session.add(
             PhoneChoice(aad_object_id=MAIJA, option=ChoiceOption.PORI_PHONE.value, status="chosen")
         )
+    assert await rollout.plan() == {WINDOW_OPEN: 2}
     rollout.now = datetime(2027, 1, 26, 9, 0, tzinfo=UTC)
-    assert await rollout.plan() == {WINDOW_OPEN: 2, WINDOW_REMINDER: 1}
+    assert await rollout.plan() == {WINDOW_OPEN: 0, WINDOW_REMINDER: 1}
     await rollout.dispatcher().run_until_idle()
     rows = await rollout.rows()
     assert (WINDOW_REMINDER, MAIJA) not in rows
@@ -199,6 +199,8 @@ async def test_the_reminder_goes_only_to_those_who_have_not_chosen(rollout):
 
 
 async def test_a_reminder_is_skipped_for_someone_who_chose_after_it_was_planned(rollout):
+    await rollout.plan()
+    await rollout.dispatcher().run_until_idle()
     rollout.now = datetime(2027, 1, 26, 9, 0, tzinfo=UTC)
     await rollout.plan()
     async with rollout.sessions() as session, session.begin():
@@ -261,11 +263,20 @@ async def test_remind_me_later_comes_the_next_working_morning(rollout):
         campaign = await session.get(outbox.Campaign, rows[WINDOW_OPEN, MAIJA].campaign_id)
         assert campaign is not None
         wave_id = int(campaign.payload["wave_id"])
-    at = await reminders.schedule(aad_object_id=MAIJA, wave_id=wave_id)
-    assert at == datetime(2027, 1, 18, 6, 0, tzinfo=UTC)  # Monday 8.00 in Pori
-    assert await reminders.schedule(aad_object_id=MAIJA, wave_id=wave_id) == at
-    assert await reminders.schedule(aad_object_id=PEKKA, wave_id=wave_id) is None  # not his wave
-    assert await reminders.schedule(aad_object_id=MAIJA, wave_id=wave_id + 99) is None
+    answer, at = await reminders.schedule(aad_object_id=MAIJA, wave_id=wave_id)
+    assert (answer, at) == (Later.SCHEDULED, datetime(2027, 1, 18, 6, 0, tzinfo=UTC))  # Mon 8.00
+    assert await reminders.schedule(aad_object_id=MAIJA, wave_id=wave_id) == (answer, at)
+    not_his = await reminders.schedule(aad_object_id=PEKKA, wave_id=wave_id)
+    assert not_his[0] is Later.NOT_POSSIBLE
+    assert (await reminders.schedule(aad_object_id=MAIJA, wave_id=wave_id + 99))[0] is (
+        Later.NOT_POSSIBLE
+    )
+    closing_day = LaterReminders(
+        rollout.sessions, lambda: datetime(2027, 1, 29, 9, 0, tzinfo=UTC), WorkingHours()
+    )
+    assert (await closing_day.schedule(aad_object_id=MAIJA, wave_id=wave_id))[0] is (
+        Later.CLOSES_TODAY
+    )
 
     rollout.now = friday
     await rollout.dispatcher().run_until_idle()
@@ -314,3 +325,67 @@ async def test_a_notice_told_in_chat_first_is_not_sent_again(rollout):
     await rollout.dispatcher().run_until_idle()
     assert sent_to(rollout.connector, MAIJA_CHAT) == []
     assert {row.outcome for row in (await rollout.rows()).values()} == {"skipped"}
+
+
+async def test_a_cancelled_campaign_stays_cancelled_and_planning_goes_on(rollout):
+    await rollout.plan()
+    rows = await rollout.rows()
+    async with rollout.sessions() as session, session.begin():
+        await outbox.cancel_campaign(
+            session=session, campaign_id=rows[WINDOW_OPEN, MAIJA].campaign_id
+        )
+        session.add(PendingNotice(aad_object_id=MAIJA, kind="phone_paid_off", payload={}))
+        session.add(Employee(aad_object_id="late-joiner", unit_code="SIVISTYS"))
+    rollout.now = datetime(2027, 1, 26, 9, 0, tzinfo=UTC)
+    # The opening stays cancelled (not even the newcomer is added); the reminder still goes.
+    assert await rollout.plan() == {WINDOW_OPEN: 0, WINDOW_REMINDER: 3}
+    async with rollout.sessions() as session, session.begin():
+        assert await plan_life_event_notices(session=session) == 1
+
+
+async def test_a_late_joiner_is_not_reminded_the_day_they_were_told(rollout):
+    rollout.now = datetime(2027, 1, 20, 9, 0, tzinfo=UTC)
+    await rollout.plan()
+    async with rollout.sessions() as session, session.begin():
+        session.add(Employee(aad_object_id="late-joiner", unit_code="SIVISTYS"))
+    rollout.now = datetime(2027, 1, 26, 9, 0, tzinfo=UTC)
+    planned = await rollout.plan()
+    assert planned == {WINDOW_OPEN: 1, WINDOW_REMINDER: 2}  # Maija and Sari, not the newcomer
+    rollout.now = datetime(2027, 1, 27, 9, 0, tzinfo=UTC)
+    assert await rollout.plan() == {WINDOW_OPEN: 0, WINDOW_REMINDER: 1}
+
+
+async def test_a_card_for_a_window_that_is_over_or_not_theirs_is_skipped(rollout):
+    await rollout.plan()
+    async with rollout.sessions() as session, session.begin():
+        sari = await session.get(Employee, SARI)
+        assert sari is not None
+        sari.unit_code = "TEKNINEN"  # moved to a unit that is not in this wave
+    await rollout.dispatcher().run_until_idle()
+    rows = await rollout.rows()
+    assert rows[WINDOW_OPEN, SARI].outcome == "skipped"
+    assert rows[WINDOW_OPEN, MAIJA].outcome == "continued"
+
+
+async def test_a_failed_send_gives_the_life_event_back(rollout):
+    rollout.connector.blocked.add(MAIJA_CHAT)
+    async with rollout.sessions() as session, session.begin():
+        session.add(PendingNotice(aad_object_id=MAIJA, kind="phone_paid_off", payload={}))
+    async with rollout.sessions() as session, session.begin():
+        await plan_life_event_notices(session=session)
+    await rollout.dispatcher().run_until_idle()
+    async with rollout.sessions() as session:
+        assert len(await pending_notices(session=session, aad_object_id=MAIJA)) == 1
+
+
+async def test_a_failure_after_the_send_does_not_send_again(rollout, monkeypatch):
+    async def broken(**_: object) -> bool:
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr("bot.delivery.conversations.remember", broken)
+    await rollout.plan()
+    await rollout.dispatcher().run_until_idle()
+    rows = await rollout.rows()
+    assert rows[WINDOW_OPEN, SARI].state == "delivered"
+    assert rows[WINDOW_OPEN, SARI].outcome == "installed"
+    assert len(rollout.connector.activities) == 2

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-RETRYABLE_STATUSES = frozenset({412, 429, 502, 503, 504})
+from bot.notifications.retry import RETRYABLE_STATUSES
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Retry 412/429/5xx and timeouts; honour Retry-After, else exponential backoff with jitter."""
+    """Retry RETRYABLE_STATUSES and timeouts; honour Retry-After, else backoff with jitter."""
 
     max_attempts: int = 5
     base_delay: float = 0.5

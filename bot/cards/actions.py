@@ -32,6 +32,8 @@ class Verb(StrEnum):
     FLOW_RESTART = "flow.restart"
     FLOW_CANCEL = "flow.cancel"
     REMIND_LATER = "notify.later"
+    FAQ_TOPIC = "faq.topic"
+    FAQ_FEEDBACK = "faq.feedback"
     ADMIN_WAVES = "admin.waves"
     ADMIN_SCHEDULE_WAVE = "admin.schedule_wave"
     ADMIN_CAMPAIGNS = "admin.campaigns"

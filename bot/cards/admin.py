@@ -88,6 +88,7 @@ def campaigns_card(t: Texts, reports: list[CampaignReport], now: datetime) -> di
         body.append(text_block(t("admin.no_campaigns"), isSubtle=True))
     for report in reports:
         counts = report.counts
+        skipped = report.outcomes.get("skipped", 0)  # no longer needed: not sent, not failed
         body.append(
             text_block(
                 f"{report.title or report.key} · {t.datetime(report.created_at)}",
@@ -100,7 +101,8 @@ def campaigns_card(t: Texts, reports: list[CampaignReport], now: datetime) -> di
             text_block(
                 t(
                     "admin.campaign_counts",
-                    delivered=counts.get("delivered", 0),
+                    delivered=counts.get("delivered", 0) - skipped,
+                    skipped=skipped,
                     total=report.total,
                     waiting=report.unsettled,
                     failed=counts.get("failed", 0),

@@ -13,6 +13,7 @@ from bot.deductions.models import (
     PendingNotice,
 )
 from bot.directory.models import DirectorySyncState, Employee, Unit
+from bot.faq.models import FaqFeedback, FaqQuestion
 from bot.notifications.models import Campaign, Notification
 from bot.rollout.models import RolloutWave, RolloutWaveUnit
 
@@ -25,6 +26,8 @@ __all__ = [
     "DeductionPlan",
     "DirectorySyncState",
     "Employee",
+    "FaqFeedback",
+    "FaqQuestion",
     "Notification",
     "PayrollCorrection",
     "PayrollImport",

@@ -66,6 +66,7 @@ def local_microsoft(settings: Settings) -> Iterator[Settings]:
     """
     teams = FakeBotConnector(installed=set())
     graph = FakeGraph(on_install=teams.mark_installed)
+    graph.publish_app(settings.teams_app_id)
     departments = graph.add_demo_people(demo_data())
     departments_file = Path("var") / "demo-departments.yaml"
     departments_file.parent.mkdir(parents=True, exist_ok=True)

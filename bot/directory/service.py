@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
 from bot.db.upsert import upsert
-from bot.directory.models import Employee
+from bot.directory.models import Employee, Unit
 
 
 @dataclass(frozen=True)
@@ -91,3 +91,7 @@ async def choose_language(*, session: AsyncSession, aad_object_id: str, language
         conflict_columns=["aad_object_id"],
         update_columns=["chosen_language", "updated_at"],
     )
+
+
+async def all_units(*, session: AsyncSession) -> list[Unit]:
+    return list(await session.scalars(select(Unit).order_by(Unit.name_fi)))

@@ -40,6 +40,7 @@ USER_FIELDS = frozenset(
     }
 )
 COUNTS = ("seen", "created", "updated", "disabled", "left", "returned", "units_created")
+CLAIMED = {"user_principal_name": "user principal name", "employee_number": "employee number"}
 DIRECTORY_COLUMNS = (
     "display_name",
     "user_principal_name",
@@ -177,13 +178,18 @@ async def apply_users(
     *,
     mapping: UnitMapping | None = None,
     now: datetime | None = None,
+    complete: bool = False,
 ) -> SyncCounts:
-    """Upsert what the directory said, page by page; chat-owned columns are never written."""
+    """Upsert what the directory said, page by page; chat-owned columns are never written.
+
+    `complete`: `users` is the whole directory, so anyone missing from it is leaving.
+    """
     mapping = mapping or UnitMapping()
     now = now or utcnow()
     latest = _latest_by_id(users)
     counts = SyncCounts(seen=len(latest))
-    for chunk in _chunks(_without_duplicate_numbers(list(latest.values())), CHUNK):
+    settled = await _settle_claims(session, list(latest.values()), complete=complete, now=now)
+    for chunk in _chunks(settled, CHUNK):
         await _apply_chunk(session, chunk, mapping, now, counts)
     return counts
 
@@ -294,7 +300,7 @@ class DirectorySync:
             )
             if known:
                 raise EmptyDirectory("the directory listed nobody; no one was marked as left")
-        counts = await apply_users(session, users, mapping=self.mapping, now=now)
+        counts = await apply_users(session, users, mapping=self.mapping, now=now, complete=full)
         if full:
             await mark_missing_as_left(session, present, now=now, counts=counts)
         if unit_by_user is not None:
@@ -388,7 +394,6 @@ async def _apply_chunk(
         rows.append(row)
     await _ensure_units(session, units, counts)
     if rows:
-        await _release_claims(session, rows, now)
         await session.execute(_upsert_statement(session), rows)
     await _mark_left(session, leaving, now, counts)
 
@@ -442,32 +447,106 @@ def _upsert_statement(session: AsyncSession) -> Any:
     )
 
 
-async def _release_claims(session: AsyncSession, rows: list[dict[str, Any]], now: datetime) -> None:
-    """A name or number the directory now gives someone else is taken from its old holder."""
-    claims = {
-        column: {row[column]: row["aad_object_id"] for row in rows if row[column]}
-        for column in ("user_principal_name", "employee_number")
-    }
-    conditions = [
-        getattr(Employee, column).in_(list(values)) for column, values in claims.items() if values
-    ]
-    if not conditions:
-        return
-    holders = await session.execute(
-        select(
-            Employee.aad_object_id, Employee.user_principal_name, Employee.employee_number
-        ).where(or_(*conditions))
-    )
-    for holder in holders.all():
-        for column, values in claims.items():
-            value = getattr(holder, column)
-            if value in values and values[value] != holder.aad_object_id:
-                log.info("directory sync: %s %s moves to another employee", column, value)
-                await session.execute(
-                    update(Employee)
-                    .where(Employee.aad_object_id == holder.aad_object_id)
-                    .values({column: None, "updated_at": now})
+async def _settle_claims(
+    session: AsyncSession, users: list[DirectoryUser], *, complete: bool, now: datetime
+) -> list[DirectoryUser]:
+    """One owner per name and number, by the same rule in full and delta syncs.
+
+    Payroll finds people by employee number, so an enabled employee who has not left keeps what
+    they hold. What only a leaver or a disabled account holds goes to whom the directory now
+    gives it: an enabled user first, then its holder, then the first listed.
+    """
+    stored = await _stored_rows(session, users)
+    batch = {user.aad_object_id: user for user in users}
+    order = {aad_id: position for position, aad_id in enumerate(batch)}
+
+    def value(aad_id: str, column: str) -> str | None:
+        user = batch.get(aad_id)
+        if user is not None and column in user.reported:
+            return _clean(getattr(user, column))
+        row = stored.get(aad_id)
+        return getattr(row, column) if row is not None else None
+
+    def active(aad_id: str) -> bool:
+        user, row = batch.get(aad_id), stored.get(aad_id)
+        if user is None:
+            return not complete and row is not None and row.account_enabled and not row.left_at
+        if user.removed:
+            return False
+        if "account_enabled" in user.reported:
+            return user.account_enabled is not False
+        return row is None or bool(row.account_enabled)
+
+    dropped: dict[str, set[str]] = defaultdict(set)
+    released: dict[str, list[str]] = defaultdict(list)
+    for column, label in CLAIMED.items():
+        holders = {getattr(row, column): aad_id for aad_id, row in stored.items()}
+        wanted: dict[str, list[str]] = defaultdict(list)
+        for aad_id, user in batch.items():
+            claimed = None if user.removed else value(aad_id, column)
+            if claimed:
+                wanted[claimed].append(aad_id)
+        for claimed, claimants in wanted.items():
+            holder = holders.get(claimed)
+            if holder is not None and active(holder) and value(holder, column) == claimed:
+                owner = holder
+            else:
+                owner = min(
+                    claimants,
+                    key=lambda aad_id: (not active(aad_id), aad_id != holder, order[aad_id]),
                 )
+            for aad_id in claimants:
+                if aad_id != owner:
+                    dropped[aad_id].add(column)
+                if aad_id not in (owner, holder):
+                    log.warning(
+                        "directory sync: %s is given the %s of %s, who keeps it",
+                        aad_id,
+                        label,
+                        owner,
+                    )
+            if holder is not None and holder != owner:
+                released[column].append(holder)
+                log.info("directory sync: the %s of %s moves to %s", label, holder, owner)
+    for column, ids in released.items():
+        for chunk in _chunks(ids, CHUNK):
+            await session.execute(
+                update(Employee)
+                .where(Employee.aad_object_id.in_(chunk))
+                .values({column: None, "updated_at": now})
+            )
+    return [_without(user, dropped.get(user.aad_object_id)) for user in users]
+
+
+async def _stored_rows(session: AsyncSession, users: list[DirectoryUser]) -> dict[str, Any]:
+    """The stored rows of these users and of whoever holds a name or number given to them."""
+    rows: dict[str, Any] = {}
+    for chunk in _chunks(users, CHUNK):
+        conditions = [Employee.aad_object_id.in_([user.aad_object_id for user in chunk])]
+        for column in CLAIMED:
+            values = {_clean(getattr(user, column)) for user in chunk if column in user.reported}
+            values.discard(None)
+            if values:
+                conditions.append(getattr(Employee, column).in_(list(values)))
+        result = await session.execute(
+            select(
+                Employee.aad_object_id,
+                Employee.user_principal_name,
+                Employee.employee_number,
+                Employee.account_enabled,
+                Employee.left_at,
+            ).where(or_(*conditions))
+        )
+        rows.update((row.aad_object_id, row) for row in result)
+    return rows
+
+
+def _without(user: DirectoryUser, columns: set[str] | None) -> DirectoryUser:
+    """The user as reported, but with none of the given columns."""
+    if not columns:
+        return user
+    cleared: dict[str, Any] = dict.fromkeys(columns)
+    return replace(user, **cleared, reported=user.reported | columns)
 
 
 async def _mark_left(
@@ -513,28 +592,6 @@ def _latest_by_id(users: Iterable[DirectoryUser]) -> dict[str, DirectoryUser]:
             user = replace(user, **merged, reported=earlier.reported | user.reported)
         latest[user.aad_object_id] = user
     return latest
-
-
-def _without_duplicate_numbers(users: list[DirectoryUser]) -> list[DirectoryUser]:
-    """The directory does not enforce unique employee numbers; the first enabled holder keeps it."""
-    holder: dict[str, str] = {}
-    ordered = sorted(users, key=lambda user: user.account_enabled is False)
-    for user in ordered:
-        number = _clean(user.employee_number) if "employee_number" in user.reported else None
-        if number and not user.removed:
-            holder.setdefault(number, user.aad_object_id)
-    result = []
-    for user in users:
-        number = _clean(user.employee_number) if "employee_number" in user.reported else None
-        if number and holder.get(number) != user.aad_object_id:
-            log.warning(
-                "directory sync: employee number %s is on several users; %s does not get it",
-                number,
-                user.aad_object_id,
-            )
-            user = replace(user, employee_number=None)
-        result.append(user)
-    return result
 
 
 def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:

@@ -116,8 +116,6 @@ class Dispatcher:
         """New rows were enqueued: look for them now rather than at the next poll."""
         self._wake.set()
 
-    notify = wake
-
     async def run_until_idle(self) -> DispatchStats:
         """Sends all that is claimable now, then returns (tests, the CLI, benchmarks)."""
         try:
@@ -255,13 +253,13 @@ class Dispatcher:
 
     async def _idle(self, stop: asyncio.Event) -> None:
         """Nothing to do: sleep until woken, stopped, the next poll, or working hours begin."""
-        timeout = max(self._quiet_until - time.monotonic(), 0.0)
-        if self._quiet_hours is not None:
-            now = self._clock()
-            if not self._quiet_hours.allows(now):
-                timeout = (self._quiet_hours.next_allowed(now) - now).total_seconds()
-                log.info("outside working hours; sending resumes in %.0f s", timeout)
-        await _first(stop.wait(), timeout, self._wake.wait())
+        now = self._clock()
+        until: Awaitable[None] | float = max(self._quiet_until - time.monotonic(), 0.0)
+        if self._quiet_hours is not None and not self._quiet_hours.allows(now):
+            seconds = (self._quiet_hours.next_allowed(now) - now).total_seconds()
+            log.info("outside working hours; sending resumes in %.0f s", seconds)
+            until = self._sleep(seconds)
+        await _first(stop.wait(), until, self._wake.wait())
         self._quiet_until = 0.0
 
     async def _drain(self) -> None:
@@ -284,7 +282,7 @@ class Dispatcher:
         self._done.clear()
 
     async def _send(self, outgoing: Outgoing) -> Settlement:
-        """One attempt for one row, once the tenant rate and its conversation allow it."""
+        """One attempt for one row, once the tenant rate, its conversation and the hour allow it."""
         if outgoing.attempt > self._max_attempts:
             return outbox.failed(
                 outgoing,
@@ -302,6 +300,9 @@ class Dispatcher:
                 now = self._clock()
                 return outbox.postpone(outgoing, now + timedelta(seconds=wait), now)
             await self._sleep(wait)
+        now = self._clock()
+        if self._quiet_hours is not None and not self._quiet_hours.allows(now):
+            return outbox.postpone(outgoing, self._quiet_hours.next_allowed(now), now)
         self._delivering.add(outgoing.notification_id)
         try:
             async with asyncio.timeout(self._send_timeout):
@@ -342,7 +343,7 @@ class Dispatcher:
                 outgoing, now, status=status, reason=ATTEMPTS_EXHAUSTED, error=text
             )
         if retry_after is not None:
-            self._rate.throttled(retry_after)
+            self._rate.throttled(min(retry_after, self._retry.max_retry_after))
         delay = self._retry.delay(outgoing.attempt, retry_after)
         return outbox.retry_later(
             outgoing, now + timedelta(seconds=delay), now, status=status, reason=reason, error=text

@@ -13,7 +13,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, func, literal_column, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -227,7 +237,7 @@ async def claim(
             Notification.state == NotificationState.PENDING,
             or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now),
         ),
-        and_(Notification.state == NotificationState.SENDING, Notification.lease_until < now),
+        _abandoned(now),
     )
     picked = (
         select(Notification.id)
@@ -370,21 +380,47 @@ async def extend_leases(
 async def cancel_campaign(
     *, session: AsyncSession, campaign_id: int, now: datetime | None = None
 ) -> int:
-    """Stops a campaign: rows not yet sent are cancelled, what was sent stays sent."""
+    """Stops a campaign: rows not yet sent are cancelled, what was sent stays sent.
+
+    A row whose worker died mid-send (its lease ran out) is cancelled too: nobody claims it again.
+    """
     campaign = await session.get(Campaign, campaign_id)
     if campaign is None:
         raise OutboxError(f"no campaign {campaign_id}")
     campaign.state = CampaignState.CANCELLED
+    now = _utc(now or utcnow())
     result = await session.execute(
         update(Notification)
         .where(
             Notification.campaign_id == campaign_id,
-            Notification.state == NotificationState.PENDING,
+            or_(Notification.state == NotificationState.PENDING, _abandoned(now)),
         )
-        .values(state=NotificationState.CANCELLED, updated_at=_utc(now or utcnow())),
+        .values(state=NotificationState.CANCELLED, updated_at=now),
         execution_options={"synchronize_session": False},
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def sweep(*, session: AsyncSession, now: datetime) -> int:
+    """Cancels rows of cancelled campaigns whose worker died mid-send; claim never takes them."""
+    now = _utc(now)
+    result = await session.execute(
+        update(Notification)
+        .where(
+            _abandoned(now),
+            Notification.campaign_id.in_(
+                select(Campaign.id).where(Campaign.state == CampaignState.CANCELLED)
+            ),
+        )
+        .values(state=NotificationState.CANCELLED, updated_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _abandoned(now: datetime) -> ColumnElement[bool]:
+    """Being sent by a worker that has not renewed its lease in time: it is gone."""
+    return and_(Notification.state == NotificationState.SENDING, Notification.lease_until < now)
 
 
 @dataclass(frozen=True)

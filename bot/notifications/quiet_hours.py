@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clock import HELSINKI
+from bot.notifications.holidays import finnish_public_holidays
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 END_OF_DAY = time.max
@@ -15,13 +16,20 @@ END_OF_DAY = time.max
 
 @dataclass(frozen=True)
 class WorkingHours:
-    """Sends are allowed from `start` until `end` (local time) on `days` (0 = Monday)."""
+    """Sends are allowed from `start` until `end` (local time) on `days` (0 = Monday).
+
+    Finnish public holidays are days off unless `public_holidays` is False; `holidays` adds more.
+    """
 
     start: time = time(8)
     end: time = time(16)
     days: frozenset[int] = frozenset(range(5))
     tz: ZoneInfo = HELSINKI
     holidays: frozenset[date] = field(default_factory=frozenset)
+    public_holidays: bool = True
+    _public_by_year: dict[int, frozenset[date]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if self.start >= self.end:
@@ -31,7 +39,12 @@ class WorkingHours:
 
     @classmethod
     def parse(
-        cls, hours: str = "08:00-16:00", days: str = "mon-fri", holidays: Iterable[date] = ()
+        cls,
+        hours: str = "08:00-16:00",
+        days: str = "mon-fri",
+        holidays: Iterable[date] = (),
+        *,
+        public_holidays: bool = True,
     ) -> WorkingHours:
         """From settings: hours "08:00-16:00" ("24:00" is midnight), days "mon-fri"."""
         try:
@@ -40,7 +53,13 @@ class WorkingHours:
             end = END_OF_DAY if end_text.strip() == "24:00" else _parse_time(end_text)
         except ValueError as error:
             raise ValueError(f"working hours {hours!r}: expected HH:MM-HH:MM") from error
-        return cls(start=start, end=end, days=_parse_days(days), holidays=frozenset(holidays))
+        return cls(
+            start=start,
+            end=end,
+            days=_parse_days(days),
+            holidays=frozenset(holidays),
+            public_holidays=public_holidays,
+        )
 
     def allows(self, now: datetime) -> bool:
         local = now.astimezone(self.tz)
@@ -61,7 +80,16 @@ class WorkingHours:
         raise ValueError("no working day within a year")
 
     def _working_day(self, day: date) -> bool:
-        return day.weekday() in self.days and day not in self.holidays
+        if day.weekday() not in self.days or day in self.holidays:
+            return False
+        return not self.public_holidays or day not in self._public_holidays(day.year)
+
+    def _public_holidays(self, year: int) -> frozenset[date]:
+        """Worked out the first time a year comes up, then remembered."""
+        found = self._public_by_year.get(year)
+        if found is None:
+            found = self._public_by_year[year] = frozenset(finnish_public_holidays(year))
+        return found
 
 
 def _parse_time(text: str) -> time:

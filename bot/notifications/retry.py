@@ -1,4 +1,4 @@
-"""Teams' retry rules for one outbox row: what is worth another try, and when."""
+"""Teams' retry rules, the one source for every sender: what is worth another try, and when."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-RETRYABLE_STATUSES = frozenset({412, 429})
+RETRYABLE_STATUSES = frozenset({412, 429, 502, 503, 504})
 
 
 def is_retryable(status: int | None) -> bool:
-    """412, 429, 5xx, and no answer at all (`None`: timeout, connection reset)."""
-    return status is None or status in RETRYABLE_STATUSES or 500 <= status < 600
+    """412, 429, 502-504, and no answer at all (`None`: timeout, reset); a 500 will not heal."""
+    return status is None or status in RETRYABLE_STATUSES
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,12 @@ class FakeTime:
     def __init__(self, start: datetime) -> None:
         self.current = start
         self._monotonic = 1000.0
+        self._sleepers: list[tuple[datetime, asyncio.Future[None]]] = []
+
+    @property
+    def sleepers(self) -> list[datetime]:
+        """When each `sleep_until_moved` caller still waiting will wake."""
+        return [until for until, future in self._sleepers if not future.done()]
 
     def now(self) -> datetime:
         return self.current
@@ -25,6 +31,10 @@ class FakeTime:
     def advance(self, seconds: float) -> None:
         self.current += timedelta(seconds=seconds)
         self._monotonic += seconds
+        for until, future in self._sleepers:
+            if until <= self.current and not future.done():
+                future.set_result(None)
+        self._sleepers = [item for item in self._sleepers if not item[1].done()]
 
     def set(self, moment: datetime) -> None:
         self.advance((moment - self.current).total_seconds())
@@ -33,6 +43,13 @@ class FakeTime:
         """Sleeping moves time on at once (one sleeper at a time makes exact schedules)."""
         self.advance(max(0.0, seconds))
         await asyncio.sleep(0)
+
+    async def sleep_until_moved(self, seconds: float) -> None:
+        """Sleeping that does not move time: it ends when someone else moves the clock that far."""
+        future = asyncio.get_running_loop().create_future()
+        self._sleepers.append((self.current + timedelta(seconds=seconds), future))
+        self.advance(0)
+        await future
 
 
 class FakeDeliverer:

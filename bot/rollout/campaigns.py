@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -18,6 +19,7 @@ from bot.choices.models import OPEN_STATUSES, PhoneChoice
 from bot.clock import Clock, helsinki_today
 from bot.directory.models import Employee, Unit
 from bot.notifications import outbox
+from bot.notifications.models import Campaign, CampaignState, Notification
 from bot.notifications.quiet_hours import WorkingHours
 from bot.rollout.models import RolloutWave, RolloutWaveUnit
 
@@ -35,9 +37,10 @@ class PlannedCampaign:
 
 
 async def plan_rollout_campaigns(
-    *, session: AsyncSession, today: date, reminder_days: int
+    *, session: AsyncSession, now: datetime, reminder_days: int
 ) -> list[PlannedCampaign]:
-    """Create (or top up) the campaigns every wave needs today."""
+    """Create (or top up) the campaigns every wave needs today (in Pori)."""
+    today = helsinki_today(now)
     planned = []
     open_waves = await session.scalars(
         select(RolloutWave)
@@ -46,15 +49,34 @@ async def plan_rollout_campaigns(
     )
     for wave in list(open_waves):
         members = await _members_to_tell(session, wave.id, only_without_choice=False)
-        planned.append(await _campaign(session, wave, WINDOW_OPEN, "avautui", members))
+        planned.append(await _campaign(session, wave, WINDOW_OPEN, "avautui", members, now))
         if today >= wave.closes_on - timedelta(days=reminder_days):
             undecided = await _members_to_tell(session, wave.id, only_without_choice=True)
-            planned.append(await _campaign(session, wave, WINDOW_REMINDER, "muistutus", undecided))
+            # Someone who joined the unit late is told it opened; a reminder the same day is noise.
+            just_told = await _told_since(session, wave.id, now - timedelta(hours=20))
+            undecided = [person for person in undecided if person not in just_told]
+            planned.append(
+                await _campaign(session, wave, WINDOW_REMINDER, "muistutus", undecided, now)
+            )
     return planned
 
 
+async def _told_since(session: AsyncSession, wave_id: int, since: datetime) -> set[str]:
+    rows = await session.scalars(
+        select(Notification.recipient)
+        .join(Campaign, Campaign.id == Notification.campaign_id)
+        .where(Campaign.key == f"wave-{wave_id}-{WINDOW_OPEN}", Notification.created_at >= since)
+    )
+    return set(rows)
+
+
 async def _campaign(
-    session: AsyncSession, wave: RolloutWave, kind: str, label: str, recipients: list[str]
+    session: AsyncSession,
+    wave: RolloutWave,
+    kind: str,
+    label: str,
+    recipients: list[str],
+    now: datetime,
 ) -> PlannedCampaign:
     campaign = await outbox.create_campaign(
         session=session,
@@ -63,7 +85,11 @@ async def _campaign(
         payload={"wave_id": wave.id},
         title=f"{wave.name}: {label}",
     )
-    added = await outbox.enqueue(session=session, campaign_id=campaign.id, recipients=recipients)
+    added = 0
+    if campaign.state == CampaignState.ACTIVE:  # ICT may have cancelled it: then it stays so
+        added = await outbox.enqueue(
+            session=session, campaign_id=campaign.id, recipients=recipients, now=now
+        )
     return PlannedCampaign(campaign.id, kind, wave.id, added)
 
 
@@ -93,21 +119,28 @@ def _has_open_choice(person: InstrumentedAttribute[str] | str = Employee.aad_obj
     )
 
 
+class Later(StrEnum):
+    SCHEDULED = "scheduled"
+    CLOSES_TODAY = "closes_today"  # no working morning left before the window closes
+    NOT_POSSIBLE = "not_possible"  # not the employee's wave, over, or ICT stopped reminders
+
+
 async def remind_later(
-    *, session: AsyncSession, wave_id: int, aad_object_id: str, at: datetime
-) -> bool:
+    *, session: AsyncSession, wave_id: int, aad_object_id: str, at: datetime, today: date
+) -> Later:
     """One personal reminder per wave at `at`; asking again moves it.
 
-    False when the wave is not the employee's own or its window will have closed by then: the
-    wave id comes back from a card, so it is checked, not trusted.
+    The wave id comes back from a card, so it is checked, not trusted: it must be the wave of the
+    employee's own unit, and its window must still be open when the reminder comes.
     """
     wave = await session.get(RolloutWave, wave_id)
     employee = await session.get(Employee, aad_object_id)
-    if wave is None or employee is None or helsinki_today(at) > wave.closes_on:
-        return False
-    own = await session.get(RolloutWaveUnit, (wave.id, employee.unit_code or ""))
-    if own is None:
-        return False
+    if wave is None or employee is None or today > wave.closes_on:
+        return Later.NOT_POSSIBLE
+    if await session.get(RolloutWaveUnit, (wave.id, employee.unit_code or "")) is None:
+        return Later.NOT_POSSIBLE
+    if helsinki_today(at) > wave.closes_on:
+        return Later.CLOSES_TODAY
     campaign = await outbox.create_campaign(
         session=session,
         key=f"wave-{wave.id}-{REMIND_LATER}",
@@ -115,10 +148,12 @@ async def remind_later(
         payload={"wave_id": wave.id},
         title=f"{wave.name}: muistuta myöhemmin",
     )
+    if campaign.state != CampaignState.ACTIVE:
+        return Later.NOT_POSSIBLE
     await outbox.schedule_personal(
         session=session, campaign_id=campaign.id, recipient=aad_object_id, at=at
     )
-    return True
+    return Later.SCHEDULED
 
 
 @dataclass(frozen=True)
@@ -131,6 +166,7 @@ class WaveNotice:
     unit_name_fi: str | None
     unit_name_en: str | None
     has_open_choice: bool
+    in_wave: bool  # the employee's unit now is one of the wave's (people change units)
 
 
 async def wave_notice(
@@ -143,6 +179,7 @@ async def wave_notice(
     employee = await session.get(Employee, aad_object_id)
     unit = await session.get(Unit, employee.unit_code) if employee and employee.unit_code else None
     chosen = await session.scalar(select(_has_open_choice(aad_object_id)))
+    membership = await session.get(RolloutWaveUnit, (wave.id, unit.code)) if unit else None
     return WaveNotice(
         wave_id=wave.id,
         opens_on=wave.opens_on,
@@ -150,6 +187,7 @@ async def wave_notice(
         unit_name_fi=unit.name_fi if unit else None,
         unit_name_en=unit.name_en if unit else None,
         has_open_choice=bool(chosen),
+        in_wave=membership is not None,
     )
 
 
@@ -163,13 +201,17 @@ class LaterReminders:
         self._clock = clock
         self._hours = hours
 
-    async def schedule(self, *, aad_object_id: str, wave_id: int) -> datetime | None:
-        """When the reminder will come, or None when there is no window left to remind of."""
+    async def schedule(self, *, aad_object_id: str, wave_id: int) -> tuple[Later, datetime]:
+        """What came of it, and when the reminder will come if it was scheduled."""
         local_now = self._clock().astimezone(self._hours.tz)
         tomorrow = datetime.combine(local_now.date() + timedelta(days=1), time(0), self._hours.tz)
         at = self._hours.next_allowed(tomorrow)
         async with self._sessions() as session, session.begin():
-            scheduled = await remind_later(
-                session=session, wave_id=wave_id, aad_object_id=aad_object_id, at=at
+            answer = await remind_later(
+                session=session,
+                wave_id=wave_id,
+                aad_object_id=aad_object_id,
+                at=at,
+                today=local_now.date(),
             )
-        return at if scheduled else None
+        return answer, at

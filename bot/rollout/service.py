@@ -13,9 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, helsinki_today
 from bot.directory.models import Employee, Unit
+from bot.i18n import texts
 from bot.rollout.models import RolloutWave, RolloutWaveUnit
 
 SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+ROLLOUT_WAVES_LOCK = 0x726F6C6C6F7574  # "rollout" in ASCII: PostgreSQL advisory lock key
 
 
 class WindowState(StrEnum):
@@ -72,19 +75,12 @@ class WaveError(ValueError):
     """
 
     def __init__(self, problems: list[tuple[str, dict[str, str]]]) -> None:
+        super().__init__(problems)
         self.problems = problems
-        super().__init__(
-            "; ".join(_FINNISH_PROBLEMS[key].format(**values) for key, values in problems)
-        )
 
-
-_FINNISH_PROBLEMS = {
-    "no_name": "aallolla pitää olla nimi",
-    "closes_before_opens": "päättymispäivä {closes} on ennen alkamispäivää {opens}",
-    "no_units": "aallossa pitää olla vähintään yksi yksikkö",
-    "unknown_unit": "tuntematon yksikkö {unit}",
-    "overlaps": "yksiköllä {unit} on jo päällekkäinen aalto {wave}",
-}
+    def __str__(self) -> str:
+        finnish = texts("fi")
+        return "; ".join(finnish(f"wave_problem.{key}", **values) for key, values in self.problems)
 
 
 @dataclass(frozen=True)
@@ -114,7 +110,13 @@ async def turn_of(*, session: AsyncSession, aad_object_id: str, today: date) -> 
 async def schedule_wave(
     *, session: AsyncSession, name: str, opens_on: date, closes_on: date, unit_codes: list[str]
 ) -> RolloutWave:
-    """Add a wave; refused whole if a unit is unknown or already has an overlapping window."""
+    """Add a wave; refused whole if a unit is unknown or already has an overlapping window.
+
+    On PostgreSQL a lock held until commit makes concurrent calls (a double click) take turns,
+    so the second sees the first's wave as an overlap; SQLite has one writer anyway.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(ROLLOUT_WAVES_LOCK)))
     problems: list[tuple[str, dict[str, str]]] = []
     if not name.strip():
         problems.append(("no_name", {}))

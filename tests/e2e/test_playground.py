@@ -27,7 +27,7 @@ async def test_switching_to_english_in_the_playground(chat):
     await chat.send("in English")
     await chat.wait_for_bot_text("I'll speak English")
     await chat.press("Questions and answers")
-    await chat.wait_for_bot_text("is coming soon")
+    await chat.wait_for_bot_text("Type your question in your own words")
 
 
 async def test_language_card_is_replaced_in_place_by_a_universal_action(chat):

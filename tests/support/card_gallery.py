@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.cards.admin import UnitOption, WaveLine, campaigns_card, waves_card
 from bot.cards.deductions import deductions_card, notice_card
+from bot.cards.faq import answer_card, ask_card, suggestions_card, unknown_card
 from bot.cards.menu import (
     MENU_AREAS,
     coming_soon_card,
@@ -32,6 +33,7 @@ from bot.choices.models import ChoiceOption, ChoiceStatus
 from bot.choices.service import CurrentChoice, Eligibility, Quote
 from bot.deductions import ledger
 from bot.deductions.service import DeductionKind, MyDeductions, Notice
+from bot.faq.topics import faq_content
 from bot.i18n import SUPPORTED_LANGUAGES, Texts, texts
 from bot.notifications.outbox import CampaignReport
 from bot.rollout.service import ChoiceWindow, UnitTurn, WindowState
@@ -125,6 +127,7 @@ def every_card() -> list[tuple[str, dict[str, Any]]]:
         gallery += turn_cards(t, language)
         gallery += notification_cards(t, language)
         gallery += admin_cards(t, language)
+        gallery += faq_cards(t, language)
     return gallery
 
 
@@ -227,4 +230,15 @@ def admin_cards(t: Texts, language: str) -> list[tuple[str, dict[str, Any]]]:
         (f"waves_card:empty[{language}]", waves_card(t, [], units, problems=["ei nimeä"])),
         (f"campaigns_card[{language}]", campaigns_card(t, [sending], now)),
         (f"campaigns_card:empty[{language}]", campaigns_card(t, [], now)),
+    ]
+
+
+def faq_cards(t: Texts, language: str) -> list[tuple[str, dict[str, Any]]]:
+    topics = list(faq_content().topics)
+    return [
+        (f"answer_card[{language}]", answer_card(t, topics[1], 7)),
+        (f"answer_card:thanks[{language}]", answer_card(t, topics[1], 7, helpful=False)),
+        (f"suggestions_card[{language}]", suggestions_card(t, topics[:3], 7)),
+        (f"unknown_card[{language}]", unknown_card(t, "mikä on *lounaslista* [tänään](x)?")),
+        (f"ask_card[{language}]", ask_card(t, topics[:4])),
     ]

@@ -27,6 +27,9 @@ from kiota_authentication_azure.azure_identity_authentication_provider import (
 )
 from kiota_http.middleware.options import RetryHandlerOption
 from msgraph import GraphRequestAdapter, GraphServiceClient
+from msgraph.generated.app_catalogs.teams_apps.teams_apps_request_builder import (
+    TeamsAppsRequestBuilder,
+)
 from msgraph.generated.groups.item.members.members_request_builder import MembersRequestBuilder
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
 from msgraph.generated.models.user_scope_teams_app_installation import (
@@ -102,6 +105,8 @@ class GraphDirectory:
         self._adapter.base_url = base_url.rstrip("/")
         self.graph = GraphServiceClient(request_adapter=self._adapter)
         self.page_size = page_size
+        self._catalog_ids: dict[str, str] = {}
+        self._catalog_lookup = asyncio.Lock()
 
     @classmethod
     def with_client_secret(
@@ -181,9 +186,10 @@ class GraphDirectory:
         ]
 
     async def install_app_for_user(self, user_id: str, teams_app_id: str) -> InstallResult:
-        """Install the bot's Teams app for a user, so the bot may message them first."""
+        """Install the bot's Teams app (given by manifest id) so the bot may message them first."""
+        catalog_id = await self.catalog_app_id(teams_app_id)
         body = UserScopeTeamsAppInstallation(
-            additional_data={"teamsApp@odata.bind": f"{TEAMS_APP_CATALOG}{teams_app_id}"}
+            additional_data={"teamsApp@odata.bind": f"{TEAMS_APP_CATALOG}{catalog_id}"}
         )
         request = self.graph.users.by_user_id(
             user_id
@@ -195,6 +201,31 @@ class GraphDirectory:
                 return InstallResult.ALREADY_INSTALLED
             raise
         return InstallResult.INSTALLED
+
+    async def catalog_app_id(self, manifest_id: str) -> str:
+        """The org catalog's own id for an app, which installs must bind; looked up once."""
+        if manifest_id in self._catalog_ids:
+            return self._catalog_ids[manifest_id]
+        async with self._catalog_lookup:
+            if manifest_id not in self._catalog_ids:
+                self._catalog_ids[manifest_id] = await self._find_catalog_app(manifest_id)
+        return self._catalog_ids[manifest_id]
+
+    async def _find_catalog_app(self, manifest_id: str) -> str:
+        query = TeamsAppsRequestBuilder.TeamsAppsRequestBuilderGetQueryParameters(
+            filter=(
+                f"externalId eq {odata_string(manifest_id)}"
+                " and distributionMethod eq 'organization'"
+            ),
+            select=["id"],
+        )
+        request = self.graph.app_catalogs.teams_apps.to_get_request_information(
+            RequestConfiguration(query_parameters=query)
+        )
+        apps = (await self.get_json(request)).get("value") or []
+        if not apps:
+            raise GraphError(404, f"app {manifest_id} is not in the organisation's app catalog")
+        return str(apps[0]["id"])
 
     def _delta_url(self) -> str:
         """`/users/delta` with our `$select`, as an absolute URL (delta links are absolute)."""
@@ -220,6 +251,11 @@ def parse_json(body: bytes) -> dict[str, Any]:
     if not isinstance(page, dict):
         raise GraphError(None, "expected a JSON object")
     return page
+
+
+def odata_string(value: str) -> str:
+    """A string literal for `$filter`: quoted, with its quotes doubled."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 def user_from_graph(item: dict[str, Any]) -> DirectoryUser:

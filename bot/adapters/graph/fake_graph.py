@@ -2,8 +2,9 @@
 
 It serves what the directory sync and app installation use, the way Graph does: `$top` paging
 with absolute `@odata.nextLink`s, `users/delta` rounds ending in an `@odata.deltaLink` (later rounds
-carry only what changed, and `@removed` for deleted users), group members, and Teams app
-installation (201, then 409). It can answer 429 with Retry-After, or any status, on demand.
+carry only what changed, and `@removed` for deleted users), group members, the organisation's
+Teams app catalog (found by manifest id), and installation of a published app by its catalog id
+(201, then 409). It can answer 429 with Retry-After, or any status, on demand.
 Run it in the test's own loop (`async with FakeGraph() as graph`) or in a thread of its own
 (`run_in_thread()`) for code that runs its own event loop, such as the CLI.
 """
@@ -14,6 +15,7 @@ import asyncio
 import inspect
 import itertools
 import json
+import re
 import threading
 import time
 import uuid
@@ -34,6 +36,9 @@ DEFAULT_DEPARTMENTS = (
 MAX_PAGE_SIZE = 999
 DELTA_PAGE_SIZE = 500
 USER_TYPE = "#microsoft.graph.user"
+CATALOG_CLAUSE = re.compile(r"(\w+) eq '((?:[^']|'')*)'")
+CATALOG_FILTER = re.compile(rf"{CATALOG_CLAUSE.pattern}(?:\s+and\s+{CATALOG_CLAUSE.pattern})*")
+CATALOG_FIELDS = frozenset({"id", "externalId", "distributionMethod"})
 
 
 @dataclass(frozen=True)
@@ -69,9 +74,11 @@ class FakeGraph:
         *,
         on_install: Callable[[str], Awaitable[None] | None] | None = None,
         delta_page_size: int = DELTA_PAGE_SIZE,
+        published_apps: Iterable[str] = (),
     ) -> None:
         self.users: dict[str, dict[str, Any]] = {}
         self.groups: dict[str, list[dict[str, str]]] = {}
+        self.catalog: dict[str, str] = {}
         self.installed: dict[str, set[str]] = {}
         self.requests: list[RecordedRequest] = []
         self.on_install = on_install
@@ -87,6 +94,8 @@ class FakeGraph:
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        for manifest_id in published_apps:
+            self.publish_app(manifest_id)
 
     @property
     def base_url(self) -> str:
@@ -167,6 +176,11 @@ class FakeGraph:
         with self._lock:
             self.groups[group_id] = members
 
+    def publish_app(self, manifest_id: str) -> str:
+        """Upload an app to the organisation's catalog; returns the id the catalog gives it."""
+        with self._lock:
+            return self.catalog.setdefault(manifest_id, str(uuid.uuid4()))
+
     def expire_delta_links(self) -> None:
         """Every delta link given out so far now answers 410 Gone, as stale links do."""
         with self._lock:
@@ -200,6 +214,7 @@ class FakeGraph:
         app.router.add_get("/v1.0/users/delta", self._delta)
         app.router.add_get("/v1.0/users/delta()", self._delta)
         app.router.add_get("/v1.0/groups/{group_id}/members", self._members)
+        app.router.add_get("/v1.0/appCatalogs/teamsApps", self._teams_apps)
         app.router.add_post("/v1.0/users/{user_id}/teamwork/installedApps", self._install)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
@@ -361,6 +376,24 @@ class FakeGraph:
             body["@odata.nextLink"] = _link(request, f"groups/{group_id}/members", params)
         return _json(body)
 
+    async def _teams_apps(self, request: web.Request) -> web.Response:
+        """The catalog, filtered as Graph does for `field eq 'value'` clauses joined by `and`."""
+        wanted = _catalog_filter(request.query.get("$filter", ""))
+        if wanted is None or not wanted.keys() <= CATALOG_FIELDS:
+            return _error(400, "BadRequest", "Unsupported $filter for teamsApps")
+        with self._lock:
+            apps = [
+                {"id": catalog_id, "externalId": manifest_id, "distributionMethod": "organization"}
+                for manifest_id, catalog_id in self.catalog.items()
+            ]
+        found = [app for app in apps if all(app[key] == value for key, value in wanted.items())]
+        return _json(
+            {
+                "@odata.context": f"{_base(request)}/$metadata#appCatalogs/teamsApps",
+                "value": [_project(app, _select(request)) for app in found],
+            }
+        )
+
     async def _install(self, request: web.Request) -> web.Response:
         user_id = request.match_info["user_id"]
         payload = await request.json()
@@ -373,6 +406,8 @@ class FakeGraph:
         with self._lock:
             if user_id not in self.users:
                 return _error(404, "NotFound", f"User {user_id} not found")
+            if app_id not in self.catalog.values():
+                return _error(404, "NotFound", f"App {app_id} is not in the app catalog")
             apps = self.installed.setdefault(user_id, set())
             if app_id in apps:
                 return _error(409, "Conflict", "App is already installed for this user")
@@ -382,6 +417,14 @@ class FakeGraph:
             if inspect.isawaitable(result):
                 await result
         return web.Response(status=201)
+
+
+def _catalog_filter(expression: str) -> dict[str, str] | None:
+    """`a eq 'x' and b eq 'y'` as {a: x, b: y}; None for anything else."""
+    expression = expression.strip()
+    if expression and CATALOG_FILTER.fullmatch(expression) is None:
+        return None
+    return {match[1]: match[2].replace("''", "'") for match in CATALOG_CLAUSE.finditer(expression)}
 
 
 def _select(request: web.Request) -> list[str] | None:

@@ -1,0 +1,66 @@
+"""Questions and answers: free text is matched to a topic, and the confidence decides the reply.
+
+```mermaid
+stateDiagram-v2
+    [*] --> AskCard: menu "Kysymykset"
+    [*] --> Match: any typed question
+    Match --> Answer: sure (answer band)
+    Match --> Suggestions: unsure (closest questions as buttons)
+    Match --> DontKnow: not about the program (helpdesk offered)
+    [*] --> Answer: suggestion or common question pressed
+    Answer --> [*]
+    Suggestions --> [*]
+    DontKnow --> [*]
+    AskCard --> [*]
+```
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
+
+from bot.cards.faq import answer_card, ask_card, suggestions_card, unknown_card
+from bot.dialogs.context import texts_of
+from bot.dialogs.replies import send_card
+from bot.faq.service import FaqDesk
+
+QUESTION_KEY = "question"
+TOPIC_KEY = "topic"
+COMMON_TOPICS = ("options-overview", "free-choice-cost", "rollout-schedule", "broken-or-lost")
+
+
+class QuestionsDialog(Dialog):
+    def __init__(self, desk: FaqDesk) -> None:
+        super().__init__(QuestionsDialog.__name__)
+        self._desk = desk
+
+    async def begin_dialog(
+        self, dialog_context: DialogContext, options: object = None
+    ) -> DialogTurnResult:
+        turn = dialog_context.context
+        t = texts_of(turn)
+        given: dict[str, Any] = options if isinstance(options, dict) else {}
+        content = self._desk.content
+        known = {topic.id: topic for topic in content.topics}
+        if isinstance(given.get(QUESTION_KEY), str) and given[QUESTION_KEY].strip():
+            asked = await self._desk.ask(given[QUESTION_KEY])
+            match = asked.match
+            if match.band == "answer" and match.topic_id in known:
+                card = answer_card(t, known[match.topic_id], asked.question_id)
+            elif match.band == "suggest":
+                closest = [known[topic_id] for topic_id, _ in match.candidates if topic_id in known]
+                card = suggestions_card(t, closest, asked.question_id)
+            else:
+                card = unknown_card(t, match.question)
+        elif given.get(TOPIC_KEY) in known:
+            topic = known[given[TOPIC_KEY]]
+            question = given.get(QUESTION_KEY)
+            if not isinstance(question, int):
+                question = await self._desk.chosen(topic.id, t.language)
+            card = answer_card(t, topic, question)
+        else:
+            card = ask_card(t, [known[topic_id] for topic_id in COMMON_TOPICS if topic_id in known])
+        await send_card(turn, card)
+        return await dialog_context.end_dialog()

@@ -1,0 +1,395 @@
+"""Which FAQ topic a question is about, with a confidence that decides answer, suggest or not know.
+
+A question becomes a TF-IDF vector of two feature groups. Words: colloquial Finnish made standard
+("mulla", "onks"), question clitics dropped, unknown compounds split into known parts
+("vähennysaika" -> "vähennys" + "aika"), a few synonyms and brand names mapped to the program's
+words ("luuri" -> "puhelin", "pixel" -> "malli"), then Snowball stems and simplemma lemmas with
+umlauts folded. Character 3-5-grams inside each word, so that compounds meet their parts and typos
+still overlap. A topic's score mixes its best training phrase and its centroid; the off-topic
+phrases compete as one more class and a constant stands for "something else". A softmax of the best
+topic's score against those two is the confidence, calibrated on the training phrases.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from typing import Literal
+
+import snowballstemmer
+
+from bot.faq.language import (
+    ENGLISH,
+    FINNISH,
+    compound_parts,
+    detect_language,
+    dictionary_form,
+    fold,
+    spoken_finnish,
+    synonyms,
+    without_question_clitic,
+    word_set,
+    words,
+)
+from bot.faq.topics import FaqContent, faq_content
+
+Band = Literal["answer", "suggest", "unknown"]
+OFF_TOPIC = "(off-topic)"
+
+# Chosen by `python -m bot.faq.calibrate`: 10-fold cross-validation over topics.yaml's training
+# phrases (each topic's title and examples; the off_topic phrases as negatives), never the
+# development questions. TEMPERATURE and UNKNOWN_SCORE maximise the held-out likelihood that the
+# best topic is right. ANSWER_AT maximises held-out topic phrases answered right plus held-out
+# off-topic phrases not answered; SUGGEST_AT is just above 80 % of held-out off-topic phrases.
+TEMPERATURE = 0.15
+UNKNOWN_SCORE = 0.21
+ANSWER_AT = 0.4
+SUGGEST_AT = 0.32
+# How much of a topic's score comes from its closest training phrase, the rest from its centroid.
+# Cross-validation on the training phrases cannot tell 0.0-0.3 apart (within one held-out phrase);
+# 0.3 was kept after comparing 0.0, 0.15 and 0.3 on the development set's totals, the one choice
+# that set informed.
+EXAMPLE_WEIGHT = 0.3
+SUGGESTIONS = 3
+MAX_TAILS = 6
+MAX_QUESTION = 1000
+
+GROUP_WEIGHTS = {"w": 0.6, "g": 0.4}
+NGRAM_SIZES = (3, 4, 5)
+FINNISH_STOPWORDS = word_set(
+    """
+    ja on ei se ne että kun jos minä minun minulla minulle minulta minua minut sinä sinun sinulla
+    sinulle hän me meidän meillä te teidän he tämä tuo nämä nuo nyt vai tai mutta myös vielä jo
+    sitten kanssa ole olen olla oli olisi niin siis sitä sen siitä tästä tässä joka jotka mikäli
+    eli kuin vain oikein teen teet tekee tehdä tehdään tein mietin ihmettelen
+    """
+)
+ENGLISH_STOPWORDS = word_set(
+    """
+    the a an and or but is are was were be been am do does did i me my mine you your we our they
+    their it its this that these those to of in on at for from with as by into s t m re ve ll d
+    there here so just some any please
+    """
+)
+_STOPWORDS = {FINNISH: FINNISH_STOPWORDS, ENGLISH: ENGLISH_STOPWORDS}
+_BOUNDARY = re.compile(r"[.!?;:,]+\s+|\s+[-–]\s+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """The matcher's constants, replaceable for calibration."""
+
+    example_weight: float = EXAMPLE_WEIGHT
+    temperature: float = TEMPERATURE
+    unknown_score: float = UNKNOWN_SCORE
+    answer_at: float = ANSWER_AT
+    suggest_at: float = SUGGEST_AT
+
+
+@dataclass(frozen=True)
+class Match:
+    """What the bot makes of one question: the topic to answer (if sure), and the closest ones."""
+
+    question: str
+    topic_id: str | None
+    score: float
+    language: str
+    band: Band
+    candidates: tuple[tuple[str, float], ...]
+
+    def as_json(self) -> dict[str, object]:
+        """The line `phonebot faq match --json` writes; "id" is null unless the bot answers."""
+        return {
+            "question": self.question,
+            "id": self.topic_id,
+            "score": self.score,
+            "lang": self.language,
+            "band": self.band,
+            "candidates": [{"id": topic_id, "score": score} for topic_id, score in self.candidates],
+        }
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Raw similarities of one question, before the confidence: per topic, and off-topic."""
+
+    topics: dict[str, float]
+    off_topic: float
+
+    def best(self) -> tuple[str, float]:
+        """The closest topic and its score."""
+        return max(self.topics.items(), key=lambda item: item[1])
+
+
+Vector = dict[str, float]
+Postings = dict[str, list[tuple[int, float]]]
+
+
+@dataclass(frozen=True)
+class _Index:
+    """One language's training phrases as TF-IDF vectors, inverted for fast dot products."""
+
+    vocabulary: frozenset[str]
+    idf: dict[str, float]
+    unknown_idf: float
+    labels: tuple[str, ...]
+    phrase_labels: tuple[int, ...]
+    phrases: Postings
+    centroids: Postings
+
+
+class FaqMatcher:
+    """Matches questions to topics: build once (`default_matcher`), call `match` per message."""
+
+    def __init__(
+        self,
+        phrases: Mapping[str, Sequence[tuple[str, str]]],
+        topic_ids: Sequence[str],
+        tuning: Tuning | None = None,
+    ) -> None:
+        self.tuning = tuning or Tuning()
+        self.topic_ids = tuple(topic_ids)
+        self._indexes = {
+            language: _build_index(language, labelled, (*self.topic_ids, OFF_TOPIC))
+            for language, labelled in phrases.items()
+        }
+
+    @classmethod
+    def from_content(
+        cls, content: FaqContent | None = None, tuning: Tuning | None = None
+    ) -> FaqMatcher:
+        """A matcher trained on the topics' titles, examples and answers and off-topic phrases."""
+        content = content or faq_content()
+        return cls(training_phrases(content), [topic.id for topic in content.topics], tuning)
+
+    def match(self, question: str) -> Match:
+        """The topic of a question and how sure we are, in the question's own language."""
+        text = question[:MAX_QUESTION]
+        language = detect_language(text)
+        return self.decide(question, language, self.scores(text, language))
+
+    def scores(self, question: str, language: str) -> Scores:
+        """Similarity to every topic and to the off-topic phrases, of the question or its tail.
+
+        People often give context first ("I work in home care and ...") and ask last, so each
+        tail after a sentence or clause boundary is scored too, and each topic's best score counts.
+        """
+        whole = self._scores(question, language)
+        topics = dict(whole.topics)
+        for tail in tails(question, language):
+            for topic_id, score in self._scores(tail, language).topics.items():
+                topics[topic_id] = max(topics[topic_id], score)
+        return Scores(topics=topics, off_topic=whole.off_topic)
+
+    def decide(self, question: str, language: str, scores: Scores) -> Match:
+        """The band from the best topic's confidence; the runners-up become suggestions."""
+        tuning = self.tuning
+        ranked = sorted(scores.topics.items(), key=lambda item: item[1], reverse=True)
+        candidates = tuple(
+            (topic_id, round(self.confidence(score, scores.off_topic), 4))
+            for topic_id, score in ranked[:SUGGESTIONS]
+        )
+        best_id, best = candidates[0]
+        band: Band = "unknown"
+        if best >= tuning.answer_at:
+            band = "answer"
+        elif best >= tuning.suggest_at:
+            band = "suggest"
+        return Match(
+            question=question,
+            topic_id=best_id if band == "answer" else None,
+            score=best,
+            language=language,
+            band=band,
+            candidates=candidates,
+        )
+
+    def confidence(self, score: float, off_topic: float) -> float:
+        """Softmax of a topic's score against the off-topic score and the constant unknown one."""
+        tuning = self.tuning
+        logits = (score, off_topic, tuning.unknown_score)
+        top = max(logits)
+        weights = [math.exp((logit - top) / tuning.temperature) for logit in logits]
+        return weights[0] / sum(weights)
+
+    def _scores(self, text: str, language: str) -> Scores:
+        index = self._indexes[language]
+        vector = _vector(analyse(text, language, index.vocabulary), index.idf, index.unknown_idf)
+        by_phrase: dict[int, float] = defaultdict(float)
+        by_centroid: dict[int, float] = defaultdict(float)
+        for feature, weight in vector.items():
+            for phrase, phrase_weight in index.phrases.get(feature, ()):
+                by_phrase[phrase] += weight * phrase_weight
+            for label, centroid_weight in index.centroids.get(feature, ()):
+                by_centroid[label] += weight * centroid_weight
+        closest = [0.0] * len(index.labels)
+        for phrase, similarity in by_phrase.items():
+            label = index.phrase_labels[phrase]
+            closest[label] = max(closest[label], similarity)
+        mix = self.tuning.example_weight
+        topics = {
+            topic_id: mix * closest[position] + (1 - mix) * by_centroid.get(position, 0.0)
+            for position, topic_id in enumerate(index.labels[:-1])
+        }
+        return Scores(topics=topics, off_topic=closest[-1])
+
+
+@cache
+def default_matcher() -> FaqMatcher:
+    """The bot's matcher over the packaged content, built once per process."""
+    return FaqMatcher.from_content()
+
+
+def training_phrases(
+    content: FaqContent, *, answers: bool = True
+) -> dict[str, list[tuple[str, str]]]:
+    """(label, phrase) per language: titles and examples, answer sentences, off-topic phrases."""
+    phrases: dict[str, list[tuple[str, str]]] = {FINNISH: [], ENGLISH: []}
+    for topic in content.topics:
+        for language, text in topic.texts.items():
+            phrases[language].extend((topic.id, phrase) for phrase in (text.title, *text.examples))
+            if answers:
+                phrases[language].extend(
+                    (topic.id, sentence) for sentence in answer_sentences(text.answer)
+                )
+    for language, off_topic in content.off_topic.items():
+        phrases[language].extend((OFF_TOPIC, phrase) for phrase in off_topic)
+    return phrases
+
+
+def answer_sentences(answer: str) -> list[str]:
+    """An answer's sentences without markdown: they teach the topic's vocabulary."""
+    return [sentence for sentence in _SENTENCE_END.split(answer.replace("**", "")) if sentence]
+
+
+def tails(question: str, language: str) -> list[str]:
+    """The question without its first sentences or clauses, each tail with two content words."""
+    found = []
+    for boundary in list(_BOUNDARY.finditer(question))[-MAX_TAILS:]:
+        tail = question[boundary.end() :]
+        if len({_standard(word, language) for word in words(tail)} - _STOPWORDS[language]) >= 2:
+            found.append(tail)
+    return found
+
+
+def analyse(text: str, language: str, vocabulary: frozenset[str] = frozenset()) -> list[str]:
+    """The features of a text: "w:" word stems and lemmas, "g:" character n-grams of each word."""
+    features: list[str] = []
+    for word in words(text):
+        features.extend(_word_features(word, language, vocabulary))
+    return features
+
+
+def vocabulary(phrases: Iterable[str], language: str) -> frozenset[str]:
+    """The words of the training phrases, which can be parts of compounds in questions."""
+    return frozenset(
+        word
+        for phrase in phrases
+        for raw in words(phrase)
+        if len(word := _standard(raw, language)) >= 3
+    )
+
+
+@lru_cache(maxsize=65536)
+def _word_features(raw: str, language: str, vocabulary: frozenset[str]) -> tuple[str, ...]:
+    word = _standard(raw, language)
+    finnish = language == FINNISH
+    if word in _STOPWORDS[language]:
+        return ()
+    forms = [word, *(compound_parts(word, vocabulary) if finnish else ())]
+    forms.extend(standard for form in list(forms) for standard in synonyms(form, language))
+    features: list[str] = []
+    for form in forms:
+        stem = fold(_stem(form, language))
+        features.append(f"w:{stem}")
+        base = dictionary_form(form, language)
+        if base is not None and fold(base) != stem and base not in _STOPWORDS[language]:
+            features.append(f"w:{fold(base)}")
+        features.extend(f"g:{gram}" for gram in _ngrams(fold(form)))
+    return tuple(features)
+
+
+def _standard(word: str, language: str) -> str:
+    return without_question_clitic(spoken_finnish(word)) if language == FINNISH else word
+
+
+@cache
+def _stemmer(language: str) -> snowballstemmer.stemmer:
+    return snowballstemmer.stemmer("finnish" if language == FINNISH else "english")
+
+
+def _stem(word: str, language: str) -> str:
+    return str(_stemmer(language).stemWord(word))
+
+
+def _ngrams(word: str) -> list[str]:
+    marked = f"<{word}>"
+    return [
+        marked[start : start + size]
+        for size in NGRAM_SIZES
+        for start in range(len(marked) - size + 1)
+    ]
+
+
+def _vector(features: Iterable[str], idf: dict[str, float], unknown_idf: float) -> Vector:
+    """Group-wise L2-normalised TF-IDF, each group scaled so that a dot product mixes cosines.
+
+    Features never seen in training weigh `unknown_idf`: a question about something else (lunch,
+    office supplies) is then less like a topic whose question frame it shares.
+    """
+    counts: dict[str, int] = defaultdict(int)
+    for feature in features:
+        counts[feature] += 1
+    groups: dict[str, Vector] = defaultdict(dict)
+    for feature, count in counts.items():
+        groups[feature[0]][feature] = (1 + math.log(count)) * idf.get(feature, unknown_idf)
+    vector: Vector = {}
+    for group, values in groups.items():
+        scale = math.sqrt(GROUP_WEIGHTS[group]) / math.sqrt(sum(v * v for v in values.values()))
+        vector.update((feature, value * scale) for feature, value in values.items())
+    return vector
+
+
+def _build_index(
+    language: str, labelled: Sequence[tuple[str, str]], labels: tuple[str, ...]
+) -> _Index:
+    position = {label: number for number, label in enumerate(labels)}
+    known_words = vocabulary((phrase for _, phrase in labelled), language)
+    analysed = [
+        (position[label], analyse(phrase, language, known_words)) for label, phrase in labelled
+    ]
+    document_frequency: dict[str, int] = defaultdict(int)
+    for _, features in analysed:
+        for feature in set(features):
+            document_frequency[feature] += 1
+    count = len(analysed)
+    idf = {
+        feature: math.log((1 + count) / (1 + frequency)) + 1
+        for feature, frequency in document_frequency.items()
+    }
+
+    sums: list[Vector] = [defaultdict(float) for _ in labels]
+    phrases: Postings = defaultdict(list)
+    for number, (label, features) in enumerate(analysed):
+        for feature, weight in _vector(features, idf, 0.0).items():
+            phrases[feature].append((number, weight))
+            sums[label][feature] += weight
+    centroids: Postings = defaultdict(list)
+    for label, total in enumerate(sums):
+        norm = math.sqrt(sum(value * value for value in total.values())) or 1.0
+        for feature, value in total.items():
+            centroids[feature].append((label, value / norm))
+    return _Index(
+        vocabulary=known_words,
+        idf=idf,
+        unknown_idf=math.log(1 + count) + 1,
+        labels=labels,
+        phrase_labels=tuple(label for label, _ in analysed),
+        phrases=dict(phrases),
+        centroids=dict(centroids),
+    )

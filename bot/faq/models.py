@@ -1,0 +1,38 @@
+"""What people asked and what they thought of the answers: ICT's view of what the bot lacks.
+
+Questions are kept without who asked them: the report needs the words, not the person.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.db.base import Base, utcnow
+
+
+class FaqQuestion(Base):
+    """One question typed to the bot and what the matcher made of it."""
+
+    __tablename__ = "faq_question"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    text: Mapped[str] = mapped_column(String(500))
+    language: Mapped[str] = mapped_column(String(8))
+    band: Mapped[str] = mapped_column(String(16), index=True)  # answer | suggest | unknown
+    topic_id: Mapped[str | None] = mapped_column(String(64))
+    score: Mapped[float]
+    asked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FaqFeedback(Base):
+    """👍 or 👎 on one answer; pressing again changes it, never adds a second one."""
+
+    __tablename__ = "faq_feedback"
+
+    question_id: Mapped[int] = mapped_column(ForeignKey("faq_question.id"), primary_key=True)
+    topic_id: Mapped[str] = mapped_column(String(64), index=True)
+    helpful: Mapped[bool]
+    given_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,154 @@
+"""Answering a question, keeping it for ICT, and the 👍/👎 on each answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.base import utcnow
+from bot.db.upsert import upsert
+from bot.faq.language import words
+from bot.faq.matcher import FaqMatcher, Match
+from bot.faq.models import FaqFeedback, FaqQuestion
+from bot.faq.topics import FaqContent
+
+SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+MAX_QUESTION_LENGTH = 500
+CHOSEN = "chosen"  # a band of its own: picked from a list, not typed
+UNANSWERED_BANDS = ("suggest", "unknown")
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A question as matched and kept; `question_id` ties the answer's feedback to it."""
+
+    question_id: int
+    match: Match
+
+
+class FaqDesk:
+    """What the questions conversation calls: one short transaction per question or feedback."""
+
+    def __init__(self, sessions: SessionFactory, matcher: FaqMatcher, content: FaqContent) -> None:
+        self._sessions = sessions
+        self.matcher = matcher
+        self.content = content
+
+    async def ask(self, text: str) -> Asked:
+        match = self.matcher.match(text[:MAX_QUESTION_LENGTH])
+        async with self._sessions() as session, session.begin():
+            question_id = await record_question(session=session, match=match)
+        return Asked(question_id, match)
+
+    async def chosen(self, topic_id: str, language: str) -> int:
+        """A topic picked from a list rather than asked: kept so its answer can get feedback."""
+        title = self.content.topic(topic_id).text(language).title
+        async with self._sessions() as session, session.begin():
+            question = FaqQuestion(
+                text=title, language=language, band=CHOSEN, topic_id=topic_id, score=1.0
+            )
+            session.add(question)
+            await session.flush()
+            return question.id
+
+    async def feedback(self, *, question_id: int, topic_id: str, helpful: bool) -> bool:
+        """False when there is no such question or topic (a forged or stale card)."""
+        if topic_id not in {topic.id for topic in self.content.topics}:
+            return False
+        async with self._sessions() as session, session.begin():
+            return await record_feedback(
+                session=session, question_id=question_id, topic_id=topic_id, helpful=helpful
+            )
+
+
+async def record_question(*, session: AsyncSession, match: Match) -> int:
+    question = FaqQuestion(
+        text=match.question[:MAX_QUESTION_LENGTH],
+        language=match.language,
+        band=match.band,
+        topic_id=match.topic_id,
+        score=match.score,
+    )
+    session.add(question)
+    await session.flush()
+    return question.id
+
+
+async def record_feedback(
+    *, session: AsyncSession, question_id: int, topic_id: str, helpful: bool
+) -> bool:
+    if await session.get(FaqQuestion, question_id) is None:
+        return False
+    await upsert(
+        session,
+        FaqFeedback,
+        {
+            "question_id": question_id,
+            "topic_id": topic_id,
+            "helpful": helpful,
+            "given_at": utcnow(),
+        },
+        conflict_columns=["question_id"],
+        update_columns=["topic_id", "helpful", "given_at"],
+    )
+    return True
+
+
+@dataclass(frozen=True)
+class Unanswered:
+    """Questions the bot could not answer, the same words counted together."""
+
+    text: str
+    times: int
+    last_asked: datetime
+    band: str
+
+
+@dataclass(frozen=True)
+class TopicFeedback:
+    topic_id: str
+    helpful: int
+    not_helpful: int
+
+
+async def unanswered_report(*, session: AsyncSession, limit: int = 50) -> list[Unanswered]:
+    """What people asked that got no answer (unknown) or only suggestions, most frequent first."""
+    rows = await session.execute(
+        select(FaqQuestion.text, FaqQuestion.band, FaqQuestion.asked_at).where(
+            FaqQuestion.band.in_(UNANSWERED_BANDS)
+        )
+    )
+    grouped: dict[str, list[tuple[str, str, datetime]]] = {}
+    for text, band, asked_at in rows:
+        grouped.setdefault(" ".join(words(text)), []).append((text, band, asked_at))
+    report = [
+        Unanswered(
+            text=asked[-1][0],
+            times=len(asked),
+            last_asked=max(when for _, _, when in asked),
+            band="unknown" if any(band == "unknown" for _, band, _ in asked) else "suggest",
+        )
+        for asked in grouped.values()
+    ]
+    report.sort(key=lambda item: (-item.times, item.text))
+    return report[:limit]
+
+
+async def feedback_report(*, session: AsyncSession) -> list[TopicFeedback]:
+    """👍 and 👎 per topic, the most disliked first."""
+    rows = await session.execute(
+        select(FaqFeedback.topic_id, FaqFeedback.helpful, func.count()).group_by(
+            FaqFeedback.topic_id, FaqFeedback.helpful
+        )
+    )
+    counts: dict[str, list[int]] = {}
+    for topic_id, helpful, count in rows:
+        counts.setdefault(topic_id, [0, 0])[0 if helpful else 1] += count
+    report = [TopicFeedback(topic, up, down) for topic, (up, down) in counts.items()]
+    report.sort(key=lambda item: (-item.not_helpful, item.topic_id))
+    return report

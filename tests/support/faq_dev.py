@@ -1,0 +1,48 @@
+"""The FAQ matcher's independent development question set (tests/data/faq/dev_questions.yaml)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+DEV_QUESTIONS = Path(__file__).resolve().parent.parent / "data" / "faq" / "dev_questions.yaml"
+LANGUAGES = ("fi", "en")
+TOPIC_IDS = (
+    "options-overview",
+    "free-choice-cost",
+    "deduction-period",
+    "ownership-after-payment",
+    "new-phone-after-payoff",
+    "pori-phone",
+    "dual-sim",
+    "work-data-at-home",
+    "work-profile",
+    "after-hours-notifications",
+    "webshop-access",
+    "catalog",
+    "rollout-schedule",
+    "broken-or-lost",
+    "leaving-employment",
+    "why-smartphones",
+    "change-choice",
+    "existing-phone",
+    "talk-to-human",
+)
+
+
+def dev_questions() -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+    """(question, topic_id, language) and off-topic (question, language), in file order."""
+    data = yaml.safe_load(DEV_QUESTIONS.read_text(encoding="utf-8"))
+    topical = [
+        (question, topic_id, language)
+        for topic_id, by_language in data["topics"].items()
+        for language in LANGUAGES
+        for question in by_language.get(language) or []
+    ]
+    off_topic = [
+        (question, language)
+        for language in LANGUAGES
+        for question in data["off_topic"].get(language) or []
+    ]
+    return topical, off_topic

@@ -1,0 +1,151 @@
+"""Questions in the chat: the three confidence bands, 👍/👎 in place, and ICT's report."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import select
+
+from bot.cli import main
+from bot.faq.models import FaqFeedback, FaqQuestion
+from tests.support.activities import TeamsUser
+from tests.support.bot import BotUnderTest, running_bot
+from tests.support.cards import all_text, buttons, executes
+
+ADAPTIVE = "application/vnd.microsoft.card.adaptive"
+SURE = "paljonko vapaavalintainen puhelin maksaa minulle?"
+UNSURE = "kuinka kauan"
+OFF_TOPIC = "mikä on lounaslista?"
+
+
+@pytest.fixture
+async def bot(engine) -> AsyncIterator[BotUnderTest]:
+    async with running_bot(engine) as running:
+        yield running
+
+
+@pytest.fixture
+def user() -> TeamsUser:
+    return TeamsUser.new("Maija Meikäläinen")
+
+
+async def questions(bot: BotUnderTest) -> list[FaqQuestion]:
+    async with bot.components.sessions() as session:
+        return list(await session.scalars(select(FaqQuestion).order_by(FaqQuestion.id)))
+
+
+async def feedback(bot: BotUnderTest) -> list[FaqFeedback]:
+    async with bot.components.sessions() as session:
+        return list(await session.scalars(select(FaqFeedback)))
+
+
+def invoke_text(body: dict) -> str:
+    return all_text([{"attachments": [{"contentType": ADAPTIVE, "content": body["value"]}]}])
+
+
+async def test_a_sure_answer_with_next_steps_and_feedback_in_place(bot, user):
+    await bot.say(user, "hei")
+    replies = await bot.say(user, SURE)
+    assert "perusmallin" in all_text(replies)
+    assert "Valitse puhelin" in buttons(replies)
+    assert "Oliko tästä apua?" in all_text(replies)
+    verb, data = executes(replies)["👍 Kyllä"]
+
+    status, body = await bot.execute(user, verb, data)
+    assert (status, body["statusCode"]) == (200, 200)
+    assert "Kiitos palautteesta!" in invoke_text(body)
+    assert "perusmallin" in invoke_text(body), "the answer stays on the card"
+    assert "Oliko tästä apua?" not in invoke_text(body)
+
+    verb, data = executes(replies)["👎 Ei"]
+    await bot.execute(user, verb, data)  # a change of mind, or the old card pressed again
+    (stored,) = await feedback(bot)
+    assert (stored.topic_id, stored.helpful) == ("free-choice-cost", False)
+    (asked,) = await questions(bot)
+    assert (asked.band, asked.topic_id, asked.text) == ("answer", "free-choice-cost", SURE)
+
+
+async def test_unsure_offers_the_closest_questions(bot, user):
+    await bot.say(user, "hei")
+    replies = await bot.say(user, UNSURE)
+    assert "Tarkoititko jotain näistä?" in all_text(replies)
+    offered = buttons(replies)
+    assert "Ota yhteyttä tukeen" in offered
+    suggestions = [data for data in offered.values() if data["verb"] == "faq.topic"]
+    assert 2 <= len(suggestions) <= 3
+
+    answer = await bot.press(user, suggestions[0])
+    assert "Oliko tästä apua?" in all_text(answer)
+    verb, data = executes(answer)["👍 Kyllä"]
+    (asked,) = await questions(bot)
+    assert data["question"] == asked.id, "feedback belongs to the question that was asked"
+    assert asked.band == "suggest"
+    status, body = await bot.execute(user, verb, data)
+    assert (status, body["statusCode"]) == (200, 200)
+
+
+async def test_off_the_program_says_it_does_not_know_and_offers_a_person(bot, user):
+    await bot.say(user, "hei")
+    replies = await bot.say(user, OFF_TOPIC)
+    text = all_text(replies)
+    assert "En osaa vastata tähän varmasti" in text
+    assert "Kysyit: mikä on lounaslista?" in text
+    assert "Ota yhteyttä tukeen" in buttons(replies)
+    assert "Oliko tästä apua?" not in text
+
+
+async def test_english_questions_get_english_answers(bot):
+    user = TeamsUser.new("James Walker", locale="en-US")
+    await bot.say(user, "hello")
+    replies = await bot.say(user, "how long are the salary deductions?")
+    assert "Was this helpful?" in all_text(replies)
+    assert "24" in all_text(replies)
+
+
+async def test_typed_markdown_is_shown_back_as_plain_text(bot, user):
+    await bot.say(user, "hei")
+    replies = await bot.say(user, "[klikkaa](https://evil.example) lounas?")
+    text = all_text(replies)
+    assert "](" not in text and "[klikkaa" not in text
+
+
+async def test_forged_or_stale_feedback_is_refused(bot, user):
+    await bot.say(user, "hei")
+    status, body = await bot.execute(
+        user, "faq.feedback", {"question": 999, "topic": "catalog", "helpful": True}
+    )
+    assert (status, body["statusCode"]) == (200, 404)
+    status, body = await bot.execute(
+        user, "faq.feedback", {"question": 1, "topic": "no-such-topic", "helpful": True}
+    )
+    assert (status, body["statusCode"]) == (200, 404)
+    assert await feedback(bot) == []
+
+
+async def test_the_questions_area_invites_a_question(bot, user):
+    menu = await bot.say(user, "valikko")
+    replies = await bot.press(user, buttons(menu)["Kysymykset ja vastaukset"])
+    assert "Kirjoita kysymyksesi omin sanoin" in all_text(replies)
+    common = [data for data in buttons(replies).values() if data["verb"] == "faq.topic"]
+    answer = await bot.press(user, common[0])
+    assert "Oliko tästä apua?" in all_text(answer)
+    (chosen,) = await questions(bot)
+    assert chosen.band == "chosen"
+
+
+async def test_the_report_lists_what_the_bot_could_not_answer_most_asked_first(
+    sqlite_engine, user, monkeypatch, capsys
+):
+    async with running_bot(sqlite_engine) as bot:
+        await bot.say(user, "hei")
+        for question in (OFF_TOPIC, "Mikä on lounaslista", OFF_TOPIC, "pikkujoulut?", SURE):
+            await bot.say(user, question)
+    monkeypatch.setenv("DATABASE_URL", sqlite_engine.url.render_as_string(hide_password=False))
+    assert await asyncio.to_thread(main, ["faq", "report"]) == 0
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if "lounaslista" in line or "pikkujoulut" in line]
+    assert "3 ×" in lines[0] and "lounaslista" in lines[0].casefold()
+    assert "pikkujoulut" in lines[1]
+    assert SURE not in out
