@@ -56,6 +56,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--fail-429", type=float, default=0.01, help="fake: share of 429s")
     parser.add_argument("--retry-after", type=int, default=1, help="fake: Retry-After of a 429")
     parser.add_argument("--fail-5xx", type=float, default=0.01, help="fake: share of 5xx")
+    parser.add_argument(
+        "--server-errors",
+        default="502,503,504",
+        help="fake: the 5xx it answers with (Teams' transient ones; a 500 is final for a row)",
+    )
     parser.add_argument("--timeouts", type=float, default=0.0, help="fake: share of timeouts")
     parser.add_argument("--latency-ms", type=float, default=20.0, help="fake: answer latency")
     parser.add_argument("--send-timeout", type=float, default=5.0)
@@ -93,6 +98,8 @@ def connector(args: argparse.Namespace) -> Iterator[str]:
         str(args.retry_after),
         "--fail-5xx",
         str(args.fail_5xx),
+        "--server-errors",
+        args.server_errors,
         "--timeouts",
         str(args.timeouts),
         "--hang-seconds",

@@ -536,3 +536,13 @@ async def test_standalone_server_prints_its_summary_on_sigterm() -> None:
     assert live["delivered"] == final["delivered"] == 3
     assert final["duplicates"] == {"a:1": 3}
     assert process.returncode == 0
+
+
+def test_the_command_line_chooses_which_server_errors_are_injected():
+    from bot.adapters.botframework.fake_connector.__main__ import build, parse_args
+
+    connector = build(
+        parse_args(["--port", "0", "--fail-5xx", "0.1", "--server-errors", "502,504"])
+    )
+    assert connector.faults.server_errors == (502, 504)
+    assert build(parse_args(["--port", "0"])).faults.server_errors == (500, 502, 503, 504)

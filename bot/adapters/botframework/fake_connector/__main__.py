@@ -25,6 +25,7 @@ def build(args: argparse.Namespace) -> FakeBotConnector:
             rate_429=args.fail_429,
             retry_after=args.retry_after,
             rate_5xx=args.fail_5xx,
+            server_errors=tuple(int(code) for code in args.server_errors.split(",")),
             rate_timeout=args.timeouts,
             hang_seconds=args.hang_seconds,
             timeout_delivers=args.timeout_delivers,
@@ -47,6 +48,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--fail-429", type=float, default=0.0, help="rate of injected 429")
     parser.add_argument("--retry-after", type=int, default=1, help="Retry-After of injected 429")
     parser.add_argument("--fail-5xx", type=float, default=0.0, help="rate of 500/502/503/504")
+    parser.add_argument(
+        "--server-errors", default="500,502,503,504", help="which 5xx --fail-5xx answers with"
+    )
     parser.add_argument("--timeouts", type=float, default=0.0, help="rate of requests left hanging")
     parser.add_argument("--hang-seconds", type=float, default=30.0)
     parser.add_argument(
