@@ -69,9 +69,8 @@ class AdminDesk:
     async def campaigns(self, t: Texts) -> Card:
         """The newest campaigns ICT runs; each life event's one-person campaign would crowd it."""
         async with self._sessions() as session:
-            reports = await list_campaigns(session=session, limit=50)
-        shown = [report for report in reports if report.kind != LIFE_EVENT][:10]
-        return campaigns_card(t, shown, self._clock())
+            reports = await list_campaigns(session=session, limit=10, except_kinds=[LIFE_EVENT])
+        return campaigns_card(t, reports, self._clock())
 
     async def _waves_card(
         self,

@@ -23,6 +23,7 @@ from bot.clock import Clock
 from bot.deductions.service import plan_life_event_notices
 from bot.delivery import TeamsDeliverer
 from bot.directory.sync import DirectorySync, run_periodically
+from bot.faq.service import RETENTION, forget_questions_before
 from bot.notifications import outbox
 from bot.notifications.dispatcher import Dispatcher
 from bot.notifications.quiet_hours import WorkingHours
@@ -76,6 +77,7 @@ def build_dispatcher(
         default_language=settings.default_language,
         tenant_id=settings.notification_tenant_id,
         service_url=settings.teams_service_url,
+        clock=clock,
     )
     return Dispatcher(
         sessions,
@@ -113,6 +115,7 @@ class CampaignPlanner:
             )
             life_events = await plan_life_event_notices(session=session)
             await outbox.sweep(session=session, now=self._clock())
+            await forget_questions_before(session=session, moment=self._clock() - RETENTION)
         added = sum(item.added for item in planned) + life_events
         if added:
             log.info("rollout planning added %d notifications", added)

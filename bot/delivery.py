@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,15 +22,15 @@ from bot.adapters.botframework.proactive import (
     Address,
     NotInstalledError,
     ProactiveSender,
+    Sent,
 )
 from bot.adapters.graph.client import GraphError
 from bot.adapters.retry import parse_retry_after
 from bot.cards.deductions import notice_card
 from bot.cards.notifications import window_open_card, window_reminder_card
-from bot.clock import helsinki_today
+from bot.clock import Clock, helsinki_today, system_clock
 from bot.conversations import service as conversations
 from bot.conversations.models import ConversationReferenceRecord
-from bot.db.base import utcnow
 from bot.deductions import service as deductions
 from bot.directory.models import Employee
 from bot.i18n import Texts, resolve_language, texts
@@ -44,10 +45,8 @@ SKIPPED = "skipped"
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 
 Card = dict[str, Any]
-Renderer = Callable[[AsyncSession, Outgoing, Texts], Awaitable[Card | None]]
-Claim = Callable[[AsyncSession, Outgoing], Awaitable[bool]]
-Release = Callable[[AsyncSession, Outgoing], Awaitable[None]]
-T = TypeVar("T")
+Renderer = Callable[[AsyncSession, Outgoing, Texts, datetime], Awaitable[Card | None]]
+AfterSending = Callable[[AsyncSession, Outgoing, datetime], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -59,18 +58,22 @@ class Reach:
     removed_app: bool
 
 
-async def _current_wave(outgoing: Outgoing, session: AsyncSession) -> campaigns.WaveNotice | None:
+async def _current_wave(
+    session: AsyncSession, outgoing: Outgoing, now: datetime
+) -> campaigns.WaveNotice | None:
     """The wave as it is now: None once it is over or the employee has moved to another unit."""
     notice = await campaigns.wave_notice(
         session=session, wave_id=int(outgoing.payload["wave_id"]), aad_object_id=outgoing.recipient
     )
-    if notice is None or not notice.in_wave or helsinki_today(utcnow()) > notice.closes_on:
+    if notice is None or not notice.in_wave or helsinki_today(now) > notice.closes_on:
         return None
     return notice
 
 
-async def _window_open(session: AsyncSession, outgoing: Outgoing, t: Texts) -> Card | None:
-    notice = await _current_wave(outgoing, session)
+async def _window_open(
+    session: AsyncSession, outgoing: Outgoing, t: Texts, now: datetime
+) -> Card | None:
+    notice = await _current_wave(session, outgoing, now)
     if notice is None:
         return None
     unit = notice.unit_name_en if t.language == "en" and notice.unit_name_en else None
@@ -82,29 +85,29 @@ async def _window_open(session: AsyncSession, outgoing: Outgoing, t: Texts) -> C
     )
 
 
-async def _window_reminder(session: AsyncSession, outgoing: Outgoing, t: Texts) -> Card | None:
-    notice = await _current_wave(outgoing, session)
+async def _window_reminder(
+    session: AsyncSession, outgoing: Outgoing, t: Texts, now: datetime
+) -> Card | None:
+    notice = await _current_wave(session, outgoing, now)
     if notice is None or notice.has_open_choice:
         return None  # chose in the meantime: nothing to remind of
     return window_reminder_card(t, wave_id=notice.wave_id, closes_on=notice.closes_on)
 
 
-async def _life_event(session: AsyncSession, outgoing: Outgoing, t: Texts) -> Card | None:
+async def _life_event(
+    session: AsyncSession, outgoing: Outgoing, t: Texts, now: datetime
+) -> Card | None:
     notice = await deductions.unsent_notice(
         session=session, notice_id=int(outgoing.payload["notice_id"])
     )
     return None if notice is None else notice_card(t, notice)  # None: told in a chat already
 
 
-async def _claim_notice(session: AsyncSession, outgoing: Outgoing) -> bool:
-    """Claimed before sending, as a chat turn claims it, so only one of them tells it."""
-    return await deductions.mark_notice_sent(
-        session=session, notice_id=int(outgoing.payload["notice_id"]), now=utcnow()
+async def _mark_notice_told(session: AsyncSession, outgoing: Outgoing, now: datetime) -> None:
+    """Marked after the send: a crash in between can tell it twice, never lose it."""
+    await deductions.mark_notice_sent(
+        session=session, notice_id=int(outgoing.payload["notice_id"]), now=now
     )
-
-
-async def _release_notice(session: AsyncSession, outgoing: Outgoing) -> None:
-    await deductions.release_notice(session=session, notice_id=int(outgoing.payload["notice_id"]))
 
 
 RENDERERS: dict[str, Renderer] = {
@@ -112,9 +115,7 @@ RENDERERS: dict[str, Renderer] = {
     campaigns.WINDOW_REMINDER: _window_reminder,
     deductions.LIFE_EVENT: _life_event,
 }
-ONCE_ONLY: dict[str, tuple[Claim, Release]] = {
-    deductions.LIFE_EVENT: (_claim_notice, _release_notice),
-}
+AFTER_SENDING: dict[str, AfterSending] = {deductions.LIFE_EVENT: _mark_notice_told}
 
 
 class TeamsDeliverer:
@@ -129,6 +130,7 @@ class TeamsDeliverer:
         tenant_id: str,
         service_url: str,
         renderers: dict[str, Renderer] | None = None,
+        clock: Clock = system_clock,
     ) -> None:
         self._sessions = sessions
         self._sender = sender
@@ -136,6 +138,7 @@ class TeamsDeliverer:
         self._tenant_id = tenant_id
         self._service_url = service_url
         self._renderers = renderers or RENDERERS
+        self._clock = clock
 
     async def deliver(self, outgoing: Outgoing) -> Delivered:
         render = self._renderers.get(outgoing.kind)
@@ -143,7 +146,7 @@ class TeamsDeliverer:
             raise DeliveryFailed("unknown_kind", final=True, message=outgoing.kind)
         async with self._sessions() as session:
             reach = await self._reach(session, outgoing.recipient)
-            card = await render(session, outgoing, texts(reach.language))
+            card = await render(session, outgoing, texts(reach.language), self._clock())
         if card is None:
             return Delivered(SKIPPED)
         if reach.removed_app:
@@ -152,26 +155,34 @@ class TeamsDeliverer:
             raise DeliveryFailed(
                 "no_tenant", final=True, message="set TEAMS_TENANT_ID to open chats with people"
             )
-        once_only = ONCE_ONLY.get(outgoing.kind)
-        if once_only is not None and not await self._in_transaction(once_only[0], outgoing):
-            return Delivered(SKIPPED)
         try:
             sent = await self._sender.send(reach.address, _message(card))
-        except BaseException as error:
-            if once_only is not None:
-                await self._in_transaction(once_only[1], outgoing)
-            if isinstance(error, Exception):
-                raise _failure(error) from error
-            raise
+        except Exception as error:
+            raise _failure(error) from error
         if sent.outcome != CONTINUED:
-            await self._remember(reach.address, sent.conversation_id)
+            await self._after_sending("store the chat opened", self._store_reference, reach, sent)
+        after = AFTER_SENDING.get(outgoing.kind)
+        if after is not None:
+            await self._after_sending(
+                f"record {outgoing.kind} as told", self._in_transaction(after), outgoing
+            )
         return Delivered(sent.outcome, sent.conversation_id, sent.activity_id)
 
-    async def _in_transaction(
-        self, step: Callable[[AsyncSession, Outgoing], Awaitable[T]], outgoing: Outgoing
-    ) -> T:
-        async with self._sessions() as session, session.begin():
-            return await step(session, outgoing)
+    async def _after_sending(
+        self, what: str, step: Callable[..., Awaitable[None]], *arguments: Any
+    ) -> None:
+        """After the send, a failure is logged, never raised: the outbox would send it again."""
+        try:
+            await step(*arguments)
+        except Exception:
+            log.exception("sent, but could not %s", what)
+
+    def _in_transaction(self, step: AfterSending) -> Callable[[Outgoing], Awaitable[None]]:
+        async def run(outgoing: Outgoing) -> None:
+            async with self._sessions() as session, session.begin():
+                await step(session, outgoing, self._clock())
+
+        return run
 
     async def _reach(self, session: AsyncSession, aad_object_id: str) -> Reach:
         employee = await session.get(Employee, aad_object_id)
@@ -201,18 +212,10 @@ class TeamsDeliverer:
             return Reach(None, language, removed_app=False)
         return Reach(address, language, removed_app=False)
 
-    async def _remember(self, address: Address, conversation_id: str) -> None:
-        """A conversation we opened is continued next time, not opened again.
-
-        The message has gone out by now: a failure here is logged, never raised, or the outbox
-        would send it again. The worst case is opening the same 1:1 chat again next time.
-        """
-        try:
-            await self._store_reference(address, conversation_id)
-        except Exception:
-            log.exception("could not store the chat opened with a recipient")
-
-    async def _store_reference(self, address: Address, conversation_id: str) -> None:
+    async def _store_reference(self, reach: Reach, sent: Sent) -> None:
+        """A conversation we opened is continued next time, not opened again."""
+        assert reach.address is not None
+        address, conversation_id = reach.address, sent.conversation_id
         reference = {
             "conversation": {
                 "id": conversation_id,

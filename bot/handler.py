@@ -29,7 +29,8 @@ from bot.dialogs.main_menu import (
     VERB_KEY,
     MainMenuDialog,
 )
-from bot.dialogs.questions import QUESTION_KEY, TOPIC_KEY
+from bot.dialogs.questions import QUESTION_ID_KEY, QUESTION_KEY, TOPIC_KEY
+from bot.dialogs.questions import is_id as _is_id
 from bot.dialogs.replies import (
     card_invoke_response,
     error_invoke_response,
@@ -169,7 +170,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
     async def _answer_if_sure(self, turn_context: TurnContext, question: str) -> bool:
         if self._faq is None:
             return False
-        asked = await self._faq.ask(question)
+        asked = await self._faq.ask(question, keep=False)
         if asked.match.band != "answer" or asked.match.topic_id is None:
             return False
         topic = self._faq.content.topic(asked.match.topic_id)
@@ -197,8 +198,8 @@ class PuhelinbottiHandler(TeamsActivityHandler):
             )
         if answer is Later.SCHEDULED and at is not None:
             await send_text(turn_context, t("notify.later_set", when=t.datetime(at)))
-        elif answer is Later.CLOSES_TODAY:
-            await send_text(turn_context, t("notify.later_closes_today"))
+        elif answer is Later.TOO_LATE:
+            await send_text(turn_context, t("notify.later_too_late"))
         else:
             await send_text(turn_context, t("notify.later_closed"))
 
@@ -248,10 +249,14 @@ class PuhelinbottiHandler(TeamsActivityHandler):
     ) -> AdaptiveCardInvokeResponse:
         """👍/👎 replaces the answer card with the same answer and a thank-you."""
         t = texts_of(turn_context)
-        question, topic, helpful = data.get("question"), data.get("topic"), data.get("helpful")
+        question, topic, helpful = (
+            data.get(QUESTION_ID_KEY),
+            data.get(TOPIC_KEY),
+            data.get("helpful"),
+        )
         if not (
             self._faq is not None
-            and isinstance(question, int)
+            and _is_id(question)
             and isinstance(topic, str)
             and isinstance(helpful, bool)
         ):
@@ -376,7 +381,7 @@ def _opens_an_area(intent: Intent) -> bool:
 
 def _menu_options(intent: Intent) -> dict[str, Any]:
     if intent.verb is Verb.FAQ_TOPIC and intent.value:
-        chosen = {key: intent.value.get(key) for key in (TOPIC_KEY, QUESTION_KEY)}
+        chosen = {key: intent.value.get(key) for key in (TOPIC_KEY, QUESTION_ID_KEY)}
         return {VERB_KEY: Verb.QUESTIONS.value, AREA_OPTIONS_KEY: chosen}
     if intent.kind in _OPENS_AREA_BY_WORDS:
         return {VERB_KEY: _OPENS_AREA_BY_WORDS[intent.kind].value}

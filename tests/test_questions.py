@@ -80,7 +80,7 @@ async def test_unsure_offers_the_closest_questions(bot, user):
     assert "Oliko tästä apua?" in all_text(answer)
     verb, data = executes(answer)["👍 Kyllä"]
     (asked,) = await questions(bot)
-    assert data["question"] == asked.id, "feedback belongs to the question that was asked"
+    assert data["question_id"] == asked.id, "feedback belongs to the question that was asked"
     assert asked.band == "suggest"
     status, body = await bot.execute(user, verb, data)
     assert (status, body["statusCode"]) == (200, 200)
@@ -114,14 +114,38 @@ async def test_typed_markdown_is_shown_back_as_plain_text(bot, user):
 async def test_forged_or_stale_feedback_is_refused(bot, user):
     await bot.say(user, "hei")
     status, body = await bot.execute(
-        user, "faq.feedback", {"question": 999, "topic": "catalog", "helpful": True}
+        user, "faq.feedback", {"question_id": 999, "topic": "catalog", "helpful": True}
     )
     assert (status, body["statusCode"]) == (200, 404)
     status, body = await bot.execute(
-        user, "faq.feedback", {"question": 1, "topic": "no-such-topic", "helpful": True}
+        user, "faq.feedback", {"question_id": 1, "topic": "no-such-topic", "helpful": True}
     )
     assert (status, body["statusCode"]) == (200, 404)
+    status, body = await bot.execute(
+        user, "faq.feedback", {"question_id": True, "topic": "catalog", "helpful": True}
+    )
+    assert (status, body["statusCode"]) == (200, 400)
     assert await feedback(bot) == []
+
+
+async def test_a_forged_topic_press_gets_the_ask_card_not_an_error(bot, user):
+    await bot.say(user, "hei")
+    for forged in ({"topic": ["catalog"]}, {"topic": "catalog", "question_id": True}):
+        replies = await bot.press(user, {"verb": "faq.topic", **forged})
+        assert "Pahoittelen" not in all_text(replies)
+
+
+async def test_feedback_on_two_suggested_topics_is_kept_apart(bot, user):
+    await bot.say(user, "hei")
+    suggestions = [
+        data
+        for data in buttons(await bot.say(user, UNSURE)).values()
+        if data["verb"] == "faq.topic"
+    ]
+    for data, helpful in ((suggestions[0], "👎 Ei"), (suggestions[1], "👍 Kyllä")):
+        verb, payload = executes(await bot.press(user, data))[helpful]
+        await bot.execute(user, verb, payload)
+    assert sorted(row.helpful for row in await feedback(bot)) == [False, True]
 
 
 async def test_the_questions_area_invites_a_question(bot, user):

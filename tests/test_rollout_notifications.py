@@ -128,10 +128,16 @@ async def rollout(engine: AsyncEngine) -> AsyncIterator[Rollout]:
         client = BotConnectorClient(http, NoTokenProvider(), policy=RetryPolicy(max_attempts=1))
         installer = InstallerFake(connector)
         sender = ProactiveSender(client, bot_id="28:bot", teams_app_id="app", installer=installer)
-        deliverer = TeamsDeliverer(
-            sessions, sender, default_language="fi", tenant_id=TENANT, service_url=url
+        rollout = Rollout(sessions, connector, installer, None)  # type: ignore[arg-type]
+        rollout.deliverer = TeamsDeliverer(
+            sessions,
+            sender,
+            default_language="fi",
+            tenant_id=TENANT,
+            service_url=url,
+            clock=lambda: rollout.now,
         )
-        yield Rollout(sessions, connector, installer, deliverer)
+        yield rollout
     await server.close()
 
 
@@ -274,9 +280,7 @@ async def test_remind_me_later_comes_the_next_working_morning(rollout):
     closing_day = LaterReminders(
         rollout.sessions, lambda: datetime(2027, 1, 29, 9, 0, tzinfo=UTC), WorkingHours()
     )
-    assert (await closing_day.schedule(aad_object_id=MAIJA, wave_id=wave_id))[0] is (
-        Later.CLOSES_TODAY
-    )
+    assert (await closing_day.schedule(aad_object_id=MAIJA, wave_id=wave_id))[0] is (Later.TOO_LATE)
 
     rollout.now = friday
     await rollout.dispatcher().run_until_idle()
@@ -367,7 +371,15 @@ async def test_a_card_for_a_window_that_is_over_or_not_theirs_is_skipped(rollout
     assert rows[WINDOW_OPEN, MAIJA].outcome == "continued"
 
 
-async def test_a_failed_send_gives_the_life_event_back(rollout):
+async def test_a_card_for_a_window_that_has_closed_is_skipped(rollout):
+    await rollout.plan()
+    rollout.now = datetime(2027, 2, 1, 8, 0, tzinfo=UTC)  # the Monday after it closed
+    await rollout.dispatcher().run_until_idle()
+    assert {row.outcome for row in (await rollout.rows()).values()} == {"skipped"}
+    assert rollout.connector.activities == []
+
+
+async def test_a_failed_send_leaves_the_life_event_to_tell(rollout):
     rollout.connector.blocked.add(MAIJA_CHAT)
     async with rollout.sessions() as session, session.begin():
         session.add(PendingNotice(aad_object_id=MAIJA, kind="phone_paid_off", payload={}))

@@ -17,6 +17,7 @@ FOLLOW_UPS = {
     "helpdesk": Verb.HELPDESK,
 }
 _MARKDOWN = re.compile(r"[\\`*_\[\]()#>~|<]")
+_SPACE = re.compile(r"\s+")
 
 
 def answer_card(
@@ -31,7 +32,7 @@ def answer_card(
     actions = [submit(t(f"faq.follow_up.{name}"), FOLLOW_UPS[name]) for name in topic.follow_ups]
     if helpful is None:
         body.append(text_block(t("faq.helpful"), isSubtle=True, spacing="Medium"))
-        feedback = {"question": question_id, "topic": topic.id}
+        feedback = {"question_id": question_id, "topic": topic.id}
         actions += [
             execute(t("faq.thumbs_up"), Verb.FAQ_FEEDBACK, **feedback, helpful=True),
             execute(t("faq.thumbs_down"), Verb.FAQ_FEEDBACK, **feedback, helpful=False),
@@ -45,7 +46,9 @@ def answer_card(
 def suggestions_card(t: Texts, topics: list[Topic], question_id: int) -> dict[str, Any]:
     """The middle band: the closest questions as buttons, and a way to a person."""
     actions = [
-        submit(topic.text(t.language).title, Verb.FAQ_TOPIC, topic=topic.id, question=question_id)
+        submit(
+            topic.text(t.language).title, Verb.FAQ_TOPIC, topic=topic.id, question_id=question_id
+        )
         for topic in topics
     ]
     actions.append(submit(t("faq.follow_up.helpdesk"), Verb.HELPDESK))
@@ -78,6 +81,7 @@ def ask_card(t: Texts, topics: list[Topic]) -> dict[str, Any]:
 
 
 def plain(text: str, limit: int = 200) -> str:
-    """Someone's own words shown back without markdown, so they cannot turn into links."""
-    shown = _MARKDOWN.sub(" ", text).strip()
+    """Someone's own words shown back on one line, without markdown or addresses, so nothing they
+    typed turns into a link or a list."""
+    shown = _SPACE.sub(" ", _MARKDOWN.sub(" ", text)).replace("://", ": //").strip()
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"

@@ -223,10 +223,3 @@ async def unsent_notice(*, session: AsyncSession, notice_id: int) -> Notice | No
     if notice is None or notice.sent_at is not None:
         return None
     return Notice(notice.kind, dict(notice.payload or {}), notice.id)
-
-
-async def release_notice(*, session: AsyncSession, notice_id: int) -> None:
-    """A notice claimed for a send that failed is pending again."""
-    await session.execute(
-        update(PendingNotice).where(PendingNotice.id == notice_id).values(sent_at=None)
-    )

@@ -2,10 +2,10 @@
 
 ```mermaid
 stateDiagram-v2
-    [*] --> ShowMenu: menu / unknown text / start
-    [*] --> OpenArea: area button pressed with no dialog active
+    [*] --> ShowMenu: menu / start
+    [*] --> OpenArea: area button pressed, or a question typed (the questions area)
     ShowMenu --> WaitChoice
-    WaitChoice --> WaitChoice: text not understood (menu again)
+    WaitChoice --> WaitChoice: a button that is not an area (menu again)
     WaitChoice --> OpenArea: area button
     OpenArea --> AreaDialog: area exists
     OpenArea --> [*]: coming soon / language card
@@ -36,7 +36,6 @@ from bot.dialogs.replies import card_activity, send_card, send_text
 
 AREA_VERBS = frozenset(verb for verb, _ in MENU_AREAS) | {Verb.PICK_LANGUAGE}
 _AREA_LABELS = dict(MENU_AREAS)
-NOT_UNDERSTOOD_KEY = "not_understood"
 VERB_KEY = "verb"
 AREA_OPTIONS_KEY = "area_options"
 
@@ -85,8 +84,6 @@ class MainMenuDialog(ComponentDialog):
         step.values[AREA_OPTIONS_KEY] = options.get(AREA_OPTIONS_KEY)
         if chosen in AREA_VERBS:
             return await step.next(chosen)
-        if NOT_UNDERSTOOD_KEY in options:
-            await _explain_not_understood(step.context, options[NOT_UNDERSTOOD_KEY])
         return await step.prompt(MenuChoicePrompt.__name__, PromptOptions())
 
     async def _open_area(self, step: WaterfallStepContext) -> DialogTurnResult:

@@ -17,7 +17,7 @@ stateDiagram-v2
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 
@@ -26,7 +26,8 @@ from bot.dialogs.context import texts_of
 from bot.dialogs.replies import send_card
 from bot.faq.service import FaqDesk
 
-QUESTION_KEY = "question"
+QUESTION_KEY = "question"  # typed text
+QUESTION_ID_KEY = "question_id"  # the kept question an answer card's feedback belongs to
 TOPIC_KEY = "topic"
 COMMON_TOPICS = ("options-overview", "free-choice-cost", "rollout-schedule", "broken-or-lost")
 
@@ -54,13 +55,18 @@ class QuestionsDialog(Dialog):
                 card = suggestions_card(t, closest, asked.question_id)
             else:
                 card = unknown_card(t, match.question)
-        elif given.get(TOPIC_KEY) in known:
+        elif isinstance(given.get(TOPIC_KEY), str) and given[TOPIC_KEY] in known:
             topic = known[given[TOPIC_KEY]]
-            question = given.get(QUESTION_KEY)
-            if not isinstance(question, int):
+            question = given.get(QUESTION_ID_KEY)
+            if not is_id(question):
                 question = await self._desk.chosen(topic.id, t.language)
             card = answer_card(t, topic, question)
         else:
             card = ask_card(t, [known[topic_id] for topic_id in COMMON_TOPICS if topic_id in known])
         await send_card(turn, card)
         return await dialog_context.end_dialog()
+
+
+def is_id(value: object) -> TypeGuard[int]:
+    """A positive int from a card, not a bool (which Python counts as an int)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0

@@ -14,7 +14,8 @@ from bot.db.base import Base, utcnow
 
 
 class FaqQuestion(Base):
-    """One question typed to the bot and what the matcher made of it."""
+    """A question typed to the bot and what the matcher made of it, or a topic picked from a list
+    (band "chosen"), so that its answer can get feedback."""
 
     __tablename__ = "faq_question"
 
@@ -24,15 +25,15 @@ class FaqQuestion(Base):
     band: Mapped[str] = mapped_column(String(16), index=True)  # answer | suggest | unknown
     topic_id: Mapped[str | None] = mapped_column(String(64))
     score: Mapped[float]
-    asked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    asked_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class FaqFeedback(Base):
-    """👍 or 👎 on one answer; pressing again changes it, never adds a second one."""
+    """👍 or 👎 on one topic's answer to one question; pressing again changes it."""
 
     __tablename__ = "faq_feedback"
 
     question_id: Mapped[int] = mapped_column(ForeignKey("faq_question.id"), primary_key=True)
-    topic_id: Mapped[str] = mapped_column(String(64), index=True)
+    topic_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
     helpful: Mapped[bool]
     given_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
@@ -19,6 +20,8 @@ from bot.faq.topics import FaqContent
 
 SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 MAX_QUESTION_LENGTH = 500
+MATCHED_LENGTH = 300  # no question needs more; it bounds the matcher's work
+RETENTION = timedelta(days=180)
 CHOSEN = "chosen"  # a band of its own: picked from a list, not typed
 UNANSWERED_BANDS = ("suggest", "unknown")
 
@@ -39,8 +42,12 @@ class FaqDesk:
         self.matcher = matcher
         self.content = content
 
-    async def ask(self, text: str) -> Asked:
-        match = self.matcher.match(text[:MAX_QUESTION_LENGTH])
+    async def ask(self, text: str, *, keep: bool = True) -> Asked:
+        """Matched in a worker thread (long unknown words take a while to split); `keep=False`
+        keeps only answered questions, for text typed mid-choice that is mostly no question."""
+        match = await asyncio.to_thread(self.matcher.match, text[:MATCHED_LENGTH])
+        if not keep and match.band != "answer":
+            return Asked(0, match)
         async with self._sessions() as session, session.begin():
             question_id = await record_question(session=session, match=match)
         return Asked(question_id, match)
@@ -79,6 +86,13 @@ async def record_question(*, session: AsyncSession, match: Match) -> int:
     return question.id
 
 
+async def forget_questions_before(*, session: AsyncSession, moment: datetime) -> int:
+    old = select(FaqQuestion.id).where(FaqQuestion.asked_at < moment)
+    await session.execute(delete(FaqFeedback).where(FaqFeedback.question_id.in_(old)))
+    result = await session.execute(delete(FaqQuestion).where(FaqQuestion.asked_at < moment))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def record_feedback(
     *, session: AsyncSession, question_id: int, topic_id: str, helpful: bool
 ) -> bool:
@@ -93,8 +107,8 @@ async def record_feedback(
             "helpful": helpful,
             "given_at": utcnow(),
         },
-        conflict_columns=["question_id"],
-        update_columns=["topic_id", "helpful", "given_at"],
+        conflict_columns=["question_id", "topic_id"],
+        update_columns=["helpful", "given_at"],
     )
     return True
 
@@ -119,9 +133,9 @@ class TopicFeedback:
 async def unanswered_report(*, session: AsyncSession, limit: int = 50) -> list[Unanswered]:
     """What people asked that got no answer (unknown) or only suggestions, most frequent first."""
     rows = await session.execute(
-        select(FaqQuestion.text, FaqQuestion.band, FaqQuestion.asked_at).where(
-            FaqQuestion.band.in_(UNANSWERED_BANDS)
-        )
+        select(FaqQuestion.text, FaqQuestion.band, FaqQuestion.asked_at)
+        .where(FaqQuestion.band.in_(UNANSWERED_BANDS))
+        .order_by(FaqQuestion.asked_at)
     )
     grouped: dict[str, list[tuple[str, str, datetime]]] = {}
     for text, band, asked_at in rows:

@@ -461,9 +461,14 @@ async def campaign_report(*, session: AsyncSession, campaign_id: int) -> Campaig
     return reports[0] if reports else None
 
 
-async def list_campaigns(*, session: AsyncSession, limit: int = 50) -> list[CampaignReport]:
+async def list_campaigns(
+    *, session: AsyncSession, limit: int = 50, except_kinds: Sequence[str] = ()
+) -> list[CampaignReport]:
     """The newest campaigns first, each with its counts."""
-    return await _reports(session, select(Campaign).order_by(Campaign.id.desc()).limit(limit))
+    query = select(Campaign).order_by(Campaign.id.desc()).limit(limit)
+    if except_kinds:
+        query = query.where(Campaign.kind.not_in(except_kinds))
+    return await _reports(session, query)
 
 
 async def _reports(session: AsyncSession, campaigns_query: Any) -> list[CampaignReport]:

@@ -121,7 +121,7 @@ def _has_open_choice(person: InstrumentedAttribute[str] | str = Employee.aad_obj
 
 class Later(StrEnum):
     SCHEDULED = "scheduled"
-    CLOSES_TODAY = "closes_today"  # no working morning left before the window closes
+    TOO_LATE = "too_late"  # the next working morning is after the window closes
     NOT_POSSIBLE = "not_possible"  # not the employee's wave, over, or ICT stopped reminders
 
 
@@ -140,7 +140,7 @@ async def remind_later(
     if await session.get(RolloutWaveUnit, (wave.id, employee.unit_code or "")) is None:
         return Later.NOT_POSSIBLE
     if helsinki_today(at) > wave.closes_on:
-        return Later.CLOSES_TODAY
+        return Later.TOO_LATE
     campaign = await outbox.create_campaign(
         session=session,
         key=f"wave-{wave.id}-{REMIND_LATER}",

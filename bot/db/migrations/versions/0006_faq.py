@@ -24,11 +24,12 @@ def upgrade() -> None:
         sa.Column("language", sa.String(length=8), nullable=False),
         sa.Column("band", sa.String(length=16), nullable=False),
         sa.Column("topic_id", sa.String(length=64), nullable=True),
-        sa.Column("score", sa.Float(), nullable=False),
+        sa.Column("score", sa.Double(), nullable=False),
         sa.Column("asked_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_faq_question")),
     )
     op.create_index(op.f("ix_faq_question_band"), "faq_question", ["band"], unique=False)
+    op.create_index(op.f("ix_faq_question_asked_at"), "faq_question", ["asked_at"], unique=False)
     op.create_table(
         "faq_feedback",
         sa.Column("question_id", sa.Integer(), nullable=False),
@@ -40,7 +41,7 @@ def upgrade() -> None:
             ["faq_question.id"],
             name=op.f("fk_faq_feedback_question_id_faq_question"),
         ),
-        sa.PrimaryKeyConstraint("question_id", name=op.f("pk_faq_feedback")),
+        sa.PrimaryKeyConstraint("question_id", "topic_id", name=op.f("pk_faq_feedback")),
     )
     op.create_index(op.f("ix_faq_feedback_topic_id"), "faq_feedback", ["topic_id"], unique=False)
 
@@ -48,5 +49,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_faq_feedback_topic_id"), table_name="faq_feedback")
     op.drop_table("faq_feedback")
+    op.drop_index(op.f("ix_faq_question_asked_at"), table_name="faq_question")
     op.drop_index(op.f("ix_faq_question_band"), table_name="faq_question")
     op.drop_table("faq_question")
