@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import date
 from typing import Any
+from urllib.parse import unquote
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -48,7 +49,7 @@ class AdminDesk:
     async def schedule(self, t: Texts, value: dict[str, Any], *, author: str) -> Card:
         """Schedules the wave the form describes, or shows its problems; saves all or none."""
         name = str(value.get("name") or "").strip()
-        units = [code for code in str(value.get("units") or "").split(",") if code]
+        units = [unquote(code) for code in str(value.get("units") or "").split(",") if code]
         opens, closes = _date(value.get("opens")), _date(value.get("closes"))
         async with self._sessions() as session, session.begin():
             if opens is None or closes is None:

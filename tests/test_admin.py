@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from bot.cards.actions import Verb
 from bot.demo.loader import load_demo_data
+from bot.directory.models import Unit
 from bot.notifications import outbox
 from bot.rollout.models import RolloutWave
 from bot.settings import Settings
@@ -99,3 +100,15 @@ async def test_anyone_else_is_refused_at_every_step(bot, caplog):
     assert "Kevät" not in str(body)
     refusals = [record for record in caplog.records if "refused an admin action" in record.message]
     assert len(refusals) == 4
+
+
+async def test_a_unit_whose_code_has_a_comma_can_be_picked(bot):
+    async with bot.components.sessions() as session, session.begin():
+        session.add(Unit(code="Kirjasto, Pori", name_fi="Kirjasto, Pori", name_en="Library"))
+    replies = await bot.say(ADMIN, "aallot")
+    (card,) = cards(replies)
+    units = next(node for node in card["body"] if node.get("id") == "units")
+    value = next(c["value"] for c in units["choices"] if c["title"] == "Kirjasto, Pori")
+    submit = buttons(replies)["Aikatauluta"]
+    text = all_text(await bot.press(ADMIN, {**submit, **FORM, "units": f"SIVISTYS,{value}"}))
+    assert "(Kirjasto, Pori, SIVISTYS)" in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import quote
 
 from bot.cards.actions import Verb, execute, submit
 from bot.cards.menu import card, text_block
@@ -69,7 +70,10 @@ def waves_card(
             "label": t("admin.units"),
             "isMultiSelect": True,
             "style": "expanded",
-            "choices": [{"title": unit.name, "value": unit.code} for unit in units],
+            # Teams joins the chosen values with commas: a code with a comma in it is escaped.
+            "choices": [
+                {"title": unit.name, "value": quote(unit.code, safe=" ")} for unit in units
+            ],
         },
     ]
     return card(
