@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import resource
 import signal
 import subprocess
 import sys
@@ -268,6 +269,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "connector": args.connector_url or "fake Bot Connector (own process, Teams' limits)",
         "connector_summary": summary,
         "dispatcher": {**vars(dispatcher.stats), "process_pauses": dispatcher.rate.pauses},
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
 
 
