@@ -28,13 +28,12 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.graph.client import GraphDirectory
 from bot.adapters.graph.fake_graph import FakeGraph
-from bot.db import migrate
-from bot.db.engine import create_engine, create_session_factory
+from bot.db.engine import create_session_factory
+from bot.db.scratch import scratch_postgres, scratch_sqlite
 from bot.directory.sync import DirectorySync
 
 POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -116,26 +115,11 @@ class LoopWatch:
 @contextlib.asynccontextmanager
 async def database(kind: str, workdir: Path) -> AsyncIterator[AsyncEngine]:
     if kind == "sqlite":
-        engine = create_engine(f"sqlite+aiosqlite:///{workdir / f'{uuid.uuid4().hex}.sqlite3'}")
-        try:
-            await migrate.upgrade(engine)
+        async with scratch_sqlite(workdir, f"{uuid.uuid4().hex}.sqlite3") as engine:
             yield engine
-        finally:
-            await engine.dispose()
         return
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL)
-    async with admin.begin() as connection:
-        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}})
-    try:
-        await migrate.upgrade(engine)
+    async with scratch_postgres(POSTGRES_URL) as engine:
         yield engine
-    finally:
-        await engine.dispose()
-        async with admin.begin() as connection:
-            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await admin.dispose()
 
 
 async def sync_once(engine: AsyncEngine, base_url: str, *, full: bool = False) -> Any:

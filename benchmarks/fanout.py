@@ -24,21 +24,20 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.botframework.tokens import NoTokenProvider
 from bot.background import CampaignPlanner, build_dispatcher
 from bot.conversations.models import ConversationReferenceRecord
-from bot.db import migrate
-from bot.db.engine import create_engine, create_session_factory
+from bot.db.engine import create_session_factory
+from bot.db.scratch import scratch_postgres, scratch_sqlite
 from bot.directory.models import Employee, Unit
 from bot.notifications.models import Notification, NotificationState
 from bot.rollout.service import schedule_wave
@@ -131,28 +130,13 @@ def connector(args: argparse.Namespace) -> Iterator[str]:
 async def database(url: str | None) -> AsyncIterator[AsyncEngine]:
     if url is None:
         with tempfile.TemporaryDirectory() as folder:
-            engine = create_engine(f"sqlite+aiosqlite:///{Path(folder) / 'fanout.sqlite3'}")
-            await migrate.upgrade(engine)
-            try:
+            async with scratch_sqlite(Path(folder), "fanout.sqlite3") as engine:
                 yield engine
-            finally:
-                await engine.dispose()
         return
     if not url.startswith("postgresql"):
         raise SystemExit("--database-url: a PostgreSQL URL (SQLite is the default)")
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url)
-    async with admin.begin() as connection:
-        await connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    engine = create_engine(url, connect_args={"server_settings": {"search_path": schema}})
-    try:
-        await migrate.upgrade(engine)
+    async with scratch_postgres(url) as engine:
         yield engine
-    finally:
-        await engine.dispose()
-        async with admin.begin() as connection:
-            await connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        await admin.dispose()
 
 
 async def seed(engine: AsyncEngine, recipients: int, service_url: str, today: date) -> None:

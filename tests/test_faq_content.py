@@ -10,27 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-TOPIC_IDS = [
-    "options-overview",
-    "free-choice-cost",
-    "deduction-period",
-    "ownership-after-payment",
-    "new-phone-after-payoff",
-    "pori-phone",
-    "dual-sim",
-    "work-data-at-home",
-    "work-profile",
-    "after-hours-notifications",
-    "webshop-access",
-    "catalog",
-    "rollout-schedule",
-    "broken-or-lost",
-    "leaving-employment",
-    "why-smartphones",
-    "change-choice",
-    "existing-phone",
-    "talk-to-human",
-]
+from tests.support.faq_dev import TOPIC_IDS
+
 FOLLOW_UPS = {"choose_phone", "my_deductions", "my_turn", "helpdesk"}
 MIN_EXAMPLES = {"fi": 10, "en": 5}
 MIN_OFF_TOPIC = {"fi": 30, "en": 15}
