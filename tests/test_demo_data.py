@@ -26,3 +26,25 @@ def test_demo_catalog_is_marked_as_an_example():
     data = demo_data()
     assert "SAMPLE" in data["catalog"]["source"]
     assert all(isinstance(m["price_cents"], int) for m in data["catalog"]["models"])
+
+
+async def test_the_demo_has_a_window_open_now_and_more_to_come(sqlite_engine):
+    from datetime import date
+
+    from bot.db.engine import create_session_factory
+    from bot.demo.loader import load_demo_data, load_demo_waves
+    from bot.rollout.service import WindowState, turn_of
+
+    today = date(2027, 3, 10)
+    async with create_session_factory(sqlite_engine)() as session, session.begin():
+        await load_demo_data(session=session)
+        assert await load_demo_waves(session=session, today=today) == 3
+        assert await load_demo_waves(session=session, today=today) == 0  # once only
+        maija = await turn_of(
+            session=session, aad_object_id="00000000-0000-4000-8000-000000000001", today=today
+        )
+        anna = await turn_of(
+            session=session, aad_object_id="00000000-0000-4000-8000-000000000002", today=today
+        )
+    assert maija.window.state is WindowState.OPEN
+    assert anna.window.state is WindowState.NOT_YET

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from importlib import resources
 from typing import Any
 
@@ -12,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog.models import CatalogVersion, PhoneModel
 from bot.directory.models import Employee, Unit
+from bot.rollout.models import RolloutWave
+from bot.rollout.service import schedule_wave
 
 
 @dataclass(frozen=True)
@@ -58,3 +61,19 @@ async def load_demo_data(*, session: AsyncSession) -> DemoCounts:
 
 async def _count(session: AsyncSession, model: type) -> int:
     return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def load_demo_waves(*, session: AsyncSession, today: date) -> int:
+    """The demo's rollout waves around `today`, once; the tests' own data leaves them out."""
+    if await session.scalar(select(func.count()).select_from(RolloutWave)):
+        return 0
+    waves = demo_data()["waves"]
+    for wave in waves:
+        await schedule_wave(
+            session=session,
+            name=wave["name"],
+            opens_on=today + timedelta(days=wave["opens_in_days"]),
+            closes_on=today + timedelta(days=wave["closes_in_days"]),
+            unit_codes=list(wave["units"]),
+        )
+    return len(waves)

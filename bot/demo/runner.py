@@ -14,9 +14,10 @@ from aiohttp import web
 from bot.adapters.botframework.fake_connector import FakeBotConnector
 from bot.adapters.graph.fake_graph import FakeGraph
 from bot.app import create_app
+from bot.clock import helsinki_today, system_clock
 from bot.db import migrate
 from bot.db.engine import create_engine, create_session_factory
-from bot.demo.loader import demo_data, load_demo_data
+from bot.demo.loader import demo_data, load_demo_data, load_demo_waves
 from bot.demo.playground import (
     DEFAULT_PORT,
     Playground,
@@ -44,6 +45,7 @@ async def prepare_database(settings: Settings) -> None:
         await migrate.upgrade(engine)
         async with create_session_factory(engine)() as session, session.begin():
             counts = await load_demo_data(session=session)
+            await load_demo_waves(session=session, today=helsinki_today(system_clock()))
         log.info(
             "demo data: %d units, %d employees, %d sample phones",
             counts.units,

@@ -60,6 +60,7 @@ async def demo_stack(tmp_path: Path) -> AsyncIterator[DemoStack]:
         app_id="",
         notify_working_hours="00:00-24:00",  # the suite may run at night
         notify_working_days="mon-sun",
+        background_jobs=False,  # tests plan and send when the chat is open (see the test)
     )
     await prepare_database(settings)
     app = create_app(settings)
