@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import aiohttp
@@ -22,7 +22,7 @@ from bot.adapters.retry import RetryPolicy
 from bot.clock import Clock
 from bot.deductions.service import plan_life_event_notices
 from bot.delivery import TeamsDeliverer
-from bot.directory.sync import DirectorySync, run_periodically
+from bot.directory.sync import DirectorySync
 from bot.faq.service import RETENTION, forget_questions_before
 from bot.notifications import outbox
 from bot.notifications.dispatcher import Dispatcher
@@ -92,6 +92,20 @@ def build_dispatcher(
     )
 
 
+async def repeat(
+    job: Callable[[], Awaitable[object]], interval: float, stop: asyncio.Event, what: str
+) -> None:
+    """Runs `job` now and then every `interval` seconds until `stop`; a failed run is logged and
+    the next one comes as usual."""
+    while not stop.is_set():
+        try:
+            await job()
+        except Exception:
+            log.exception("%s failed; trying again in %.0f s", what, interval)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+
+
 class CampaignPlanner:
     """Rollout dates and life events into campaigns; wakes the dispatcher when any were added."""
 
@@ -122,15 +136,6 @@ class CampaignPlanner:
             self._dispatcher.wake()
         return added
 
-    async def run(self, interval: float, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.plan_once()
-            except Exception:
-                log.exception("rollout planning failed; trying again in %.0f s", interval)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval)
-
 
 class BackgroundJobs:
     """Starts the jobs with the app and stops them cleanly with it."""
@@ -153,11 +158,14 @@ class BackgroundJobs:
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
-        self._spawn(self.planner.run(self._planner_interval, self._stop), "planner")
+        self._spawn(
+            repeat(self.planner.plan_once, self._planner_interval, self._stop, "rollout planning"),
+            "planner",
+        )
         self._spawn(self.dispatcher.run_forever(self._stop), "dispatcher")
         if self._directory is not None and self._directory_interval > 0:
             self._spawn(
-                run_periodically(self._directory, self._directory_interval, self._stop),
+                repeat(self._directory.run, self._directory_interval, self._stop, "directory sync"),
                 "directory sync",
             )
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.adapters.graph.client import GraphDirectory, GraphError
 from bot.adapters.graph.directory_sync import build_directory_sync, graph_directory, unit_mapping
 from bot.adapters.graph.fake_graph import FakeGraph
+from bot.background import repeat
 from bot.cli import main
 from bot.db import migrate
 from bot.db.engine import create_session_factory
@@ -30,7 +31,6 @@ from bot.directory.sync import (
     UnitMapping,
     UnitSource,
     read_department_map,
-    run_periodically,
 )
 from bot.settings import Settings
 
@@ -511,13 +511,13 @@ async def test_periodic_sync_logs_a_failure_and_keeps_going(setup, caplog):
     setup.graph.fail_next(1, status=500)
     sync = setup.sync()
     stop = asyncio.Event()
-    task = asyncio.create_task(run_periodically(sync, 0.01, stop))
+    task = asyncio.create_task(repeat(sync.run, 0.01, stop, "directory sync"))
 
     async def synced() -> bool:
         async with setup.sessions() as session:
             return bool(await session.scalar(select(func.count()).select_from(Employee)))
 
-    with caplog.at_level(logging.ERROR, logger="bot.directory.sync"):
+    with caplog.at_level(logging.ERROR, logger="bot.background"):
         for _ in range(500):
             if await synced():
                 break

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from collections import defaultdict
@@ -339,17 +337,6 @@ class DirectorySync:
             for member in await self.source.group_member_ids(group_id):
                 unit_by_user.setdefault(member, unit_code)
         return unit_by_user
-
-
-async def run_periodically(sync: DirectorySync, interval: float, stop: asyncio.Event) -> None:
-    """Sync now and then every `interval` seconds until `stop` is set; a failed run is logged."""
-    while not stop.is_set():
-        try:
-            await sync.run()
-        except Exception:
-            log.exception("directory sync %s failed; trying again in %.0f s", sync.name, interval)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)
 
 
 async def _apply_chunk(

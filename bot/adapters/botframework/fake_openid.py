@@ -6,9 +6,7 @@ busy (or blocked, as upstream's validation would block it).
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 import time
 import uuid
 from typing import Any
@@ -16,6 +14,8 @@ from typing import Any
 import jwt
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from bot.adapters.loop_thread import LoopThread
 
 DEFAULT_ISSUER = "https://api.botframework.com"
 
@@ -27,9 +27,8 @@ class FakeOpenIdServer:
         self.key_id = uuid.uuid4().hex
         self._private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self._endorsements = endorsements
-        self._loop = asyncio.new_event_loop()
+        self._loop_thread: LoopThread | None = None
         self._runner: web.AppRunner | None = None
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self.port = 0
         self.requests = 0
 
@@ -38,16 +37,17 @@ class FakeOpenIdServer:
         return f"http://127.0.0.1:{self.port}/v1/.well-known/openidconfiguration"
 
     def start(self) -> FakeOpenIdServer:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=10)
+        self._loop_thread = LoopThread()
+        self._loop_thread.run(self._start())
         return self
 
     def stop(self) -> None:
+        if self._loop_thread is None:
+            return
         if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._loop.close()
+            self._loop_thread.run(self._runner.cleanup())
+        self._loop_thread.stop()
+        self._loop_thread = None
 
     def __enter__(self) -> FakeOpenIdServer:
         return self.start()

@@ -11,7 +11,6 @@ Run it in the test's own loop (`async with FakeGraph() as graph`) or in a thread
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import itertools
 import json
@@ -25,6 +24,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
+
+from bot.adapters.loop_thread import LoopThread
 
 DEFAULT_DEPARTMENTS = (
     "Sivistystoimiala",
@@ -92,8 +93,7 @@ class FakeGraph:
         self._throttle: tuple[int, int] | None = None
         self._served = 0
         self._runner: web.AppRunner | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._loop_thread: LoopThread | None = None
         for manifest_id in published_apps:
             self.publish_app(manifest_id)
 
@@ -236,20 +236,16 @@ class FakeGraph:
 
     def run_in_thread(self) -> FakeGraph:
         """Serve from a thread with its own loop, for callers that run their own loop."""
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self.start(), self._loop).result(timeout=10)
+        self._loop_thread = LoopThread()
+        self._loop_thread.run(self.start())
         return self
 
     def stop_thread(self) -> None:
-        if self._loop is None or self._thread is None:
+        if self._loop_thread is None:
             return
-        asyncio.run_coroutine_threadsafe(self.close(), self._loop).result(timeout=10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._loop.close()
-        self._loop = self._thread = None
+        self._loop_thread.run(self.close())
+        self._loop_thread.stop()
+        self._loop_thread = None
 
     # Internals.
 

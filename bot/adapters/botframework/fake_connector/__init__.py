@@ -12,7 +12,6 @@ import asyncio
 import itertools
 import math
 import random
-import threading
 import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterator
@@ -23,6 +22,7 @@ from typing import Any, Literal
 from aiohttp import web
 
 from bot.adapters.botframework.fake_connector.limits import Clock, Limits, RateLimiter
+from bot.adapters.loop_thread import LoopThread
 
 __all__ = [
     "Delivery",
@@ -375,21 +375,14 @@ class _ThreadedServer:
     def __init__(self, connector: FakeBotConnector, port: int) -> None:
         self._connector = connector
         self._port = port
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._loop_thread = LoopThread()
         self._runner: web.AppRunner | None = None
 
     def start(self) -> str:
-        self._thread.start()
-        future = asyncio.run_coroutine_threadsafe(
-            start_site(self._connector, self._port), self._loop
-        )
-        self._runner, port = future.result(timeout=10)
+        self._runner, port = self._loop_thread.run(start_site(self._connector, self._port))
         return f"http://127.0.0.1:{port}"
 
     def stop(self) -> None:
         if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._loop.close()
+            self._loop_thread.run(self._runner.cleanup())
+        self._loop_thread.stop()

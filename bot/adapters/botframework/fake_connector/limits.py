@@ -7,6 +7,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.notifications.rate_limit import TEAMS_CONVERSATION_LIMITS, TEAMS_TENANT_RATE
+
 Clock = Callable[[], float]
 
 
@@ -14,13 +16,8 @@ Clock = Callable[[], float]
 class Limits:
     """Teams' documented bot rate limits: per app per tenant, and per conversation."""
 
-    tenant_per_second: int = 50
-    per_conversation: tuple[tuple[int, float], ...] = (
-        (7, 1.0),
-        (8, 2.0),
-        (60, 30.0),
-        (1800, 3600.0),
-    )
+    tenant_per_second: int = int(TEAMS_TENANT_RATE)
+    per_conversation: tuple[tuple[int, float], ...] = TEAMS_CONVERSATION_LIMITS
 
 
 class _Window:
