@@ -347,6 +347,23 @@ async def test_a_cancelled_campaign_stays_cancelled_and_planning_goes_on(rollout
         assert await plan_life_event_notices(session=session) == 1
 
 
+async def test_a_cancelled_life_event_campaign_does_not_stop_planning(rollout):
+    async with rollout.sessions() as session, session.begin():
+        session.add(PendingNotice(aad_object_id=MAIJA, kind="phone_paid_off", payload={}))
+    async with rollout.sessions() as session, session.begin():
+        assert await plan_life_event_notices(session=session) == 1
+    rows = await rollout.rows()
+    async with rollout.sessions() as session, session.begin():
+        await outbox.cancel_campaign(
+            session=session, campaign_id=rows["life_event", MAIJA].campaign_id
+        )
+    async with rollout.sessions() as session, session.begin():
+        session.add(PendingNotice(aad_object_id=SARI, kind="phone_paid_off", payload={}))
+    assert await rollout.plan() == {WINDOW_OPEN: 2}
+    async with rollout.sessions() as session, session.begin():
+        assert await plan_life_event_notices(session=session) == 1  # Sari's; Maija's stays off
+
+
 async def test_a_late_joiner_is_not_reminded_the_day_they_were_told(rollout):
     rollout.now = datetime(2027, 1, 20, 9, 0, tzinfo=UTC)
     await rollout.plan()

@@ -212,8 +212,8 @@ async def plan_life_event_notices(*, session: AsyncSession) -> int:
             payload={"notice_id": notice.id},
             title=f"elämäntapahtuma: {notice.kind}",
         )
-        added += await outbox.enqueue(
-            session=session, campaign_id=campaign.id, recipients=[notice.aad_object_id]
+        added += await outbox.top_up(
+            session=session, campaign=campaign, recipients=[notice.aad_object_id]
         )
     return added
 

@@ -190,6 +190,20 @@ async def enqueue(
     return len((await session.execute(statement, rows)).all())
 
 
+async def top_up(
+    *,
+    session: AsyncSession,
+    campaign: Campaign,
+    recipients: Iterable[str],
+    now: datetime | None = None,
+) -> int:
+    """What planners call again and again: adds new recipients, and none to a campaign ICT
+    cancelled, which stays cancelled (where `enqueue` would refuse)."""
+    if campaign.state != CampaignState.ACTIVE:
+        return 0
+    return await enqueue(session=session, campaign_id=campaign.id, recipients=recipients, now=now)
+
+
 async def schedule_personal(
     *,
     session: AsyncSession,

@@ -85,11 +85,7 @@ async def _campaign(
         payload={"wave_id": wave.id},
         title=f"{wave.name}: {label}",
     )
-    added = 0
-    if campaign.state == CampaignState.ACTIVE:  # ICT may have cancelled it: then it stays so
-        added = await outbox.enqueue(
-            session=session, campaign_id=campaign.id, recipients=recipients, now=now
-        )
+    added = await outbox.top_up(session=session, campaign=campaign, recipients=recipients, now=now)
     return PlannedCampaign(campaign.id, kind, wave.id, added)
 
 
