@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from pyinstrument import Profiler
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.botframework.tokens import FixedTokenProvider
@@ -54,11 +56,21 @@ def main() -> None:
     parser.add_argument("--schema")
     parser.add_argument("--app-id", required=True)
     parser.add_argument("--openid-metadata-url", required=True)
+    parser.add_argument("--profile", help="write a pyinstrument call tree here on exit")
     args = parser.parse_args()
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    web.run_app(build_app(args), host="127.0.0.1", port=args.port, print=None)
+    if not args.profile:
+        web.run_app(build_app(args), host="127.0.0.1", port=args.port, print=None)
+        return
+    profiler = Profiler(interval=0.001)
+    profiler.start()
+    try:
+        web.run_app(build_app(args), host="127.0.0.1", port=args.port, print=None)
+    finally:
+        profiler.stop()
+        Path(args.profile).write_text(profiler.output_text(show_all=False, color=False))
 
 
 if __name__ == "__main__":

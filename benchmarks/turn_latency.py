@@ -63,6 +63,7 @@ class Options:
     users: int
     concurrency: tuple[int, ...]
     databases: tuple[str, ...]
+    profile_dir: str | None = None
 
 
 @dataclass
@@ -143,7 +144,7 @@ class Server:
         if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=120)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
@@ -394,6 +395,8 @@ async def bench_puhelinbotti(
         ]
         if schema:
             args += ["--schema", schema]
+        if options.profile_dir:
+            args += ["--profile", str(Path(options.profile_dir) / f"puhelinbotti-{database}.txt")]
         server = Server(f"puhelinbotti-{database}", "serve_puhelinbotti.py", args, workdir)
         stack.callback(server.stop)
         try:
@@ -541,6 +544,7 @@ def parse_options(argv: list[str] | None = None) -> Options:
     parser.add_argument("--concurrency", type=int_list, default=(1, 10, 50))
     parser.add_argument("--databases", type=name_list(DATABASES), default=DATABASES)
     parser.add_argument("--users", type=int, help="distinct employees")
+    parser.add_argument("--profile-dir", help="profile each Puhelinbotti server into this folder")
     args = parser.parse_args(argv)
     requests = args.requests or (100 if args.quick else 1000)
     users = args.users or (50 if args.quick else 200)
@@ -550,6 +554,7 @@ def parse_options(argv: list[str] | None = None) -> Options:
         users=users,
         concurrency=args.concurrency,
         databases=args.databases,
+        profile_dir=args.profile_dir,
     )
 
 

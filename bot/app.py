@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 import aiohttp
 from aiohttp import web
-from botbuilder.core import ConversationState
 from botframework.connector.auth import MicrosoftAppCredentials
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -19,6 +18,7 @@ from bot.adapters.botframework.auth import ChannelTokenValidator, OpenIdKeyCache
 from bot.adapters.botframework.authentication import ChannelAuthentication
 from bot.adapters.botframework.connector import BotConnectorClient
 from bot.adapters.botframework.tokens import AccessTokenProvider, MsalTokenProvider, NoTokenProvider
+from bot.adapters.conversation_state import TurnConversationState
 from bot.adapters.graph.client import GraphDirectory
 from bot.adapters.graph.directory_sync import build_directory_sync, graph_directory
 from bot.adapters.retry import RetryPolicy
@@ -40,10 +40,12 @@ from bot.faq.matcher import default_matcher
 from bot.faq.service import FaqDesk
 from bot.faq.topics import faq_content
 from bot.handler import PuhelinbottiHandler
+from bot.i18n import load_catalogs
 from bot.rollout.campaigns import LaterReminders
 from bot.rollout.service import TurnReader
 from bot.settings import GRAPH_V1, Settings
 from bot.turn_errors import make_turn_error_handler
+from bot.turn_start import TurnStarter
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +125,7 @@ async def build_components(
         directory=build_directory_sync(settings, sessions, source=graph) if graph else None,
         directory_interval=settings.directory_sync_interval_minutes * 60,
     )
-    conversation_state = ConversationState(storage)
+    conversation_state = TurnConversationState(storage)
     adapter = BotHttpAdapter(
         _authentication(settings, http),
         BotConnectorClient(
@@ -143,6 +145,7 @@ async def build_components(
         ),
         clock,
     )
+    load_catalogs()
     # Building the matcher loads a lemma dictionary (about 2 s): off the event loop, once.
     faq = FaqDesk(sessions, await asyncio.to_thread(default_matcher), faq_content())
     main_dialog = MainMenuDialog(
@@ -156,6 +159,7 @@ async def build_components(
     handler = PuhelinbottiHandler(
         sessions=sessions,
         conversation_state=conversation_state,
+        turn_starter=TurnStarter(engine, sessions),
         main_dialog=main_dialog,
         default_language=settings.default_language,
         instalments=settings.instalments,

@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from botbuilder.core import ConversationState, TurnContext
+from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.dialogs import ComponentDialog, DialogContext, DialogSet, DialogTurnStatus
 from botbuilder.schema import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, ChannelAccount
 from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.adapters.botframework.wire import serialize_model
+from bot.adapters.conversation_state import TurnConversationState
 from bot.admin import AdminDesk
 from bot.cards.actions import Verb, verb_of
 from bot.cards.deductions import notice_card
@@ -41,6 +43,7 @@ from bot.directory import service as directory
 from bot.faq.service import FaqDesk
 from bot.i18n import SUPPORTED_LANGUAGES, resolve_language, texts
 from bot.rollout.campaigns import Later, LaterReminders
+from bot.turn_start import Person, TurnStarter
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +65,8 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         self,
         *,
         sessions: async_sessionmaker[AsyncSession],
-        conversation_state: ConversationState,
+        conversation_state: TurnConversationState,
+        turn_starter: TurnStarter,
         main_dialog: MainMenuDialog,
         default_language: str,
         instalments: int,
@@ -72,6 +76,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
     ) -> None:
         self._sessions = sessions
         self._conversation_state = conversation_state
+        self._turn_starter = turn_starter
         self._dialog_state = conversation_state.create_property("DialogState")
         self._dialogs = DialogSet(self._dialog_state)
         self._dialogs.add(main_dialog)
@@ -88,34 +93,37 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         await self._conversation_state.save_changes(turn_context)
 
     async def _prepare_turn(self, turn_context: TurnContext) -> None:
-        """Remember where to reach this conversation, and settle the turn's language."""
+        """Remember where to reach this conversation, load its state, settle the language."""
         activity = turn_context.activity
         user = activity.from_property
         aad_object_id = getattr(user, "aad_object_id", None) if user else None
-        chosen: str | None = None
-        directory_language: str | None = None
-        async with self._sessions() as session, session.begin():
-            if activity.conversation and activity.service_url:
-                await conversations.remember(
-                    session=session,
-                    facts=_facts_of(turn_context),
-                    reference=_reference_of(turn_context),
-                )
-            if aad_object_id and _is_personal(turn_context) and not _from_bot(turn_context):
-                contact = await directory.register_contact(
-                    session=session, aad_object_id=aad_object_id, display_name=user.name
-                )
-                turn_context.turn_state[CONTACT_KEY] = contact
-                chosen = contact.chosen_language
-                directory_language = contact.directory_language
-                if activity.type == "message":
-                    turn_context.turn_state[NOTICES_KEY] = await deductions.pending_notices(
-                        session=session, aad_object_id=aad_object_id
-                    )
+        has_reference = bool(activity.conversation and activity.service_url)
+        person = (
+            Person(aad_object_id, user.name)
+            if aad_object_id and _is_personal(turn_context) and not _from_bot(turn_context)
+            else None
+        )
+        start = await self._turn_starter.start(
+            facts=_facts_of(turn_context) if has_reference else None,
+            reference=_reference_of(turn_context) if has_reference else None,
+            person=person,
+            state_key=_state_key(self._conversation_state, turn_context),
+            wants_notices=activity.type == "message",
+        )
+        self._conversation_state.preload(
+            turn_context, *((start.state.etag, start.state.data) if start.state else (None, None))
+        )
+        contact = start.contact
+        if contact is not None:
+            turn_context.turn_state[CONTACT_KEY] = contact
+            turn_context.turn_state[NOTICES_KEY] = start.notices
         # The city's directory knows an employee's language better than a Teams client's locale,
         # which is often English only because that is how the app was installed.
         language = resolve_language(
-            chosen, directory_language, activity.locale, default=self._default_language
+            contact.chosen_language if contact else None,
+            contact.directory_language if contact else None,
+            activity.locale,
+            default=self._default_language,
         )
         turn_context.turn_state[TEXTS_KEY] = texts(language)
 
@@ -431,4 +439,17 @@ def _reference_of(turn_context: TurnContext) -> dict[str, Any]:
     """The reference without this turn's activity id, so it changes only when it must."""
     reference = TurnContext.get_conversation_reference(turn_context.activity)
     reference.activity_id = None
-    return dict(reference.serialize())
+    return serialize_model(reference)
+
+
+def _state_key(state: TurnConversationState, turn_context: TurnContext) -> str:
+    """Where this conversation's dialog state is stored ("" when the activity names none)."""
+    activity = turn_context.activity
+    if not activity.channel_id or not _conversation_id(activity):
+        return ""
+    return str(state.get_storage_key(turn_context))
+
+
+def _conversation_id(activity: Any) -> str | None:
+    conversation = activity.conversation
+    return conversation.id if conversation else None

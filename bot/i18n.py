@@ -36,6 +36,12 @@ def _catalog(language: str) -> dict[str, Any]:
     return loaded
 
 
+def load_catalogs() -> None:
+    """Parse every catalog now, at start-up, so the first turns do not wait for YAML."""
+    for language in SUPPORTED_LANGUAGES:
+        _catalog(language)
+
+
 def catalog_keys(language: str) -> set[str]:
     """Every dotted key in a catalog, for completeness checks."""
     return set(_flatten(_catalog(language)))

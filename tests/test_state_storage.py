@@ -11,6 +11,7 @@ from botbuilder.dialogs import DialogInstance, DialogState
 from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 from sqlalchemy import text
 
+from bot.adapters.conversation_state import TurnConversationState
 from bot.adapters.state_storage import EtagConflictError, SqlStorage, UntrustedStateError
 from bot.db.engine import create_session_factory
 
@@ -163,3 +164,80 @@ async def test_conversation_state_saves_through_the_storage(storage):
         assert value["n"] + 1 == expected
     keys = await storage.read(["msteams/conversations/conv-1"])
     assert keys["msteams/conversations/conv-1"]["counter"] == {"n": 2}
+
+
+def turn_of(conversation_id: str) -> TurnContext:
+    return TurnContext(
+        TestAdapter(),
+        Activity(
+            type="message",
+            channel_id="msteams",
+            conversation=ConversationAccount(id=conversation_id),
+            from_property=ChannelAccount(id="user-1"),
+            recipient=ChannelAccount(id="bot"),
+        ),
+    )
+
+
+async def count_increments(state: TurnConversationState, context: TurnContext) -> None:
+    counter = state.create_property("counter")
+    value = await counter.get(context, lambda: {"n": 0})
+    await counter.set(context, {"n": value["n"] + 1})
+    await state.save_changes(context)
+
+
+async def test_turn_state_counts_across_turns_and_reads_what_upstream_wrote(storage):
+    upstream = ConversationState(storage)
+    ours = TurnConversationState(storage)
+    await count_increments(upstream, turn_of("c"))
+    for _ in range(2):
+        await count_increments(ours, turn_of("c"))
+    await count_increments(upstream, turn_of("c"))
+    stored = await storage.read(["msteams/conversations/c"])
+    assert stored["msteams/conversations/c"]["counter"] == {"n": 4}
+
+
+async def test_an_unchanged_turn_state_is_not_written(storage, engine):
+    state = TurnConversationState(storage)
+    await count_increments(state, turn_of("c"))
+    etag = (await storage.read_stored("msteams/conversations/c"))[0]
+    context = turn_of("c")
+    await state.create_property("counter").get(context, lambda: {"n": 0})
+    await state.save_changes(context)
+    assert (await storage.read_stored("msteams/conversations/c"))[0] == etag
+
+
+async def test_preloaded_turn_state_needs_no_read_and_keeps_its_etag(storage):
+    state = TurnConversationState(storage)
+    await count_increments(state, turn_of("c"))
+    etag, data = await storage.read_stored("msteams/conversations/c")
+    context = turn_of("c")
+    state.preload(context, etag, data)
+    await count_increments(state, context)
+    assert (await storage.read(["msteams/conversations/c"]))["msteams/conversations/c"][
+        "counter"
+    ] == {"n": 2}
+
+
+async def test_two_turns_racing_on_one_conversation_one_state_write_loses(storage):
+    state = TurnConversationState(storage)
+    await count_increments(state, turn_of("c"))
+    first, second = turn_of("c"), turn_of("c")
+    for context in (first, second):
+        await state.load(context)
+    await count_increments(state, first)
+    with pytest.raises(EtagConflictError):
+        await count_increments(state, second)
+    stored = await storage.read(["msteams/conversations/c"])
+    assert stored["msteams/conversations/c"]["counter"] == {"n": 2}
+
+
+async def test_cleared_turn_state_is_written_when_forced(storage):
+    state = TurnConversationState(storage)
+    await count_increments(state, turn_of("c"))
+    context = turn_of("c")
+    await state.load(context)
+    await state.clear_state(context)
+    await state.save_changes(context, force=True)
+    stored = await storage.read(["msteams/conversations/c"])
+    assert "counter" not in stored["msteams/conversations/c"]

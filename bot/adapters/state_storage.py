@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, utcnow
-from bot.db.upsert import upsert
+from bot.db.upsert import upsert, upsert_statement
 
 ETAG_KEY = "e_tag"
 ANY_ETAG = "*"
@@ -53,6 +53,8 @@ class SqlStorage(Storage):
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = session_factory
+        engine = session_factory.kw["bind"]
+        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     async def read(self, keys: list[str]) -> dict[str, Any]:
         if not keys:
@@ -63,7 +65,7 @@ class SqlStorage(Storage):
                     BotStateRecord.key.in_(list(keys))
                 )
             )
-            return {key: _with_etag(_decode(data), etag) for key, etag, data in rows}
+            return {key: decode_item(data, etag) for key, etag, data in rows}
 
     async def write(self, changes: Mapping[str, Any]) -> None:
         if changes is None:
@@ -79,6 +81,52 @@ class SqlStorage(Storage):
             if _get_etag(item) is not None or isinstance(item, dict):
                 _set_etag(item, new_etags[key])
 
+    async def read_stored(self, key: str) -> tuple[str, str] | None:
+        """The eTag and stored text of one item, in one statement without a transaction."""
+        async with self._autocommit.connect() as connection:
+            row = (
+                await connection.execute(
+                    select(BotStateRecord.etag, BotStateRecord.data).where(
+                        BotStateRecord.key == key
+                    )
+                )
+            ).first()
+        return (row.etag, row.data) if row else None
+
+    async def write_encoded(self, key: str, item: Any, data: str) -> None:
+        """Write one item already encoded by `encode_item`, in one statement when it can.
+
+        An update guarded by the eTag, or an upsert when there is none, is atomic on its own,
+        so it needs no BEGIN and COMMIT; only a missing row with an eTag takes the full path.
+        """
+        expected = _get_etag(item)
+        if expected == "":
+            raise ValueError(f"storage item {key!r} has an empty eTag")
+        new_etag = uuid.uuid4().hex
+        if expected is None or expected == ANY_ETAG:
+            async with self._autocommit.connect() as connection:
+                await connection.execute(
+                    upsert_statement(
+                        connection.dialect.name,
+                        BotStateRecord,
+                        {"key": key, "etag": new_etag, "data": data, "updated_at": utcnow()},
+                        conflict_columns=["key"],
+                        update_columns=["etag", "data", "updated_at"],
+                    )
+                )
+        else:
+            async with self._autocommit.connect() as connection:
+                updated: CursorResult[Any] = await connection.execute(
+                    update(BotStateRecord)
+                    .where(BotStateRecord.key == key, BotStateRecord.etag == expected)
+                    .values(etag=new_etag, data=data, updated_at=utcnow())
+                )
+            if updated.rowcount != 1:
+                async with self._sessions() as session, session.begin():
+                    await _write_one(session, key, item, new_etag, data)
+        if expected is not None or isinstance(item, dict):
+            _set_etag(item, new_etag)
+
     async def delete(self, keys: Iterable[str]) -> None:
         keys = list(keys)
         if not keys:
@@ -87,11 +135,13 @@ class SqlStorage(Storage):
             await session.execute(delete(BotStateRecord).where(BotStateRecord.key.in_(keys)))
 
 
-async def _write_one(session: AsyncSession, key: str, item: Any, new_etag: str) -> None:
+async def _write_one(
+    session: AsyncSession, key: str, item: Any, new_etag: str, data: str | None = None
+) -> None:
     expected = _get_etag(item)
     if expected == "":
         raise ValueError(f"storage item {key!r} has an empty eTag")
-    data = _encode(item)
+    data = encode_item(item) if data is None else data
     if expected is None or expected == ANY_ETAG:
         # No eTag asks for no concurrency check: the last writer wins, even against an insert.
         await upsert(
@@ -141,10 +191,16 @@ def _with_etag(item: Any, etag: str) -> Any:
     return item
 
 
-def _encode(item: Any) -> str:
+def encode_item(item: Any) -> str:
+    """The stored text of an item, without its eTag; equal items encode alike."""
     if isinstance(item, dict):
         item = {k: v for k, v in item.items() if k != ETAG_KEY}
     return str(jsonpickle.encode(item, make_refs=False))
+
+
+def decode_item(data: str, etag: str) -> Any:
+    """An item as read from a row, carrying the row's eTag."""
+    return _with_etag(_decode(data), etag)
 
 
 def _decode(data: str) -> Any:

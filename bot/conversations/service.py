@@ -39,7 +39,16 @@ async def remember(
             ConversationReferenceRecord.conversation_id == facts.conversation_id
         )
     )
-    if record is not None and not _differs(record, facts, reference):
+    if record is not None and not differs(
+        stored=StoredReference(
+            reference=record.reference,
+            service_url=record.service_url,
+            installed=record.installed,
+            aad_object_id=record.aad_object_id,
+        ),
+        facts=facts,
+        reference=reference,
+    ):
         return False
     values = {
         "conversation_id": facts.conversation_id,
@@ -65,14 +74,25 @@ async def remember(
     return True
 
 
-def _differs(
-    record: ConversationReferenceRecord, facts: ConversationFacts, reference: dict[str, Any]
+@dataclass(frozen=True)
+class StoredReference:
+    """What is stored of a conversation, as far as deciding whether to write it again."""
+
+    reference: dict[str, Any]
+    service_url: str
+    installed: bool
+    aad_object_id: str | None
+
+
+def differs(
+    *, stored: StoredReference, facts: ConversationFacts, reference: dict[str, Any]
 ) -> bool:
+    """Whether this turn's reference or facts would change the stored row."""
     return (
-        record.reference != reference
-        or record.service_url != facts.service_url
-        or not record.installed
-        or (facts.aad_object_id is not None and record.aad_object_id != facts.aad_object_id)
+        stored.reference != reference
+        or stored.service_url != facts.service_url
+        or not stored.installed
+        or (facts.aad_object_id is not None and stored.aad_object_id != facts.aad_object_id)
     )
 
 

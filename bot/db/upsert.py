@@ -21,13 +21,31 @@ async def upsert(
 ) -> None:
     """Insert `values`; if the conflict key exists, update `update_columns` (or do nothing)."""
     dialect = session.bind.dialect.name if session.bind else "sqlite"
+    await session.execute(
+        upsert_statement(
+            dialect,
+            model,
+            values,
+            conflict_columns=conflict_columns,
+            update_columns=update_columns,
+        )
+    )
+
+
+def upsert_statement(
+    dialect: str,
+    model: type[Base],
+    values: Mapping[str, Any],
+    *,
+    conflict_columns: Sequence[str],
+    update_columns: Sequence[str] = (),
+) -> Any:
+    """The INSERT … ON CONFLICT statement `upsert` runs, for callers on a plain connection."""
     module: Any = postgresql if dialect == "postgresql" else sqlite
     statement = module.insert(model.__table__).values(**values)
     if update_columns:
-        statement = statement.on_conflict_do_update(
+        return statement.on_conflict_do_update(
             index_elements=list(conflict_columns),
             set_={column: statement.excluded[column] for column in update_columns},
         )
-    else:
-        statement = statement.on_conflict_do_nothing(index_elements=list(conflict_columns))
-    await session.execute(statement)
+    return statement.on_conflict_do_nothing(index_elements=list(conflict_columns))

@@ -25,6 +25,7 @@ from msrest.exceptions import DeserializationError
 from bot.adapters.botframework.auth import AuthenticationError
 from bot.adapters.botframework.authentication import ChannelAuthentication
 from bot.adapters.botframework.connector import BotConnectorClient
+from bot.adapters.botframework.wire import serialize_model
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ class BotHttpAdapter(CloudAdapter):
             elif activity.type == "delay":
                 await asyncio.sleep((activity.value or 1000) / 1000)
             else:
-                payload = activity.serialize()
+                payload = serialize_model(activity)
                 if activity.reply_to_id:
                     result = await self.connector.reply_to_activity(
                         activity.service_url,
@@ -113,7 +114,7 @@ class BotHttpAdapter(CloudAdapter):
             activity.service_url or context.activity.service_url,
             activity.conversation.id,
             activity.id,
-            activity.serialize(),
+            serialize_model(activity),
         )
         return ResourceResponse(id=result.get("id") or activity.id)
 

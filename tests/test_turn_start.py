@@ -1,0 +1,84 @@
+"""A returning employee's turn costs two statements before and after its dialog: read, write.
+
+These guard the cause of the turn speed in `benchmarks/turn_latency.py`, not a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.conversations.models import ConversationReferenceRecord
+from bot.directory.models import Employee
+from tests.support.activities import TeamsUser, message
+from tests.support.bot import running_bot
+
+
+@contextmanager
+def statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    """The SQL statements (not BEGIN or COMMIT) run on `engine` inside the block."""
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement.split()[0].upper())
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def test_a_returning_employees_menu_turn_reads_once_and_writes_once(engine):
+    user = TeamsUser.new("Aino Virtanen")
+    async with running_bot(engine) as bot:
+        await bot.say(user, "valikko")
+        with statements(engine) as seen:
+            replies = await bot.say(user, "valikko")
+    assert replies, "the menu was answered"
+    assert seen == ["SELECT", "UPDATE"]
+
+
+async def test_a_turn_that_changes_no_dialog_state_writes_nothing(engine):
+    user = TeamsUser.new("Aino Virtanen")
+    async with running_bot(engine) as bot:
+        await bot.say(user, "valikko")
+        conversation = message(user, bot.service_url, "")
+        conversation["type"] = "typing"
+        with statements(engine) as seen:
+            await bot.turn(conversation)
+    assert seen == ["SELECT"]
+
+
+async def test_first_contact_and_a_changed_address_are_written(engine):
+    user = TeamsUser.new("Aino Virtanen")
+    async with running_bot(engine) as bot:
+        await bot.say(user, "valikko")
+        async with bot.components.sessions() as session:
+            employee = await session.get(Employee, user.aad_object_id)
+            assert employee is not None and employee.first_seen_at is not None
+        moved = message(user, bot.service_url + "/moved", "valikko")
+        await bot.turn(moved)
+        async with bot.components.sessions() as session:
+            service_url = await session.scalar(select(ConversationReferenceRecord.service_url))
+        assert service_url == bot.service_url + "/moved"
+
+
+async def test_someone_the_directory_knew_is_marked_first_seen_when_they_write(engine):
+    user = TeamsUser.new("Aino Virtanen")
+    async with running_bot(engine) as bot:
+        await bot.say(user, "valikko")
+        async with bot.components.sessions() as session, session.begin():
+            await session.execute(
+                update(Employee)
+                .where(Employee.aad_object_id == user.aad_object_id)
+                .values(first_seen_at=None)
+            )
+        await bot.say(user, "valikko")
+        async with bot.components.sessions() as session:
+            employee = await session.get(Employee, user.aad_object_id)
+            assert employee is not None and employee.first_seen_at is not None
