@@ -2,8 +2,8 @@
 
 A turn used to open three database sessions before its dialog began (the conversation
 reference, the employee and their notices, then the dialog state), six statements and their
-BEGINs and COMMITs. Here one autocommit query reads all four; only a first contact, a changed
-reference or a waiting notice takes a short transaction of its own.
+BEGINs and COMMITs. Here one query (autocommit on PostgreSQL) reads all four; only a first
+contact, a changed reference or a waiting notice takes a short transaction of its own.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.adapters.state_storage import BotStateRecord
 from bot.conversations import service as conversations
 from bot.conversations.models import ConversationReferenceRecord
+from bot.db.engine import lone_statements
 from bot.deductions import service as deductions
 from bot.deductions.models import PendingNotice
 from bot.directory import service as directory
@@ -87,7 +88,7 @@ class TurnStarter:
     """Reads a turn's reference, contact, notices and dialog state; writes what changed."""
 
     def __init__(self, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._reader = lone_statements(engine)
         self._sessions = sessions
 
     async def start(

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, utcnow
+from bot.db.engine import lone_statements
 from bot.db.upsert import upsert, upsert_statement
 
 ETAG_KEY = "e_tag"
@@ -53,8 +54,7 @@ class SqlStorage(Storage):
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = session_factory
-        engine = session_factory.kw["bind"]
-        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+        self._lone = lone_statements(session_factory.kw["bind"])
 
     async def read(self, keys: list[str]) -> dict[str, Any]:
         if not keys:
@@ -83,7 +83,7 @@ class SqlStorage(Storage):
 
     async def read_stored(self, key: str) -> tuple[str, str] | None:
         """The eTag and stored text of one item, in one statement without a transaction."""
-        async with self._autocommit.connect() as connection:
+        async with self._lone.connect() as connection:
             row = (
                 await connection.execute(
                     select(BotStateRecord.etag, BotStateRecord.data).where(
@@ -104,7 +104,7 @@ class SqlStorage(Storage):
             raise ValueError(f"storage item {key!r} has an empty eTag")
         new_etag = uuid.uuid4().hex
         if expected is None or expected == ANY_ETAG:
-            async with self._autocommit.connect() as connection:
+            async with self._lone.begin() as connection:
                 await connection.execute(
                     upsert_statement(
                         connection.dialect.name,
@@ -115,7 +115,7 @@ class SqlStorage(Storage):
                     )
                 )
         else:
-            async with self._autocommit.connect() as connection:
+            async with self._lone.begin() as connection:
                 updated: CursorResult[Any] = await connection.execute(
                     update(BotStateRecord)
                     .where(BotStateRecord.key == key, BotStateRecord.etag == expected)
