@@ -39,7 +39,12 @@ def build_app(args: argparse.Namespace) -> web.Application:
         database_url=args.database_url,
     )
     engine = build_engine(args.database_url, args.schema)
-    app = create_app(settings, engine=engine, token_provider=FixedTokenProvider(OUTGOING_TOKEN))
+    app = create_app(
+        settings,
+        engine=engine,
+        token_provider=FixedTokenProvider(OUTGOING_TOKEN),
+        freeze_after_start=True,
+    )
 
     async def dispose_engine(app: web.Application) -> None:
         await engine.dispose()
@@ -71,6 +76,8 @@ def main() -> None:
     finally:
         profiler.stop()
         Path(args.profile).write_text(profiler.output_text(show_all=False, color=False))
+        if profiler.last_session:
+            profiler.last_session.save(f"{args.profile}.pyisession")
 
 
 if __name__ == "__main__":

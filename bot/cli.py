@@ -238,8 +238,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     host = args.host or settings.host
     port = args.port or settings.port
-    app = create_app(settings)
-    _freeze_startup_objects()
+    app = create_app(settings, freeze_after_start=True)
     web.run_app(app, host=host, port=port, print=None)
     return 0
 

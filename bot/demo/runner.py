@@ -118,7 +118,9 @@ def _serve_with_playground(settings: Settings, *, port: int, playground: bool) -
     elif playground:
         print(NO_NODE_HELP.format(endpoint=endpoint))
     try:
-        web.run_app(create_app(settings), host="127.0.0.1", port=port, print=None)
+        web.run_app(
+            create_app(settings, freeze_after_start=True), host="127.0.0.1", port=port, print=None
+        )
     finally:
         if client is not None:
             client.stop()
