@@ -2,13 +2,17 @@
 
 The fake Graph runs in a process of its own, so its CPU does not count against the loop being
 measured; the sync runs through the real msgraph-sdk client as `phonebot directory sync` would.
-A ticker task measures how long the event loop is kept from running (max and p99 lag); Python's
-garbage collector is timed too, because a full collection of this process's heap is the one
-pause a sync can trigger that is not the sync's own code (see `--gc-freeze`).
-Prints JSON per database.
+The bot's own app runs in the same process and event loop, answering a steady stream of chat
+turns (`--turns-per-second`, employees alternating the menu and "Valitse puhelin"; replies go
+to a fake Bot Connector in another process), as it would while a sync runs in the background.
+A ticker task measures how long the event loop is kept from running (max and p99 lag) and
+every turn is timed; Python's garbage collector is timed too, because a full collection of this
+process's heap is the one pause a sync can trigger that is not the sync's own code (see
+`--gc-freeze`). Prints JSON per database.
 
     .venv/bin/python benchmarks/directory_sync.py [--users 6400] [--changes 50]
         [--throttle-every 3] [--retry-after 1] [--database sqlite|postgresql] [--gc-freeze]
+        [--turns-per-second 20]
 """
 
 from __future__ import annotations
@@ -28,13 +32,23 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+from aiohttp.test_utils import TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from turn_latency import Conversations, Sample, Server, wait_ready
+
+from bot.adapters.botframework.tokens import FixedTokenProvider
 from bot.adapters.graph.client import GraphDirectory
 from bot.adapters.graph.fake_graph import FakeGraph
+from bot.app import create_app
 from bot.db.engine import create_session_factory
 from bot.db.scratch import scratch_postgres, scratch_sqlite
 from bot.directory.sync import DirectorySync
+from bot.settings import Settings
 
 POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 TICK = 0.002
@@ -112,6 +126,74 @@ class LoopWatch:
         }
 
 
+class ChatStream:
+    """Turns posted to the bot's app at a steady rate, each timed, until stopped."""
+
+    def __init__(self, engine: AsyncEngine, connector_url: str, rate: float) -> None:
+        self._engine = engine
+        self._rate = rate
+        self._conversations = Conversations(50, connector_url)
+        self.sample = Sample()
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[ChatStream]:
+        app = create_app(
+            Settings(app_id="", background_jobs=False),
+            engine=self._engine,
+            token_provider=FixedTokenProvider("bench"),
+        )
+        server = TestServer(app)
+        await server.start_server()
+        async with aiohttp.ClientSession() as session:
+            self._session = session
+            self._url = str(server.make_url("/api/messages"))
+            for user, body in self._conversations.next_turns(50):
+                await self._post(user, body, self.sample)
+            self.sample = Sample()
+            yield self
+        await server.close()
+
+    async def during(self, work: Any) -> Any:
+        """Run `work` while turns arrive; the turns of that time are kept in `sample`."""
+        self.sample = Sample()
+        task = asyncio.ensure_future(work)
+        posts: set[asyncio.Task[None]] = set()
+        started = time.perf_counter()
+        sent = 0
+        while not task.done():
+            for user, body in self._conversations.next_turns(1):
+                post = asyncio.create_task(self._post(user, body, self.sample))
+                posts.add(post)
+                post.add_done_callback(posts.discard)
+            sent += 1
+            await asyncio.wait(
+                [task], timeout=max(0.0, started + sent / self._rate - time.perf_counter())
+            )
+        await asyncio.gather(*posts)
+        self.sample.wall = time.perf_counter() - started
+        return task.result()
+
+    async def _post(self, user: Any, body: bytes, sample: Sample) -> None:
+        async with self._conversations.lock(user):
+            started = time.perf_counter()
+            async with self._session.post(
+                self._url, data=body, headers={"Content-Type": "application/json"}
+            ) as response:
+                await response.read()
+                if response.status not in (200, 201):
+                    sample.failures[f"HTTP {response.status}"] += 1
+            sample.latencies.append(time.perf_counter() - started)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "turns": len(self.sample.latencies),
+            "turn_errors": sum(self.sample.failures.values()),
+            "turn_p50_ms": round(self.sample.percentile_ms(0.5), 1),
+            "turn_p99_ms": round(self.sample.percentile_ms(0.99), 1),
+            "turn_max_ms": round(self.sample.percentile_ms(1.0), 1),
+        }
+
+
 @contextlib.asynccontextmanager
 async def database(kind: str, workdir: Path) -> AsyncIterator[AsyncEngine]:
     if kind == "sqlite":
@@ -132,21 +214,28 @@ async def sync_once(engine: AsyncEngine, base_url: str, *, full: bool = False) -
 
 async def measure(kind: str, options: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     graph = RemoteGraph()
+    connector = Server("connector", "serve_connector.py", [], workdir)
     try:
+        async with aiohttp.ClientSession() as session:
+            await wait_ready(session, connector, "/bench/stats")
         async with database(kind, workdir) as engine:
             graph.call("add_synthetic_users", WARM_UP_USERS)
             cold = LoopWatch()
             async with cold.watching():
                 await sync_once(engine, graph.base_url)
-        async with database(kind, workdir) as engine:
+        async with (
+            database(kind, workdir) as engine,
+            ChatStream(engine, connector.url, options.turns_per_second).running() as chat,
+        ):
             ids = graph.call("add_synthetic_users", options.users - WARM_UP_USERS)
             graph.call("throttle", options.throttle_every, retry_after=options.retry_after)
             before = len(graph.call("requests_to", "/v1.0/users"))
             full = LoopWatch()
             async with full.watching():
                 started = time.perf_counter()
-                full_report = await sync_once(engine, graph.base_url, full=True)
+                full_report = await chat.during(sync_once(engine, graph.base_url, full=True))
                 full_seconds = time.perf_counter() - started
+            full_chat = chat.summary()
             throttled = sum(
                 request.status == 429
                 for request in graph.call("requests_to", "/v1.0/users")[before:]
@@ -161,10 +250,12 @@ async def measure(kind: str, options: argparse.Namespace, workdir: Path) -> dict
             delta = LoopWatch()
             async with delta.watching():
                 started = time.perf_counter()
-                delta_report = await sync_once(engine, graph.base_url)
+                delta_report = await chat.during(sync_once(engine, graph.base_url))
                 delta_seconds = time.perf_counter() - started
+            delta_chat = chat.summary()
     finally:
         graph.close()
+        connector.stop()
     waits = throttled * options.retry_after
     return {
         "database": kind,
@@ -177,12 +268,14 @@ async def measure(kind: str, options: argparse.Namespace, workdir: Path) -> dict
             "seconds_without_waits": round(full_seconds - waits, 3),
             "created": full_report.created,
             **full.summary(),
+            **full_chat,
         },
         "delta_sync": {
             "changes": len(changed),
             "seconds": round(delta_seconds, 3),
             "updated": delta_report.updated,
             **delta.summary(),
+            **delta_chat,
         },
         "first_sync_of_process": cold.summary(),
     }
@@ -194,6 +287,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--changes", type=int, default=50)
     parser.add_argument("--throttle-every", type=int, default=3, help="every Nth request: 429")
     parser.add_argument("--retry-after", type=int, default=1)
+    parser.add_argument("--turns-per-second", type=float, default=20.0)
     parser.add_argument("--database", choices=("sqlite", "postgresql"), action="append")
     parser.add_argument(
         "--gc-freeze",

@@ -33,10 +33,12 @@ def build_engine(database_url: str, schema: str | None) -> AsyncEngine:
 
 def build_app(args: argparse.Namespace) -> web.Application:
     """create_app with real JWT validation against the given OpenID metadata."""
+    extra = dict(setting.split("=", 1) for setting in args.setting)
     settings = Settings(
         app_id=args.app_id,
         openid_metadata_url=args.openid_metadata_url,
         database_url=args.database_url,
+        **extra,
     )
     engine = build_engine(args.database_url, args.schema)
     app = create_app(
@@ -61,6 +63,9 @@ def main() -> None:
     parser.add_argument("--schema")
     parser.add_argument("--app-id", required=True)
     parser.add_argument("--openid-metadata-url", required=True)
+    parser.add_argument(
+        "--setting", action="append", default=[], help="name=value for Settings, repeatable"
+    )
     parser.add_argument("--profile", help="write a pyinstrument call tree here on exit")
     args = parser.parse_args()
     logging.basicConfig(

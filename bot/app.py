@@ -145,6 +145,7 @@ async def build_components(
             timeout_seconds=settings.send_timeout_seconds,
         ),
         tenant_id=settings.app_tenant_id,
+        max_concurrent_turns=settings.max_concurrent_turns,
     )
     adapter.on_turn_error = make_turn_error_handler(conversation_state)
     choices = PhoneChoices(

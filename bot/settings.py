@@ -118,6 +118,13 @@ class Settings(BaseSettings):
         default="https://www.tiera.fi/",
         validation_alias=AliasChoices("WEBSHOP_URL", "webshop_url"),
     )
+    max_concurrent_turns: int = Field(
+        default=24,
+        ge=1,
+        description="turns processed at once; more wait their turn instead of crowding the "
+        "database pool and each other (a burst then queues instead of timing out)",
+        validation_alias=AliasChoices("MAX_CONCURRENT_TURNS", "max_concurrent_turns"),
+    )
     send_max_attempts: int = Field(
         default=5, validation_alias=AliasChoices("SEND_MAX_ATTEMPTS", "send_max_attempts")
     )

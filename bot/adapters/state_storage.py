@@ -15,7 +15,7 @@ from typing import Any
 
 import jsonpickle
 from botbuilder.core import Storage
-from sqlalchemy import CursorResult, String, Text, delete, insert, select, update
+from sqlalchemy import CursorResult, String, Text, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
@@ -47,6 +47,16 @@ class BotStateRecord(Base):
     etag: Mapped[str] = mapped_column(String(64))
     data: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+_UPDATE_IF_UNCHANGED = (
+    update(BotStateRecord)
+    .where(
+        BotStateRecord.key == bindparam("item_key"),
+        BotStateRecord.etag == bindparam("expected_etag"),
+    )
+    .values(etag=bindparam("new_etag"), data=bindparam("new_data"), updated_at=bindparam("now"))
+)
 
 
 class SqlStorage(Storage):
@@ -105,21 +115,28 @@ class SqlStorage(Storage):
         new_etag = uuid.uuid4().hex
         if expected is None or expected == ANY_ETAG:
             async with self._lone.begin() as connection:
+                values = {"key": key, "etag": new_etag, "data": data, "updated_at": utcnow()}
                 await connection.execute(
                     upsert_statement(
                         connection.dialect.name,
                         BotStateRecord,
-                        {"key": key, "etag": new_etag, "data": data, "updated_at": utcnow()},
-                        conflict_columns=["key"],
-                        update_columns=["etag", "data", "updated_at"],
-                    )
+                        tuple(values),
+                        ("key",),
+                        ("etag", "data", "updated_at"),
+                    ),
+                    values,
                 )
         else:
             async with self._lone.begin() as connection:
                 updated: CursorResult[Any] = await connection.execute(
-                    update(BotStateRecord)
-                    .where(BotStateRecord.key == key, BotStateRecord.etag == expected)
-                    .values(etag=new_etag, data=data, updated_at=utcnow())
+                    _UPDATE_IF_UNCHANGED,
+                    {
+                        "item_key": key,
+                        "expected_etag": expected,
+                        "new_etag": new_etag,
+                        "new_data": data,
+                        "now": utcnow(),
+                    },
                 )
             if updated.rowcount != 1:
                 async with self._sessions() as session, session.begin():

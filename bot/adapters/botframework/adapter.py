@@ -5,6 +5,7 @@ Differences from upstream `CloudAdapter` (botbuilder-integration-aiohttp 4.17.1)
   activity is 400, and neither reaches any bot code;
 - an invoke response whose body is a model or a dict is returned as JSON with its status
   (upstream serialises an already-serialised dict and answers 500);
+- at most `max_concurrent_turns` turns run at once, the rest wait in arrival order;
 - outgoing activities are sent by `BotConnectorClient` (aiohttp, retries with Retry-After)
   instead of msrest's requests-in-a-thread transport that never retries a POST.
 """
@@ -41,10 +42,12 @@ class BotHttpAdapter(CloudAdapter):
         connector: BotConnectorClient,
         *,
         tenant_id: str = "",
+        max_concurrent_turns: int = 24,
     ) -> None:
         super().__init__(authentication)
         self.connector = connector
         self._tenant_id = tenant_id
+        self._turns = asyncio.Semaphore(max_concurrent_turns)
 
     async def handle(self, request: web.Request, bot: Bot) -> web.Response:
         """The `/api/messages` endpoint."""
@@ -74,7 +77,10 @@ class BotHttpAdapter(CloudAdapter):
         if self._tenant_id and _tenant_of(activity) != self._tenant_id:
             log.warning("refused activity from tenant %s", _tenant_of(activity))
             return _problem(403, "this bot serves one organisation only")
-        invoke_response = await self.process_activity(authenticated, activity, bot.on_turn)
+        # Admitted in arrival order: past the limit a turn waits here, holding nothing, rather
+        # than crowding the database pool until some turns time out in it.
+        async with self._turns:
+            invoke_response = await self.process_activity(authenticated, activity, bot.on_turn)
         return _invoke_http_response(invoke_response)
 
     async def send_activities(
