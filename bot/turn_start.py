@@ -9,7 +9,6 @@ contact, a changed reference or a waiting notice takes a short transaction of it
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, bindparam, exists, select
@@ -65,7 +64,7 @@ _SNAPSHOT = (
         _reference.c.service_url,
         _reference.c.installed,
         _reference.c.aad_object_id.label("reference_person"),
-        _employee.c.aad_object_id.label("employee_id"),
+        _employee.c.aad_object_id,
         _employee.c.display_name,
         _employee.c.chosen_language,
         _employee.c.directory_language,
@@ -129,15 +128,18 @@ class TurnStarter:
                 )
             )
         )
-        contact_stale = person is not None and _needs_registering(row, person)
+        employee = row if row.aad_object_id is not None else None
+        contact_stale = person is not None and directory.needs_registering(
+            employee, person.display_name
+        )
         fetch_notices = person is not None and wants_notices and bool(row.has_notices)
         if not (reference_stale or contact_stale or fetch_notices):
             if person is not None:
-                start.contact = _contact_of(row, person)
+                start.contact = directory.contact_of(row)
             return start
         async with self._sessions() as session, session.begin():
             if reference_stale and facts is not None and reference is not None:
-                await conversations.remember(session=session, facts=facts, reference=reference)
+                await conversations.store(session=session, facts=facts, reference=reference)
             if person is not None:
                 start.contact = (
                     await directory.register_contact(
@@ -146,30 +148,10 @@ class TurnStarter:
                         display_name=person.display_name,
                     )
                     if contact_stale
-                    else _contact_of(row, person)
+                    else directory.contact_of(row)
                 )
                 if fetch_notices:
                     start.notices = await deductions.pending_notices(
                         session=session, aad_object_id=person.aad_object_id
                     )
         return start
-
-
-def _needs_registering(row: Any, person: Person) -> bool:
-    """A first contact, someone the directory knew before they wrote, or a name learnt now."""
-    return (
-        row.employee_id is None
-        or row.first_seen_at is None
-        or (bool(person.display_name) and not row.display_name)
-    )
-
-
-def _contact_of(row: Any, person: Person) -> directory.Contact:
-    welcomed_at: datetime | None = row.welcomed_at
-    return directory.Contact(
-        aad_object_id=person.aad_object_id,
-        display_name=row.display_name or "",
-        chosen_language=row.chosen_language,
-        directory_language=row.directory_language,
-        needs_welcome=welcomed_at is None,
-    )

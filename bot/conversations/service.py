@@ -50,6 +50,16 @@ async def remember(
         reference=reference,
     ):
         return False
+    await store(session=session, facts=facts, reference=reference)
+    if record is not None:
+        await session.refresh(record)
+    return True
+
+
+async def store(
+    *, session: AsyncSession, facts: ConversationFacts, reference: dict[str, Any]
+) -> None:
+    """Write the reference, for a caller that already knows it is new or `differs`."""
     values = {
         "conversation_id": facts.conversation_id,
         "conversation_type": facts.conversation_type,
@@ -69,9 +79,6 @@ async def remember(
         conflict_columns=["conversation_id"],
         update_columns=[column for column in values if column != "conversation_id"],
     )
-    if record is not None:
-        await session.refresh(record)
-    return True
 
 
 @dataclass(frozen=True)

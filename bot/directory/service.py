@@ -53,9 +53,24 @@ async def register_contact(
         employee.first_seen_at = now
     if display_name and not employee.display_name:
         employee.display_name = display_name
+    return contact_of(employee)
+
+
+def needs_registering(employee: Any | None, display_name: str | None) -> bool:
+    """Whether `register_contact` would write: a first contact, someone the directory knew
+    before they wrote, or a name learnt now. `employee` is a row or an `Employee`."""
+    return (
+        employee is None
+        or employee.first_seen_at is None
+        or (bool(display_name) and not employee.display_name)
+    )
+
+
+def contact_of(employee: Any) -> Contact:
+    """The contact an `Employee` (or a row with its columns) makes."""
     return Contact(
-        aad_object_id=aad_object_id,
-        display_name=employee.display_name,
+        aad_object_id=employee.aad_object_id,
+        display_name=employee.display_name or "",
         chosen_language=employee.chosen_language,
         directory_language=employee.directory_language,
         needs_welcome=employee.welcomed_at is None,
