@@ -33,6 +33,7 @@ from typing import Any
 
 import aiohttp
 from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -40,10 +41,10 @@ sys.path.insert(0, str(HERE))
 
 from serve_puhelinbotti import build_engine  # noqa: E402
 from turn_latency import (  # noqa: E402
-    OK_STATUSES,
     Sample,
     Server,
     fresh_database,
+    timed_post,
     wait_ready,
 )
 
@@ -131,16 +132,12 @@ async def open_wave(url: str, schema: str | None, round_number: int) -> None:
         await engine.dispose()
 
 
-async def notification_states(url: str, schema: str | None) -> dict[str, int]:
-    engine = build_engine(url, schema)
-    try:
-        async with engine.connect() as connection:
-            rows = await connection.execute(
-                select(Notification.state, func.count()).group_by(Notification.state)
-            )
-            return {state: count for state, count in rows}
-    finally:
-        await engine.dispose()
+async def notification_states(engine: AsyncEngine) -> dict[str, int]:
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            select(Notification.state, func.count()).group_by(Notification.state)
+        )
+        return {state: count for state, count in rows}
 
 
 async def burst(
@@ -156,18 +153,7 @@ async def burst(
 
     async def post(index: int, body: bytes) -> None:
         await asyncio.sleep(max(0.0, started + index * seconds / len(bodies) - time.perf_counter()))
-        sent = time.perf_counter()
-        try:
-            async with session.post(messages_url, data=body, headers=headers) as response:
-                detail = await response.text()
-                status = response.status
-        except (aiohttp.ClientError, TimeoutError) as error:
-            status, detail = 0, repr(error)
-        sample.latencies.append(time.perf_counter() - sent)
-        if status not in OK_STATUSES:
-            key = f"HTTP {status}" if status else "no response"
-            sample.failures[key] += 1
-            sample.failure_examples.setdefault(key, detail[:300])
+        await timed_post(session, messages_url, body, headers, sample)
 
     await asyncio.gather(*(post(index, body) for index, body in enumerate(bodies)))
     sample.wall = time.perf_counter() - started
@@ -177,12 +163,16 @@ async def burst(
 async def wait_for_campaign(url: str, schema: str | None, expected: int) -> dict[str, Any]:
     """Until `expected` notifications of this round exist and none is pending."""
     started = time.perf_counter()
-    while True:
-        states = await notification_states(url, schema)
-        settled = sum(count for state, count in states.items() if state in SETTLED)
-        if sum(states.values()) >= expected and settled == sum(states.values()):
-            return {"seconds": round(time.perf_counter() - started, 1), "states": states}
-        await asyncio.sleep(1.0)
+    engine = build_engine(url, schema)
+    try:
+        while True:
+            states = await notification_states(engine)
+            settled = sum(count for state, count in states.items() if state in SETTLED)
+            if sum(states.values()) >= expected and settled == sum(states.values()):
+                return {"seconds": round(time.perf_counter() - started, 1), "states": states}
+            await asyncio.sleep(1.0)
+    finally:
+        await engine.dispose()
 
 
 async def measure(options: argparse.Namespace, workdir: Path) -> dict[str, Any]:

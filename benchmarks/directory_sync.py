@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from turn_latency import Conversations, Sample, Server, wait_ready
+from turn_latency import Conversations, Sample, Server, timed_post, wait_ready
 
 from bot.adapters.botframework.tokens import FixedTokenProvider
 from bot.adapters.graph.client import GraphDirectory
@@ -53,6 +53,7 @@ from bot.settings import Settings
 POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 TICK = 0.002
 WARM_UP_USERS = 10
+JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 def serve_fake_graph(connection: Connection) -> None:
@@ -175,14 +176,7 @@ class ChatStream:
 
     async def _post(self, user: Any, body: bytes, sample: Sample) -> None:
         async with self._conversations.lock(user):
-            started = time.perf_counter()
-            async with self._session.post(
-                self._url, data=body, headers={"Content-Type": "application/json"}
-            ) as response:
-                await response.read()
-                if response.status not in (200, 201):
-                    sample.failures[f"HTTP {response.status}"] += 1
-            sample.latencies.append(time.perf_counter() - started)
+            await timed_post(self._session, self._url, body, JSON_HEADERS, sample)
 
     def summary(self) -> dict[str, Any]:
         return {

@@ -265,6 +265,28 @@ async def fresh_database(kind: str, workdir: Path) -> AsyncIterator[tuple[str, s
         drop_schema(schema)
 
 
+async def timed_post(
+    session: aiohttp.ClientSession,
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    sample: Sample,
+) -> None:
+    """POST one body; its latency, and its failure if it was not answered 2xx, go to `sample`."""
+    started = time.perf_counter()
+    try:
+        async with session.post(url, data=body, headers=headers) as response:
+            detail = await response.text()
+            status = response.status
+    except (aiohttp.ClientError, TimeoutError) as error:
+        status, detail = 0, repr(error)
+    sample.latencies.append(time.perf_counter() - started)
+    if status not in OK_STATUSES:
+        key = f"HTTP {status}" if status else "no response"
+        sample.failures[key] += 1
+        sample.failure_examples.setdefault(key, detail[:500])
+
+
 async def send_turns(
     session: aiohttp.ClientSession,
     target: Target,
@@ -277,20 +299,7 @@ async def send_turns(
 
     async def post(user: TeamsUser, body: bytes) -> None:
         async with target.conversations.lock(user), semaphore:
-            started = time.perf_counter()
-            try:
-                async with session.post(
-                    target.messages_url, data=body, headers=target.headers
-                ) as response:
-                    detail = await response.text()
-                    status = response.status
-            except (aiohttp.ClientError, TimeoutError) as error:
-                status, detail = 0, repr(error)
-            sample.latencies.append(time.perf_counter() - started)
-            if status not in OK_STATUSES:
-                key = f"HTTP {status}" if status else "no response"
-                sample.failures[key] += 1
-                sample.failure_examples.setdefault(key, detail[:500])
+            await timed_post(session, target.messages_url, body, target.headers, sample)
 
     started = time.perf_counter()
     await asyncio.gather(*(post(user, body) for user, body in turns))
