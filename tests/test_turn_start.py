@@ -47,10 +47,10 @@ async def test_a_turn_that_changes_no_dialog_state_writes_nothing(engine):
     user = TeamsUser.new("Aino Virtanen")
     async with running_bot(engine) as bot:
         await bot.say(user, "valikko")
-        conversation = message(user, bot.service_url, "")
-        conversation["type"] = "typing"
+        typing = message(user, bot.service_url, "")
+        typing["type"] = "typing"
         with statements(engine) as seen:
-            await bot.turn(conversation)
+            await bot.turn(typing)
     assert seen == ["SELECT"]
 
 
