@@ -6,13 +6,13 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.retry import RETRYABLE_STATUSES as ADAPTER_RETRYABLE
 from bot.adapters.retry import RetryPolicy
 from bot.clock import HELSINKI
-from bot.db.engine import create_engine, create_session_factory
+from bot.db.engine import create_session_factory
 from bot.notifications import outbox
 from bot.notifications.delivery import Delivered, DeliveryFailed, Outgoing
 from bot.notifications.dispatcher import Dispatcher
@@ -21,7 +21,7 @@ from bot.notifications.quiet_hours import WorkingHours
 from bot.notifications.rate_limit import ConversationLimiter, RateLimiter
 from bot.notifications.retry import RETRYABLE_STATUSES, RetryRules, is_retryable
 from bot.notifications.testing import FakeDeliverer, FakeTime
-from tests.support.database import POSTGRES_URL, postgres_database
+from tests.support.database import postgres_database, second_engine
 
 TUESDAY_MORNING = datetime(2026, 12, 1, 10, 0, tzinfo=HELSINKI).astimezone(UTC)
 TUESDAY_NIGHT = datetime(2026, 12, 1, 22, 0, tzinfo=HELSINKI).astimezone(UTC)
@@ -507,12 +507,7 @@ async def test_a_cancelled_campaign_sends_nothing_more(engine):
 @pytest.mark.postgres
 async def test_two_dispatchers_on_postgres_deliver_each_row_exactly_once():
     async with postgres_database() as first_engine:
-        async with first_engine.connect() as connection:
-            schema = await connection.scalar(text("SELECT current_schema()"))
-        second_engine = create_engine(
-            POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}}
-        )
-        try:
+        async with second_engine(first_engine) as other_engine:
             recipients = people(500)
             campaign_id = await campaign(first_engine, recipients)
             deliverer = FakeDeliverer(delay=0.001)
@@ -527,12 +522,10 @@ async def test_two_dispatchers_on_postgres_deliver_each_row_exactly_once():
                     batch=10,
                     flush_interval=0.01,
                 )
-                for name, engine in (("one", first_engine), ("two", second_engine))
+                for name, engine in (("one", first_engine), ("two", other_engine))
             ]
             both = asyncio.gather(*(worker.run_until_idle() for worker in workers))
             stats = await asyncio.wait_for(both, 60)
-        finally:
-            await second_engine.dispose()
         assert len(deliverer.delivered) == 500 and deliverer.duplicates == 0
         assert {item.recipient for item in deliverer.delivered} == set(recipients)
         assert all(worker.claimed > 0 for worker in stats)

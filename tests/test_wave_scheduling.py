@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db.engine import create_engine, create_session_factory
+from bot.db.engine import create_session_factory
 from bot.directory.models import Unit
 from bot.i18n import texts
 from bot.rollout.models import RolloutWave
 from bot.rollout.service import ROLLOUT_WAVES_LOCK, WaveError, schedule_wave
-from tests.support.database import POSTGRES_URL, postgres_database
+from tests.support.database import postgres_database, second_engine
 
 GUARD = 20  # seconds: only so that a broken lock fails instead of hanging
 PROBLEMS = [
@@ -59,12 +59,7 @@ async def waiting_for_the_lock(engine: AsyncEngine) -> int:
 @pytest.mark.postgres
 async def test_a_double_click_makes_one_wave_and_one_overlap_error():
     async with postgres_database() as first_engine:
-        async with first_engine.connect() as connection:
-            schema = await connection.scalar(text("SELECT current_schema()"))
-        second_engine = create_engine(
-            POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}}
-        )
-        try:
+        async with second_engine(first_engine) as other_engine:
             await add_unit(first_engine)
             first_scheduled = asyncio.Event()
             second_finished = asyncio.Event()
@@ -94,7 +89,7 @@ async def test_a_double_click_makes_one_wave_and_one_overlap_error():
             async def second() -> None:
                 await first_scheduled.wait()
                 try:
-                    await click(second_engine, nothing)
+                    await click(other_engine, nothing)
                 finally:
                     second_finished.set()
 
@@ -102,8 +97,6 @@ async def test_a_double_click_makes_one_wave_and_one_overlap_error():
             results = await asyncio.wait_for(
                 asyncio.gather(first, second(), return_exceptions=True), GUARD
             )
-        finally:
-            await second_engine.dispose()
         assert results[0] is None
         assert isinstance(results[1], WaveError)
         assert results[1].problems == [("overlaps", {"unit": "SIVISTYS", "wave": "Aalto 1"})]

@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.db.engine import create_engine
 from bot.db.scratch import scratch_postgres, scratch_sqlite
 
 POSTGRES_URL = os.environ.get(
@@ -26,3 +28,15 @@ async def sqlite_database(directory: Path) -> AsyncIterator[AsyncEngine]:
 async def postgres_database(**engine_options: object) -> AsyncIterator[AsyncEngine]:
     async with scratch_postgres(POSTGRES_URL, **engine_options) as engine:
         yield engine
+
+
+@asynccontextmanager
+async def second_engine(engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
+    """Another engine (its own pool, as another bot process has) on `engine`'s PostgreSQL schema."""
+    async with engine.connect() as connection:
+        schema = await connection.scalar(text("SELECT current_schema()"))
+    other = create_engine(POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}})
+    try:
+        yield other
+    finally:
+        await other.dispose()
