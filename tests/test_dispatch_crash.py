@@ -103,6 +103,30 @@ async def until(condition: Callable[[], bool]) -> None:
             await asyncio.sleep(0.05)
 
 
+async def notification_states(database_url: str) -> dict[str, int]:
+    engine = create_engine(database_url)
+    async with create_session_factory(engine)() as session:
+        states = dict(
+            (
+                await session.execute(
+                    select(Notification.state, func.count()).group_by(Notification.state)
+                )
+            ).all()
+        )
+    await engine.dispose()
+    return states
+
+
+async def until_all_delivered(database_url: str) -> dict[str, int]:
+    """Rows the killed process had in flight come back only when their lease runs out."""
+    async with asyncio.timeout(60):
+        while True:
+            states = await notification_states(database_url)
+            if states == {"delivered": RECIPIENTS}:
+                return states
+            await asyncio.sleep(0.2)
+
+
 async def test_a_killed_dispatcher_loses_nothing_and_repeats_at_most_its_in_flight(
     tmp_path, connector
 ):
@@ -118,20 +142,11 @@ async def test_a_killed_dispatcher_loses_nothing_and_repeats_at_most_its_in_flig
     assert reached_before_restart < RECIPIENTS
 
     second = await start_dispatcher(database_url)
-    await until(lambda: len(fake.deliveries_by_recipient()) == RECIPIENTS)
+    await until_all_delivered(database_url)
     second.send_signal(signal.SIGTERM)
     assert await second.wait() == 0
 
+    assert len(fake.deliveries_by_recipient()) == RECIPIENTS
     duplicates = sum(count - 1 for count in fake.deliveries_by_recipient().values())
     assert duplicates <= CONCURRENCY
-    engine = create_engine(database_url)
-    async with create_session_factory(engine)() as session:
-        states = dict(
-            (
-                await session.execute(
-                    select(Notification.state, func.count()).group_by(Notification.state)
-                )
-            ).all()
-        )
-    await engine.dispose()
-    assert states == {"delivered": RECIPIENTS}
+    assert await notification_states(database_url) == {"delivered": RECIPIENTS}
