@@ -25,7 +25,13 @@ from bot.adapters.graph.directory_sync import build_directory_sync, graph_direct
 from bot.adapters.retry import RetryPolicy
 from bot.adapters.state_storage import SqlStorage
 from bot.admin import AdminDesk
-from bot.background import BackgroundJobs, CampaignPlanner, build_dispatcher, working_hours
+from bot.background import (
+    BackgroundJobs,
+    CampaignPlanner,
+    build_dispatcher,
+    build_helpdesk,
+    working_hours,
+)
 from bot.cards.actions import Verb
 from bot.choices.service import ChoicePolicy, PhoneChoices
 from bot.clock import Clock, system_clock
@@ -33,6 +39,7 @@ from bot.db import migrate
 from bot.db.engine import create_engine, create_session_factory
 from bot.deductions.service import DeductionReader
 from bot.dialogs.choose_phone import ChoosePhoneDialog
+from bot.dialogs.helpdesk import HelpdeskDialog
 from bot.dialogs.main_menu import MainMenuDialog
 from bot.dialogs.my_deductions import MyDeductionsDialog
 from bot.dialogs.my_turn import MyTurnDialog
@@ -126,6 +133,13 @@ async def build_components(
     tokens = token_provider or _token_provider(settings)
     graph = _graph(settings)
     dispatcher = build_dispatcher(settings, sessions, http, tokens, clock=clock, installer=graph)
+    connector = BotConnectorClient(
+        http,
+        tokens,
+        policy=RetryPolicy(max_attempts=settings.send_max_attempts),
+        timeout_seconds=settings.send_timeout_seconds,
+    )
+    helpdesk = build_helpdesk(settings, sessions, connector, clock=clock, installer=graph)
     jobs = BackgroundJobs(
         dispatcher=dispatcher,
         planner=CampaignPlanner(
@@ -134,16 +148,13 @@ async def build_components(
         planner_interval=settings.planner_interval_seconds,
         directory=build_directory_sync(settings, sessions, source=graph) if graph else None,
         directory_interval=settings.directory_sync_interval_minutes * 60,
+        relay=helpdesk.relay,
+        relay_interval=settings.helpdesk_relay_interval_seconds,
     )
     conversation_state = TurnConversationState(storage)
     adapter = BotHttpAdapter(
         _authentication(settings, http),
-        BotConnectorClient(
-            http,
-            tokens,
-            policy=RetryPolicy(max_attempts=settings.send_max_attempts),
-            timeout_seconds=settings.send_timeout_seconds,
-        ),
+        connector,
         tenant_id=settings.app_tenant_id,
         max_concurrent_turns=settings.max_concurrent_turns,
     )
@@ -165,6 +176,7 @@ async def build_components(
             Verb.MY_DEDUCTIONS: MyDeductionsDialog(DeductionReader(sessions)),
             Verb.MY_TURN: MyTurnDialog(TurnReader(sessions, clock)),
             Verb.QUESTIONS: QuestionsDialog(faq),
+            Verb.HELPDESK: HelpdeskDialog(helpdesk),
         }
     )
     handler = PuhelinbottiHandler(
@@ -177,6 +189,7 @@ async def build_components(
         later_reminders=LaterReminders(sessions, clock, working_hours(settings)),
         admin=AdminDesk(sessions, clock, settings.ict_admins),
         faq=faq,
+        helpdesk=helpdesk,
     )
     return Components(
         settings=settings,

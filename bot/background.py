@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -24,6 +25,8 @@ from bot.deductions.service import plan_life_event_notices
 from bot.delivery import TeamsDeliverer
 from bot.directory.sync import DirectorySync
 from bot.faq.service import RETENTION, forget_questions_before
+from bot.helpdesk.desk import Helpdesk
+from bot.helpdesk.relay import TicketRelay
 from bot.notifications import outbox
 from bot.notifications.dispatcher import Dispatcher
 from bot.notifications.quiet_hours import WorkingHours
@@ -92,6 +95,48 @@ def build_dispatcher(
     )
 
 
+def build_helpdesk(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    connector: BotConnectorClient,
+    *,
+    clock: Clock,
+    installer: AppInstaller | None,
+) -> Helpdesk:
+    """Tickets' relay sends with retries on the wire: a helpdesk answer should not wait."""
+    requesters = TeamsDeliverer(
+        sessions,
+        ProactiveSender(
+            connector,
+            bot_id=bot_account_id(settings),
+            teams_app_id=settings.teams_app_id,
+            installer=installer,
+        ),
+        default_language=settings.default_language,
+        tenant_id=settings.notification_tenant_id,
+        service_url=settings.teams_service_url,
+        clock=clock,
+    )
+    relay = TicketRelay(
+        sessions,
+        connector,
+        requesters,
+        bot_id=bot_account_id(settings),
+        default_language=settings.default_language,
+        working_hours=working_hours(settings),
+        reraise_after=timedelta(hours=settings.helpdesk_reraise_after_hours),
+        clock=clock,
+    )
+    return Helpdesk(
+        sessions,
+        connector,
+        relay,
+        admins=settings.ict_admins,
+        default_language=settings.default_language,
+        clock=clock,
+    )
+
+
 async def repeat(
     job: Callable[[], Awaitable[object]], interval: float, stop: asyncio.Event, what: str
 ) -> None:
@@ -148,8 +193,12 @@ class BackgroundJobs:
         planner_interval: float,
         directory: DirectorySync | None,
         directory_interval: float,
+        relay: TicketRelay | None = None,
+        relay_interval: float = 60.0,
     ) -> None:
         self.dispatcher = dispatcher
+        self.relay = relay
+        self._relay_interval = relay_interval
         self.planner = planner
         self._planner_interval = planner_interval
         self._directory = directory
@@ -163,6 +212,11 @@ class BackgroundJobs:
             "planner",
         )
         self._spawn(self.dispatcher.run_forever(self._stop), "dispatcher")
+        if self.relay is not None:
+            self._spawn(
+                repeat(self.relay.run_once, self._relay_interval, self._stop, "helpdesk relay"),
+                "helpdesk relay",
+            )
         if self._directory is not None and self._directory_interval > 0:
             self._spawn(
                 repeat(self._directory.run, self._directory_interval, self._stop, "directory sync"),
@@ -174,6 +228,8 @@ class BackgroundJobs:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
+        if self.relay is not None:
+            await self.relay.idle()
 
     def _spawn(self, job: Coroutine[Any, Any, None], name: str) -> None:
         self._tasks.append(asyncio.create_task(job, name=name))

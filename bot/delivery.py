@@ -149,6 +149,24 @@ class TeamsDeliverer:
             card = await render(session, outgoing, texts(reach.language), self._clock())
         if card is None:
             return Delivered(SKIPPED)
+        delivered = await self._send(reach, card)
+        after = AFTER_SENDING.get(outgoing.kind)
+        if after is not None:
+            await self._after_sending(
+                f"record {outgoing.kind} as told", self._in_transaction(after), outgoing
+            )
+        return delivered
+
+    async def send_card_to(
+        self, aad_object_id: str, card_for: Callable[[Texts], Card]
+    ) -> Delivered:
+        """One card to one employee outside any campaign, in their language (the helpdesk's
+        updates); raises DeliveryFailed like `deliver`."""
+        async with self._sessions() as session:
+            reach = await self._reach(session, aad_object_id)
+        return await self._send(reach, card_for(texts(reach.language)))
+
+    async def _send(self, reach: Reach, card: Card) -> Delivered:
         if reach.removed_app:
             raise DeliveryFailed("app_removed", final=True)
         if reach.address is None:
@@ -161,11 +179,6 @@ class TeamsDeliverer:
             raise _failure(error) from error
         if sent.outcome != CONTINUED:
             await self._after_sending("store the chat opened", self._store_reference, reach, sent)
-        after = AFTER_SENDING.get(outgoing.kind)
-        if after is not None:
-            await self._after_sending(
-                f"record {outgoing.kind} as told", self._in_transaction(after), outgoing
-            )
         return Delivered(sent.outcome, sent.conversation_id, sent.activity_id)
 
     async def _after_sending(

@@ -24,6 +24,7 @@ from bot.db.base import utcnow
 from bot.deductions import service as deductions
 from bot.dialogs.choose_phone import FLOW_VERBS, ChoosePhoneDialog
 from bot.dialogs.context import CONTACT_KEY, TEXTS_KEY, texts_of
+from bot.dialogs.helpdesk import HELPDESK_VERBS, helpdesk_options
 from bot.dialogs.intents import Intent, IntentKind, read_intent
 from bot.dialogs.main_menu import (
     AREA_OPTIONS_KEY,
@@ -41,8 +42,11 @@ from bot.dialogs.replies import (
 )
 from bot.directory import service as directory
 from bot.faq.service import FaqDesk
+from bot.helpdesk.desk import AGENT_VERBS, ChannelPlace, Helpdesk
+from bot.helpdesk.desk import Person as HelpdeskPerson
 from bot.i18n import SUPPORTED_LANGUAGES, resolve_language, texts
 from bot.rollout.campaigns import Later, LaterReminders
+from bot.tickets.service import Member
 from bot.turn_start import Person, TurnStarter
 
 log = logging.getLogger(__name__)
@@ -54,6 +58,8 @@ _OPENS_AREA_BY_WORDS = {
     IntentKind.CHOOSE_PHONE: Verb.CHOOSE_PHONE,
     IntentKind.MY_DEDUCTIONS: Verb.MY_DEDUCTIONS,
     IntentKind.MY_TURN: Verb.MY_TURN,
+    IntentKind.HELPDESK: Verb.HELPDESK,
+    IntentKind.MY_TICKETS: Verb.MY_TICKETS,
 }
 _FIRST_WISHES = (IntentKind.VERB, IntentKind.TEXT, *_OPENS_AREA_BY_WORDS)
 
@@ -73,6 +79,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         later_reminders: LaterReminders | None = None,
         admin: AdminDesk | None = None,
         faq: FaqDesk | None = None,
+        helpdesk: Helpdesk | None = None,
     ) -> None:
         self._sessions = sessions
         self._conversation_state = conversation_state
@@ -86,6 +93,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         self._later_reminders = later_reminders
         self._admin = admin
         self._faq = faq
+        self._helpdesk = helpdesk
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         await self._prepare_turn(turn_context)
@@ -129,7 +137,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         if not _is_personal(turn_context):
-            await send_text(turn_context, texts_of(turn_context)("errors.not_personal"))
+            await self._shared_message(turn_context)
             return
         await self._tell_notices(turn_context)
         if _names_someone_else(turn_context):
@@ -166,6 +174,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
             or _opens_an_area(intent)
             or intent.kind is IntentKind.TEXT
             or intent.verb is Verb.FAQ_TOPIC
+            or intent.verb in HELPDESK_VERBS
             or (intent.verb in FLOW_VERBS and not _phone_flow_active(dialog_context))
         ):
             await dialog_context.cancel_all_dialogs()
@@ -174,6 +183,26 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         result = await dialog_context.continue_dialog()
         if result.status == DialogTurnStatus.Empty:
             await dialog_context.begin_dialog(self._main_dialog_id, _menu_options(intent))
+
+    async def _shared_message(self, turn_context: TurnContext) -> None:
+        """In a channel: an ICT admin may make it the helpdesk's; the rest belongs in 1:1 chats."""
+        activity = turn_context.activity
+        text = (
+            TurnContext.remove_recipient_mention(activity) if activity.entities else activity.text
+        )
+        intent = read_intent(text, None)
+        place = _place_of(turn_context)
+        if self._helpdesk is not None and intent.kind is IntentKind.HELPDESK_CHANNEL:
+            sender = HelpdeskPerson(_sender_id(turn_context) or "", _sender_name(turn_context))
+            answer = await self._helpdesk.set_channel(texts(intent.language), sender, place)
+            await send_text(turn_context, answer)
+            return
+        if self._helpdesk is not None and await self._helpdesk.is_helpdesk_team(place.team_id):
+            await send_text(
+                turn_context, (await self._helpdesk.channel_texts())("tickets.channel_hint")
+            )
+            return
+        await send_text(turn_context, texts_of(turn_context)("errors.not_personal"))
 
     async def _answer_if_sure(self, turn_context: TurnContext, question: str) -> bool:
         if self._faq is None:
@@ -241,6 +270,12 @@ class PuhelinbottiHandler(TeamsActivityHandler):
             return card_invoke_response(menu_card(texts_of(turn_context)))
         if verb is Verb.FAQ_FEEDBACK:
             return await self._faq_feedback(turn_context, data)
+        if verb in AGENT_VERBS and self._helpdesk is not None:
+            actor = HelpdeskPerson(_sender_id(turn_context) or "", _sender_name(turn_context))
+            answer = await self._helpdesk.act(verb, data, actor, _place_of(turn_context))
+            if answer.card is None:
+                return error_invoke_response(answer.status, "Refused", answer.message)
+            return card_invoke_response(answer.card)
         if verb is Verb.ADMIN_CAMPAIGNS:
             if self._admin is None or not self._admin.allows(_sender_id(turn_context)):
                 return error_invoke_response(
@@ -293,6 +328,20 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         bot_id = turn_context.activity.recipient.id if turn_context.activity.recipient else None
         if any(member.id == bot_id for member in members_added):
             await self._greet_on_install(turn_context)
+        people = [_member(account) for account in members_added if account.id != bot_id]
+        if self._helpdesk is not None and people:
+            await self._helpdesk.members_changed(_place_of(turn_context), people, [])
+
+    async def on_teams_members_removed_dispatch(
+        self,
+        members_removed: list[ChannelAccount],
+        team_info: TeamInfo,
+        turn_context: TurnContext,
+    ) -> None:
+        """Someone left a team: if it is the helpdesk's, they can no longer act on tickets."""
+        gone = [account.aad_object_id for account in members_removed if account.aad_object_id]
+        if self._helpdesk is not None and gone:
+            await self._helpdesk.members_changed(_place_of(turn_context), [], gone)
 
     async def on_teams_members_added(
         self,
@@ -348,6 +397,29 @@ def _sender_id(turn_context: TurnContext) -> str | None:
     return getattr(turn_context.activity.from_property, "aad_object_id", None)
 
 
+def _sender_name(turn_context: TurnContext) -> str:
+    return getattr(turn_context.activity.from_property, "name", None) or ""
+
+
+def _member(account: ChannelAccount) -> Member:
+    return Member(account.aad_object_id or "", account.id or "", account.name or "")
+
+
+def _place_of(turn_context: TurnContext) -> ChannelPlace:
+    """The team and channel an activity came from, as Teams' channel data names them."""
+    activity = turn_context.activity
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    team = channel_data.get("team") or {}
+    channel = channel_data.get("channel") or {}
+    tenant = (channel_data.get("tenant") or {}).get("id")
+    return ChannelPlace(
+        team_id=team.get("id") if isinstance(team, dict) else None,
+        channel_id=channel.get("id") if isinstance(channel, dict) else None,
+        service_url=activity.service_url or "",
+        tenant_id=tenant,
+    )
+
+
 _PERSON_KEYS = ("aad_object_id", "aadObjectId", "employee", "employee_number", "user_id")
 
 
@@ -388,6 +460,12 @@ def _opens_an_area(intent: Intent) -> bool:
 
 
 def _menu_options(intent: Intent) -> dict[str, Any]:
+    verb = _OPENS_AREA_BY_WORDS.get(intent.kind) or intent.verb
+    if verb in HELPDESK_VERBS:
+        return {
+            VERB_KEY: Verb.HELPDESK.value,
+            AREA_OPTIONS_KEY: helpdesk_options(verb, intent.value),
+        }
     if intent.verb is Verb.FAQ_TOPIC and intent.value:
         chosen = {key: intent.value.get(key) for key in (TOPIC_KEY, QUESTION_ID_KEY)}
         return {VERB_KEY: Verb.QUESTIONS.value, AREA_OPTIONS_KEY: chosen}

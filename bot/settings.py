@@ -194,6 +194,20 @@ class Settings(BaseSettings):
         gt=0,
         validation_alias=AliasChoices("PLANNER_INTERVAL_SECONDS", "planner_interval_seconds"),
     )
+    helpdesk_reraise_after_hours: float = Field(
+        default=4.0,
+        gt=0,
+        validation_alias=AliasChoices(
+            "HELPDESK_RERAISE_AFTER_HOURS", "helpdesk_reraise_after_hours"
+        ),
+    )
+    helpdesk_relay_interval_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        validation_alias=AliasChoices(
+            "HELPDESK_RELAY_INTERVAL_SECONDS", "helpdesk_relay_interval_seconds"
+        ),
+    )
 
     @field_validator("notify_extra_holidays")
     @classmethod

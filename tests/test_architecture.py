@@ -17,6 +17,7 @@ DOMAINS = [
     "faq",
     "notifications",
     "rollout",
+    "tickets",
 ]
 
 

@@ -37,6 +37,15 @@ class Verb(StrEnum):
     ADMIN_WAVES = "admin.waves"
     ADMIN_SCHEDULE_WAVE = "admin.schedule_wave"
     ADMIN_CAMPAIGNS = "admin.campaigns"
+    HELPDESK_SEND = "helpdesk.send"
+    MY_TICKETS = "helpdesk.mine"
+    TICKET_ANSWER = "ticket.answer"
+    TICKET_TAKE = "ticket.take"
+    TICKET_RELEASE = "ticket.release"
+    TICKET_REPLY = "ticket.reply"
+    TICKET_RESOLVE = "ticket.resolve"
+    TICKET_REOPEN = "ticket.reopen"
+    TICKET_REFRESH = "ticket.refresh"
 
 
 def submit(title: str, verb: Verb, **data: Any) -> dict[str, Any]:

@@ -16,6 +16,7 @@ FOLLOW_UPS = {
     "my_turn": Verb.MY_TURN,
     "helpdesk": Verb.HELPDESK,
 }
+CONTEXT_LIMIT = 500
 _MARKDOWN = re.compile(r"[\\`*_\[\]()#>~|<]")
 _SPACE = re.compile(r"\s+")
 
@@ -29,7 +30,10 @@ def answer_card(
         text_block(text.title, weight="Bolder", size="Medium", style="heading"),
         text_block(text.answer),
     ]
-    actions = [submit(t(f"faq.follow_up.{name}"), FOLLOW_UPS[name]) for name in topic.follow_ups]
+    actions = [
+        submit(t(f"faq.follow_up.{name}"), FOLLOW_UPS[name], **_context(name, None, text.title))
+        for name in topic.follow_ups
+    ]
     if helpful is None:
         body.append(text_block(t("faq.helpful"), isSubtle=True, spacing="Medium"))
         feedback = {"question_id": question_id, "topic": topic.id}
@@ -43,7 +47,9 @@ def answer_card(
     return card(body, actions)
 
 
-def suggestions_card(t: Texts, topics: list[Topic], question_id: int) -> dict[str, Any]:
+def suggestions_card(
+    t: Texts, topics: list[Topic], question_id: int, question: str | None = None
+) -> dict[str, Any]:
     """The middle band: the closest questions as buttons, and a way to a person."""
     actions = [
         submit(
@@ -51,7 +57,9 @@ def suggestions_card(t: Texts, topics: list[Topic], question_id: int) -> dict[st
         )
         for topic in topics
     ]
-    actions.append(submit(t("faq.follow_up.helpdesk"), Verb.HELPDESK))
+    offered = t("faq.offered", titles=" / ".join(topic.text(t.language).title for topic in topics))
+    context = _context("helpdesk", question, offered)
+    actions.append(submit(t("faq.follow_up.helpdesk"), Verb.HELPDESK, **context))
     return card([text_block(t("faq.suggest"))], actions)
 
 
@@ -63,7 +71,11 @@ def unknown_card(t: Texts, question: str) -> dict[str, Any]:
             text_block(t("faq.unknown_question", question=plain(question)), isSubtle=True),
         ],
         [
-            submit(t("faq.follow_up.helpdesk"), Verb.HELPDESK),
+            submit(
+                t("faq.follow_up.helpdesk"),
+                Verb.HELPDESK,
+                **_context("helpdesk", question, t("faq.unknown")),
+            ),
             submit(t("menu.open_menu"), Verb.OPEN_MENU),
         ],
     )
@@ -78,6 +90,16 @@ def ask_card(t: Texts, topics: list[Topic]) -> dict[str, Any]:
         ],
         [submit(topic.text(t.language).title, Verb.FAQ_TOPIC, topic=topic.id) for topic in topics],
     )
+
+
+def _context(follow_up: str, asked: str | None, answered: str) -> dict[str, str]:
+    """What the helpdesk form is pre-filled with: the question and what the bot said to it."""
+    if follow_up != "helpdesk":
+        return {}
+    context = {"answered": answered[:CONTEXT_LIMIT]}
+    if asked:
+        context["asked"] = asked[:CONTEXT_LIMIT]
+    return context
 
 
 def plain(text: str, limit: int = 200) -> str:

@@ -16,6 +16,7 @@ from bot.directory.models import DirectorySyncState, Employee, Unit
 from bot.faq.models import FaqFeedback, FaqQuestion
 from bot.notifications.models import Campaign, Notification
 from bot.rollout.models import RolloutWave, RolloutWaveUnit
+from bot.tickets.models import HelpdeskChannel, HelpdeskMember, Ticket, TicketEvent
 
 __all__ = [
     "Base",
@@ -28,6 +29,8 @@ __all__ = [
     "Employee",
     "FaqFeedback",
     "FaqQuestion",
+    "HelpdeskChannel",
+    "HelpdeskMember",
     "Notification",
     "PayrollCorrection",
     "PayrollImport",
@@ -37,5 +40,7 @@ __all__ = [
     "PhoneModel",
     "RolloutWave",
     "RolloutWaveUnit",
+    "Ticket",
+    "TicketEvent",
     "Unit",
 ]

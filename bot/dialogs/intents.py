@@ -22,6 +22,9 @@ class IntentKind(StrEnum):
     MY_TURN = "my_turn"
     ADMIN_WAVES = "admin_waves"
     ADMIN_CAMPAIGNS = "admin_campaigns"
+    HELPDESK = "helpdesk"
+    MY_TICKETS = "my_tickets"
+    HELPDESK_CHANNEL = "helpdesk_channel"
     TEXT = "text"
     EMPTY = "empty"
 
@@ -84,6 +87,12 @@ def _commands() -> dict[str, tuple[IntentKind, str | None]]:
             phrases[_normalise(phrase)] = (IntentKind.ADMIN_WAVES, None)
         for phrase in catalog_entry(language, "commands.admin_campaigns"):
             phrases[_normalise(phrase)] = (IntentKind.ADMIN_CAMPAIGNS, None)
+        for phrase in catalog_entry(language, "commands.helpdesk"):
+            phrases[_normalise(phrase)] = (IntentKind.HELPDESK, None)
+        for phrase in catalog_entry(language, "commands.my_tickets"):
+            phrases[_normalise(phrase)] = (IntentKind.MY_TICKETS, None)
+        for phrase in catalog_entry(language, "commands.helpdesk_channel"):
+            phrases[_normalise(phrase)] = (IntentKind.HELPDESK_CHANNEL, language)
         for phrase in catalog_entry(language, "commands.switch_to_this"):
             phrases[_normalise(phrase)] = (IntentKind.SWITCH_LANGUAGE, language)
     return phrases

@@ -52,7 +52,7 @@ class QuestionsDialog(Dialog):
                 card = answer_card(t, known[match.topic_id], asked.question_id)
             elif match.band == "suggest":
                 closest = [known[topic_id] for topic_id, _ in match.candidates if topic_id in known]
-                card = suggestions_card(t, closest, asked.question_id)
+                card = suggestions_card(t, closest, asked.question_id, match.question)
             else:
                 card = unknown_card(t, match.question)
         elif isinstance(given.get(TOPIC_KEY), str) and given[TOPIC_KEY] in known:

@@ -87,6 +87,22 @@ class BotConnectorClient:
     ) -> dict[str, Any]:
         return await self._call("POST", _url(service_url, "v3/conversations"), parameters)
 
+    async def team_members(self, service_url: str, team_id: str) -> list[dict[str, Any]]:
+        """Everyone in a team, page by page (Teams retired the unpaged member list)."""
+        members: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            url = _url(service_url, "v3/conversations", team_id, "pagedmembers")
+            url = url.with_query(
+                {"pageSize": "500", **({"continuationToken": token} if token else {})}
+            )
+            page = await self._call("GET", url, None)
+            found = page.get("members")
+            members += [member for member in found or [] if isinstance(member, dict)]
+            token = page.get("continuationToken")
+            if not token or not found:
+                return members
+
     async def _call(self, method: str, url: URL, body: dict[str, Any] | None) -> dict[str, Any]:
         attempt = 0
         while True:

@@ -92,7 +92,9 @@ class FakeBotConnector:
     installed: set[str] | None = None
     blocked: set[str] = field(default_factory=set)
     unknown_conversations: set[str] = field(default_factory=set)
+    team_members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     deliveries: list[Delivery] = field(default_factory=list, init=False)
+    updates: list[Delivery] = field(default_factory=list, init=False)
     throttled: int = field(default=0, init=False)
     forbidden: int = field(default=0, init=False)
     not_found: int = field(default=0, init=False)
@@ -116,6 +118,7 @@ class FakeBotConnector:
         app.router.add_route(
             "*", "/v3/conversations/{conversation}/activities/{activity}", self._activity
         )
+        app.router.add_get("/v3/conversations/{conversation}/pagedmembers", self._paged_members)
         app.router.add_get("/_fake/summary", self._summary)
         app.router.add_post("/_fake/reset", self._reset)
         app.router.add_post("/_fake/installed/{user}", self._installed)
@@ -177,6 +180,7 @@ class FakeBotConnector:
         """Forget what was received and delivered, and the counters."""
         self.calls.clear()
         self.deliveries.clear()
+        self.updates.clear()
         self._per_conversation.clear()
         self.injected.clear()
         self.throttled = self.forbidden = self.not_found = self.scripted = 0
@@ -309,7 +313,9 @@ class FakeBotConnector:
             if request.method == "DELETE":
                 return web.Response(status=200)
             if request.method == "PUT":
-                return web.json_response({"id": request.match_info["activity"]})
+                activity_id = request.match_info["activity"]
+                self.updates.append(Delivery(conversation, activity_id, body or {}))
+                return web.json_response({"id": activity_id})
             return web.json_response({"id": self._deliver(conversation, body or {})})
 
         return await self._serve(conversation=conversation, member=None, perform=perform)
@@ -319,6 +325,14 @@ class FakeBotConnector:
         member = _first_member(body)
 
         def perform() -> web.Response:
+            channel = _channel_of(body)
+            activity = body.get("activity")
+            if body.get("isGroup") and channel is not None and isinstance(activity, dict):
+                # A new post in a team channel: Teams answers with the thread's conversation id.
+                activity_id = self._deliver(channel, activity)
+                return web.json_response(
+                    {"id": f"{channel};messageid={activity_id}", "activityId": activity_id}
+                )
             if member is not None and not body.get("isGroup"):
                 conversation = self.conversation_for(member)
             else:
@@ -330,6 +344,11 @@ class FakeBotConnector:
             return web.json_response(answer)
 
         return await self._serve(conversation=None, member=member, perform=perform)
+
+    async def _paged_members(self, request: web.Request) -> web.Response:
+        """A team's roster in one page (the bot asks for 500 at a time)."""
+        team = request.match_info["conversation"]
+        return web.json_response({"members": self.team_members.get(team, [])})
 
     async def _summary(self, request: web.Request) -> web.Response:
         return web.json_response(self.summary())
@@ -344,6 +363,13 @@ class FakeBotConnector:
 
     async def _release_on_shutdown(self, app: web.Application) -> None:
         self.release_hanging()
+
+
+def _channel_of(body: dict[str, Any]) -> str | None:
+    channel_data = body.get("channelData")
+    channel = channel_data.get("channel") if isinstance(channel_data, dict) else None
+    found = channel.get("id") if isinstance(channel, dict) else None
+    return found if isinstance(found, str) else None
 
 
 def _first_member(body: dict[str, Any]) -> str | None:

@@ -1,0 +1,69 @@
+"""Contact the helpdesk: a request form, its confirmation, one's own tickets, answers to them.
+
+```mermaid
+stateDiagram-v2
+    [*] --> Form: menu, "talk to a person", or the helpdesk button under an answer
+    Form --> Sent: send (valid)
+    Form --> Form: send with problems (what was typed is kept)
+    [*] --> Sent: the same form sent again (the first ticket, no second one)
+    [*] --> Mine: "omat tukipyynnöt"
+    [*] --> Answered: an answer typed on a helpdesk message or in Mine
+    Sent --> [*]
+    Mine --> [*]
+    Answered --> [*]
+```
+
+Nothing waits in dialog state: each card carries what the next step needs, and the ticket is
+in the database, so a restart or a second device loses nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
+
+from bot.cards.actions import VERB_KEY, Verb, verb_of
+from bot.dialogs.context import texts_of
+from bot.dialogs.replies import send_card, send_text
+from bot.helpdesk.desk import Helpdesk, Person
+
+HELPDESK_VERBS = frozenset({Verb.HELPDESK, Verb.HELPDESK_SEND, Verb.MY_TICKETS, Verb.TICKET_ANSWER})
+
+
+class HelpdeskDialog(Dialog):
+    def __init__(self, helpdesk: Helpdesk) -> None:
+        super().__init__(HelpdeskDialog.__name__)
+        self._helpdesk = helpdesk
+
+    async def begin_dialog(
+        self, dialog_context: DialogContext, options: object = None
+    ) -> DialogTurnResult:
+        turn = dialog_context.context
+        t = texts_of(turn)
+        value: dict[str, Any] = options if isinstance(options, dict) else {}
+        verb = verb_of(value) or Verb.HELPDESK
+        sender = turn.activity.from_property
+        aad_object_id = getattr(sender, "aad_object_id", None)
+        if not aad_object_id:
+            await send_text(turn, t("helpdesk.only_personal"))
+            return await dialog_context.end_dialog()
+        if verb is Verb.HELPDESK_SEND:
+            person = Person(aad_object_id, getattr(sender, "name", None) or "")
+            await send_card(turn, await self._helpdesk.send_request(t, person, value))
+        elif verb is Verb.MY_TICKETS:
+            await send_card(turn, await self._helpdesk.my_tickets(t, aad_object_id))
+        elif verb is Verb.TICKET_ANSWER:
+            answered = await self._helpdesk.answer(t, aad_object_id, value)
+            if isinstance(answered, str):
+                await send_text(turn, answered)
+            else:
+                await send_card(turn, answered)
+        else:
+            await send_card(turn, self._helpdesk.request_form(t, value))
+        return await dialog_context.end_dialog()
+
+
+def helpdesk_options(verb: Verb, value: dict[str, Any] | None) -> dict[str, Any]:
+    """What the helpdesk area needs to know of a press: the verb and the card's data."""
+    return {**(value or {}), VERB_KEY: verb.value}

@@ -1,0 +1,371 @@
+"""What employees and helpdesk agents do with tickets, one short transaction per action.
+
+Agents are checked on every action, not when a card is shown: the action must come from the
+helpdesk channel's team, and the person must be in that team's roster (fetched from the Bot
+Connector, and again when someone unknown acts, at most once a minute). A card payload copied
+into another chat, or pressed by someone outside the team, is refused and logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeGuard
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.adapters.botframework.connector import BotConnectorClient, ConnectorError
+from bot.cards.actions import Verb
+from bot.cards.tickets import (
+    DESCRIPTION_INPUT,
+    REPLY_INPUT,
+    TOPIC_INPUT,
+    URGENT_INPUT,
+    Draft,
+    answer_added_card,
+    answer_input,
+    my_tickets_card,
+    request_form_card,
+    request_sent_card,
+    ticket_card,
+)
+from bot.clock import Clock, system_clock
+from bot.helpdesk.relay import TicketRelay
+from bot.helpdesk.views import channel_texts, refresh_ids, ticket_line
+from bot.i18n import Texts
+from bot.tickets import service as tickets
+
+log = logging.getLogger(__name__)
+
+Card = dict[str, Any]
+ROSTER_REFRESH = timedelta(minutes=1)
+AGENT_VERBS = frozenset(
+    {
+        Verb.TICKET_TAKE,
+        Verb.TICKET_RELEASE,
+        Verb.TICKET_REPLY,
+        Verb.TICKET_RESOLVE,
+        Verb.TICKET_REOPEN,
+        Verb.TICKET_REFRESH,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Person:
+    aad_object_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ChannelPlace:
+    """Where a channel message or card press came from."""
+
+    team_id: str | None
+    channel_id: str | None
+    service_url: str
+    tenant_id: str | None
+
+
+@dataclass(frozen=True)
+class AgentAnswer:
+    """The card that replaces the pressed one, or why nothing happened (status, message)."""
+
+    card: Card | None = None
+    status: int = 200
+    message: str = ""
+
+
+class Helpdesk:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        connector: BotConnectorClient,
+        relay: TicketRelay,
+        *,
+        admins: frozenset[str],
+        default_language: str,
+        clock: Clock = system_clock,
+    ) -> None:
+        self._sessions = sessions
+        self._connector = connector
+        self.relay = relay
+        self._admins = admins
+        self._default_language = default_language
+        self._clock = clock
+
+    # The employee's side
+
+    def request_form(self, t: Texts, value: dict[str, Any] | None = None) -> Card:
+        """A fresh form, pre-filled with what the employee asked and what the bot answered."""
+        value = value or {}
+        asked, answered = _text(value.get("asked")), _text(value.get("answered"))
+        return request_form_card(
+            t,
+            Draft(
+                token=_token(),
+                asked=asked,
+                bot_answer=answered,
+                description=asked or "",
+            ),
+        )
+
+    async def send_request(self, t: Texts, requester: Person, value: dict[str, Any]) -> Card:
+        """The form submitted: its ticket (once, however often it is pressed) or its problems."""
+        new = tickets.NewTicket(
+            request_token=_text(value.get("form")) or "",
+            requester_aad=requester.aad_object_id,
+            requester_name=requester.name,
+            language=t.language,
+            topic=_text(value.get(TOPIC_INPUT)) or "",
+            description=_text(value.get(DESCRIPTION_INPUT)) or "",
+            urgent=value.get(URGENT_INPUT) == "true",
+            asked=_text(value.get("asked")),
+            bot_answer=_text(value.get("answered")),
+        )
+        problems = tickets.problems_of(new)
+        if problems:
+            token = _token() if "bad_form" in problems else new.request_token
+            draft = Draft(
+                token=token,
+                asked=new.asked,
+                bot_answer=new.bot_answer,
+                topic=new.topic,
+                description=new.description[: tickets.MAX_DESCRIPTION],
+                urgent=new.urgent,
+            )
+            return request_form_card(t, draft, problems)
+        try:
+            async with self._sessions() as session, session.begin():
+                ticket, created = await tickets.open_ticket(
+                    session=session, new=new, now=self._clock()
+                )
+        except tickets.TicketError as error:
+            log.warning("refused a request form of another employee (%s)", error.reason)
+            return request_form_card(t, Draft(token=_token()), [error.reason])
+        if created:
+            log.info(
+                "ticket %s opened (topic %s, urgent %s)", ticket.id, ticket.topic, ticket.urgent
+            )
+            self.relay.kick()
+        return request_sent_card(t, ticket.id, urgent=ticket.urgent, again=not created)
+
+    async def my_tickets(self, t: Texts, requester_aad: str) -> Card:
+        """Only the sender's own tickets, whatever the card that asked."""
+        async with self._sessions() as session:
+            own = await tickets.list_tickets(session=session, requester_aad=requester_aad, limit=10)
+            lines = [await ticket_line(session, ticket, t.language) for ticket in own]
+        return my_tickets_card(t, lines, self._clock())
+
+    async def answer(self, t: Texts, requester_aad: str, value: dict[str, Any]) -> Card | str:
+        """The requester's answer to their ticket: a confirmation card, or a text saying why not."""
+        ticket_id = value.get("ticket")
+        if not _is_id(ticket_id):
+            return t("helpdesk.not_yours")
+        text = _text(value.get(answer_input(ticket_id))) or ""
+        if not text:
+            return t("helpdesk.answer_empty")
+        try:
+            async with self._sessions() as session, session.begin():
+                ticket, reopened = await tickets.answer(
+                    session=session,
+                    ticket_id=ticket_id,
+                    requester_aad=requester_aad,
+                    text=text,
+                    now=self._clock(),
+                )
+        except tickets.TicketError as error:
+            if error.reason == "not_yours":
+                log.warning("refused an answer to ticket %s by someone else", ticket_id)
+            return t(f"helpdesk.problem.{error.reason}")
+        self.relay.kick()
+        return answer_added_card(t, ticket.id, reopened=reopened)
+
+    # The helpdesk channel's side
+
+    def is_admin(self, aad_object_id: str | None) -> bool:
+        return aad_object_id is not None and aad_object_id in self._admins
+
+    async def set_channel(self, t: Texts, sender: Person, place: ChannelPlace) -> str:
+        """An ICT admin makes this channel the helpdesk's; its team's members become agents."""
+        if not self.is_admin(sender.aad_object_id):
+            log.warning("refused setting the helpdesk channel by %s", sender.aad_object_id)
+            return t("tickets.channel_only_admins")
+        if place.team_id is None or place.channel_id is None:
+            return t("helpdesk.only_personal")
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            await tickets.set_channel(
+                session=session,
+                team_id=place.team_id,
+                channel_id=place.channel_id,
+                service_url=place.service_url,
+                tenant_id=place.tenant_id,
+                language=t.language,
+                set_by=sender.aad_object_id,
+                now=now,
+            )
+        count = await self._fetch_roster(place.service_url, place.team_id)
+        log.info("helpdesk channel set by %s (%d members)", sender.aad_object_id, count)
+        self.relay.kick()
+        return t("tickets.channel_set", members=count)
+
+    async def is_helpdesk_team(self, team_id: str | None) -> bool:
+        async with self._sessions() as session:
+            channel = await tickets.helpdesk_channel(session=session)
+        return channel is not None and team_id is not None and channel.team_id == team_id
+
+    async def channel_texts(self) -> Texts:
+        async with self._sessions() as session:
+            channel = await tickets.helpdesk_channel(session=session)
+        return channel_texts(channel, self._default_language)
+
+    async def act(
+        self, verb: Verb, data: dict[str, Any], actor: Person, place: ChannelPlace
+    ) -> AgentAnswer:
+        """A ticket card's button, pressed in the helpdesk channel by one of its team."""
+        t = await self.channel_texts()
+        if not await self._is_agent(actor, place):
+            return AgentAnswer(status=403, message=t("tickets.only_helpdesk"))
+        ticket_id, version = data.get("ticket"), data.get("version")
+        if not _is_id(ticket_id) or (verb is not Verb.TICKET_REFRESH and not _is_version(version)):
+            return AgentAnswer(status=400, message=t("tickets.not_found"))
+        agent = tickets.Actor(actor.aad_object_id, actor.name)
+        reply = _text(data.get(REPLY_INPUT)) or ""
+        notice, draft, changed = None, "", False
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            try:
+                ticket = await self._perform(session, verb, ticket_id, version, agent, reply, now)
+                changed = verb is not Verb.TICKET_REFRESH
+            except tickets.TicketError as error:
+                if error.ticket is None:
+                    return AgentAnswer(status=404, message=t("tickets.not_found"))
+                ticket = error.ticket
+                notice = t(f"tickets.problem.{error.reason}")
+                draft = reply if verb is Verb.TICKET_REPLY else ""
+                log.info("ticket %s: %s refused (%s)", ticket_id, verb.value, error.reason)
+            line = await ticket_line(session, ticket, t.language)
+            ids = await refresh_ids(session)
+        if changed:
+            log.info("ticket %s: %s by %s", ticket_id, verb.value, actor.aad_object_id)
+            self.relay.kick()
+        card = ticket_card(
+            t,
+            line,
+            viewer=actor.aad_object_id,
+            refresh_ids=ids,
+            now=now,
+            notice=notice,
+            reply_draft=draft,
+        )
+        return AgentAnswer(card=card)
+
+    async def members_changed(
+        self, place: ChannelPlace, added: list[tickets.Member], removed: list[str]
+    ) -> None:
+        """Teams tells the bot when its team gains or loses members: the roster follows."""
+        async with self._sessions() as session, session.begin():
+            channel = await tickets.helpdesk_channel(session=session)
+            if channel is None or channel.team_id != place.team_id:
+                return
+            if added:
+                await tickets.add_members(session=session, members=added, now=self._clock())
+            if removed:
+                await tickets.remove_members(session=session, aad_object_ids=removed)
+
+    async def _perform(
+        self,
+        session: AsyncSession,
+        verb: Verb,
+        ticket_id: int,
+        version: Any,
+        agent: tickets.Actor,
+        reply: str,
+        now: datetime,
+    ) -> tickets.Ticket:
+        versioned = _VERSIONED.get(verb)
+        if versioned is not None:
+            return await versioned(
+                session=session, ticket_id=ticket_id, version=version, actor=agent, now=now
+            )
+        if verb is Verb.TICKET_REPLY:
+            return await tickets.reply(
+                session=session, ticket_id=ticket_id, actor=agent, text=reply, now=now
+            )
+        ticket = await tickets.ticket_of(session=session, ticket_id=ticket_id)
+        if ticket is None:
+            raise tickets.TicketError("not_found")
+        return ticket
+
+    async def _is_agent(self, actor: Person, place: ChannelPlace) -> bool:
+        async with self._sessions() as session:
+            channel = await tickets.helpdesk_channel(session=session)
+            if channel is None or place.team_id is None or channel.team_id != place.team_id:
+                log.warning(
+                    "refused a ticket action by %s from outside the helpdesk team",
+                    actor.aad_object_id,
+                )
+                return False
+            if await tickets.is_member(session=session, aad_object_id=actor.aad_object_id):
+                return True
+            fetched = channel.roster_fetched_at
+            stale = fetched is None or self._clock() - _aware(fetched) >= ROSTER_REFRESH
+            service_url, team_id = channel.service_url, channel.team_id
+        if stale:
+            await self._fetch_roster(service_url, team_id)
+            async with self._sessions() as session:
+                if await tickets.is_member(session=session, aad_object_id=actor.aad_object_id):
+                    return True
+        log.warning("refused a ticket action by %s: not in the helpdesk team", actor.aad_object_id)
+        return False
+
+    async def _fetch_roster(self, service_url: str, team_id: str) -> int:
+        try:
+            found = await self._connector.team_members(service_url, team_id)
+        except ConnectorError as error:
+            log.error("could not list the helpdesk team's members: %s", error)
+            return 0
+        roster = [
+            tickets.Member(
+                aad_object_id=str(member.get("aadObjectId") or ""),
+                teams_id=str(member.get("id") or ""),
+                name=str(member.get("name") or ""),
+            )
+            for member in found
+            if member.get("aadObjectId") and member.get("id")
+        ]
+        async with self._sessions() as session, session.begin():
+            await tickets.replace_roster(session=session, members=roster, now=self._clock())
+        return len(roster)
+
+
+_VERSIONED = {
+    Verb.TICKET_TAKE: tickets.take,
+    Verb.TICKET_RELEASE: tickets.release,
+    Verb.TICKET_RESOLVE: tickets.resolve,
+    Verb.TICKET_REOPEN: tickets.reopen,
+}
+
+
+def _token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _is_id(value: object) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _is_version(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives back naive datetimes; they were stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
