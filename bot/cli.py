@@ -10,7 +10,7 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -207,6 +207,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     campaigns_cancel.add_argument("campaign_id", type=int, metavar="ID")
     campaigns_cancel.set_defaults(run=_campaigns_cancel)
+
+    tickets = commands.add_parser(
+        "tickets", help="helpdesk tickets escalated from the chat"
+    ).add_subparsers(title="tickets commands")
+    tickets_list = tickets.add_parser("list", help="tickets, oldest first, for reporting")
+    tickets_list.add_argument(
+        "--state",
+        default="open,taken",
+        help="comma-separated: open, taken, resolved, or all (default: open,taken)",
+    )
+    tickets_list.add_argument("--csv", action="store_true", help="CSV for Excel instead of lines")
+    tickets_list.set_defaults(run=_tickets_list)
 
     manifest = commands.add_parser("manifest", help="Teams app package").add_subparsers(
         title="manifest commands"
@@ -669,6 +681,30 @@ def _campaigns_list(args: argparse.Namespace, settings: Settings) -> int:
             f"{t.datetime(report.created_at)}): toimitettu {counts['delivered']}/{report.total}, "
             f"epäonnistui {counts['failed']}, kesken {report.unsettled}"
         )
+    return 0
+
+
+def _tickets_list(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.tickets.report import ticket_rows, write_csv, write_table
+    from bot.tickets.service import STATES
+
+    wanted = [state.strip() for state in args.state.split(",") if state.strip()]
+    unknown = [state for state in wanted if state not in (*STATES, "all")]
+    if unknown or not wanted:
+        print(
+            f"phonebot: tuntematon tila {', '.join(unknown)}; valitse {', '.join(STATES)} tai all",
+            file=sys.stderr,
+        )
+        return 2
+    states = None if "all" in wanted else wanted
+    rows = asyncio.run(_read(settings, lambda session: ticket_rows(session=session, states=states)))
+    now = datetime.now(UTC)
+    if args.csv:
+        write_csv(rows, sys.stdout, now)
+    elif rows:
+        write_table(rows, sys.stdout, now)
+    else:
+        print("ei tukipyyntöjä")
     return 0
 
 

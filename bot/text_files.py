@@ -1,4 +1,4 @@
-"""Text of the files ICT and payroll export from Excel on Finnish Windows."""
+"""Text of the files ICT and payroll exchange with Excel on Finnish Windows."""
 
 from __future__ import annotations
 
@@ -13,3 +13,15 @@ def decode_without_bom(data: bytes) -> str:
         return data.decode("cp1252")
     except UnicodeDecodeError:
         return data.decode("iso-8859-1")
+
+
+_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def excel_text(value: str | None) -> str:
+    """A text cell that Excel will show as text, never evaluate as a formula."""
+    if not value:
+        return ""
+    if value.startswith(_FORMULA_TRIGGERS):
+        return "'" + value
+    return value

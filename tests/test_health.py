@@ -44,3 +44,16 @@ async def test_migrations_upgrade_downgrade_upgrade(engine):
     assert await migrate.current_revision(engine) is None
     await migrate.upgrade(engine)
     assert await migrate.current_revision(engine) == migrate.head_revision()
+
+
+async def test_the_migrations_build_exactly_the_tables_the_models_declare(sqlite_engine):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from bot.db.models import Base
+
+    async with sqlite_engine.connect() as connection:
+        differences = await connection.run_sync(
+            lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+        )
+    assert differences == []

@@ -42,6 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.choices.models import ChoiceOption, ChoiceStatus, PhoneChoice
 from bot.directory.models import Employee, Unit
 from bot.i18n import texts
+from bot.text_files import excel_text
 
 HEADERS = (
     "henkilonumero",
@@ -76,8 +77,6 @@ STATUS_LABELS = {
     ChoiceStatus.CHANGED.value: "vaihdettu",
     ChoiceStatus.CANCELLED.value: "peruttu",
 }
-
-_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -169,14 +168,14 @@ def _cells(row: ExportRow) -> list[str]:
     finnish = texts("fi")
     count = row.instalment_count
     return [
-        _text(row.employee_number),
-        _text(row.display_name),
-        _text(row.user_principal_name),
-        _text(row.unit_name or row.unit_code),
-        OPTION_LABELS.get(row.option) or _text(row.option),
-        STATUS_LABELS.get(row.status) or _text(row.status),
-        _text(row.sku),
-        _text(row.model_name),
+        excel_text(row.employee_number),
+        excel_text(row.display_name),
+        excel_text(row.user_principal_name),
+        excel_text(row.unit_name or row.unit_code),
+        OPTION_LABELS.get(row.option) or excel_text(row.option),
+        STATUS_LABELS.get(row.status) or excel_text(row.status),
+        excel_text(row.sku),
+        excel_text(row.model_name),
         _amount(row.price_cents),
         _amount(row.city_share_cents),
         _amount(row.employee_share_cents),
@@ -194,15 +193,6 @@ def _amount(cents: int) -> str:
     sign = "-" if cents < 0 else ""
     euros, rest = divmod(abs(cents), 100)
     return f"{sign}{euros},{rest:02d}"
-
-
-def _text(value: str | None) -> str:
-    """A text cell that Excel will show as text, never evaluate as a formula."""
-    if not value:
-        return ""
-    if value.startswith(_FORMULA_TRIGGERS):
-        return "'" + value
-    return value
 
 
 # Finnish alphabetical order: å, ä and ö come after z (æ and ø sort as ä and ö, ü as y);

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeGuard
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -32,6 +32,7 @@ from bot.cards.tickets import (
     ticket_card,
 )
 from bot.clock import Clock, system_clock
+from bot.db.base import as_utc
 from bot.helpdesk.relay import TicketRelay
 from bot.helpdesk.views import channel_texts, refresh_ids, ticket_line
 from bot.i18n import Texts
@@ -312,7 +313,7 @@ class Helpdesk:
             if await tickets.is_member(session=session, aad_object_id=actor.aad_object_id):
                 return True
             fetched = channel.roster_fetched_at
-            stale = fetched is None or self._clock() - _aware(fetched) >= ROSTER_REFRESH
+            stale = fetched is None or self._clock() - as_utc(fetched) >= ROSTER_REFRESH
             service_url, team_id = channel.service_url, channel.team_id
         if stale:
             await self._fetch_roster(service_url, team_id)
@@ -364,8 +365,3 @@ def _is_id(value: object) -> TypeGuard[int]:
 
 def _is_version(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 1
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives back naive datetimes; they were stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cards.tickets import TicketLine
+from bot.db.base import as_utc
 from bot.directory.models import Unit
 from bot.i18n import Texts, texts
 from bot.tickets import service as tickets
@@ -39,8 +40,8 @@ async def ticket_line(session: AsyncSession, ticket: Ticket, language: str) -> T
         bot_answer=ticket.bot_answer,
         assignee_aad=ticket.assignee_aad,
         assignee_name=ticket.assignee_name,
-        created_at=ticket.created_at,
-        updated_at=ticket.updated_at,
+        created_at=as_utc(ticket.created_at),
+        updated_at=as_utc(ticket.updated_at),
         last_message=f"{last.actor_name}: {last.text}" if last and last.text else None,
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.base import utcnow
+from bot.db.base import as_utc, utcnow
 from bot.db.upsert import upsert
 from bot.notifications.delivery import Delivered, Outgoing
 from bot.notifications.models import Campaign, CampaignState, Notification, NotificationState
@@ -141,8 +141,8 @@ async def create_campaign(
             "title": title,
             "payload": payload or {},
             "created_by": created_by,
-            "created_at": _utc(now or utcnow()),
-            "not_before": _utc(not_before) if not_before else None,
+            "created_at": as_utc(now or utcnow()),
+            "not_before": as_utc(not_before) if not_before else None,
             "state": CampaignState.ACTIVE,
         },
         conflict_columns=["key"],
@@ -166,7 +166,7 @@ async def enqueue(
     if campaign.state != CampaignState.ACTIVE:
         raise OutboxError(f"campaign {campaign_id} is {campaign.state}")
     unique = [recipient for recipient in dict.fromkeys(recipients) if recipient]
-    created = _utc(now or utcnow())
+    created = as_utc(now or utcnow())
     insert: Any = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
     table = cast(Table, Notification.__table__)
     statement = (
@@ -216,11 +216,11 @@ async def schedule_personal(
     campaign = await session.get(Campaign, campaign_id)
     if campaign is None or campaign.state != CampaignState.ACTIVE:
         raise OutboxError(f"campaign {campaign_id} does not take rows")
-    created = _utc(now or utcnow())
+    created = as_utc(now or utcnow())
     fresh = {
         "state": NotificationState.PENDING,
         "attempts": 0,
-        "next_attempt_at": _utc(at),
+        "next_attempt_at": as_utc(at),
         "lease_until": None,
         "claimed_by": None,
         "last_status": None,
@@ -245,7 +245,7 @@ async def claim(
     *, session: AsyncSession, worker: str, limit: int, now: datetime, lease: timedelta
 ) -> list[Outgoing]:
     """Leases up to `limit` rows that are due: pending ones, and those whose worker vanished."""
-    now = _utc(now)
+    now = as_utc(now)
     due = or_(
         and_(
             Notification.state == NotificationState.PENDING,
@@ -342,15 +342,15 @@ async def settle(*, session: AsyncSession, settlements: Sequence[Settlement]) ->
                 "b_attempt": item.attempt,
                 "b_state": str(item.state),
                 "b_attempts": item.attempts,
-                "b_next_attempt_at": _utc(item.next_attempt_at) if item.next_attempt_at else None,
+                "b_next_attempt_at": as_utc(item.next_attempt_at) if item.next_attempt_at else None,
                 "b_status": item.status,
                 "b_error": item.error,
                 "b_reason": item.reason,
                 "b_outcome": item.outcome,
                 "b_conversation_id": item.conversation_id,
                 "b_activity_id": item.activity_id,
-                "b_sent_at": _utc(item.at) if item.state == NotificationState.DELIVERED else None,
-                "b_at": _utc(item.at),
+                "b_sent_at": as_utc(item.at) if item.state == NotificationState.DELIVERED else None,
+                "b_at": as_utc(item.at),
             }
             for item in settlements
         ],
@@ -368,7 +368,7 @@ async def settle(*, session: AsyncSession, settlements: Sequence[Settlement]) ->
                     select(Campaign.id).where(Campaign.state != CampaignState.ACTIVE)
                 ),
             )
-            .values(state=NotificationState.CANCELLED, updated_at=_utc(settlements[0].at)),
+            .values(state=NotificationState.CANCELLED, updated_at=as_utc(settlements[0].at)),
             execution_options={"synchronize_session": False},
         )
 
@@ -386,7 +386,7 @@ async def extend_leases(
             Notification.state == NotificationState.SENDING,
             Notification.claimed_by == worker,
         )
-        .values(lease_until=_utc(until)),
+        .values(lease_until=as_utc(until)),
         execution_options={"synchronize_session": False},
     )
 
@@ -402,7 +402,7 @@ async def cancel_campaign(
     if campaign is None:
         raise OutboxError(f"no campaign {campaign_id}")
     campaign.state = CampaignState.CANCELLED
-    now = _utc(now or utcnow())
+    now = as_utc(now or utcnow())
     result = await session.execute(
         update(Notification)
         .where(
@@ -417,7 +417,7 @@ async def cancel_campaign(
 
 async def sweep(*, session: AsyncSession, now: datetime) -> int:
     """Cancels rows of cancelled campaigns whose worker died mid-send; claim never takes them."""
-    now = _utc(now)
+    now = as_utc(now)
     result = await session.execute(
         update(Notification)
         .where(
@@ -527,7 +527,7 @@ async def _reports(session: AsyncSession, campaigns_query: Any) -> list[Campaign
             key = outcome or "unknown"
             outcomes[campaign_id][key] = outcomes[campaign_id].get(key, 0) + count
             earliest, latest = sent.get(campaign_id, (None, None))
-            first, last = _utc(first) if first else None, _utc(last) if last else None
+            first, last = as_utc(first) if first else None, as_utc(last) if last else None
             sent[campaign_id] = (
                 min(filter(None, (earliest, first)), default=None),
                 max(filter(None, (latest, last)), default=None),
@@ -542,8 +542,8 @@ async def _reports(session: AsyncSession, campaigns_query: Any) -> list[Campaign
             title=campaign.title,
             state=campaign.state,
             created_by=campaign.created_by,
-            created_at=_utc(campaign.created_at),
-            not_before=_utc(campaign.not_before) if campaign.not_before else None,
+            created_at=as_utc(campaign.created_at),
+            not_before=as_utc(campaign.not_before) if campaign.not_before else None,
             counts={str(state): count for state, count in counts[campaign.id].items()},
             failures=failures[campaign.id],
             outcomes=outcomes[campaign.id],
@@ -557,8 +557,3 @@ async def _reports(session: AsyncSession, campaigns_query: Any) -> list[Campaign
 
 def _dialect(session: AsyncSession) -> str:
     return session.bind.dialect.name if session.bind else "sqlite"
-
-
-def _utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -505,7 +505,7 @@ async def reraise(*, session: AsyncSession, ticket_id: int, today: date, now: da
 
 async def counts_by_state(*, session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(select(Ticket.state, func.count()).group_by(Ticket.state))
-    return {state: count for state, count in rows.tuples()}
+    return {state: count for state, count in rows.all()}
 
 
 def _assignee(actor: Actor) -> dict[str, Any]:

@@ -71,17 +71,94 @@ def bot_added(user: TeamsUser, service_url: str) -> dict[str, Any]:
 
 
 def channel_message(
-    user: TeamsUser, service_url: str, text: str, team_id: str = "19:team@thread.tacv2"
+    user: TeamsUser,
+    service_url: str,
+    text: str,
+    team_id: str = "19:team@thread.tacv2",
+    channel_id: str | None = None,
 ) -> dict[str, Any]:
+    """A new post in a team channel; `<at>Puhelinbotti</at>` in `text` mentions the bot."""
+    channel_id = channel_id or team_id
     activity = _base(user, service_url, "message")
     activity["text"] = text
     activity["conversation"] = {
-        "id": f"{team_id};messageid=1",
+        "id": f"{channel_id};messageid={next(_counter)}",
         "conversationType": "channel",
         "tenantId": TENANT_ID,
         "isGroup": True,
     }
-    activity["channelData"] = {"tenant": {"id": TENANT_ID}, "team": {"id": team_id}}
+    activity["channelData"] = {
+        "tenant": {"id": TENANT_ID},
+        "team": {"id": team_id},
+        "channel": {"id": channel_id},
+    }
+    if "<at>" in text:
+        activity["entities"] = [
+            {
+                "type": "mention",
+                "text": "<at>Puhelinbotti</at>",
+                "mentioned": {"id": BOT_ID, "name": "Puhelinbotti"},
+            }
+        ]
+    return activity
+
+
+def channel_card_action(
+    user: TeamsUser,
+    service_url: str,
+    verb: str,
+    data: dict[str, Any],
+    *,
+    team_id: str,
+    channel_id: str,
+    thread_id: str,
+) -> dict[str, Any]:
+    """An Action.Execute pressed on a card in a channel thread."""
+    activity = card_action(user, service_url, verb, data)
+    activity["conversation"] = {
+        "id": thread_id,
+        "conversationType": "channel",
+        "tenantId": TENANT_ID,
+        "isGroup": True,
+    }
+    activity["channelData"] = {
+        "tenant": {"id": TENANT_ID},
+        "team": {"id": team_id},
+        "channel": {"id": channel_id},
+    }
+    return activity
+
+
+def team_member(user: TeamsUser) -> dict[str, str]:
+    """A user as the Bot Connector lists a team's members."""
+    return {"id": user.teams_id, "name": user.name, "aadObjectId": user.aad_object_id}
+
+
+def team_members_event(
+    user: TeamsUser,
+    service_url: str,
+    team_id: str,
+    *,
+    added: tuple[TeamsUser, ...] = (),
+    removed: tuple[TeamsUser, ...] = (),
+) -> dict[str, Any]:
+    """Teams' conversationUpdate when people join or leave a team the bot is in."""
+    activity = _base(user, service_url, "conversationUpdate")
+    activity["conversation"] = {
+        "id": team_id,
+        "conversationType": "channel",
+        "isGroup": True,
+        "tenantId": TENANT_ID,
+    }
+    activity["channelData"] = {
+        "tenant": {"id": TENANT_ID},
+        "team": {"id": team_id},
+        "eventType": "teamMemberAdded" if added else "teamMemberRemoved",
+    }
+    if added:
+        activity["membersAdded"] = [team_member(member) for member in added]
+    if removed:
+        activity["membersRemoved"] = [team_member(member) for member in removed]
     return activity
 
 

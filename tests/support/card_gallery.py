@@ -28,6 +28,16 @@ from bot.cards.phone import (
     summary_card,
 )
 from bot.cards.rollout import my_turn_card
+from bot.cards.tickets import (
+    Draft,
+    TicketLine,
+    answer_added_card,
+    my_tickets_card,
+    request_form_card,
+    request_sent_card,
+    ticket_card,
+    update_for_requester_card,
+)
 from bot.choices.cost import cost_breakdown
 from bot.choices.models import ChoiceOption, ChoiceStatus
 from bot.choices.service import CurrentChoice, Eligibility, Quote
@@ -128,6 +138,7 @@ def every_card() -> list[tuple[str, dict[str, Any]]]:
         gallery += notification_cards(t, language)
         gallery += admin_cards(t, language)
         gallery += faq_cards(t, language)
+        gallery += ticket_cards(t, language)
     return gallery
 
 
@@ -241,4 +252,97 @@ def faq_cards(t: Texts, language: str) -> list[tuple[str, dict[str, Any]]]:
         (f"suggestions_card[{language}]", suggestions_card(t, topics[:3], 7)),
         (f"unknown_card[{language}]", unknown_card(t, "mikä on *lounaslista* [tänään](x)?")),
         (f"ask_card[{language}]", ask_card(t, topics[:4])),
+    ]
+
+
+SAMPLE_AT = datetime(2026, 11, 26, 8, 15, tzinfo=UTC)
+SAMPLE_TICKET = TicketLine(
+    id=12,
+    version=3,
+    state="open",
+    topic="device_problem",
+    description="Näyttö meni rikki.\nPuhelin putosi *portaissa*.",
+    urgent=False,
+    requester_name=SAMPLE_NAME,
+    unit_name="Sivistystoimiala",
+    asked="mitä teen, jos puhelin hajoaa?",
+    bot_answer="Vie puhelin huoltoon.",
+    assignee_aad=None,
+    assignee_name=None,
+    created_at=SAMPLE_AT,
+    updated_at=SAMPLE_AT,
+)
+AGENT_ID = "agent-aad"
+
+
+def ticket_cards(t: Texts, language: str) -> list[tuple[str, dict[str, Any]]]:
+    now = datetime(2026, 11, 26, 14, 0, tzinfo=UTC)
+    taken = TicketLine(
+        **{
+            **SAMPLE_TICKET.__dict__,
+            "id": 13,
+            "state": "taken",
+            "assignee_aad": AGENT_ID,
+            "assignee_name": "Aki Tukinen",
+            "last_message": "Aki Tukinen: Viethän puhelimen huoltoon?",
+        }
+    )
+    resolved = TicketLine(**{**taken.__dict__, "id": 11, "state": "resolved"})
+    urgent = TicketLine(**{**SAMPLE_TICKET.__dict__, "urgent": True, "topic": "lost_or_stolen"})
+    ids = [f"29:member-{number}" for number in range(70)]
+    draft = Draft(token=TOKEN, asked="mikä on *lounaslista*?", bot_answer="En osaa vastata.")
+    typed = Draft(token=TOKEN, topic="deductions", description="x" * 20, urgent=True)
+    return [
+        (f"request_form_card[{language}]", request_form_card(t, Draft(token=TOKEN))),
+        (f"request_form_card:prefilled[{language}]", request_form_card(t, draft)),
+        (
+            f"request_form_card:problems[{language}]",
+            request_form_card(t, typed, ["empty_description", "unknown_topic"]),
+        ),
+        (f"request_sent_card[{language}]", request_sent_card(t, 12, urgent=False, again=False)),
+        (
+            f"request_sent_card:urgent[{language}]",
+            request_sent_card(t, 12, urgent=True, again=True),
+        ),
+        *[
+            (
+                f"update_for_requester_card:{kind}[{language}]",
+                update_for_requester_card(
+                    t,
+                    12,
+                    kind,
+                    agent="Aki Tukinen",
+                    message="Viethän **huoltoon**?" if kind == "replied" else None,
+                ),
+            )
+            for kind in ("taken", "released", "replied", "resolved", "reopened")
+        ],
+        (f"answer_added_card[{language}]", answer_added_card(t, 12, reopened=False)),
+        (f"answer_added_card:reopened[{language}]", answer_added_card(t, 12, reopened=True)),
+        (f"my_tickets_card:none[{language}]", my_tickets_card(t, [], now)),
+        (f"my_tickets_card[{language}]", my_tickets_card(t, [taken, SAMPLE_TICKET, resolved], now)),
+        (
+            f"ticket_card[{language}]",
+            ticket_card(t, SAMPLE_TICKET, viewer=None, refresh_ids=ids, now=now),
+        ),
+        (
+            f"ticket_card:assignee[{language}]",
+            ticket_card(t, taken, viewer=AGENT_ID, refresh_ids=ids, now=now),
+        ),
+        (
+            f"ticket_card:resolved[{language}]",
+            ticket_card(t, resolved, viewer=None, refresh_ids=ids, now=now),
+        ),
+        (
+            f"ticket_card:urgent_refused[{language}]",
+            ticket_card(
+                t,
+                urgent,
+                viewer=AGENT_ID,
+                refresh_ids=ids,
+                now=now,
+                notice=t("tickets.problem.stale"),
+                reply_draft="Kesken jäänyt vastaus",
+            ),
+        ),
     ]

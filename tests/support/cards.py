@@ -54,6 +54,6 @@ def executes(replies: list[dict[str, Any]]) -> dict[str, tuple[str, dict[str, An
     found = {}
     for card in cards(replies):
         for node in _walk(card):
-            if node.get("type") == "Action.Execute":
+            if node.get("type") == "Action.Execute" and "title" in node:  # not the refresh
                 found[node["title"]] = (node["verb"], node.get("data") or {})
     return found

@@ -323,11 +323,11 @@ class FakeBotConnector:
     async def _create_conversation(self, request: web.Request) -> web.Response:
         body = await self._receive(request) or {}
         member = _first_member(body)
+        channel = _channel_of(body) if body.get("isGroup") else None
 
         def perform() -> web.Response:
-            channel = _channel_of(body)
             activity = body.get("activity")
-            if body.get("isGroup") and channel is not None and isinstance(activity, dict):
+            if channel is not None and isinstance(activity, dict):
                 # A new post in a team channel: Teams answers with the thread's conversation id.
                 activity_id = self._deliver(channel, activity)
                 return web.json_response(
@@ -343,7 +343,7 @@ class FakeBotConnector:
                 answer["activityId"] = self._deliver(conversation, activity)
             return web.json_response(answer)
 
-        return await self._serve(conversation=None, member=member, perform=perform)
+        return await self._serve(conversation=channel, member=member, perform=perform)
 
     async def _paged_members(self, request: web.Request) -> web.Response:
         """A team's roster in one page (the bot asks for 500 at a time)."""

@@ -1,0 +1,120 @@
+"""Tickets for reporting: `phonebot tickets list` as a table or as CSV for Excel."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TextIO
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.base import as_utc
+from bot.directory.models import Unit
+from bot.i18n import texts
+from bot.text_files import excel_text
+from bot.tickets.models import Ticket
+
+HEADERS = (
+    "numero",
+    "tila",
+    "kiireellinen",
+    "aihe",
+    "yksikkö",
+    "pyytäjä",
+    "hoitaja",
+    "luotu",
+    "päivitetty",
+    "odottanut_h",
+    "kanavalla",
+)
+
+
+@dataclass(frozen=True)
+class TicketRow:
+    id: int
+    state: str
+    urgent: bool
+    topic: str
+    unit: str | None
+    requester: str
+    assignee: str | None
+    created_at: datetime
+    updated_at: datetime
+    on_channel: bool
+    relay_error: str | None
+
+
+async def ticket_rows(*, session: AsyncSession, states: Iterable[str] | None) -> list[TicketRow]:
+    """Oldest first, as a queue is worked through."""
+    query = (
+        select(Ticket, Unit.name_fi)
+        .outerjoin(Unit, Unit.code == Ticket.unit_code)
+        .order_by(Ticket.id)
+    )
+    if states is not None:
+        query = query.where(Ticket.state.in_(list(states)))
+    return [
+        TicketRow(
+            id=ticket.id,
+            state=ticket.state,
+            urgent=ticket.urgent,
+            topic=ticket.topic,
+            unit=unit_name or ticket.unit_code,
+            requester=ticket.requester_name,
+            assignee=ticket.assignee_name,
+            created_at=ticket.created_at,
+            updated_at=ticket.updated_at,
+            on_channel=ticket.card_activity_id is not None,
+            relay_error=ticket.relay_error,
+        )
+        for ticket, unit_name in (await session.execute(query)).all()
+    ]
+
+
+def waiting_hours(row: TicketRow, now: datetime) -> float:
+    return round((now - as_utc(row.created_at)).total_seconds() / 3600, 1)
+
+
+def write_table(rows: list[TicketRow], stream: TextIO, now: datetime) -> None:
+    t = texts("fi")
+    for row in rows:
+        urgent = " KIIREELLINEN" if row.urgent else ""
+        assignee = f", hoitaa {row.assignee}" if row.assignee else ""
+        channel = (
+            "kanavalla"
+            if row.on_channel
+            else f"ei vielä kanavalla ({row.relay_error or 'jonossa'})"
+        )
+        stream.write(
+            f"#{row.id} {t(f'tickets.state.{row.state}')}{urgent}: "
+            f"{t(f'helpdesk.topic.{row.topic}')}, {row.requester} ({row.unit or '–'}){assignee}; "
+            f"luotu {t.datetime(row.created_at)}, odottanut {waiting_hours(row, now)} h; "
+            f"{channel}\n"
+        )
+
+
+def write_csv(rows: list[TicketRow], stream: TextIO, now: datetime) -> None:
+    """`;`-separated UTF-8 with BOM, as Excel on Finnish Windows opens it."""
+    t = texts("fi")
+    stream.write("\ufeff")
+    writer = csv.writer(stream, delimiter=";")
+    writer.writerow(HEADERS)
+    for row in rows:
+        writer.writerow(
+            [
+                row.id,
+                t(f"tickets.state.{row.state}"),
+                "kyllä" if row.urgent else "ei",
+                t(f"helpdesk.topic.{row.topic}"),
+                excel_text(row.unit),
+                excel_text(row.requester),
+                excel_text(row.assignee),
+                t.datetime(row.created_at),
+                t.datetime(row.updated_at),
+                str(waiting_hours(row, now)).replace(".", ","),
+                "kyllä" if row.on_channel else "ei",
+            ]
+        )

@@ -1,0 +1,498 @@
+"""Helpdesk escalation as transcripts: the employee's chat, the helpdesk channel, both ways.
+
+Everything goes through the real aiohttp app; the fake Bot Connector records what reached the
+channel (cards, in-place updates, thread notes) and the requester's chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.settings import Settings
+from bot.tickets.models import Ticket, TicketEvent
+from tests.support import activities
+from tests.support.activities import TeamsUser, team_member
+from tests.support.bot import BotUnderTest, running_bot
+from tests.support.cards import all_text, buttons, cards, executes
+
+TEAM = "19:helpdesk-team@thread.tacv2"
+CHANNEL = "19:tukipalvelu@thread.tacv2"
+ADMIN = TeamsUser.new("Iida Ylläpitäjä")
+AGENT = TeamsUser.new("Aki Tukinen")
+SECOND_AGENT = TeamsUser.new("Outi Tukela")
+OUTSIDER = TeamsUser.new("Ulla Ulkopuolinen")
+
+
+class MovableClock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)  # a Thursday, 9.00 in Helsinki
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+@pytest.fixture
+async def bot(engine, clock) -> AsyncIterator[BotUnderTest]:
+    settings = Settings(
+        app_id="",
+        ict_admin_ids=ADMIN.aad_object_id,
+        notify_working_hours="08:00-16:00",
+        notify_working_days="mon-fri",
+        notify_public_holidays=False,
+    )
+    async with running_bot(engine, settings, clock) as running:
+        running.connector.team_members[TEAM] = [
+            team_member(person) for person in (ADMIN, AGENT, SECOND_AGENT)
+        ]
+        yield running
+
+
+@pytest.fixture
+def employee() -> TeamsUser:
+    return TeamsUser.new("Maija Meikäläinen")
+
+
+async def relayed(bot: BotUnderTest) -> None:
+    await bot.components.jobs.relay.idle()
+
+
+async def set_channel(bot: BotUnderTest, user: TeamsUser = ADMIN) -> list[dict[str, Any]]:
+    return await bot.turn(
+        activities.channel_message(
+            user, bot.service_url, "<at>Puhelinbotti</at> tukikanava", TEAM, CHANNEL
+        )
+    )
+
+
+async def escalate(
+    bot: BotUnderTest,
+    user: TeamsUser,
+    description: str = "Puhelimen näyttö meni rikki.",
+    *,
+    topic: str = "device_problem",
+    urgent: bool = False,
+    form: list[dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    form = form or await bot.say(user, "haluan puhua ihmiselle")
+    value = {
+        **buttons(form)["Lähetä tukipyyntö"],
+        "ticket_topic": topic,
+        "ticket_description": description,
+        "ticket_urgent": "true" if urgent else "false",
+    }
+    replies = await bot.press(user, value)
+    await relayed(bot)
+    return replies
+
+
+def channel_posts(bot: BotUnderTest) -> list[dict[str, Any]]:
+    return bot.connector.delivered_to(CHANNEL)
+
+
+def thread_of(bot: BotUnderTest, ticket_card_index: int = 0) -> str:
+    post = [d for d in bot.connector.deliveries if d.conversation_id == CHANNEL][ticket_card_index]
+    return f"{CHANNEL};messageid={post.activity_id}"
+
+
+def thread_notes(bot: BotUnderTest, ticket_card_index: int = 0) -> list[str]:
+    return [body["text"] for body in bot.connector.delivered_to(thread_of(bot, ticket_card_index))]
+
+
+async def press_on_ticket(
+    bot: BotUnderTest, user: TeamsUser, button: str, card: dict[str, Any], **typed: str
+) -> tuple[int, Any]:
+    verb, data = executes([_as_reply(card)])[button]
+    activity = activities.channel_card_action(
+        user,
+        bot.service_url,
+        verb,
+        {**data, **typed},
+        team_id=TEAM,
+        channel_id=CHANNEL,
+        thread_id=thread_of(bot),
+    )
+    response = await bot.post(activity)
+    body = await response.json()
+    await relayed(bot)
+    return response.status, body
+
+
+def _as_reply(card: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]
+    }
+
+
+def posted_card(bot: BotUnderTest) -> dict[str, Any]:
+    return cards(channel_posts(bot))[-1]
+
+
+def latest_card(bot: BotUnderTest) -> dict[str, Any]:
+    """The channel's card as everyone sees it now: the post, or its newest update."""
+    updates = [update.body for update in bot.connector.updates]
+    return cards(updates)[-1] if updates else posted_card(bot)
+
+
+async def tickets_in(bot: BotUnderTest) -> list[Ticket]:
+    async with bot.components.sessions() as session:
+        return list(await session.scalars(select(Ticket).order_by(Ticket.id)))
+
+
+async def events_of(bot: BotUnderTest, ticket_id: int) -> list[str]:
+    async with bot.components.sessions() as session:
+        query = select(TicketEvent.kind).where(TicketEvent.ticket_id == ticket_id)
+        return list(await session.scalars(query.order_by(TicketEvent.id)))
+
+
+def card_text(body: dict[str, Any]) -> str:
+    return all_text([_as_reply(body["value"])])
+
+
+# The employee's side
+
+
+async def test_escalating_an_unanswered_question_prefills_it_and_confirms_with_a_number(
+    bot, employee
+):
+    await bot.say(employee, "hei")
+    unknown = await bot.say(employee, "mikä on lounaslista tänään?")
+    form = await bot.press(employee, buttons(unknown)["Ota yhteyttä tukeen"])
+    text = all_text(form)
+    assert "Kysyit minulta: mikä on lounaslista tänään?" in text
+    assert "Vastasin: En osaa vastata" in text
+    description = next(
+        node for node in cards(form)[0]["body"] if node.get("id") == "ticket_description"
+    )
+    assert description["value"] == "mikä on lounaslista tänään?"
+
+    sent = await escalate(bot, employee, "Missä näen lounaslistan?", form=form, topic="other")
+    assert "Tukipyyntösi #1 on vastaanotettu." in all_text(sent)
+    assert "Omat tukipyynnöt" in buttons(sent)
+    [ticket] = await tickets_in(bot)
+    assert (ticket.state, ticket.topic, ticket.requester_name) == (
+        "open",
+        "other",
+        "Maija Meikäläinen",
+    )
+    assert ticket.asked == "mikä on lounaslista tänään?"
+    assert ticket.bot_answer.startswith("En osaa vastata")
+
+
+async def test_the_same_form_sent_twice_makes_one_ticket(bot, employee):
+    form = await bot.say(employee, "haluan puhua ihmiselle")
+    await escalate(bot, employee, form=form)
+    again = await escalate(bot, employee, form=form)
+    assert "on jo vastaanotettu, sitä ei lähetetty toista kertaa" in all_text(again)
+    assert len(await tickets_in(bot)) == 1
+
+
+async def test_a_form_with_problems_comes_back_with_what_was_typed(bot, employee):
+    form = await bot.say(employee, "tuki")
+    value = {
+        **buttons(form)["Lähetä tukipyyntö"],
+        "ticket_topic": "bogus",
+        "ticket_description": "   ",
+    }
+    replies = await bot.press(employee, value)
+    assert "Valitse aihe." in all_text(replies)
+    too_long = {**value, "ticket_topic": "deductions", "ticket_description": "x" * 1001}
+    replies = await bot.press(employee, too_long)
+    assert "Kuvaus on liian pitkä" in all_text(replies)
+    [card] = cards(replies)
+    kept = {node["id"]: node.get("value") for node in card["body"] if "id" in node}
+    assert kept["ticket_topic"] == "deductions"
+    assert await tickets_in(bot) == []
+
+
+async def test_another_employee_replaying_a_sent_form_gets_nothing_of_it(bot, employee, caplog):
+    form = await bot.say(employee, "tuki")
+    await escalate(bot, employee, "Oma asiani", form=form)
+    intruder = TeamsUser.new("Ville Vieras")
+    caplog.set_level(logging.WARNING)
+    replies = await escalate(bot, intruder, "Kaapattu", form=form)
+    assert "Oma asiani" not in all_text(replies)
+    assert "#1" not in all_text(replies)
+    assert "refused a request form of another employee" in caplog.text
+    [ticket] = await tickets_in(bot)
+    assert ticket.description == "Oma asiani"
+
+
+async def test_a_lost_phone_is_urgent_with_advice_at_once(bot, employee):
+    sent = await escalate(bot, employee, "Puhelin jäi bussiin.", topic="lost_or_stolen")
+    assert "lukita" in all_text(sent)
+    [ticket] = await tickets_in(bot)
+    assert ticket.urgent
+
+
+async def test_my_tickets_lists_only_my_own(bot, employee):
+    await escalate(bot, employee, "Ensimmäinen asia")
+    await escalate(bot, TeamsUser.new("Toinen Työntekijä"), "Toisen asia")
+    replies = await bot.say(employee, "omat tukipyynnöt")
+    text = all_text(replies)
+    assert "#1 · Puhelimen vika tai käyttö · Avoin" in text
+    assert "Ensimmäinen asia" in text
+    assert "Toisen asia" not in text and "#2" not in text
+
+
+# The helpdesk channel
+
+
+async def test_only_an_ict_admin_sets_the_helpdesk_channel(bot, caplog):
+    caplog.set_level(logging.WARNING)
+    refused = await set_channel(bot, AGENT)
+    assert "Vain ICT:n ylläpitäjät" in all_text(refused)
+    assert "refused setting the helpdesk channel" in caplog.text
+    accepted = await set_channel(bot)
+    assert "Tämä kanava on nyt Puhelinbotin tukikanava" in all_text(accepted)
+    assert "(3)" in all_text(accepted), "the team's three members became agents"
+
+
+async def test_a_ticket_waits_for_the_channel_and_is_posted_once_it_is_set(bot, employee):
+    await escalate(bot, employee)
+    assert channel_posts(bot) == []
+    [ticket] = await tickets_in(bot)
+    assert ticket.relay_pending and ticket.relay_error == "no helpdesk channel is set"
+
+    await set_channel(bot)
+    await relayed(bot)
+    text = all_text(channel_posts(bot))
+    assert "Tukipyyntö #1" in text
+    assert "Pyytäjä: Maija Meikäläinen" in text
+    assert "Puhelimen näyttö meni rikki." in text
+    assert set(executes(channel_posts(bot))) == {"Ota työn alle", "Lähetä vastaus", "Ratkaistu"}
+    assert posted_card(bot)["refresh"]["userIds"] == [
+        member.teams_id for member in sorted((ADMIN, AGENT, SECOND_AGENT), key=lambda m: m.name)
+    ]
+
+
+async def test_take_reply_both_ways_resolve_and_reopen(bot, employee):
+    await set_channel(bot)
+    await escalate(bot, employee)
+    card = posted_card(bot)
+    before = len(bot.connector.delivered_to(employee.conversation_id))
+
+    status, body = await press_on_ticket(bot, AGENT, "Ota työn alle", card)
+    assert (status, body["statusCode"]) == (200, 200)
+    assert "Työn alla: Aki Tukinen" in card_text(body)
+    assert set(executes([_as_reply(body["value"])])) == {"Vapauta", "Lähetä vastaus", "Ratkaistu"}
+    told = bot.connector.delivered_to(employee.conversation_id)[before:]
+    assert "Aki Tukinen tukipalvelusta hoitaa nyt tukipyyntöäsi #1." in all_text(told)
+    assert "Työn alla: Aki Tukinen" in all_text([_as_reply(latest_card(bot))]), "updated in place"
+    assert thread_notes(bot) == ["**Aki Tukinen** otti työn alle."]
+
+    status, body = await press_on_ticket(
+        bot, AGENT, "Lähetä vastaus", body["value"], ticket_reply="Viethän puhelimen huoltoon?"
+    )
+    assert status == 200
+    told = bot.connector.delivered_to(employee.conversation_id)[before:]
+    assert "Aki Tukinen vastasi tukipyyntöösi #1:" in all_text(told)
+    assert "Viethän puhelimen huoltoon?" in all_text(told)
+    answer = buttons(told)["Lähetä vastaus"]
+
+    confirmed = await bot.press(employee, {**answer, "ticket_answer.1": "Vien huomenna."})
+    await relayed(bot)
+    assert "Vastauksesi lisättiin tukipyyntöön #1." in all_text(confirmed)
+    assert thread_notes(bot)[-1] == "**Pyytäjä (Maija Meikäläinen)** vastasi:\n\nVien huomenna."
+    assert "Maija Meikäläinen: Vien huomenna." in all_text([_as_reply(latest_card(bot))])
+
+    status, body = await press_on_ticket(bot, AGENT, "Ratkaistu", latest_card(bot))
+    assert "Ratkaistu" in card_text(body)
+    assert set(executes([_as_reply(body["value"])])) == {"Avaa uudelleen"}
+    told = bot.connector.delivered_to(employee.conversation_id)[before:]
+    assert "on merkitty ratkaistuksi" in all_text(told)
+
+    status, body = await press_on_ticket(bot, SECOND_AGENT, "Avaa uudelleen", body["value"])
+    assert "Työn alla: Outi Tukela" in card_text(body)
+    told = bot.connector.delivered_to(employee.conversation_id)[before:]
+    assert "avattiin uudelleen, ja Outi Tukela hoitaa sitä" in all_text(told)
+    assert await events_of(bot, 1) == [
+        "created",
+        "taken",
+        "replied",
+        "answered",
+        "resolved",
+        "reopened",
+    ]
+    assert thread_notes(bot)[-2:] == [
+        "**Aki Tukinen** merkitsi ratkaistuksi.",
+        "**Outi Tukela** avasi uudelleen.",
+    ]
+
+
+async def test_an_answer_to_a_resolved_ticket_reopens_it(bot, employee):
+    await set_channel(bot)
+    await escalate(bot, employee)
+    await press_on_ticket(bot, AGENT, "Ratkaistu", posted_card(bot))
+    told = bot.connector.delivered_to(employee.conversation_id)
+    answer = buttons(told)["Lähetä vastaus"]
+    confirmed = await bot.press(employee, {**answer, "ticket_answer.1": "Ei se ratkennut."})
+    await relayed(bot)
+    assert "tukipyyntö #1 avattiin uudelleen" in all_text(confirmed)
+    [ticket] = await tickets_in(bot)
+    assert ticket.state == "taken" and ticket.assignee_name == "Aki Tukinen"
+
+
+async def test_a_double_press_or_a_stale_card_changes_nothing_twice(bot, employee):
+    await set_channel(bot)
+    await escalate(bot, employee)
+    card = posted_card(bot)
+    _, taken = await press_on_ticket(bot, AGENT, "Ota työn alle", card)
+    status, body = await press_on_ticket(bot, SECOND_AGENT, "Ota työn alle", card)
+    assert status == 200
+    assert "Tukipyyntö oli ehtinyt muuttua" in card_text(body)
+    assert "Työn alla: Aki Tukinen" in card_text(body)
+    assert await events_of(bot, 1) == ["created", "taken"]
+    assert "Vapauta" not in executes([_as_reply(latest_card(bot))]), "only the assignee sees it"
+    status, body = await press_on_ticket(bot, SECOND_AGENT, "Vapauta", taken["value"])
+    assert "Vain tukipyynnön hoitaja voi vapauttaa sen." in card_text(body)
+    status, body = await press_on_ticket(bot, AGENT, "Vapauta", taken["value"])
+    assert "Avoin" in card_text(body)
+    assert await events_of(bot, 1) == ["created", "taken", "released"]
+
+
+async def test_a_reply_that_cannot_go_keeps_what_the_agent_typed(bot, employee):
+    await set_channel(bot)
+    await escalate(bot, employee)
+    card = posted_card(bot)
+    await press_on_ticket(bot, AGENT, "Ratkaistu", card)
+    _status, body = await press_on_ticket(
+        bot, SECOND_AGENT, "Lähetä vastaus", card, ticket_reply="Hei!"
+    )
+    assert "Tukipyyntö on jo ratkaistu." in card_text(body)
+    assert await events_of(bot, 1) == ["created", "resolved"]
+
+
+async def test_people_outside_the_helpdesk_team_are_refused_and_logged(bot, employee, caplog):
+    await set_channel(bot)
+    await escalate(bot, employee)
+    card = posted_card(bot)
+    caplog.set_level(logging.WARNING)
+
+    status, body = await press_on_ticket(bot, OUTSIDER, "Ota työn alle", card)
+    assert (status, body["statusCode"]) == (200, 403)
+    assert "Vain tukipalvelun tiimin jäsenet" in body["value"]["message"]
+    assert "not in the helpdesk team" in caplog.text
+
+    # The requester copies the card's payload into their own chat.
+    verb, data = executes([_as_reply(card)])["Ota työn alle"]
+    response = await bot.post(activities.card_action(employee, bot.service_url, verb, data))
+    assert (await response.json())["statusCode"] == 403
+    assert "from outside the helpdesk team" in caplog.text
+    [ticket] = await tickets_in(bot)
+    assert (ticket.state, ticket.version) == ("open", 1)
+
+
+async def test_a_member_who_leaves_the_team_can_no_longer_act(bot, employee):
+    await set_channel(bot)
+    await escalate(bot, employee)
+    await bot.turn(
+        activities.team_members_event(ADMIN, bot.service_url, TEAM, removed=(SECOND_AGENT,))
+    )
+    bot.connector.team_members[TEAM] = [team_member(ADMIN), team_member(AGENT)]
+    _status, body = await press_on_ticket(bot, SECOND_AGENT, "Ota työn alle", posted_card(bot))
+    assert body["statusCode"] == 403
+
+
+async def test_a_member_who_joins_later_is_found_in_the_team(bot, employee, clock):
+    await set_channel(bot)
+    await escalate(bot, employee)
+    newcomer = TeamsUser.new("Niina Uusi")
+    bot.connector.team_members[TEAM].append(team_member(newcomer))
+    clock.now += timedelta(minutes=2)  # the roster is asked again at most once a minute
+    _status, body = await press_on_ticket(bot, newcomer, "Ota työn alle", posted_card(bot))
+    assert body["statusCode"] == 200
+    assert "Työn alla: Niina Uusi" in card_text(body)
+
+
+async def test_the_requester_cannot_answer_someone_elses_ticket(bot, employee, caplog):
+    await escalate(bot, employee)
+    intruder = TeamsUser.new("Ville Vieras")
+    caplog.set_level(logging.WARNING)
+    replies = await bot.press(
+        intruder, {"verb": "ticket.answer", "ticket": 1, "ticket_answer.1": "Minä tässä"}
+    )
+    assert "Tätä tukipyyntöä ei löytynyt omista tukipyynnöistäsi." in all_text(replies)
+    assert "refused an answer to ticket 1 by someone else" in caplog.text
+    assert await events_of(bot, 1) == ["created"]
+
+
+async def test_a_failed_channel_post_is_retried_later(bot, employee, clock):
+    await set_channel(bot)
+    bot.connector.unknown_conversations.add(CHANNEL)  # the channel is gone for a while
+    await escalate(bot, employee)
+    assert channel_posts(bot) == []
+    [ticket] = await tickets_in(bot)
+    assert ticket.relay_attempts == 1 and ticket.relay_retry_at is not None
+    assert ticket.relay_error.startswith("Bot Connector 404")
+    bot.connector.unknown_conversations.clear()
+
+    await bot.components.jobs.relay.run_once()
+    assert channel_posts(bot) == [], "not before its back-off"
+    clock.now += timedelta(minutes=1)
+    await bot.components.jobs.relay.run_once()
+    assert len(channel_posts(bot)) == 1
+    [ticket] = await tickets_in(bot)
+    assert (ticket.relay_pending, ticket.relay_attempts, ticket.relay_error) == (False, 0, None)
+
+
+async def test_tickets_list_for_reporting(sqlite_engine, employee, monkeypatch, capsys):
+    from bot.cli import main
+
+    async with running_bot(sqlite_engine, Settings(app_id="")) as running:
+        await escalate(running, employee, "Näyttö rikki")
+        await escalate(running, TeamsUser.new("=Kaava Kokeilija"), "Toinen", topic="lost_or_stolen")
+    monkeypatch.setenv("DATABASE_URL", sqlite_engine.url.render_as_string(hide_password=False))
+    assert await asyncio.to_thread(main, ["tickets", "list", "--state", "open"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[0].startswith("#1 Avoin: Puhelimen vika tai käyttö, Maija Meikäläinen (–)")
+    assert "ei vielä kanavalla (no helpdesk channel is set)" in listed[0]
+    assert listed[1].startswith("#2 Avoin KIIREELLINEN: Kadonnut tai varastettu puhelin")
+
+    assert await asyncio.to_thread(main, ["tickets", "list", "--state", "all", "--csv"]) == 0
+    rows = capsys.readouterr().out.lstrip("\ufeff").splitlines()
+    assert rows[0].startswith("numero;tila;kiireellinen;aihe;yksikkö;pyytäjä")
+    assert rows[2].split(";")[5] == "'=Kaava Kokeilija", "no formula reaches Excel"
+
+    assert await asyncio.to_thread(main, ["tickets", "list", "--state", "resolved"]) == 0
+    assert capsys.readouterr().out.strip() == "ei tukipyyntöjä"
+    assert await asyncio.to_thread(main, ["tickets", "list", "--state", "lost"]) == 2
+
+
+async def test_unassigned_tickets_are_raised_again_once_per_working_day(bot, employee, clock):
+    await set_channel(bot)
+    await escalate(bot, employee)
+    relay = bot.components.jobs.relay
+    clock.now += timedelta(hours=3)
+    await relay.run_once()
+    assert thread_notes(bot) == []
+    clock.now += timedelta(hours=2)  # 14.00 Helsinki, five hours unassigned
+    await relay.run_once()
+    await relay.run_once()
+    assert thread_notes(bot) == ["⏰ Tämä tukipyyntö odottaa yhä käsittelijää."]
+    clock.now += timedelta(hours=12)  # night: quiet
+    await relay.run_once()
+    assert len(thread_notes(bot)) == 1
+    clock.now += timedelta(hours=9)  # the next working morning
+    await relay.run_once()
+    assert len(thread_notes(bot)) == 2
+
+
+async def test_what_people_typed_never_becomes_markup_in_the_channel(bot):
+    await set_channel(bot)
+    trickster = TeamsUser.new("Teemu [Klikkaa](https://evil.example)")
+    await escalate(bot, trickster, "<at>Kaikki</at> **huomio** [linkki](https://evil.example)")
+    text = all_text(channel_posts(bot))
+    assert "https://" not in text and "<at>" not in text and "**huomio**" not in text
+    assert "huomio" in text
