@@ -57,6 +57,11 @@ async def prepare_database(settings: Settings) -> None:
 
 
 DEMO_TENANT = "00000000-0000-4000-8000-00000000d3a0"
+PLAYGROUND_HINTS = """
+  You chat as Maija, who is also an ICT admin here ("aallot", "kampanjat").
+  Helpdesk: in the channel Tukipalvelu, post "@Puhelinbotti tukikanava" to make it the
+  helpdesk channel; then "haluan puhua ihmiselle" in the personal chat opens a ticket there.
+"""
 
 
 @contextmanager
@@ -86,6 +91,9 @@ def local_microsoft(settings: Settings) -> Iterator[Settings]:
                     # Someone trying the demo in the evening should still see a notification.
                     "notify_working_hours": "00:00-24:00",
                     "notify_working_days": "mon-sun",
+                    # The Playground's one user can try ICT's commands and set up the helpdesk.
+                    "ict_admin_ids": settings.ict_admin_ids
+                    or demo_data()["employees"][0]["aad_object_id"],
                 }
             )
     finally:
@@ -114,7 +122,8 @@ def _serve_with_playground(settings: Settings, *, port: int, playground: bool) -
             log.error("%s", error)
             client = None
     if client is not None:
-        print(f"\n  Puhelinbotti is running. Open {client.url} in a browser to chat with it.\n")
+        print(f"\n  Puhelinbotti is running. Open {client.url} in a browser to chat with it.")
+        print(PLAYGROUND_HINTS)
     elif playground:
         print(NO_NODE_HELP.format(endpoint=endpoint))
     try:

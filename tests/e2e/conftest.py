@@ -20,6 +20,7 @@ from bot.settings import Settings
 from tests.e2e.playground_page import CHROMIUM, CHROMIUM_ARGS, ChatPage
 
 pytestmark = pytest.mark.e2e
+PLAYGROUND_USER = demo_data()["employees"][0]["aad_object_id"]
 
 
 def _free_port() -> int:
@@ -61,6 +62,7 @@ async def demo_stack(tmp_path: Path) -> AsyncIterator[DemoStack]:
         notify_working_hours="00:00-24:00",  # the suite may run at night
         notify_working_days="mon-sun",
         background_jobs=False,  # tests plan and send when the chat is open (see the test)
+        ict_admin_ids=PLAYGROUND_USER,  # as in `phonebot demo`: the one who chats is ICT too
     )
     await prepare_database(settings)
     app = create_app(settings)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
-from playwright.async_api import Locator, Page
+from playwright.async_api import Locator, Page, Route
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -16,6 +19,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 OFFICE_CDN = "https://res-1.cdn.office.net/**"
+INVOKE = "**/_conversation/v1/invoke"
+HELPDESK_CHANNEL = "Porin kaupunki - ICT - Tukipalvelu"  # the Playground's "<team> - <channel>"
 _BOT_MESSAGES = """() => Array.from(document.querySelectorAll('[aria-label="Message header"]'))
   .filter(h => h.querySelector('[aria-label="Message author"]'))
   .map(h => h.nextElementSibling ? h.nextElementSibling.innerText : '')"""
@@ -65,3 +70,45 @@ class ChatPage:
 
     async def cards_text(self) -> Any:
         return await self.page.locator(".ac-adaptiveCard").all_inner_texts()
+
+    async def open_channel(self, name: str = HELPDESK_CHANNEL) -> None:
+        await self.page.get_by_role("treeitem", name=name).click()
+
+    async def open_personal_chat(self) -> None:
+        await self.page.get_by_role("treeitem", name="Personal Chat").click()
+
+    async def post_mentioning_bot(self, text: str) -> None:
+        """A new channel post that @mentions the bot (in a channel it hears nothing else)."""
+        await self.message_box.click()
+        await self.page.keyboard.type("@Puh")
+        await self.page.get_by_role("menuitem", name="Puhelinbotti").click()
+        await self.page.keyboard.type(f" {text}")
+        await self.page.keyboard.press("Enter")
+
+    def card_with(self, text: str) -> Locator:
+        return self.page.locator(".ac-adaptiveCard", has_text=text).first
+
+    async def wait_for_card(self, text: str, timeout_ms: float = 20_000) -> Locator:
+        card = self.card_with(text)
+        await card.wait_for(timeout=timeout_ms)
+        return card
+
+    @asynccontextmanager
+    async def acting_as(self, teams_id: str) -> AsyncIterator[None]:
+        """Card presses come from another user: the Playground has one user, so the press it
+        sends is rewritten, as its server builds the invoke from the request's `from.id`."""
+
+        async def rewrite(route: Route) -> None:
+            request = route.request
+            if request.method == "POST" and request.post_data:
+                body = json.loads(request.post_data)
+                body.setdefault("from", {})["id"] = teams_id
+                await route.continue_(post_data=json.dumps(body))
+                return
+            await route.continue_()
+
+        await self.page.route(INVOKE, rewrite)
+        try:
+            yield
+        finally:
+            await self.page.unroute(INVOKE, rewrite)
