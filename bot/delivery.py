@@ -158,12 +158,16 @@ class TeamsDeliverer:
         return delivered
 
     async def send_card_to(
-        self, aad_object_id: str, card_for: Callable[[Texts], Card]
+        self,
+        aad_object_id: str,
+        card_for: Callable[[Texts], Card],
+        *,
+        language_hint: str | None = None,
     ) -> Delivered:
-        """One card to one employee outside any campaign, in their language (the helpdesk's
-        updates); raises DeliveryFailed like `deliver`."""
+        """One card to one employee outside any campaign (the helpdesk's updates), in their
+        language, else the one they last spoke; raises DeliveryFailed like `deliver`."""
         async with self._sessions() as session:
-            reach = await self._reach(session, aad_object_id)
+            reach = await self._reach(session, aad_object_id, language_hint)
         return await self._send(reach, card_for(texts(reach.language)))
 
     async def _send(self, reach: Reach, card: Card) -> Delivered:
@@ -197,11 +201,14 @@ class TeamsDeliverer:
 
         return run
 
-    async def _reach(self, session: AsyncSession, aad_object_id: str) -> Reach:
+    async def _reach(
+        self, session: AsyncSession, aad_object_id: str, language_hint: str | None = None
+    ) -> Reach:
         employee = await session.get(Employee, aad_object_id)
         language = resolve_language(
             employee.chosen_language if employee else None,
             employee.directory_language if employee else None,
+            language_hint,
             default=self._default_language,
         )
         record = await session.scalar(

@@ -211,7 +211,8 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         if asked.match.band != "answer" or asked.match.topic_id is None:
             return False
         topic = self._faq.content.topic(asked.match.topic_id)
-        await send_card(turn_context, answer_card(texts_of(turn_context), topic, asked.question_id))
+        t = texts_of(turn_context)
+        await send_card(turn_context, answer_card(t, topic, asked.question_id, asked=question))
         return True
 
     async def _tell_notices(self, turn_context: TurnContext) -> None:

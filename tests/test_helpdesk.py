@@ -496,3 +496,128 @@ async def test_what_people_typed_never_becomes_markup_in_the_channel(bot):
     text = all_text(channel_posts(bot))
     assert "https://" not in text and "<at>" not in text and "**huomio**" not in text
     assert "huomio" in text
+
+
+async def test_teams_refreshing_a_card_gets_its_current_state_for_that_member(bot, employee):
+    await set_channel(bot)
+    await escalate(bot, employee)
+    await press_on_ticket(bot, AGENT, "Ota työn alle", posted_card(bot))
+    refresh = posted_card(bot)["refresh"]["action"]
+
+    async def refreshed(user: TeamsUser) -> Any:
+        activity = activities.channel_card_action(
+            user,
+            bot.service_url,
+            refresh["verb"],
+            refresh["data"],
+            team_id=TEAM,
+            channel_id=CHANNEL,
+            thread_id=thread_of(bot),
+        )
+        activity["value"]["trigger"] = "automatic"
+        response = await bot.post(activity)
+        assert response.status == 200
+        return await response.json()
+
+    own = await refreshed(AGENT)
+    assert own["statusCode"] == 200 and "Vapauta" in executes([_as_reply(own["value"])])
+    other = await refreshed(SECOND_AGENT)
+    assert "Työn alla: Aki Tukinen" in card_text(other)
+    assert "Vapauta" not in executes([_as_reply(other["value"])])
+    assert (await refreshed(OUTSIDER))["statusCode"] == 403
+    assert await events_of(bot, 1) == ["created", "taken"], "a refresh changes nothing"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{}, {"ticket": "1", "version": 1}, {"ticket": 1}, {"ticket": 1, "version": True}],
+    ids=["nothing", "text id", "no version", "bool version"],
+)
+async def test_a_malformed_ticket_press_is_a_clear_400(bot, employee, data):
+    await set_channel(bot)
+    await escalate(bot, employee)
+    activity = activities.channel_card_action(
+        AGENT,
+        bot.service_url,
+        "ticket.take",
+        data,
+        team_id=TEAM,
+        channel_id=CHANNEL,
+        thread_id=thread_of(bot),
+    )
+    response = await bot.post(activity)
+    body = await response.json()
+    assert (response.status, body["statusCode"]) == (200, 400)
+    assert body["value"]["message"] == "Tukipyyntöä ei löytynyt."
+    assert await events_of(bot, 1) == ["created"]
+
+
+async def test_an_empty_reply_or_answer_sends_nothing(bot, employee):
+    await set_channel(bot)
+    await escalate(bot, employee)
+    _, body = await press_on_ticket(
+        bot, AGENT, "Lähetä vastaus", posted_card(bot), ticket_reply="   "
+    )
+    assert "Kirjoita vastaus ennen lähettämistä." in card_text(body)
+    _, body = await press_on_ticket(
+        bot, AGENT, "Lähetä vastaus", posted_card(bot), ticket_reply="x" * 2001
+    )
+    assert "Vastaus on liian pitkä (enintään 2000 merkkiä)." in card_text(body)
+    assert "x" * 2000 in str(body["value"]), "what was typed stays in the box"
+    replies = await bot.press(employee, {"verb": "ticket.answer", "ticket": 1})
+    assert "Vastaus oli tyhjä" in all_text(replies)
+    assert await events_of(bot, 1) == ["created"]
+
+
+async def test_escalating_after_a_sure_answer_keeps_the_question_and_the_answer(bot, employee):
+    await bot.say(employee, "hei")
+    answered = await bot.say(employee, "miten saan yhteyden ihmiseen?")
+    form = await bot.press(employee, buttons(answered)["Ota yhteyttä tukeen"])
+    assert "Kysyit minulta: miten saan yhteyden ihmiseen?" in all_text(form)
+    assert "Vastasin: Miten saan yhteyden ihmiseen?" in all_text(form)
+
+
+async def test_an_english_requester_hears_from_the_helpdesk_in_english(bot):
+    english = TeamsUser.new("Emma Example", locale="en-US")
+    await set_channel(bot)
+    form = await bot.say(english, "talk to a person")
+    assert "Contact support" in all_text(form)
+    value = {
+        **buttons(form)["Send request"],
+        "ticket_topic": "other",
+        "ticket_description": "Where is my phone?",
+    }
+    sent = await bot.press(english, value)
+    await relayed(bot)
+    assert "Your request #1 has been received." in all_text(sent)
+    await press_on_ticket(bot, AGENT, "Ota työn alle", posted_card(bot))
+    told = bot.connector.delivered_to(english.conversation_id)
+    assert "Aki Tukinen from the helpdesk is now handling your request #1." in all_text(told)
+
+
+async def test_two_agents_taking_at_once_change_the_ticket_once(bot, employee):
+    import asyncio as aio
+
+    from bot.tickets import service as tickets
+
+    await escalate(bot, employee)
+    sessions = bot.components.sessions
+    now = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+
+    async def take(agent: TeamsUser) -> str:
+        try:
+            async with sessions() as session, session.begin():
+                await tickets.take(
+                    session=session,
+                    ticket_id=1,
+                    version=1,
+                    actor=tickets.Actor(agent.aad_object_id, agent.name),
+                    now=now,
+                )
+        except tickets.TicketError as error:
+            return error.reason
+        return "taken"
+
+    outcomes = await aio.gather(take(AGENT), take(SECOND_AGENT))
+    assert sorted(outcomes) == ["stale", "taken"]
+    assert await events_of(bot, 1) == ["created", "taken"]

@@ -22,7 +22,12 @@ _SPACE = re.compile(r"\s+")
 
 
 def answer_card(
-    t: Texts, topic: Topic, question_id: int, *, helpful: bool | None = None
+    t: Texts,
+    topic: Topic,
+    question_id: int,
+    *,
+    helpful: bool | None = None,
+    asked: str | None = None,
 ) -> dict[str, Any]:
     """After feedback (`helpful` set) the same card says thanks instead of asking again."""
     text = topic.text(t.language)
@@ -31,7 +36,7 @@ def answer_card(
         text_block(text.answer),
     ]
     actions = [
-        submit(t(f"faq.follow_up.{name}"), FOLLOW_UPS[name], **_context(name, None, text.title))
+        submit(t(f"faq.follow_up.{name}"), FOLLOW_UPS[name], **_context(name, asked, text.title))
         for name in topic.follow_ups
     ]
     if helpful is None:

@@ -49,7 +49,8 @@ class QuestionsDialog(Dialog):
             asked = await self._desk.ask(given[QUESTION_KEY])
             match = asked.match
             if match.band == "answer" and match.topic_id in known:
-                card = answer_card(t, known[match.topic_id], asked.question_id)
+                topic = known[match.topic_id]
+                card = answer_card(t, topic, asked.question_id, asked=match.question)
             elif match.band == "suggest":
                 closest = [known[topic_id] for topic_id, _ in match.candidates if topic_id in known]
                 card = suggestions_card(t, closest, asked.question_id, match.question)

@@ -24,7 +24,7 @@ from bot.i18n import Texts
 from bot.notifications.delivery import DeliveryFailed
 from bot.notifications.quiet_hours import WorkingHours
 from bot.tickets import service as tickets
-from bot.tickets.models import HelpdeskChannel, TicketEvent
+from bot.tickets.models import HelpdeskChannel, Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ class TicketRelay:
         try:
             await self._tell_channel(work, channel)
             for event in work.events:
-                await self._tell_requester(work.ticket.requester_aad, work.ticket.id, event)
+                await self._tell_requester(work.ticket, event)
         except (ConnectorError, DeliveryFailed, ChannelUnavailable) as error:
             async with self._sessions() as session, session.begin():
                 retry_at = await tickets.relay_failed(
@@ -246,16 +246,17 @@ class TicketRelay:
                 {**note, "replyToId": activity_id},
             )
 
-    async def _tell_requester(self, requester: str, ticket_id: int, event: TicketEvent) -> None:
+    async def _tell_requester(self, ticket: Ticket, event: TicketEvent) -> None:
         if event.notify_state != tickets.PENDING:
             return
-        state = tickets.DONE
+        state, ticket_id = tickets.DONE, ticket.id
         try:
             await self._requesters.send_card_to(
-                requester,
+                ticket.requester_aad,
                 lambda t: update_for_requester_card(
                     t, ticket_id, event.kind, agent=event.actor_name, message=event.text
                 ),
+                language_hint=ticket.requester_language,
             )
         except DeliveryFailed as failure:
             if not failure.final:

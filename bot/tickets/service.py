@@ -205,8 +205,8 @@ async def reply(
     *, session: AsyncSession, ticket_id: int, actor: Actor, text: str, now: datetime
 ) -> Ticket:
     """An agent's message to the requester; replying to an unassigned ticket takes it."""
-    message = _message(text)
     ticket = await _ticket(session, ticket_id)
+    message = _message(text, ticket)
     if ticket.state == RESOLVED:
         raise TicketError("already_resolved", ticket)
     assignee = _assignee(actor) if ticket.state == OPEN else {}
@@ -571,12 +571,12 @@ def _own(ticket: Ticket, requester_aad: str) -> Ticket:
     return ticket
 
 
-def _message(text: str) -> str:
+def _message(text: str, ticket: Ticket | None = None) -> str:
     message = (text or "").strip()
     if not message:
-        raise TicketError("empty_message")
+        raise TicketError("empty_message", ticket)
     if len(message) > MAX_MESSAGE:
-        raise TicketError("message_too_long")
+        raise TicketError("message_too_long", ticket)
     return message
 
 
