@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from bot.deductions.payroll import ReconciliationLine
     from bot.faq.service import TopicFeedback, Unanswered
     from bot.notifications.outbox import CampaignReport
+    from bot.tickets.models import Ticket, TicketEvent
 
 T = TypeVar("T")
 
@@ -219,6 +220,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     tickets_list.add_argument("--csv", action="store_true", help="CSV for Excel instead of lines")
     tickets_list.set_defaults(run=_tickets_list)
+    tickets_show = tickets.add_parser("show", help="one ticket and its whole history")
+    tickets_show.add_argument("ticket_id", type=int, metavar="NUMBER")
+    tickets_show.set_defaults(run=_tickets_show)
 
     manifest = commands.add_parser("manifest", help="Teams app package").add_subparsers(
         title="manifest commands"
@@ -705,6 +709,22 @@ def _tickets_list(args: argparse.Namespace, settings: Settings) -> int:
         write_table(rows, sys.stdout, now)
     else:
         print("ei tukipyyntöjä")
+    return 0
+
+
+def _tickets_show(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.tickets.report import write_history
+    from bot.tickets.service import history, ticket_of
+
+    async def read(session: AsyncSession) -> tuple[Ticket | None, list[TicketEvent]]:
+        ticket = await ticket_of(session=session, ticket_id=args.ticket_id)
+        return ticket, await history(session=session, ticket_id=args.ticket_id)
+
+    ticket, events = asyncio.run(_read(settings, read))
+    if ticket is None:
+        print(f"phonebot: tukipyyntöä #{args.ticket_id} ei ole", file=sys.stderr)
+        return 1
+    write_history(ticket, events, sys.stdout, datetime.now(UTC))
     return 0
 
 

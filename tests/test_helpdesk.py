@@ -465,6 +465,13 @@ async def test_tickets_list_for_reporting(sqlite_engine, employee, monkeypatch, 
     assert rows[0].startswith("numero;tila;kiireellinen;aihe;yksikkö;pyytäjä")
     assert rows[2].split(";")[5] == "'=Kaava Kokeilija", "no formula reaches Excel"
 
+    assert await asyncio.to_thread(main, ["tickets", "show", "1"]) == 0
+    shown = capsys.readouterr().out
+    assert "#1 Avoin: Puhelimen vika tai käyttö" in shown
+    assert "kuvaus: Näyttö rikki" in shown
+    assert "created Maija Meikäläinen" in shown
+    assert await asyncio.to_thread(main, ["tickets", "show", "99"]) == 1
+
     assert await asyncio.to_thread(main, ["tickets", "list", "--state", "resolved"]) == 0
     assert capsys.readouterr().out.strip() == "ei tukipyyntöjä"
     assert await asyncio.to_thread(main, ["tickets", "list", "--state", "lost"]) == 2
@@ -621,3 +628,33 @@ async def test_two_agents_taking_at_once_change_the_ticket_once(bot, employee):
     outcomes = await aio.gather(take(AGENT), take(SECOND_AGENT))
     assert sorted(outcomes) == ["stale", "taken"]
     assert await events_of(bot, 1) == ["created", "taken"]
+
+
+async def test_a_requester_who_blocked_the_bot_is_not_retried_forever(bot, employee):
+    await set_channel(bot)
+    await escalate(bot, employee)
+    bot.connector.blocked.add(employee.conversation_id)
+    status, _ = await press_on_ticket(bot, AGENT, "Ota työn alle", posted_card(bot))
+    assert status == 200
+    async with bot.components.sessions() as session:
+        taken = await session.scalar(select(TicketEvent).where(TicketEvent.kind == "taken"))
+    assert (taken.note_state, taken.notify_state) == ("done", "failed")
+    [ticket] = await tickets_in(bot)
+    assert not ticket.relay_pending, "the channel heard; the requester never will"
+
+
+async def test_only_one_relay_at_a_time_holds_a_ticket(bot, employee, clock):
+    from bot.tickets import service as tickets
+
+    await escalate(bot, employee)  # no channel yet: it stays owed
+    clock.now += timedelta(hours=1)
+    lease = timedelta(seconds=60)
+    async with bot.components.sessions() as session, session.begin():
+        first = await tickets.claim_relay(session=session, ticket_id=1, now=clock.now, lease=lease)
+    async with bot.components.sessions() as session, session.begin():
+        second = await tickets.claim_relay(session=session, ticket_id=1, now=clock.now, lease=lease)
+    assert first is not None and second is None
+    later = clock.now + timedelta(seconds=61)  # the first process died holding it
+    async with bot.components.sessions() as session, session.begin():
+        taken_over = await tickets.claim_relay(session=session, ticket_id=1, now=later, lease=lease)
+    assert taken_over is not None

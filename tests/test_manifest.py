@@ -221,7 +221,7 @@ def test_the_manifest_tells_teams_the_bot_commands(package: Path) -> None:
     }
     assert commands == {
         ("personal",): ["valikko", "suomeksi", "in English", "på svenska"],
-        ("team",): ["valikko"],
+        ("team",): ["valikko", "tukikanava"],
     }
 
 

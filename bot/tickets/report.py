@@ -15,8 +15,9 @@ from bot.db.base import as_utc
 from bot.directory.models import Unit
 from bot.i18n import texts
 from bot.text_files import excel_text
-from bot.tickets.models import Ticket
+from bot.tickets.models import Ticket, TicketEvent
 
+_OWED = {"pending": "odottaa", "failed": "ei tavoitettu"}
 HEADERS = (
     "numero",
     "tila",
@@ -118,3 +119,39 @@ def write_csv(rows: list[TicketRow], stream: TextIO, now: datetime) -> None:
                 "kyllä" if row.on_channel else "ei",
             ]
         )
+
+
+def write_history(ticket: Ticket, events: list[TicketEvent], stream: TextIO, now: datetime) -> None:
+    """One ticket with everything that happened to it, and whether the channel and the
+    requester have heard of each step."""
+    t = texts("fi")
+    urgent = " KIIREELLINEN" if ticket.urgent else ""
+    stream.write(
+        f"#{ticket.id} {t(f'tickets.state.{ticket.state}')}{urgent}: "
+        f"{t(f'helpdesk.topic.{ticket.topic}')}\n"
+        f"pyytäjä: {ticket.requester_name} ({ticket.unit_code or '–'}), "
+        f"kieli {ticket.requester_language}\n"
+        f"hoitaa: {ticket.assignee_name or '–'}\n"
+        f"kuvaus: {ticket.description}\n"
+    )
+    if ticket.asked:
+        stream.write(f"kysyi botilta: {ticket.asked}\n")
+    if ticket.bot_answer:
+        stream.write(f"botti vastasi: {ticket.bot_answer}\n")
+    channel = (
+        "kanavalla"
+        if ticket.card_activity_id
+        else f"ei vielä kanavalla ({ticket.relay_error or 'jonossa'})"
+    )
+    stream.write(f"{channel}; versio {ticket.version}\n\nhistoria:\n")
+    for event in events:
+        owed = [
+            f"{where}: {_OWED[state]}"
+            for where, state in (("ketjuun", event.note_state), ("pyytäjälle", event.notify_state))
+            if state in _OWED
+        ]
+        status = f" [{', '.join(owed)}]" if owed else ""
+        line = f"  {t.datetime(as_utc(event.at))} {event.kind} {event.actor_name or ''}".rstrip()
+        stream.write(f"{line}{status}\n")
+        if event.text:
+            stream.write(f"    {event.text}\n")
