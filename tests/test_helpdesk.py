@@ -254,6 +254,10 @@ async def test_only_an_ict_admin_sets_the_helpdesk_channel(bot, caplog):
     refused = await set_channel(bot, AGENT)
     assert "Vain ICT:n ylläpitäjät" in all_text(refused)
     assert "refused setting the helpdesk channel" in caplog.text
+    group = activities.channel_message(ADMIN, bot.service_url, "<at>Puhelinbotti</at> tukikanava")
+    group["conversation"]["conversationType"] = "groupChat"
+    group["channelData"] = {"tenant": {"id": activities.TENANT_ID}}
+    assert "vain tiimin kanavan" in all_text(await bot.turn(group))
     accepted = await set_channel(bot)
     assert "Tämä kanava on nyt Puhelinbotin tukikanava" in all_text(accepted)
     assert "(3)" in all_text(accepted), "the team's three members became agents"

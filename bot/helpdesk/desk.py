@@ -195,7 +195,7 @@ class Helpdesk:
             log.warning("refused setting the helpdesk channel by %s", sender.aad_object_id)
             return t("tickets.channel_only_admins")
         if place.team_id is None or place.channel_id is None:
-            return t("helpdesk.only_personal")
+            return t("tickets.channel_needs_team")
         now = self._clock()
         async with self._sessions() as session, session.begin():
             await tickets.set_channel(
@@ -268,6 +268,8 @@ class Helpdesk:
         self, place: ChannelPlace, added: list[tickets.Member], removed: list[str]
     ) -> None:
         """Teams tells the bot when its team gains or loses members: the roster follows."""
+        if place.team_id is None:
+            return
         async with self._sessions() as session, session.begin():
             channel = await tickets.helpdesk_channel(session=session)
             if channel is None or channel.team_id != place.team_id:
