@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -616,3 +618,60 @@ async def test_the_demos_people_sync_into_the_demos_units(engine):
     async with sessions() as session:
         maija = await session.get_one(Employee, "00000000-0000-4000-8000-000000000001")
     assert (maija.unit_code, maija.department) == ("SIVISTYS", "Sivistystoimiala")
+
+
+class WatchingDirectory:
+    """A source that notes whether Python's cyclic collector could run while it was read."""
+
+    def __init__(self, inner: GraphDirectory, *, fail: bool = False) -> None:
+        self.inner = inner
+        self.fail = fail
+        self.collector_enabled: list[bool] = []
+
+    async def list_users(self):
+        self.collector_enabled.append(gc.isenabled())
+        if self.fail:
+            raise RuntimeError("Graph went away")
+        return await self.inner.list_users()
+
+    async def latest_delta_link(self) -> str:
+        return await self.inner.latest_delta_link()
+
+    async def user_changes(self, delta_link: str) -> DirectoryChanges:
+        return await self.inner.user_changes(delta_link)
+
+    async def group_member_ids(self, group_id: str) -> list[str]:
+        return await self.inner.group_member_ids(group_id)
+
+    async def aclose(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("fail", [False, True], ids=["succeeds", "fails"])
+async def test_a_sync_never_lets_a_full_collection_walk_its_working_set(setup, fail):
+    """A full collection in mid-sync stalled every chat turn for 30-50 ms (the benchmark's
+    largest loop lag); the collector waits until the sync's objects are freed."""
+    setup.graph.add_synthetic_users(3)
+    watching = WatchingDirectory(setup.directory, fail=fail)
+    assert gc.isenabled()
+    with contextlib.suppress(RuntimeError):
+        await DirectorySync(watching, setup.sessions).run(full=True)
+    assert watching.collector_enabled == [False]
+    assert gc.isenabled()
+
+
+def test_pauses_of_the_collector_nest_and_keep_a_disabled_collector_disabled():
+    from bot.collector import collector_paused
+
+    with collector_paused():
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -18,6 +18,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.collector import collector_paused
 from bot.db.base import utcnow
 from bot.db.upsert import upsert
 from bot.directory.models import DirectorySyncState, Employee, Unit
@@ -248,6 +249,10 @@ class DirectorySync:
 
     async def run(self, full: bool = False) -> SyncReport:
         """A delta from the stored link, or a full listing when asked or when there is none."""
+        with collector_paused():
+            return await self._run(full)
+
+    async def _run(self, full: bool) -> SyncReport:
         started = time.perf_counter()
         generation, link = await self._read_state()
         changes = None
