@@ -26,7 +26,7 @@ from msrest.exceptions import DeserializationError
 from bot.adapters.botframework.auth import AuthenticationError
 from bot.adapters.botframework.authentication import ChannelAuthentication
 from bot.adapters.botframework.connector import BotConnectorClient
-from bot.adapters.botframework.wire import serialize_model
+from bot.adapters.botframework.wire import deserialize_activity, serialize_model
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class BotHttpAdapter(CloudAdapter):
         if not isinstance(body, dict):
             return _problem(400, "body is not an activity")
         try:
-            activity = Activity().deserialize(body)
+            activity = deserialize_activity(body)
         except DeserializationError:
             return _problem(400, "activity has a malformed field")
         if not activity.type or not activity.service_url or not _conversation_id(activity):
