@@ -36,7 +36,7 @@ from bot.cards.actions import Verb
 from bot.choices.service import ChoicePolicy, PhoneChoices
 from bot.clock import Clock, system_clock
 from bot.db import migrate
-from bot.db.engine import create_engine, create_session_factory
+from bot.db.engine import create_engine, create_session_factory, lone_statements
 from bot.deductions.service import DeductionReader
 from bot.dialogs.choose_phone import ChoosePhoneDialog
 from bot.dialogs.helpdesk import HelpdeskDialog
@@ -166,6 +166,7 @@ async def build_components(
             first_deduction_delay_months=settings.first_deduction_delay_months,
         ),
         clock,
+        reads=create_session_factory(lone_statements(engine)),
     )
     load_catalogs()
     # Building the matcher loads a lemma dictionary (about 2 s): off the event loop, once.

@@ -82,3 +82,28 @@ async def test_someone_the_directory_knew_is_marked_first_seen_when_they_write(e
         async with bot.components.sessions() as session:
             employee = await session.get(Employee, user.aad_object_id)
             assert employee is not None and employee.first_seen_at is not None
+
+
+async def test_opening_the_phone_choice_checks_eligibility_once(engine):
+    """The first step read the employee, waves, choices, plans and catalog twice over."""
+    from bot.db.engine import create_session_factory
+    from bot.demo.loader import load_demo_data
+
+    async with create_session_factory(engine)() as session, session.begin():
+        await load_demo_data(session=session)
+    maija = TeamsUser("00000000-0000-4000-8000-000000000001", "Maija Meikäläinen")
+    async with running_bot(engine) as bot:
+        await bot.say(maija, "valikko")
+        full: list[str] = []
+
+        def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            full.append(statement)
+
+        event.listen(engine.sync_engine, "before_cursor_execute", record)
+        try:
+            replies = await bot.press(maija, {"verb": "area.choose_phone"})
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", record)
+    assert "Vapaavalinta" in str(replies), "the options card was shown"
+    reading_choices = [sql for sql in full if "FROM phone_choice" in sql]
+    assert len(reading_choices) == 1, reading_choices

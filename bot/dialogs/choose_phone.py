@@ -44,6 +44,7 @@ from bot.cards.phone import (
 )
 from bot.catalog.service import Preferences
 from bot.choices.service import (
+    Eligibility,
     PhoneChoices,
     RecordOutcome,
     RecordResult,
@@ -125,7 +126,7 @@ class ChoosePhoneDialog(Dialog):
             return await dc.end_dialog()
         state["history"] = []
         state["step"] = "current" if eligibility.current else "options"
-        await self._show(dc, state)
+        await self._show(dc, state, eligibility)
         return Dialog.end_of_turn
 
     async def _cancel(
@@ -315,13 +316,16 @@ class ChoosePhoneDialog(Dialog):
         state["step"] = "list"
         await self._show(dc, state)
 
-    async def _show(self, dc: DialogContext, state: dict[str, Any]) -> None:
-        """Send the card of the current step, built from fresh domain data."""
+    async def _show(
+        self, dc: DialogContext, state: dict[str, Any], eligibility: Eligibility | None = None
+    ) -> None:
+        """Send the card of the current step, built from fresh domain data (or from the
+        eligibility this same turn has just read)."""
         t = texts_of(dc.context)
         flow = state["flow"]
         step = state["step"]
         if step in ("options", "current"):
-            eligibility = await self._choices.eligibility(_aad(dc))
+            eligibility = eligibility or await self._choices.eligibility(_aad(dc))
             if step == "current" and eligibility.current is not None:
                 await send_card(dc.context, current_choice_card(t, flow, eligibility.current))
             else:
