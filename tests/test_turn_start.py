@@ -85,7 +85,8 @@ async def test_someone_the_directory_knew_is_marked_first_seen_when_they_write(e
 
 
 async def test_opening_the_phone_choice_checks_eligibility_once(engine):
-    """The first step read the employee, waves, choices, plans and catalog twice over."""
+    """The first step read the employee, waves, choices, plans and catalog one statement at a
+    time, and twice over."""
     from bot.db.engine import create_session_factory
     from bot.demo.loader import load_demo_data
 
@@ -107,3 +108,6 @@ async def test_opening_the_phone_choice_checks_eligibility_once(engine):
     assert "Vapaavalinta" in str(replies), "the options card was shown"
     reading_choices = [sql for sql in full if "FROM phone_choice" in sql]
     assert len(reading_choices) == 1, reading_choices
+    # The turn's own read, eligibility's facts, the dialog state's write (the unit's waves are
+    # read too once any wave is scheduled; the demo data schedules none).
+    assert [sql.split()[0] for sql in full] == ["SELECT", "SELECT", "UPDATE"], full

@@ -9,17 +9,18 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog import service as catalog
-from bot.catalog.models import PhoneModel
+from bot.catalog.models import CatalogVersion, PhoneModel
 from bot.choices.cost import CostBreakdown, cost_breakdown, first_deduction_month
 from bot.choices.models import OPEN_STATUSES, ChoiceOption, ChoiceStatus, PhoneChoice
 from bot.clock import Clock, helsinki_today
 from bot.deductions.models import DeductionPlan, PayrollPosting
 from bot.directory.models import Employee
+from bot.rollout.models import RolloutWave
 from bot.rollout.service import ChoiceWindow, WindowState, window_for_unit
 
 
@@ -259,16 +260,20 @@ async def open_choice(*, session: AsyncSession, aad_object_id: str) -> PhoneChoi
 
 
 async def eligibility(*, session: AsyncSession, aad_object_id: str, today: date) -> Eligibility:
-    employee = await session.get(Employee, aad_object_id)
+    facts = (await session.execute(_eligibility_facts(aad_object_id))).one()
     window = await window_for_unit(
-        session=session, unit_code=employee.unit_code if employee else None, today=today
+        session=session, unit_code=facts.unit_code, today=today, waves_exist=facts.waves_exist
     )
-    choice = await open_choice(session=session, aad_object_id=aad_object_id)
+    choice = (
+        await session.get(PhoneChoice, facts.open_choice_id)
+        if facts.open_choice_id is not None
+        else None
+    )
     current = _current(choice) if choice else None
     blocked: Blocked | None = None
-    if employee is None or not employee.employee_number or not employee.account_enabled:
+    if facts.aad_object_id is None or not facts.employee_number or not facts.account_enabled:
         blocked = Blocked.NOT_IN_DIRECTORY
-    elif await _paying_for_a_phone(session, aad_object_id):
+    elif facts.unpaid_plans:
         blocked = Blocked.PAYING_FOR_PHONE
     elif current and current.status is ChoiceStatus.DELIVERED:
         paying = current.option is ChoiceOption.FREE_CHOICE and current.employee_share_cents > 0
@@ -280,24 +285,50 @@ async def eligibility(*, session: AsyncSession, aad_object_id: str, today: date)
             WindowState.NOT_YET: Blocked.WINDOW_NOT_YET,
             WindowState.CLOSED: Blocked.WINDOW_CLOSED,
         }.get(window.state, Blocked.UNSCHEDULED)
-    elif await catalog.current_version(session=session) is None:
+    elif facts.catalog_version_id is None:
         blocked = Blocked.NO_CATALOG
     return Eligibility(window=window, current=current, blocked=blocked)
 
 
-async def _paying_for_a_phone(session: AsyncSession, aad_object_id: str) -> bool:
-    """A deduction plan (from a choice or imported) whose postings fall short of its total."""
+def _eligibility_facts(aad_object_id: str) -> Any:
+    """Everything the rules ask, in one statement: the employee, whether any waves exist,
+    their open choice, unpaid deduction plans and the current catalog."""
+    person = select(literal(aad_object_id).label("aad")).subquery("person")
     paid = (
         select(func.coalesce(func.sum(PayrollPosting.amount_cents), 0))
         .where(PayrollPosting.plan_id == DeductionPlan.id)
         .scalar_subquery()
     )
-    unpaid = await session.scalar(
-        select(func.count())
-        .select_from(DeductionPlan)
-        .where(DeductionPlan.aad_object_id == aad_object_id, DeductionPlan.total_cents > paid)
+    return (
+        select(
+            Employee.aad_object_id,
+            Employee.unit_code,
+            Employee.employee_number,
+            Employee.account_enabled,
+            select(RolloutWave.id).limit(1).exists().label("waves_exist"),
+            select(PhoneChoice.id)
+            .where(
+                PhoneChoice.aad_object_id == person.c.aad,
+                PhoneChoice.status.in_([status.value for status in OPEN_STATUSES]),
+            )
+            .limit(1)
+            .scalar_subquery()
+            .label("open_choice_id"),
+            select(func.count())
+            .select_from(DeductionPlan)
+            .where(DeductionPlan.aad_object_id == person.c.aad, DeductionPlan.total_cents > paid)
+            .scalar_subquery()
+            .label("unpaid_plans"),
+            select(CatalogVersion.id)
+            .where(CatalogVersion.is_current.is_(True))
+            .order_by(CatalogVersion.id.desc())
+            .limit(1)
+            .scalar_subquery()
+            .label("catalog_version_id"),
+        )
+        .select_from(person)
+        .outerjoin(Employee, Employee.aad_object_id == person.c.aad)
     )
-    return bool(unpaid)
 
 
 async def record_choice(

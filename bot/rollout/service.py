@@ -41,10 +41,14 @@ class ChoiceWindow:
 
 
 async def window_for_unit(
-    *, session: AsyncSession, unit_code: str | None, today: date
+    *, session: AsyncSession, unit_code: str | None, today: date, waves_exist: bool | None = None
 ) -> ChoiceWindow:
-    """The unit's open window if one is open today, else the next one, else the last one."""
-    if not await session.scalar(select(func.count()).select_from(RolloutWave)):
+    """The unit's open window if one is open today, else the next one, else the last one.
+
+    `waves_exist` is for a caller that has already asked whether any wave is scheduled."""
+    if waves_exist is None:
+        waves_exist = bool(await session.scalar(select(func.count()).select_from(RolloutWave)))
+    if not waves_exist:
         return ChoiceWindow(WindowState.NO_WAVES)
     if unit_code is None:
         return ChoiceWindow(WindowState.UNSCHEDULED)
