@@ -43,10 +43,9 @@ from bot.dialogs.replies import (
 from bot.directory import service as directory
 from bot.faq.service import FaqDesk
 from bot.helpdesk.desk import AGENT_VERBS, ChannelPlace, Helpdesk
-from bot.helpdesk.desk import Person as HelpdeskPerson
 from bot.i18n import SUPPORTED_LANGUAGES, resolve_language, texts
 from bot.rollout.campaigns import Later, LaterReminders
-from bot.tickets.service import Member
+from bot.tickets.service import Actor, Member
 from bot.turn_start import Person, TurnStarter
 
 log = logging.getLogger(__name__)
@@ -193,7 +192,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         intent = read_intent(text, None)
         place = _place_of(turn_context)
         if self._helpdesk is not None and intent.kind is IntentKind.HELPDESK_CHANNEL:
-            sender = HelpdeskPerson(_sender_id(turn_context) or "", _sender_name(turn_context))
+            sender = Actor(_sender_id(turn_context) or "", _sender_name(turn_context))
             answer = await self._helpdesk.set_channel(texts(intent.language), sender, place)
             await send_text(turn_context, answer)
             return
@@ -272,7 +271,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         if verb is Verb.FAQ_FEEDBACK:
             return await self._faq_feedback(turn_context, data)
         if verb in AGENT_VERBS and self._helpdesk is not None:
-            actor = HelpdeskPerson(_sender_id(turn_context) or "", _sender_name(turn_context))
+            actor = Actor(_sender_id(turn_context) or "", _sender_name(turn_context))
             answer = await self._helpdesk.act(verb, data, actor, _place_of(turn_context))
             if answer.card is None:
                 return error_invoke_response(answer.status, "Refused", answer.message)

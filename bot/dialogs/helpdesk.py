@@ -26,7 +26,8 @@ from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 from bot.cards.actions import VERB_KEY, Verb, verb_of
 from bot.dialogs.context import texts_of
 from bot.dialogs.replies import send_card, send_text
-from bot.helpdesk.desk import Helpdesk, Person
+from bot.helpdesk.desk import Helpdesk
+from bot.tickets.service import Actor
 
 HELPDESK_VERBS = frozenset({Verb.HELPDESK, Verb.HELPDESK_SEND, Verb.MY_TICKETS, Verb.TICKET_ANSWER})
 
@@ -49,7 +50,7 @@ class HelpdeskDialog(Dialog):
             await send_text(turn, t("helpdesk.only_personal"))
             return await dialog_context.end_dialog()
         if verb is Verb.HELPDESK_SEND:
-            person = Person(aad_object_id, getattr(sender, "name", None) or "")
+            person = Actor(aad_object_id, getattr(sender, "name", None) or "")
             await send_card(turn, await self._helpdesk.send_request(t, person, value))
         elif verb is Verb.MY_TICKETS:
             await send_card(turn, await self._helpdesk.my_tickets(t, aad_object_id))

@@ -55,12 +55,6 @@ AGENT_VERBS = frozenset(
 
 
 @dataclass(frozen=True)
-class Person:
-    aad_object_id: str
-    name: str
-
-
-@dataclass(frozen=True)
 class ChannelPlace:
     """Where a channel message or card press came from."""
 
@@ -113,7 +107,7 @@ class Helpdesk:
             ),
         )
 
-    async def send_request(self, t: Texts, requester: Person, value: dict[str, Any]) -> Card:
+    async def send_request(self, t: Texts, requester: tickets.Actor, value: dict[str, Any]) -> Card:
         """The form submitted: its ticket (once, however often it is pressed) or its problems."""
         new = tickets.NewTicket(
             request_token=_text(value.get("form")) or "",
@@ -189,7 +183,7 @@ class Helpdesk:
     def is_admin(self, aad_object_id: str | None) -> bool:
         return aad_object_id is not None and aad_object_id in self._admins
 
-    async def set_channel(self, t: Texts, sender: Person, place: ChannelPlace) -> str:
+    async def set_channel(self, t: Texts, sender: tickets.Actor, place: ChannelPlace) -> str:
         """An ICT admin makes this channel the helpdesk's; its team's members become agents."""
         if not self.is_admin(sender.aad_object_id):
             log.warning("refused setting the helpdesk channel by %s", sender.aad_object_id)
@@ -224,7 +218,7 @@ class Helpdesk:
         return channel_texts(channel, self._default_language)
 
     async def act(
-        self, verb: Verb, data: dict[str, Any], actor: Person, place: ChannelPlace
+        self, verb: Verb, data: dict[str, Any], actor: tickets.Actor, place: ChannelPlace
     ) -> AgentAnswer:
         """A ticket card's button, pressed in the helpdesk channel by one of its team."""
         t = await self.channel_texts()
@@ -233,13 +227,12 @@ class Helpdesk:
         ticket_id, version = data.get("ticket"), data.get("version")
         if not _is_id(ticket_id) or (verb is not Verb.TICKET_REFRESH and not _is_version(version)):
             return AgentAnswer(status=400, message=t("tickets.not_found"))
-        agent = tickets.Actor(actor.aad_object_id, actor.name)
         reply = _text(data.get(REPLY_INPUT)) or ""
         notice, draft, changed = None, "", False
         now = self._clock()
         async with self._sessions() as session, session.begin():
             try:
-                ticket = await self._perform(session, verb, ticket_id, version, agent, reply, now)
+                ticket = await self._perform(session, verb, ticket_id, version, actor, reply, now)
                 changed = verb is not Verb.TICKET_REFRESH
             except tickets.TicketError as error:
                 if error.ticket is None:
@@ -303,7 +296,7 @@ class Helpdesk:
             raise tickets.TicketError("not_found")
         return ticket
 
-    async def _is_agent(self, actor: Person, place: ChannelPlace) -> bool:
+    async def _is_agent(self, actor: tickets.Actor, place: ChannelPlace) -> bool:
         async with self._sessions() as session:
             channel = await tickets.helpdesk_channel(session=session)
             if channel is None or place.team_id is None or channel.team_id != place.team_id:

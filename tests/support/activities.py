@@ -81,17 +81,7 @@ def channel_message(
     channel_id = channel_id or team_id
     activity = _base(user, service_url, "message")
     activity["text"] = text
-    activity["conversation"] = {
-        "id": f"{channel_id};messageid={next(_counter)}",
-        "conversationType": "channel",
-        "tenantId": TENANT_ID,
-        "isGroup": True,
-    }
-    activity["channelData"] = {
-        "tenant": {"id": TENANT_ID},
-        "team": {"id": team_id},
-        "channel": {"id": channel_id},
-    }
+    _in_channel(activity, team_id, channel_id, f"{channel_id};messageid={next(_counter)}")
     if "<at>" in text:
         activity["entities"] = [
             {
@@ -115,6 +105,12 @@ def channel_card_action(
 ) -> dict[str, Any]:
     """An Action.Execute pressed on a card in a channel thread."""
     activity = card_action(user, service_url, verb, data)
+    _in_channel(activity, team_id, channel_id, thread_id)
+    return activity
+
+
+def _in_channel(activity: dict[str, Any], team_id: str, channel_id: str, thread_id: str) -> None:
+    """Address an activity to a thread of a team's channel, as Teams does."""
     activity["conversation"] = {
         "id": thread_id,
         "conversationType": "channel",
@@ -126,7 +122,6 @@ def channel_card_action(
         "team": {"id": team_id},
         "channel": {"id": channel_id},
     }
-    return activity
 
 
 def team_member(user: TeamsUser) -> dict[str, str]:
