@@ -7,17 +7,27 @@ someone else's chat reaches the same check.
 from __future__ import annotations
 
 import logging
+import secrets
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 from urllib.parse import unquote
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.announcements.service import Draft, content_for, read_draft, recipients
+from bot.announcements.service import send as send_announcement
 from bot.cards.admin import UnitOption, WaveLine, campaigns_card, waves_card
+from bot.cards.announcements import (
+    FORM_FIELDS,
+    announcement_card,
+    compose_card,
+    preview_controls_card,
+)
 from bot.clock import Clock
 from bot.deductions.service import LIFE_EVENT
 from bot.directory.service import all_units
-from bot.i18n import Texts
+from bot.i18n import Texts, texts
 from bot.notifications.outbox import list_campaigns
 from bot.rollout.service import WaveError, all_waves, schedule_wave
 
@@ -30,11 +40,17 @@ class AdminDesk:
     """What the admin commands read and change, one short transaction per action."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], clock: Clock, admins: frozenset[str]
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        admins: frozenset[str],
+        *,
+        wake_sender: Callable[[], None] | None = None,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._admins = admins
+        self._wake_sender = wake_sender
 
     def allows(self, aad_object_id: str | None) -> bool:
         allowed = aad_object_id is not None and aad_object_id in self._admins
@@ -73,6 +89,63 @@ class AdminDesk:
             reports = await list_campaigns(session=session, limit=10, except_kinds=[LIFE_EVENT])
         return campaigns_card(t, reports, self._clock())
 
+    async def compose(self, t: Texts, value: dict[str, Any] | None = None) -> Card:
+        """The announcement form, empty or as it was when Edit was pressed."""
+        async with self._sessions() as session:
+            units = await self._unit_options(session, t)
+        return compose_card(t, units, _form(value or {}))
+
+    async def preview(self, t: Texts, value: dict[str, Any]) -> list[Card]:
+        """The announcement exactly as recipients will get it (each language written), then its
+        audience size and when it goes; or the form again with what is wrong."""
+        form = _form(value)
+        async with self._sessions() as session:
+            reading = await read_draft(session=session, form=form, now=self._clock())
+            if reading.draft is None:
+                problems = [
+                    t(f"announce.problem.{key}", **values) for key, values in reading.problems
+                ]
+                return [compose_card(t, await self._unit_options(session, t), form, problems)]
+            count = len(await recipients(session=session, draft=reading.draft))
+        draft = reading.draft
+        cards = [_recipient_card(texts("fi"), draft, "fi")]
+        if draft.title_en:
+            cards.append(_recipient_card(texts("en"), draft, "en"))
+        when = (
+            t("announce.at", when=t.datetime(draft.send_at)) if draft.send_at else t("announce.now")
+        )
+        token = secrets.token_urlsafe(12)
+        cards.append(preview_controls_card(t, recipients=count, when=when, form=form, token=token))
+        return cards
+
+    async def send(self, t: Texts, value: dict[str, Any], *, author: str) -> list[Card] | str:
+        """Checks the previewed announcement again and queues it, once per preview."""
+        token = value.get("token")
+        if not isinstance(token, str) or not token:
+            return await self.preview(t, value)
+        form = _form(value)
+        async with self._sessions() as session, session.begin():
+            now = self._clock()
+            reading = await read_draft(session=session, form=form, now=now)
+            if reading.draft is None:
+                problems = [
+                    t(f"announce.problem.{key}", **values) for key, values in reading.problems
+                ]
+                return [compose_card(t, await self._unit_options(session, t), form, problems)]
+            campaign_id, count = await send_announcement(
+                session=session, draft=reading.draft, token=token, author=author, now=now
+            )
+        log.info("announcement campaign %s queued by %s for %d people", campaign_id, author, count)
+        if self._wake_sender is not None:
+            self._wake_sender()
+        return t("announce.sent", title=reading.draft.title_fi, count=count)
+
+    async def _unit_options(self, session: AsyncSession, t: Texts) -> list[UnitOption]:
+        return [
+            UnitOption(unit.code, unit.name_en if t.language == "en" else unit.name_fi)
+            for unit in await all_units(session=session)
+        ]
+
     async def _waves_card(
         self,
         session: AsyncSession,
@@ -85,11 +158,25 @@ class AdminDesk:
             WaveLine(wave.name, wave.opens_on, wave.closes_on, units)
             for wave, units in await all_waves(session=session)
         ]
-        units = [
-            UnitOption(unit.code, unit.name_en if t.language == "en" else unit.name_fi)
-            for unit in await all_units(session=session)
-        ]
+        units = await self._unit_options(session, t)
         return waves_card(t, waves, units, notice=notice, problems=problems)
+
+
+def _form(value: dict[str, Any]) -> dict[str, str]:
+    """The announcement form's fields from a submitted card, as text."""
+    return {key: value[key] for key in FORM_FIELDS if isinstance(value.get(key), str)}
+
+
+def _recipient_card(t: Texts, draft: Draft, language: str) -> Card:
+    title, text = content_for(draft.payload(), language)
+    return announcement_card(
+        t,
+        title=title,
+        text=text,
+        image_url=draft.image_url,
+        link_title=draft.link_title,
+        link_url=draft.link_url,
+    )
 
 
 def _date(value: Any) -> date | None:

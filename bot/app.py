@@ -188,7 +188,7 @@ async def build_components(
         default_language=settings.default_language,
         instalments=settings.instalments,
         later_reminders=LaterReminders(sessions, clock, working_hours(settings)),
-        admin=AdminDesk(sessions, clock, settings.ict_admins),
+        admin=AdminDesk(sessions, clock, settings.ict_admins, wake_sender=dispatcher.wake),
         faq=faq,
         helpdesk=helpdesk,
     )

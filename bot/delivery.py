@@ -26,6 +26,8 @@ from bot.adapters.botframework.proactive import (
 )
 from bot.adapters.graph.client import GraphError
 from bot.adapters.retry import parse_retry_after
+from bot.announcements import service as announcements
+from bot.cards.announcements import announcement_card
 from bot.cards.deductions import notice_card
 from bot.cards.notifications import window_open_card, window_reminder_card
 from bot.clock import Clock, helsinki_today, system_clock
@@ -110,7 +112,23 @@ async def _mark_notice_told(session: AsyncSession, outgoing: Outgoing, now: date
     )
 
 
+async def _announcement(
+    session: AsyncSession, outgoing: Outgoing, t: Texts, now: datetime
+) -> Card | None:
+    title, text = announcements.content_for(outgoing.payload, t.language)
+    payload = outgoing.payload
+    return announcement_card(
+        t,
+        title=title,
+        text=text,
+        image_url=str(payload.get("image_url") or ""),
+        link_title=str(payload.get("link_title") or ""),
+        link_url=str(payload.get("link_url") or ""),
+    )
+
+
 RENDERERS: dict[str, Renderer] = {
+    announcements.ANNOUNCEMENT: _announcement,
     campaigns.WINDOW_OPEN: _window_open,
     campaigns.WINDOW_REMINDER: _window_reminder,
     deductions.LIFE_EVENT: _life_event,

@@ -246,13 +246,25 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         if self._admin is None or not self._admin.allows(sender):
             await send_text(turn_context, t("admin.only_admins"))
             return
+        value = intent.value or {}
+        answer: list[dict[str, Any]] | dict[str, Any] | str
         if intent.kind is IntentKind.ADMIN_CAMPAIGNS or intent.verb is Verb.ADMIN_CAMPAIGNS:
-            card = await self._admin.campaigns(t)
+            answer = await self._admin.campaigns(t)
         elif intent.verb is Verb.ADMIN_SCHEDULE_WAVE:
-            card = await self._admin.schedule(t, intent.value or {}, author=sender or "")
+            answer = await self._admin.schedule(t, value, author=sender or "")
+        elif intent.kind is IntentKind.ADMIN_ANNOUNCE or intent.verb is Verb.ADMIN_ANNOUNCE:
+            answer = await self._admin.compose(t, value)
+        elif intent.verb is Verb.ADMIN_ANNOUNCE_PREVIEW:
+            answer = await self._admin.preview(t, value)
+        elif intent.verb is Verb.ADMIN_ANNOUNCE_SEND:
+            answer = await self._admin.send(t, value, author=sender or "")
         else:
-            card = await self._admin.waves(t)
-        await send_card(turn_context, card)
+            answer = await self._admin.waves(t)
+        if isinstance(answer, str):
+            await send_text(turn_context, answer)
+            return
+        for card in answer if isinstance(answer, list) else [answer]:
+            await send_card(turn_context, card)
 
     async def on_adaptive_card_invoke(
         self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
@@ -389,8 +401,15 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         turn_context.turn_state[TEXTS_KEY] = texts(language)
 
 
-_ADMIN_KINDS = (IntentKind.ADMIN_WAVES, IntentKind.ADMIN_CAMPAIGNS)
-_ADMIN_VERBS = (Verb.ADMIN_WAVES, Verb.ADMIN_SCHEDULE_WAVE, Verb.ADMIN_CAMPAIGNS)
+_ADMIN_KINDS = (IntentKind.ADMIN_WAVES, IntentKind.ADMIN_CAMPAIGNS, IntentKind.ADMIN_ANNOUNCE)
+_ADMIN_VERBS = (
+    Verb.ADMIN_WAVES,
+    Verb.ADMIN_SCHEDULE_WAVE,
+    Verb.ADMIN_CAMPAIGNS,
+    Verb.ADMIN_ANNOUNCE,
+    Verb.ADMIN_ANNOUNCE_PREVIEW,
+    Verb.ADMIN_ANNOUNCE_SEND,
+)
 
 
 def _sender_id(turn_context: TurnContext) -> str | None:

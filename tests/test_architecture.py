@@ -9,6 +9,7 @@ import pytest
 
 BOT = Path(__file__).resolve().parent.parent / "bot"
 DOMAINS = [
+    "announcements",
     "catalog",
     "choices",
     "conversations",

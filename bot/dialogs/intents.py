@@ -22,6 +22,7 @@ class IntentKind(StrEnum):
     MY_TURN = "my_turn"
     ADMIN_WAVES = "admin_waves"
     ADMIN_CAMPAIGNS = "admin_campaigns"
+    ADMIN_ANNOUNCE = "admin_announce"
     HELPDESK = "helpdesk"
     MY_TICKETS = "my_tickets"
     HELPDESK_CHANNEL = "helpdesk_channel"
@@ -87,6 +88,8 @@ def _commands() -> dict[str, tuple[IntentKind, str | None]]:
             phrases[_normalise(phrase)] = (IntentKind.ADMIN_WAVES, None)
         for phrase in catalog_entry(language, "commands.admin_campaigns"):
             phrases[_normalise(phrase)] = (IntentKind.ADMIN_CAMPAIGNS, None)
+        for phrase in catalog_entry(language, "commands.admin_announce"):
+            phrases[_normalise(phrase)] = (IntentKind.ADMIN_ANNOUNCE, None)
         for phrase in catalog_entry(language, "commands.helpdesk"):
             phrases[_normalise(phrase)] = (IntentKind.HELPDESK, None)
         for phrase in catalog_entry(language, "commands.my_tickets"):

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.cards.admin import UnitOption, WaveLine, campaigns_card, waves_card
+from bot.cards.announcements import announcement_card, compose_card, preview_controls_card
 from bot.cards.deductions import deductions_card, notice_card
 from bot.cards.faq import answer_card, ask_card, suggestions_card, unknown_card
 from bot.cards.menu import (
@@ -139,6 +140,7 @@ def every_card() -> list[tuple[str, dict[str, Any]]]:
         gallery += admin_cards(t, language)
         gallery += faq_cards(t, language)
         gallery += ticket_cards(t, language)
+        gallery += announcement_cards(t, language)
     return gallery
 
 
@@ -344,5 +346,38 @@ def ticket_cards(t: Texts, language: str) -> list[tuple[str, dict[str, Any]]]:
                 notice=t("tickets.problem.stale"),
                 reply_draft="Kesken jäänyt vastaus",
             ),
+        ),
+    ]
+
+
+def announcement_cards(t: Texts, language: str) -> list[tuple[str, dict[str, Any]]]:
+    units = [UnitOption("SIVISTYS", "Sivistystoimiala"), UnitOption("PERUSTURVA", "Perusturva")]
+    form = {"title_fi": "Jakelu alkaa", "text_fi": "**Maanantaina**", "units": "SIVISTYS"}
+    return [
+        (f"compose_card[{language}]", compose_card(t, units)),
+        (
+            f"compose_card:problems[{language}]",
+            compose_card(t, units, form, [t("announce.problem.no_audience")]),
+        ),
+        (
+            f"preview_controls_card[{language}]",
+            preview_controls_card(
+                t, recipients=640, when=t("announce.now"), form=form, token=TOKEN
+            ),
+        ),
+        (
+            f"announcement_card[{language}]",
+            announcement_card(
+                t,
+                title="Puhelinten jakelu alkaa",
+                text="Jakelu alkaa **maanantaina**. Lue [ohje](https://intra.pori.fi/puhelin).",
+                image_url="https://intra.pori.fi/kuvat/puhelin.png",
+                link_title="Verkkokauppa",
+                link_url="https://www.tiera.fi/",
+            ),
+        ),
+        (
+            f"announcement_card:plain[{language}]",
+            announcement_card(t, title="Tiedote", text="Teksti."),
         ),
     ]

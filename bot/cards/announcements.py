@@ -1,0 +1,145 @@
+"""ICT's announcement: the form, the preview's controls, and the card its recipients get."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.cards.actions import Verb, submit
+from bot.cards.admin import UnitOption
+from bot.cards.menu import card, text_block
+from bot.i18n import Texts
+
+Card = dict[str, Any]
+FORM_FIELDS = (
+    "title_fi",
+    "text_fi",
+    "title_en",
+    "text_en",
+    "image_url",
+    "link_title",
+    "link_url",
+    "everyone",
+    "units",
+    "upns",
+    "send_date",
+    "send_time",
+)
+
+
+def announcement_card(
+    t: Texts,
+    *,
+    title: str,
+    text: str,
+    image_url: str = "",
+    link_title: str = "",
+    link_url: str = "",
+) -> Card:
+    """What every recipient sees: the author's Teams markdown, their image and their link."""
+    body: list[dict[str, Any]] = [
+        text_block(title, size="Large", weight="Bolder", style="heading"),
+        text_block(text),
+    ]
+    if image_url:
+        body.append({"type": "Image", "url": image_url, "altText": title, "size": "Stretch"})
+    actions: list[dict[str, Any]] = []
+    if link_title and link_url:
+        actions.append({"type": "Action.OpenUrl", "title": link_title, "url": link_url})
+    actions.append(submit(t("menu.open_menu"), Verb.OPEN_MENU))
+    return card(body, actions)
+
+
+def compose_card(
+    t: Texts,
+    units: list[UnitOption],
+    form: dict[str, str] | None = None,
+    problems: list[str] | None = None,
+) -> Card:
+    """The form: Finnish always, English optional; audience; now or at a time (Helsinki)."""
+    form = form or {}
+    body: list[dict[str, Any]] = [
+        text_block(t("announce.title"), size="Large", weight="Bolder", style="heading"),
+        text_block(t("announce.hint"), isSubtle=True),
+    ]
+    if problems:
+        body.append(text_block(t("announce.not_ready"), color="Attention", weight="Bolder"))
+        body += [
+            text_block(f"- {problem}", color="Attention", spacing="None") for problem in problems
+        ]
+    body += [
+        _text_input("title_fi", t("announce.title_fi"), form, max_length=120),
+        _text_input("text_fi", t("announce.text_fi"), form, multiline=True, max_length=2000),
+        _text_input("title_en", t("announce.title_en"), form, max_length=120),
+        _text_input("text_en", t("announce.text_en"), form, multiline=True, max_length=2000),
+        _text_input("image_url", t("announce.image_url"), form, max_length=500),
+        _text_input("link_title", t("announce.link_title"), form, max_length=80),
+        _text_input("link_url", t("announce.link_url"), form, max_length=500),
+        {
+            "type": "Input.Toggle",
+            "id": "everyone",
+            "title": t("announce.everyone"),
+            "value": "true" if form.get("everyone") == "true" else "false",
+            "valueOn": "true",
+            "valueOff": "false",
+        },
+        {
+            "type": "Input.ChoiceSet",
+            "id": "units",
+            "label": t("announce.units"),
+            "isMultiSelect": True,
+            "style": "compact",
+            "value": form.get("units", ""),
+            "choices": [{"title": unit.name, "value": unit.code} for unit in units],
+        },
+        _text_input("upns", t("announce.upns"), form, multiline=True, max_length=20000),
+        {
+            "type": "Input.Date",
+            "id": "send_date",
+            "label": t("announce.send_date"),
+            "value": form.get("send_date", ""),
+        },
+        {
+            "type": "Input.Time",
+            "id": "send_time",
+            "label": t("announce.send_time"),
+            "value": form.get("send_time", ""),
+        },
+    ]
+    return card(body, [submit(t("announce.preview"), Verb.ADMIN_ANNOUNCE_PREVIEW)])
+
+
+def preview_controls_card(
+    t: Texts, *, recipients: int, when: str, form: dict[str, str], token: str
+) -> Card:
+    """Under the preview: how many it reaches and when, then send it, or edit it."""
+    return card(
+        [
+            text_block(t("announce.preview_title"), weight="Bolder", size="Medium"),
+            text_block(t("announce.reaches", count=recipients)),
+            text_block(when),
+        ],
+        [
+            submit(t("announce.send"), Verb.ADMIN_ANNOUNCE_SEND, token=token, **form),
+            submit(t("announce.edit"), Verb.ADMIN_ANNOUNCE, **form),
+        ],
+    )
+
+
+def _text_input(
+    input_id: str,
+    label: str,
+    form: dict[str, str],
+    *,
+    multiline: bool = False,
+    max_length: int,
+) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "Input.Text",
+        "id": input_id,
+        "label": label,
+        "maxLength": max_length,
+        "value": form.get(input_id, "")[:max_length],
+    }
+    if multiline:
+        element["isMultiline"] = True
+    return element

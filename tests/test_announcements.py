@@ -1,0 +1,192 @@
+"""ICT's announcements as transcripts: compose, preview, send now or later, delivery in each
+recipient's language, and a non-admin refused at every step (a copied payload included)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.db.engine import create_session_factory
+from bot.demo.loader import demo_data, load_demo_data
+from bot.notifications.models import Campaign, Notification
+from bot.settings import Settings
+from tests.support.activities import TeamsUser
+from tests.support.bot import BotUnderTest, running_bot
+from tests.support.cards import all_text, buttons, cards
+
+NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)  # Thursday, 10.00 in Helsinki
+PEOPLE = {person["name"]: person for person in demo_data()["employees"]}
+ADMIN = TeamsUser("00000000-0000-4000-8000-0000000000ad", "Iida Ylläpitäjä")
+
+
+def person(name: str) -> TeamsUser:
+    found = PEOPLE[name]
+    locale = "en-US" if found["language"].startswith("en") else "fi-FI"
+    return TeamsUser(found["aad_object_id"], found["name"], locale)
+
+
+MAIJA, JAMES, SARI = person("Maija Meikäläinen"), person("James Walker"), person("Sari Heikkilä")
+ANNOUNCEMENT = {
+    "title_fi": "Puhelinten jakelu alkaa",
+    "text_fi": "Jakelu alkaa **maanantaina**. Lue [ohje](https://intra.pori.fi/puhelin).",
+    "title_en": "Phone delivery begins",
+    "text_en": "Delivery begins on **Monday**.",
+    "link_title": "Verkkokauppa",
+    "link_url": "https://www.tiera.fi/",
+    "units": "SIVISTYS,SINFONIETTA",
+}
+
+
+@pytest.fixture
+async def bot(engine) -> AsyncIterator[BotUnderTest]:
+    async with create_session_factory(engine)() as session, session.begin():
+        await load_demo_data(session=session)
+    settings = Settings(
+        app_id="",
+        ict_admin_ids=ADMIN.aad_object_id,
+        notify_working_hours="08:00-16:00",
+        notify_public_holidays=False,
+    )
+    async with running_bot(engine, settings, clock=lambda: NOW) as running:
+        for someone in (MAIJA, JAMES, SARI):
+            await running.say(someone, "hei")  # their chats exist, so they can be reached
+        yield running
+
+
+async def preview(bot: BotUnderTest, form: dict[str, str], user: TeamsUser = ADMIN) -> list[Any]:
+    composed = await bot.say(user, "tiedote")
+    return await bot.press(user, {**buttons(composed)["Esikatsele"], **form})
+
+
+async def campaigns(bot: BotUnderTest) -> list[tuple[Campaign, int]]:
+    async with bot.components.sessions() as session:
+        rows = await session.execute(
+            select(Campaign, func.count(Notification.id))
+            .outerjoin(Notification, Notification.campaign_id == Campaign.id)
+            .where(Campaign.kind == "announcement")
+            .group_by(Campaign.id)
+        )
+        return [(campaign, count) for campaign, count in rows.all()]
+
+
+async def test_compose_preview_and_send_to_two_units(bot):
+    shown = await preview(bot, ANNOUNCEMENT)
+    previews = cards(shown)
+    assert len(previews) == 3, "Finnish, English, then the controls"
+    assert all_text(shown[:1]).startswith("Puhelinten jakelu alkaa")
+    assert "Delivery begins on **Monday**." in all_text(shown[1:2])
+    assert "Vastaanottajia: 4" in all_text(shown[2:]), "two in each unit"
+    assert "Lähtee heti" in all_text(shown[2:])
+
+    sent = await bot.press(ADMIN, buttons(shown)["Lähetä"])
+    assert "on lähetysjonossa 4 vastaanottajalle" in all_text(sent)
+    again = await bot.press(ADMIN, buttons(shown)["Lähetä"])
+    assert "4 vastaanottajalle" in all_text(again)
+    [(campaign, recipients)] = await campaigns(bot)
+    assert (campaign.title, campaign.created_by, recipients) == (
+        "Puhelinten jakelu alkaa",
+        ADMIN.aad_object_id,
+        4,
+    ), "pressing Send twice queues it once"
+
+
+async def test_each_recipient_reads_it_in_their_language(bot):
+    shown = await preview(bot, ANNOUNCEMENT)
+    await bot.press(ADMIN, buttons(shown)["Lähetä"])
+    before = {
+        user: len(bot.connector.delivered_to(user.conversation_id)) for user in (MAIJA, JAMES)
+    }
+    await bot.components.jobs.dispatcher.run_until_idle()
+    maija = bot.connector.delivered_to(MAIJA.conversation_id)[before[MAIJA] :]
+    james = bot.connector.delivered_to(JAMES.conversation_id)[before[JAMES] :]
+    assert "Jakelu alkaa **maanantaina**" in all_text(maija)
+    assert "Delivery begins on **Monday**." in all_text(james)
+    link = next(
+        action for action in cards(maija)[0]["actions"] if action["type"] == "Action.OpenUrl"
+    )
+    assert link == {
+        "type": "Action.OpenUrl",
+        "title": "Verkkokauppa",
+        "url": "https://www.tiera.fi/",
+    }
+
+
+async def test_an_announcement_for_later_waits_for_its_time(bot):
+    later = {**ANNOUNCEMENT, "send_date": "2026-11-30", "send_time": "09:00"}
+    shown = await preview(bot, later)
+    assert "Lähtee 30.11.2026 09.00" in all_text(shown)
+    await bot.press(ADMIN, buttons(shown)["Lähetä"])
+    [(campaign, _)] = await campaigns(bot)
+    assert campaign.not_before is not None
+    stats = await bot.components.jobs.dispatcher.run_until_idle()
+    assert stats.delivered == 0
+
+
+@pytest.mark.parametrize(
+    "change, problem",
+    [
+        ({"title_fi": ""}, "otsikko ja teksti suomeksi puuttuvat"),
+        ({"text_en": ""}, "englanniksi tarvitaan sekä otsikko että teksti"),
+        ({"link_url": "http://www.tiera.fi/"}, "ei ole https-osoite"),
+        ({"image_url": "javascript:alert(1)"}, "ei ole https-osoite"),
+        ({"units": "EIOLE"}, "tuntematon yksikkö EIOLE"),
+        ({"units": "", "upns": "ei.ketaan@demo.pori.fi"}, "ei löydy hakemistosta"),
+        ({"units": "", "upns": "ei sähköposti"}, "ei ole sähköpostiosoite"),
+        ({"units": ""}, "valitse yksiköt, henkilöt tai kaikki"),
+        ({"send_date": "2026-11-25"}, "lähetysaika on jo mennyt"),
+        ({"title_fi": "x" * 121}, "otsikko on liian pitkä"),
+    ],
+)
+async def test_problems_come_back_on_the_form_and_nothing_is_queued(bot, change, problem):
+    shown = await preview(bot, {**ANNOUNCEMENT, **change})
+    assert problem in all_text(shown)
+    assert "Esikatsele" in buttons(shown), "the form again, with what was typed"
+    assert await campaigns(bot) == []
+
+
+async def test_people_by_address_and_everyone(bot):
+    by_address = {
+        **ANNOUNCEMENT,
+        "units": "",
+        "upns": "MAIJA.meikalainen@demo.pori.fi\nsari.heikkila@demo.pori.fi",
+    }
+    assert "Vastaanottajia: 2" in all_text(await preview(bot, by_address))
+    everyone = {**ANNOUNCEMENT, "units": "", "everyone": "true"}
+    # The directory's people; not the admin, whom the bot knows only from their chat.
+    assert f"Vastaanottajia: {len(PEOPLE)}" in all_text(await preview(bot, everyone))
+
+
+async def test_mentions_and_html_the_author_typed_never_reach_anyone(bot):
+    sneaky = {**ANNOUNCEMENT, "text_fi": "<at>Kaikki</at> huomio <script>x</script>**nyt**"}
+    shown = await preview(bot, sneaky)
+    text = all_text(shown[:1])
+    assert "<at>" not in text and "<script>" not in text
+    assert "Kaikki huomio x**nyt**" in text
+
+
+async def test_someone_who_is_not_an_admin_is_refused_at_every_step(bot, caplog):
+    shown = await preview(bot, ANNOUNCEMENT)
+    copied_send = buttons(shown)["Lähetä"]
+    caplog.set_level(logging.WARNING)
+    for attempt in (
+        lambda: bot.say(MAIJA, "tiedote"),
+        lambda: bot.press(MAIJA, {"verb": "admin.announce"}),
+        lambda: bot.press(MAIJA, {"verb": "admin.announce_preview", **ANNOUNCEMENT}),
+        lambda: bot.press(MAIJA, copied_send),
+    ):
+        replies = await attempt()
+        assert "Tämä toiminto on vain ICT:n ylläpitäjille" in all_text(replies)
+        assert "Vastaanottajia" not in all_text(replies)
+    assert caplog.text.count("refused an admin action by") == 4
+    assert await campaigns(bot) == []
+
+
+async def test_the_clock_decides_what_counts_as_past(bot):
+    tomorrow = (NOW + timedelta(days=1)).date().isoformat()
+    shown = await preview(bot, {**ANNOUNCEMENT, "send_date": tomorrow})
+    assert "Lähtee 27.11.2026 08.00" in all_text(shown)
