@@ -15,9 +15,15 @@ from urllib.parse import unquote
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.announcements.service import Draft, content_for, read_draft, recipients
+from bot.announcements.service import ANNOUNCEMENT, Draft, content_for, read_draft, recipients
 from bot.announcements.service import send as send_announcement
-from bot.cards.admin import UnitOption, WaveLine, campaigns_card, waves_card
+from bot.cards.admin import (
+    UnitOption,
+    WaveLine,
+    announcements_card,
+    campaigns_card,
+    waves_card,
+)
 from bot.cards.announcements import (
     FORM_FIELDS,
     announcement_card,
@@ -28,7 +34,8 @@ from bot.clock import Clock
 from bot.deductions.service import LIFE_EVENT
 from bot.directory.service import all_units
 from bot.i18n import Texts, texts
-from bot.notifications.outbox import list_campaigns
+from bot.notifications.models import Campaign
+from bot.notifications.outbox import cancel_campaign, list_campaigns
 from bot.rollout.service import WaveError, all_waves, schedule_wave
 
 log = logging.getLogger(__name__)
@@ -139,6 +146,27 @@ class AdminDesk:
         if self._wake_sender is not None:
             self._wake_sender()
         return t("announce.sent", title=reading.draft.title_fi, count=count)
+
+    async def announcements(self, t: Texts, *, notice: str | None = None) -> Card:
+        async with self._sessions() as session:
+            reports = await list_campaigns(session=session, limit=10, only_kinds=[ANNOUNCEMENT])
+        return announcements_card(t, reports, self._clock(), notice=notice)
+
+    async def stop_announcement(self, t: Texts, value: dict[str, Any], *, author: str) -> Card:
+        """Sends no more of an announcement; what went out stays sent."""
+        campaign_id = value.get("campaign")
+        stopped = None
+        if isinstance(campaign_id, int) and not isinstance(campaign_id, bool):
+            async with self._sessions() as session, session.begin():
+                campaign = await session.get(Campaign, campaign_id)
+                if campaign is not None and campaign.kind == ANNOUNCEMENT:
+                    stopped = await cancel_campaign(
+                        session=session, campaign_id=campaign_id, now=self._clock()
+                    )
+        if stopped is None:
+            return await self.announcements(t)
+        log.info("announcement campaign %s stopped by %s (%d unsent)", campaign_id, author, stopped)
+        return await self.announcements(t, notice=t("announce.stopped_notice", count=stopped))
 
     async def _unit_options(self, session: AsyncSession, t: Texts) -> list[UnitOption]:
         return [

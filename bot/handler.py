@@ -258,6 +258,12 @@ class PuhelinbottiHandler(TeamsActivityHandler):
             answer = await self._admin.preview(t, value)
         elif intent.verb is Verb.ADMIN_ANNOUNCE_SEND:
             answer = await self._admin.send(t, value, author=sender or "")
+        elif (
+            intent.kind is IntentKind.ADMIN_ANNOUNCEMENTS or intent.verb is Verb.ADMIN_ANNOUNCEMENTS
+        ):
+            answer = await self._admin.announcements(t)
+        elif intent.verb is Verb.ADMIN_ANNOUNCE_CANCEL:
+            answer = await self._admin.stop_announcement(t, value, author=sender or "")
         else:
             answer = await self._admin.waves(t)
         if isinstance(answer, str):
@@ -288,12 +294,15 @@ class PuhelinbottiHandler(TeamsActivityHandler):
             if answer.card is None:
                 return error_invoke_response(answer.status, "Refused", answer.message)
             return card_invoke_response(answer.card)
-        if verb is Verb.ADMIN_CAMPAIGNS:
+        if verb in (Verb.ADMIN_CAMPAIGNS, Verb.ADMIN_ANNOUNCEMENTS):
             if self._admin is None or not self._admin.allows(_sender_id(turn_context)):
                 return error_invoke_response(
                     403, "Forbidden", texts_of(turn_context)("admin.only_admins")
                 )
-            return card_invoke_response(await self._admin.campaigns(texts_of(turn_context)))
+            t = texts_of(turn_context)
+            if verb is Verb.ADMIN_ANNOUNCEMENTS:
+                return card_invoke_response(await self._admin.announcements(t))
+            return card_invoke_response(await self._admin.campaigns(t))
         log.warning("refused Action.Execute with verb %r", action.get("verb"))
         return error_invoke_response(
             400, "BadRequest", texts_of(turn_context)("errors.unknown_action")
@@ -401,7 +410,12 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         turn_context.turn_state[TEXTS_KEY] = texts(language)
 
 
-_ADMIN_KINDS = (IntentKind.ADMIN_WAVES, IntentKind.ADMIN_CAMPAIGNS, IntentKind.ADMIN_ANNOUNCE)
+_ADMIN_KINDS = (
+    IntentKind.ADMIN_WAVES,
+    IntentKind.ADMIN_CAMPAIGNS,
+    IntentKind.ADMIN_ANNOUNCE,
+    IntentKind.ADMIN_ANNOUNCEMENTS,
+)
 _ADMIN_VERBS = (
     Verb.ADMIN_WAVES,
     Verb.ADMIN_SCHEDULE_WAVE,
@@ -409,6 +423,8 @@ _ADMIN_VERBS = (
     Verb.ADMIN_ANNOUNCE,
     Verb.ADMIN_ANNOUNCE_PREVIEW,
     Verb.ADMIN_ANNOUNCE_SEND,
+    Verb.ADMIN_ANNOUNCEMENTS,
+    Verb.ADMIN_ANNOUNCE_CANCEL,
 )
 
 

@@ -17,7 +17,7 @@ from bot.notifications.models import Campaign, Notification
 from bot.settings import Settings
 from tests.support.activities import TeamsUser
 from tests.support.bot import BotUnderTest, running_bot
-from tests.support.cards import all_text, buttons, cards
+from tests.support.cards import ADAPTIVE, all_text, buttons, cards, executes
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)  # Thursday, 10.00 in Helsinki
 PEOPLE = {person["name"]: person for person in demo_data()["employees"]}
@@ -190,3 +190,64 @@ async def test_the_clock_decides_what_counts_as_past(bot):
     tomorrow = (NOW + timedelta(days=1)).date().isoformat()
     shown = await preview(bot, {**ANNOUNCEMENT, "send_date": tomorrow})
     assert "Lähtee 27.11.2026 08.00" in all_text(shown)
+
+
+async def test_announcements_are_listed_with_their_delivery_and_refreshed_in_place(bot):
+    shown = await preview(bot, ANNOUNCEMENT)
+    await bot.press(ADMIN, buttons(shown)["Lähetä"])
+    listed = await bot.say(ADMIN, "tiedotteet")
+    assert "Puhelinten jakelu alkaa" in all_text(listed)
+    assert "Toimitettu 0/4" in all_text(listed)
+    assert "Pysäytä tämä tiedote" in buttons(listed)
+
+    await bot.components.jobs.dispatcher.run_until_idle()
+    verb, data = executes(listed)["Päivitä"]
+    status, body = await bot.execute(ADMIN, verb, data)
+    assert (status, body["statusCode"]) == (200, 200)
+    refreshed = all_text([{"attachments": [{"contentType": ADAPTIVE, "content": body["value"]}]}])
+    # Elina (Sinfonietta) has never chatted and no tenant is set here to open a chat with her.
+    assert "Toimitettu 3/4" in refreshed
+    assert "epäonnistui 1" in refreshed
+    assert "Epäonnistumisen syyt: tenanttia ei ole asetettu 1" in refreshed
+
+
+async def test_a_scheduled_announcement_can_be_stopped_and_nothing_goes_out(bot):
+    later = {**ANNOUNCEMENT, "send_date": "2026-11-30", "send_time": "09:00"}
+    shown = await preview(bot, later)
+    await bot.press(ADMIN, buttons(shown)["Lähetä"])
+    listed = await bot.say(ADMIN, "tiedotteet")
+    assert "Ajastettu: 30.11.2026 09.00" in all_text(listed)
+    stopped = await bot.press(ADMIN, buttons(listed)["Pysäytä tämä tiedote"])
+    assert "Tiedote pysäytetty: 4 lähettämätöntä viestiä peruttiin." in all_text(stopped)
+    assert "Pysäytä tämä tiedote" not in buttons(stopped)
+    [(campaign, _)] = await campaigns(bot)
+    assert campaign.state == "cancelled"
+
+
+async def test_only_admins_list_stop_or_refresh(bot):
+    shown = await preview(bot, ANNOUNCEMENT)
+    await bot.press(ADMIN, buttons(shown)["Lähetä"])
+    listed = await bot.say(ADMIN, "tiedotteet")
+    refused = await bot.say(MAIJA, "tiedotteet")
+    assert "vain ICT:n ylläpitäjille" in all_text(refused)
+    refused = await bot.press(MAIJA, buttons(listed)["Pysäytä tämä tiedote"])
+    assert "vain ICT:n ylläpitäjille" in all_text(refused)
+    verb, data = executes(listed)["Päivitä"]
+    _, body = await bot.execute(MAIJA, verb, data)
+    assert body["statusCode"] == 403
+    [(campaign, _)] = await campaigns(bot)
+    assert campaign.state == "active"
+
+
+async def test_stopping_something_that_is_not_an_announcement_changes_nothing(bot):
+    from bot.notifications import outbox
+
+    async with bot.components.sessions() as session, session.begin():
+        other = await outbox.create_campaign(
+            session=session, key="wave-1-window_open", kind="window_open"
+        )
+        other_id = other.id
+    replies = await bot.press(ADMIN, {"verb": "admin.announce_cancel", "campaign": other_id})
+    assert "Tiedotteet" in all_text(replies)
+    async with bot.components.sessions() as session:
+        assert (await session.get(Campaign, other_id)).state == "active"

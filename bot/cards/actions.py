@@ -40,6 +40,8 @@ class Verb(StrEnum):
     ADMIN_ANNOUNCE = "admin.announce"
     ADMIN_ANNOUNCE_PREVIEW = "admin.announce_preview"
     ADMIN_ANNOUNCE_SEND = "admin.announce_send"
+    ADMIN_ANNOUNCEMENTS = "admin.announcements"
+    ADMIN_ANNOUNCE_CANCEL = "admin.announce_cancel"
     HELPDESK_SEND = "helpdesk.send"
     MY_TICKETS = "helpdesk.mine"
     TICKET_ANSWER = "ticket.answer"

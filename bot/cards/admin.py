@@ -91,41 +91,7 @@ def campaigns_card(t: Texts, reports: list[CampaignReport], now: datetime) -> di
     if not reports:
         body.append(text_block(t("admin.no_campaigns"), isSubtle=True))
     for report in reports:
-        counts = report.counts
-        skipped = report.outcomes.get("skipped", 0)  # no longer needed: not sent, not failed
-        body.append(
-            text_block(
-                f"{report.title or report.key} · {t.datetime(report.created_at)}",
-                weight="Bolder",
-                spacing="Medium",
-                separator=True,
-            )
-        )
-        body.append(
-            text_block(
-                t(
-                    "admin.campaign_counts",
-                    delivered=counts.get("delivered", 0) - skipped,
-                    skipped=skipped,
-                    total=report.total,
-                    waiting=report.unsettled,
-                    failed=counts.get("failed", 0),
-                ),
-                spacing="None",
-            )
-        )
-        if report.failures:
-            reasons = ", ".join(
-                f"{_reason(t, reason)} {count}" for reason, count in sorted(report.failures.items())
-            )
-            body.append(
-                text_block(
-                    t("admin.campaign_reasons", reasons=reasons),
-                    color="Attention",
-                    size="Small",
-                    spacing="None",
-                )
-            )
+        body += _report_lines(t, report, now)
     body.append(text_block(t("admin.updated", time=t.datetime(now)), isSubtle=True, size="Small"))
     return card(
         body,
@@ -134,6 +100,74 @@ def campaigns_card(t: Texts, reports: list[CampaignReport], now: datetime) -> di
             submit(t("admin.waves"), Verb.ADMIN_WAVES),
         ],
     )
+
+
+def announcements_card(
+    t: Texts, reports: list[CampaignReport], now: datetime, *, notice: str | None = None
+) -> dict[str, Any]:
+    """ICT's announcements, newest first: how each one's delivery goes (refreshed in place), and
+    a button to stop one that is scheduled or still going out (what was sent stays sent)."""
+    body = [text_block(t("announce.list_title"), size="Large", weight="Bolder", style="heading")]
+    if notice:
+        body.append(text_block(notice, color="Good"))
+    if not reports:
+        body.append(text_block(t("announce.none"), isSubtle=True))
+    for report in reports:
+        body += _report_lines(t, report, now)
+        if report.state == "active" and report.unsettled:
+            stop = submit(t("announce.stop"), Verb.ADMIN_ANNOUNCE_CANCEL, campaign=report.id)
+            body.append({"type": "ActionSet", "actions": [stop], "spacing": "Small"})
+    body.append(text_block(t("admin.updated", time=t.datetime(now)), isSubtle=True, size="Small"))
+    return card(
+        body,
+        [
+            execute(t("admin.refresh"), Verb.ADMIN_ANNOUNCEMENTS),
+            submit(t("announce.new"), Verb.ADMIN_ANNOUNCE),
+        ],
+    )
+
+
+def _report_lines(t: Texts, report: CampaignReport, now: datetime) -> list[dict[str, Any]]:
+    counts = report.counts
+    skipped = report.outcomes.get("skipped", 0)  # no longer needed: not sent, not failed
+    lines = [
+        text_block(
+            f"{report.title or report.key} · {t.datetime(report.created_at)}",
+            weight="Bolder",
+            spacing="Medium",
+            separator=True,
+        ),
+        text_block(
+            t(
+                "admin.campaign_counts",
+                delivered=counts.get("delivered", 0) - skipped,
+                skipped=skipped,
+                total=report.total,
+                waiting=report.unsettled,
+                failed=counts.get("failed", 0),
+            ),
+            spacing="None",
+        ),
+    ]
+    if report.state != "active":
+        lines.append(text_block(t("announce.stopped"), isSubtle=True, spacing="None"))
+    elif report.not_before is not None and report.not_before > now:
+        lines.append(
+            text_block(t("announce.scheduled", when=t.datetime(report.not_before)), spacing="None")
+        )
+    if report.failures:
+        reasons = ", ".join(
+            f"{_reason(t, reason)} {count}" for reason, count in sorted(report.failures.items())
+        )
+        lines.append(
+            text_block(
+                t("admin.campaign_reasons", reasons=reasons),
+                color="Attention",
+                size="Small",
+                spacing="None",
+            )
+        )
+    return lines
 
 
 def _reason(t: Texts, reason: str) -> str:

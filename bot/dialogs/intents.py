@@ -23,6 +23,7 @@ class IntentKind(StrEnum):
     ADMIN_WAVES = "admin_waves"
     ADMIN_CAMPAIGNS = "admin_campaigns"
     ADMIN_ANNOUNCE = "admin_announce"
+    ADMIN_ANNOUNCEMENTS = "admin_announcements"
     HELPDESK = "helpdesk"
     MY_TICKETS = "my_tickets"
     HELPDESK_CHANNEL = "helpdesk_channel"
@@ -90,6 +91,8 @@ def _commands() -> dict[str, tuple[IntentKind, str | None]]:
             phrases[_normalise(phrase)] = (IntentKind.ADMIN_CAMPAIGNS, None)
         for phrase in catalog_entry(language, "commands.admin_announce"):
             phrases[_normalise(phrase)] = (IntentKind.ADMIN_ANNOUNCE, None)
+        for phrase in catalog_entry(language, "commands.admin_announcements"):
+            phrases[_normalise(phrase)] = (IntentKind.ADMIN_ANNOUNCEMENTS, None)
         for phrase in catalog_entry(language, "commands.helpdesk"):
             phrases[_normalise(phrase)] = (IntentKind.HELPDESK, None)
         for phrase in catalog_entry(language, "commands.my_tickets"):

@@ -476,12 +476,18 @@ async def campaign_report(*, session: AsyncSession, campaign_id: int) -> Campaig
 
 
 async def list_campaigns(
-    *, session: AsyncSession, limit: int = 50, except_kinds: Sequence[str] = ()
+    *,
+    session: AsyncSession,
+    limit: int = 50,
+    except_kinds: Sequence[str] = (),
+    only_kinds: Sequence[str] = (),
 ) -> list[CampaignReport]:
     """The newest campaigns first, each with its counts."""
     query = select(Campaign).order_by(Campaign.id.desc()).limit(limit)
     if except_kinds:
         query = query.where(Campaign.kind.not_in(except_kinds))
+    if only_kinds:
+        query = query.where(Campaign.kind.in_(only_kinds))
     return await _reports(session, query)
 
 

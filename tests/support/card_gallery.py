@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from bot.cards.admin import UnitOption, WaveLine, campaigns_card, waves_card
+from bot.cards.admin import (
+    UnitOption,
+    WaveLine,
+    announcements_card,
+    campaigns_card,
+    waves_card,
+)
 from bot.cards.announcements import announcement_card, compose_card, preview_controls_card
 from bot.cards.deductions import deductions_card, notice_card
 from bot.cards.faq import answer_card, ask_card, suggestions_card, unknown_card
@@ -243,6 +249,11 @@ def admin_cards(t: Texts, language: str) -> list[tuple[str, dict[str, Any]]]:
         (f"waves_card:empty[{language}]", waves_card(t, [], units, problems=["ei nimeä"])),
         (f"campaigns_card[{language}]", campaigns_card(t, [sending], now)),
         (f"campaigns_card:empty[{language}]", campaigns_card(t, [], now)),
+        (
+            f"announcements_card[{language}]",
+            announcements_card(t, [sending], now, notice=t("announce.stopped_notice", count=3)),
+        ),
+        (f"announcements_card:empty[{language}]", announcements_card(t, [], now)),
     ]
 
 
