@@ -208,6 +208,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     campaigns_cancel.add_argument("campaign_id", type=int, metavar="ID")
     campaigns_cancel.set_defaults(run=_campaigns_cancel)
+    campaigns_export = campaigns.add_parser(
+        "export", help="one row per recipient: state, failure reason, attempts, when sent (CSV)"
+    )
+    campaigns_export.add_argument("campaign_id", type=int, metavar="ID")
+    campaigns_export.add_argument("-o", "--output", type=Path, help="file (default: stdout)")
+    campaigns_export.set_defaults(run=_campaigns_export)
 
     tickets = commands.add_parser(
         "tickets", help="helpdesk tickets escalated from the chat"
@@ -774,6 +780,26 @@ def _campaigns_cancel(args: argparse.Namespace, settings: Settings) -> int:
         f"kampanja {args.campaign_id} peruttu: {cancelled} lähettämätöntä viestiä jää "
         "lähettämättä; jo lähetetyt pysyvät"
     )
+    return 0
+
+
+def _campaigns_export(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.notifications.export import write_recipients_csv
+
+    buffer = io.StringIO()
+
+    async def run() -> int:
+        async with _session(settings) as session:
+            return await write_recipients_csv(
+                session=session, campaign_id=args.campaign_id, stream=buffer
+            )
+
+    rows = asyncio.run(run())
+    if args.output:
+        args.output.write_text(buffer.getvalue(), encoding="utf-8", newline="")
+        print(f"{rows} vastaanottajaa kirjoitettu tiedostoon {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(buffer.getvalue())
     return 0
 
 

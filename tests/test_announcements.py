@@ -251,3 +251,30 @@ async def test_stopping_something_that_is_not_an_announcement_changes_nothing(bo
     assert "Tiedotteet" in all_text(replies)
     async with bot.components.sessions() as session:
         assert (await session.get(Campaign, other_id)).state == "active"
+
+
+async def test_per_recipient_results_export_for_excel(sqlite_engine, monkeypatch, capsys, tmp_path):
+    import asyncio
+
+    from bot.cli import main
+
+    async with create_session_factory(sqlite_engine)() as session, session.begin():
+        await load_demo_data(session=session)
+    settings = Settings(app_id="", ict_admin_ids=ADMIN.aad_object_id, notify_public_holidays=False)
+    async with running_bot(sqlite_engine, settings, clock=lambda: NOW) as running:
+        await running.say(MAIJA, "hei")
+        shown = await preview(running, ANNOUNCEMENT)
+        await running.press(ADMIN, buttons(shown)["Lähetä"])
+        await running.components.jobs.dispatcher.run_until_idle()
+        [(campaign, _)] = await campaigns(running)
+    monkeypatch.setenv("DATABASE_URL", sqlite_engine.url.render_as_string(hide_password=False))
+    target = tmp_path / "tulokset.csv"
+    args = ["campaigns", "export", str(campaign.id), "-o", str(target)]
+    assert await asyncio.to_thread(main, args) == 0
+    lines = target.read_text(encoding="utf-8").lstrip("\ufeff").splitlines()
+    assert lines[0] == "henkilö;käyttäjätunnus;yksikkö;tila;syy;yrityksiä;lähetetty;tapa"
+    by_name = {line.split(";")[0]: line.split(";") for line in lines[1:]}
+    assert set(by_name) == {"Elina Järvinen", "James Walker", "Maija Meikäläinen", "Sari Heikkilä"}
+    assert by_name["Maija Meikäläinen"][3:6] == ["delivered", "", "1"]
+    assert by_name["Maija Meikäläinen"][6] == "26.11.2026 10.00"
+    assert by_name["Sari Heikkilä"][3:5] == ["failed", "no_tenant"]
