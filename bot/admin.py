@@ -125,8 +125,9 @@ class AdminDesk:
         cards.append(preview_controls_card(t, recipients=count, when=when, form=form, token=token))
         return cards
 
-    async def send(self, t: Texts, value: dict[str, Any], *, author: str) -> list[Card] | str:
-        """Checks the previewed announcement again and queues it, once per preview."""
+    async def send(self, t: Texts, value: dict[str, Any], *, author: str) -> list[Card]:
+        """Checks the previewed announcement again and queues it, once per preview; then the
+        announcements' report, where its delivery can be watched."""
         token = value.get("token")
         if not isinstance(token, str) or not token:
             return await self.preview(t, value)
@@ -145,7 +146,8 @@ class AdminDesk:
         log.info("announcement campaign %s queued by %s for %d people", campaign_id, author, count)
         if self._wake_sender is not None:
             self._wake_sender()
-        return t("announce.sent", title=reading.draft.title_fi, count=count)
+        notice = t("announce.sent", title=reading.draft.title_fi, count=count)
+        return [await self.announcements(t, notice=notice)]
 
     async def announcements(self, t: Texts, *, notice: str | None = None) -> Card:
         async with self._sessions() as session:
