@@ -99,8 +99,8 @@ class AdminDesk:
     async def compose(self, t: Texts, value: dict[str, Any] | None = None) -> Card:
         """The announcement form, empty or as it was when Edit was pressed."""
         async with self._sessions() as session:
-            units = await self._unit_options(session, t)
-        return compose_card(t, units, _form(value or {}))
+            units, waves = await self._unit_options(session, t), await _wave_options(session)
+        return compose_card(t, units, _form(value or {}), waves=waves)
 
     async def preview(self, t: Texts, value: dict[str, Any]) -> list[Card]:
         """The announcement exactly as recipients will get it (each language written), then its
@@ -170,6 +170,12 @@ class AdminDesk:
         log.info("announcement campaign %s stopped by %s (%d unsent)", campaign_id, author, stopped)
         return await self.announcements(t, notice=t("announce.stopped_notice", count=stopped))
 
+    async def _compose_again(
+        self, session: AsyncSession, t: Texts, form: dict[str, str], problems: list[str]
+    ) -> Card:
+        units, waves = await self._unit_options(session, t), await _wave_options(session)
+        return compose_card(t, units, form, problems, waves=waves)
+
     async def _unit_options(self, session: AsyncSession, t: Texts) -> list[UnitOption]:
         return [
             UnitOption(unit.code, unit.name_en if t.language == "en" else unit.name_fi)
@@ -190,6 +196,11 @@ class AdminDesk:
         ]
         units = await self._unit_options(session, t)
         return waves_card(t, waves, units, notice=notice, problems=problems)
+
+
+async def _wave_options(session: AsyncSession) -> list[UnitOption]:
+    """Rollout waves as choices: an announcement may go to every unit of a wave."""
+    return [UnitOption(str(wave.id), wave.name) for wave, _ in await all_waves(session=session)]
 
 
 def _form(value: dict[str, Any]) -> dict[str, str]:

@@ -278,3 +278,23 @@ async def test_per_recipient_results_export_for_excel(sqlite_engine, monkeypatch
     assert by_name["Maija Meikäläinen"][3:6] == ["delivered", "", "1"]
     assert by_name["Maija Meikäläinen"][6] == "26.11.2026 10.00"
     assert by_name["Sari Heikkilä"][3:5] == ["failed", "no_tenant"]
+
+
+async def test_a_rollout_wave_as_the_audience(bot):
+    from bot.rollout.service import schedule_wave
+
+    async with bot.components.sessions() as session, session.begin():
+        wave = await schedule_wave(
+            session=session,
+            name="Kevät",
+            opens_on=NOW.date() + timedelta(days=30),
+            closes_on=NOW.date() + timedelta(days=40),
+            unit_codes=["SINFONIETTA", "KONSERNI"],
+        )
+        wave_id = wave.id
+    composed = await bot.say(ADMIN, "tiedote")
+    assert any(node.get("id") == "waves" for node in cards(composed)[0]["body"])
+    by_wave = {**ANNOUNCEMENT, "units": "", "waves": str(wave_id)}
+    assert "Vastaanottajia: 4" in all_text(await preview(bot, by_wave))
+    unknown = {**ANNOUNCEMENT, "units": "", "waves": str(wave_id + 99)}
+    assert "tuntematon aalto" in all_text(await preview(bot, unknown))

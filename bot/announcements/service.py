@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.directory.models import Employee, Unit
 from bot.notifications import outbox
+from bot.rollout.models import RolloutWave, RolloutWaveUnit
 
 ANNOUNCEMENT = "announcement"
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -41,12 +42,14 @@ class Draft:
     link_url: str = ""
     everyone: bool = False
     units: tuple[str, ...] = ()
+    waves: tuple[int, ...] = ()
     upns: tuple[str, ...] = ()
     send_at: datetime | None = None
 
     def payload(self) -> dict[str, Any]:
         values = asdict(self)
         values["units"], values["upns"] = list(self.units), list(self.upns)
+        values["waves"] = list(self.waves)
         values["send_at"] = self.send_at.isoformat() if self.send_at else None
         return values
 
@@ -90,8 +93,16 @@ async def read_draft(*, session: AsyncSession, form: dict[str, Any], now: dateti
     everyone = value["everyone"] == "true"
     units = tuple(code for code in value["units"].split(",") if code)
     upns = tuple(dict.fromkeys(part for part in re.split(r"[\s,;]+", value["upns"]) if part))
-    if not (everyone or units or upns):
+    waves = tuple(int(part) for part in value["waves"].split(",") if part.isdigit())
+    if any(not part.isdigit() for part in value["waves"].split(",") if part):
+        problems.append(("unknown_wave", {}))
+    if not (everyone or units or waves or upns):
         problems.append(("no_audience", {}))
+    known_waves = set(
+        await session.scalars(select(RolloutWave.id).where(RolloutWave.id.in_(waves)))
+    )
+    if len(known_waves) != len(set(waves)):
+        problems.append(("unknown_wave", {}))
     known_units = set(await session.scalars(select(Unit.code).where(Unit.code.in_(units))))
     problems += [("unknown_unit", {"unit": code}) for code in units if code not in known_units]
     if len(upns) > MAX_UPNS:
@@ -119,6 +130,7 @@ async def read_draft(*, session: AsyncSession, form: dict[str, Any], now: dateti
             link_url=link_url,
             everyone=everyone,
             units=units,
+            waves=waves,
             upns=upns,
             send_at=send_at,
         )
@@ -143,6 +155,12 @@ async def recipients(*, session: AsyncSession, draft: Draft) -> list[str]:
             Employee.unit_code.in_(draft.units), *active
         )
         chosen.update(dict.fromkeys(await session.scalars(in_units)))
+    if draft.waves:
+        wave_units = select(RolloutWaveUnit.unit_code).where(
+            RolloutWaveUnit.wave_id.in_(draft.waves)
+        )
+        in_waves = select(Employee.aad_object_id).where(Employee.unit_code.in_(wave_units), *active)
+        chosen.update(dict.fromkeys(await session.scalars(in_waves)))
     if draft.upns:
         found = await _aad_by_upn(session, draft.upns, active_only=True)
         chosen.update(dict.fromkeys(found.values()))
@@ -186,6 +204,7 @@ _FIELDS = (
     "link_url",
     "everyone",
     "units",
+    "waves",
     "upns",
     "send_date",
     "send_time",

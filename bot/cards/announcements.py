@@ -20,6 +20,7 @@ FORM_FIELDS = (
     "link_url",
     "everyone",
     "units",
+    "waves",
     "upns",
     "send_date",
     "send_time",
@@ -54,6 +55,7 @@ def compose_card(
     units: list[UnitOption],
     form: dict[str, str] | None = None,
     problems: list[str] | None = None,
+    waves: list[UnitOption] | None = None,
 ) -> Card:
     """The form: Finnish always, English optional; audience; now or at a time (Helsinki)."""
     form = form or {}
@@ -91,6 +93,21 @@ def compose_card(
             "value": form.get("units", ""),
             "choices": [{"title": unit.name, "value": unit.code} for unit in units],
         },
+        *(
+            [
+                {
+                    "type": "Input.ChoiceSet",
+                    "id": "waves",
+                    "label": t("announce.waves"),
+                    "isMultiSelect": True,
+                    "style": "compact",
+                    "value": form.get("waves", ""),
+                    "choices": [{"title": wave.name, "value": wave.code} for wave in waves],
+                }
+            ]
+            if waves
+            else []
+        ),
         _text_input("upns", t("announce.upns"), form, multiline=True, max_length=20000),
         {
             "type": "Input.Date",

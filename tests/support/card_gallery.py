@@ -368,7 +368,13 @@ def announcement_cards(t: Texts, language: str) -> list[tuple[str, dict[str, Any
         (f"compose_card[{language}]", compose_card(t, units)),
         (
             f"compose_card:problems[{language}]",
-            compose_card(t, units, form, [t("announce.problem.no_audience")]),
+            compose_card(
+                t,
+                units,
+                form,
+                [t("announce.problem.no_audience")],
+                waves=[UnitOption("1", "Syksy 2026"), UnitOption("2", "Kevät 2027")],
+            ),
         ),
         (
             f"preview_controls_card[{language}]",
