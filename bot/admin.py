@@ -15,9 +15,20 @@ from urllib.parse import unquote
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.announcements.service import ANNOUNCEMENT, Draft, content_for, read_draft, recipients
+from bot.announcements.service import (
+    ANNOUNCEMENT,
+    Draft,
+    content_for,
+    delete_draft,
+    draft_form,
+    drafts,
+    read_draft,
+    recipients,
+    save_draft,
+)
 from bot.announcements.service import send as send_announcement
 from bot.cards.admin import (
+    DraftLine,
     UnitOption,
     WaveLine,
     announcements_card,
@@ -31,6 +42,7 @@ from bot.cards.announcements import (
     preview_controls_card,
 )
 from bot.clock import Clock
+from bot.db.base import as_utc
 from bot.deductions.service import LIFE_EVENT
 from bot.directory.service import all_units
 from bot.i18n import Texts, texts
@@ -97,10 +109,37 @@ class AdminDesk:
         return campaigns_card(t, reports, self._clock())
 
     async def compose(self, t: Texts, value: dict[str, Any] | None = None) -> Card:
-        """The announcement form, empty or as it was when Edit was pressed."""
+        """The announcement form: empty, as it was when Edit was pressed, or a saved draft."""
+        value = value or {}
+        draft_id = _draft_id(value)
+        form = _form(value)
         async with self._sessions() as session:
+            if draft_id is not None and not form:
+                form = await draft_form(session=session, draft_id=draft_id) or {}
             units, waves = await self._unit_options(session, t), await _wave_options(session)
-        return compose_card(t, units, _form(value or {}), waves=waves)
+        return compose_card(t, units, form, waves=waves, draft_id=draft_id)
+
+    async def save_draft(self, t: Texts, value: dict[str, Any], *, author: str) -> Card:
+        """Keeps the form, finished or not, and shows it among the announcements."""
+        form = _form(value)
+        async with self._sessions() as session, session.begin():
+            await save_draft(
+                session=session,
+                form=form,
+                author=author,
+                now=self._clock(),
+                draft_id=_draft_id(value),
+            )
+        title = form.get("title_fi") or t("announce.untitled")
+        return await self.announcements(t, notice=t("announce.saved", title=title))
+
+    async def delete_draft(self, t: Texts, value: dict[str, Any]) -> Card:
+        draft_id = _draft_id(value)
+        deleted = False
+        if draft_id is not None:
+            async with self._sessions() as session, session.begin():
+                deleted = await delete_draft(session=session, draft_id=draft_id)
+        return await self.announcements(t, notice=t("announce.deleted") if deleted else None)
 
     async def preview(self, t: Texts, value: dict[str, Any]) -> list[Card]:
         """The announcement exactly as recipients will get it (each language written), then its
@@ -122,7 +161,16 @@ class AdminDesk:
             t("announce.at", when=t.datetime(draft.send_at)) if draft.send_at else t("announce.now")
         )
         token = secrets.token_urlsafe(12)
-        cards.append(preview_controls_card(t, recipients=count, when=when, form=form, token=token))
+        cards.append(
+            preview_controls_card(
+                t,
+                recipients=count,
+                when=when,
+                form=form,
+                token=token,
+                draft_id=_draft_id(value),
+            )
+        )
         return cards
 
     async def send(self, t: Texts, value: dict[str, Any], *, author: str) -> list[Card]:
@@ -143,6 +191,9 @@ class AdminDesk:
             campaign_id, count = await send_announcement(
                 session=session, draft=reading.draft, token=token, author=author, now=now
             )
+            draft_id = _draft_id(value)
+            if draft_id is not None:
+                await delete_draft(session=session, draft_id=draft_id)
         log.info("announcement campaign %s queued by %s for %d people", campaign_id, author, count)
         if self._wake_sender is not None:
             self._wake_sender()
@@ -152,7 +203,11 @@ class AdminDesk:
     async def announcements(self, t: Texts, *, notice: str | None = None) -> Card:
         async with self._sessions() as session:
             reports = await list_campaigns(session=session, limit=10, only_kinds=[ANNOUNCEMENT])
-        return announcements_card(t, reports, self._clock(), notice=notice)
+            saved = [
+                DraftLine(draft.id, draft.title, as_utc(draft.updated_at))
+                for draft in await drafts(session=session)
+            ]
+        return announcements_card(t, reports, self._clock(), drafts=saved, notice=notice)
 
     async def stop_announcement(self, t: Texts, value: dict[str, Any], *, author: str) -> Card:
         """Sends no more of an announcement; what went out stays sent."""
@@ -201,6 +256,11 @@ class AdminDesk:
 async def _wave_options(session: AsyncSession) -> list[UnitOption]:
     """Rollout waves as choices: an announcement may go to every unit of a wave."""
     return [UnitOption(str(wave.id), wave.name) for wave, _ in await all_waves(session=session)]
+
+
+def _draft_id(value: dict[str, Any]) -> int | None:
+    draft = value.get("draft")
+    return draft if isinstance(draft, int) and not isinstance(draft, bool) and draft > 0 else None
 
 
 def _form(value: dict[str, Any]) -> dict[str, str]:

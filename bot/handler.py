@@ -264,6 +264,10 @@ class PuhelinbottiHandler(TeamsActivityHandler):
             answer = await self._admin.announcements(t)
         elif intent.verb is Verb.ADMIN_ANNOUNCE_CANCEL:
             answer = await self._admin.stop_announcement(t, value, author=sender or "")
+        elif intent.verb is Verb.ADMIN_ANNOUNCE_SAVE:
+            answer = await self._admin.save_draft(t, value, author=sender or "")
+        elif intent.verb is Verb.ADMIN_ANNOUNCE_DELETE:
+            answer = await self._admin.delete_draft(t, value)
         else:
             answer = await self._admin.waves(t)
         if isinstance(answer, str):
@@ -425,6 +429,8 @@ _ADMIN_VERBS = (
     Verb.ADMIN_ANNOUNCE_SEND,
     Verb.ADMIN_ANNOUNCEMENTS,
     Verb.ADMIN_ANNOUNCE_CANCEL,
+    Verb.ADMIN_ANNOUNCE_SAVE,
+    Verb.ADMIN_ANNOUNCE_DELETE,
 )
 
 

@@ -298,3 +298,35 @@ async def test_a_rollout_wave_as_the_audience(bot):
     assert "Vastaanottajia: 4" in all_text(await preview(bot, by_wave))
     unknown = {**ANNOUNCEMENT, "units": "", "waves": str(wave_id + 99)}
     assert "tuntematon aalto" in all_text(await preview(bot, unknown))
+
+
+async def test_a_draft_is_saved_unfinished_listed_reopened_and_gone_once_sent(bot):
+    composed = await bot.say(ADMIN, "tiedote")
+    unfinished = {"title_fi": "Jakelu", "text_fi": ""}
+    saved = await bot.press(ADMIN, {**buttons(composed)["Tallenna luonnokseksi"], **unfinished})
+    assert "Luonnos Jakelu tallennettu." in all_text(saved)
+    assert "Luonnos: Jakelu · tallennettu 26.11.2026 10.00" in all_text(saved)
+
+    reopened = await bot.press(ADMIN, buttons(saved)["Avaa"])
+    fields = {node["id"]: node.get("value") for node in cards(reopened)[0]["body"] if "id" in node}
+    assert fields["title_fi"] == "Jakelu"
+    finished = {**ANNOUNCEMENT, "title_fi": "Jakelu"}
+    shown = await bot.press(ADMIN, {**buttons(reopened)["Esikatsele"], **finished})
+    again = await bot.press(ADMIN, buttons(shown)["Tallenna luonnokseksi"])
+    assert all_text(again).count("Luonnos: Jakelu") == 1, "saving an open draft updates it"
+
+    sent = await bot.press(ADMIN, buttons(shown)["Lähetä"])
+    assert "Luonnos: Jakelu" not in all_text(sent), "a sent draft is a draft no more"
+    assert "Jakelu · 26.11.2026 10.00" in all_text(sent)
+
+
+async def test_a_draft_can_be_deleted_and_only_by_an_admin(bot):
+    composed = await bot.say(ADMIN, "tiedote")
+    saved = await bot.press(ADMIN, {**buttons(composed)["Tallenna luonnokseksi"], **ANNOUNCEMENT})
+    refused = await bot.press(MAIJA, buttons(saved)["Poista"])
+    assert "vain ICT:n ylläpitäjille" in all_text(refused)
+    refused = await bot.press(MAIJA, buttons(saved)["Avaa"])
+    assert "Puhelinten jakelu alkaa" not in all_text(refused)
+    deleted = await bot.press(ADMIN, buttons(saved)["Poista"])
+    assert "Luonnos poistettu." in all_text(deleted)
+    assert "Luonnos:" not in all_text(deleted)

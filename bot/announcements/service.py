@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.announcements.models import AnnouncementDraft
 from bot.directory.models import Employee, Unit
 from bot.notifications import outbox
 from bot.rollout.models import RolloutWave, RolloutWaveUnit
@@ -185,6 +186,47 @@ async def send(
     )
     await outbox.top_up(session=session, campaign=campaign, recipients=people, now=now)
     return campaign.id, len(people)
+
+
+async def save_draft(
+    *,
+    session: AsyncSession,
+    form: dict[str, str],
+    author: str,
+    now: datetime,
+    draft_id: int | None = None,
+) -> int:
+    """Keeps the form as it is, complete or not; saving an open draft again updates it."""
+    draft = await session.get(AnnouncementDraft, draft_id) if draft_id else None
+    if draft is None:
+        draft = AnnouncementDraft(author=author)
+        session.add(draft)
+    draft.form = {key: form[key] for key in _FIELDS if key in form}
+    draft.title = clean(form.get("title_fi", ""))[:200]
+    draft.author, draft.updated_at = author, now
+    await session.flush()
+    return draft.id
+
+
+async def drafts(*, session: AsyncSession) -> list[AnnouncementDraft]:
+    return list(
+        await session.scalars(
+            select(AnnouncementDraft).order_by(AnnouncementDraft.updated_at.desc())
+        )
+    )
+
+
+async def draft_form(*, session: AsyncSession, draft_id: int) -> dict[str, str] | None:
+    draft = await session.get(AnnouncementDraft, draft_id)
+    return {key: str(value) for key, value in draft.form.items()} if draft else None
+
+
+async def delete_draft(*, session: AsyncSession, draft_id: int) -> bool:
+    draft = await session.get(AnnouncementDraft, draft_id)
+    if draft is None:
+        return False
+    await session.delete(draft)
+    return True
 
 
 def content_for(payload: dict[str, Any], language: str) -> tuple[str, str]:

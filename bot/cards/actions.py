@@ -42,6 +42,8 @@ class Verb(StrEnum):
     ADMIN_ANNOUNCE_SEND = "admin.announce_send"
     ADMIN_ANNOUNCEMENTS = "admin.announcements"
     ADMIN_ANNOUNCE_CANCEL = "admin.announce_cancel"
+    ADMIN_ANNOUNCE_SAVE = "admin.announce_save"
+    ADMIN_ANNOUNCE_DELETE = "admin.announce_delete"
     HELPDESK_SEND = "helpdesk.send"
     MY_TICKETS = "helpdesk.mine"
     TICKET_ANSWER = "ticket.answer"

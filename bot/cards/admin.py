@@ -102,14 +102,47 @@ def campaigns_card(t: Texts, reports: list[CampaignReport], now: datetime) -> di
     )
 
 
+@dataclass(frozen=True)
+class DraftLine:
+    id: int
+    title: str
+    updated_at: datetime
+
+
 def announcements_card(
-    t: Texts, reports: list[CampaignReport], now: datetime, *, notice: str | None = None
+    t: Texts,
+    reports: list[CampaignReport],
+    now: datetime,
+    *,
+    drafts: list[DraftLine] | None = None,
+    notice: str | None = None,
 ) -> dict[str, Any]:
-    """ICT's announcements, newest first: how each one's delivery goes (refreshed in place), and
-    a button to stop one that is scheduled or still going out (what was sent stays sent)."""
+    """ICT's drafts, then its announcements, newest first: how each one's delivery goes
+    (refreshed in place), and a button to stop one that is scheduled or still going out."""
     body = [text_block(t("announce.list_title"), size="Large", weight="Bolder", style="heading")]
     if notice:
         body.append(text_block(notice, color="Good"))
+    for draft in drafts or []:
+        body.append(
+            text_block(
+                t(
+                    "announce.draft_line",
+                    title=draft.title or t("announce.untitled"),
+                    when=t.datetime(draft.updated_at),
+                ),
+                separator=True,
+            )
+        )
+        body.append(
+            {
+                "type": "ActionSet",
+                "spacing": "Small",
+                "actions": [
+                    submit(t("announce.open_draft"), Verb.ADMIN_ANNOUNCE, draft=draft.id),
+                    submit(t("announce.delete_draft"), Verb.ADMIN_ANNOUNCE_DELETE, draft=draft.id),
+                ],
+            }
+        )
     if not reports:
         body.append(text_block(t("announce.none"), isSubtle=True))
     for report in reports:

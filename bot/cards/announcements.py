@@ -56,9 +56,11 @@ def compose_card(
     form: dict[str, str] | None = None,
     problems: list[str] | None = None,
     waves: list[UnitOption] | None = None,
+    draft_id: int | None = None,
 ) -> Card:
     """The form: Finnish always, English optional; audience; now or at a time (Helsinki)."""
     form = form or {}
+    kept = {"draft": draft_id} if draft_id else {}
     body: list[dict[str, Any]] = [
         text_block(t("announce.title"), size="Large", weight="Bolder", style="heading"),
         text_block(t("announce.hint"), isSubtle=True),
@@ -122,13 +124,26 @@ def compose_card(
             "value": form.get("send_time", ""),
         },
     ]
-    return card(body, [submit(t("announce.preview"), Verb.ADMIN_ANNOUNCE_PREVIEW)])
+    return card(
+        body,
+        [
+            submit(t("announce.preview"), Verb.ADMIN_ANNOUNCE_PREVIEW, **kept),
+            submit(t("announce.save"), Verb.ADMIN_ANNOUNCE_SAVE, **kept),
+        ],
+    )
 
 
 def preview_controls_card(
-    t: Texts, *, recipients: int, when: str, form: dict[str, str], token: str
+    t: Texts,
+    *,
+    recipients: int,
+    when: str,
+    form: dict[str, str],
+    token: str,
+    draft_id: int | None = None,
 ) -> Card:
-    """Under the preview: how many it reaches and when, then send it, or edit it."""
+    """Under the preview: how many it reaches and when, then send it, edit it or keep it."""
+    kept = {"draft": draft_id} if draft_id else {}
     return card(
         [
             text_block(t("announce.preview_title"), weight="Bolder", size="Medium"),
@@ -136,8 +151,9 @@ def preview_controls_card(
             text_block(when),
         ],
         [
-            submit(t("announce.send"), Verb.ADMIN_ANNOUNCE_SEND, token=token, **form),
-            submit(t("announce.edit"), Verb.ADMIN_ANNOUNCE, **form),
+            submit(t("announce.send"), Verb.ADMIN_ANNOUNCE_SEND, token=token, **kept, **form),
+            submit(t("announce.edit"), Verb.ADMIN_ANNOUNCE, **kept, **form),
+            submit(t("announce.save"), Verb.ADMIN_ANNOUNCE_SAVE, **kept, **form),
         ],
     )
 

@@ -1,6 +1,7 @@
 """Imports every table so metadata (and Alembic) sees the whole schema."""
 
 from bot.adapters.state_storage import BotStateRecord
+from bot.announcements.models import AnnouncementDraft
 from bot.catalog.models import CatalogVersion, PhoneModel
 from bot.choices.models import PhoneChoice
 from bot.conversations.models import ConversationReferenceRecord
@@ -19,6 +20,7 @@ from bot.rollout.models import RolloutWave, RolloutWaveUnit
 from bot.tickets.models import HelpdeskChannel, HelpdeskMember, Ticket, TicketEvent
 
 __all__ = [
+    "AnnouncementDraft",
     "Base",
     "BotStateRecord",
     "Campaign",

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.cards.admin import (
+    DraftLine,
     UnitOption,
     WaveLine,
     announcements_card,
@@ -251,7 +252,13 @@ def admin_cards(t: Texts, language: str) -> list[tuple[str, dict[str, Any]]]:
         (f"campaigns_card:empty[{language}]", campaigns_card(t, [], now)),
         (
             f"announcements_card[{language}]",
-            announcements_card(t, [sending], now, notice=t("announce.stopped_notice", count=3)),
+            announcements_card(
+                t,
+                [sending],
+                now,
+                drafts=[DraftLine(4, "Jakelu alkaa", now), DraftLine(5, "", now)],
+                notice=t("announce.stopped_notice", count=3),
+            ),
         ),
         (f"announcements_card:empty[{language}]", announcements_card(t, [], now)),
     ]
