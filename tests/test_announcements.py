@@ -209,6 +209,11 @@ async def test_announcements_are_listed_with_their_delivery_and_refreshed_in_pla
     assert "Toimitettu 3/4" in refreshed
     assert "epäonnistui 1" in refreshed
     assert "Epäonnistumisen syyt: tenanttia ei ole asetettu 1" in refreshed
+    [bar] = [node for node in body["value"]["body"] if node["type"] == "ColumnSet"]
+    assert [(column["width"], column["style"]) for column in bar["columns"]] == [
+        ("3", "good"),
+        ("1", "attention"),
+    ], "delivered and failed, drawn to scale"
 
 
 async def test_a_scheduled_announcement_can_be_stopped_and_nothing_goes_out(bot):

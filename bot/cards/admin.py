@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from bot.cards.actions import Verb, execute, submit
-from bot.cards.menu import card, text_block
+from bot.cards.menu import card, proportion_bar, text_block
 from bot.i18n import Texts, catalog_keys
 from bot.notifications.outbox import CampaignReport
 
@@ -147,6 +147,16 @@ def announcements_card(
         body.append(text_block(t("announce.none"), isSubtle=True))
     for report in reports:
         body += _report_lines(t, report, now)
+        counts = report.counts
+        body.append(
+            proportion_bar(
+                [
+                    (counts.get("delivered", 0), "good"),
+                    (report.unsettled, "emphasis"),
+                    (counts.get("failed", 0), "attention"),
+                ]
+            )
+        )
         if report.state == "active" and report.unsettled:
             stop = submit(t("announce.stop"), Verb.ADMIN_ANNOUNCE_CANCEL, campaign=report.id)
             body.append({"type": "ActionSet", "actions": [stop], "spacing": "Small"})

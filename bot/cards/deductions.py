@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from bot.cards.actions import Verb, submit
-from bot.cards.menu import card, text_block
+from bot.cards.menu import card, proportion_bar, text_block
 from bot.deductions.ledger import add_months
 from bot.deductions.service import DeductionKind, MyDeductions, Notice
 from bot.i18n import Texts
@@ -66,19 +66,7 @@ def _plain_answer(t: Texts, mine: MyDeductions) -> str:
 def _progress_bar(percent: int) -> dict[str, Any]:
     """Two coloured columns whose widths are the paid and unpaid parts."""
     paid = max(min(percent, 100), 0)
-    columns = []
-    for weight, style in ((paid, "good"), (100 - paid, "emphasis")):
-        if weight:
-            columns.append(
-                {
-                    "type": "Column",
-                    "width": f"{weight}",
-                    "style": style,
-                    "minHeight": "12px",
-                    "items": [],
-                }
-            )
-    return {"type": "ColumnSet", "columns": columns, "spacing": "Medium"}
+    return {**proportion_bar([(paid, "good"), (100 - paid, "emphasis")]), "spacing": "Medium"}
 
 
 def _after(month: date) -> date:

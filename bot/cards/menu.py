@@ -37,6 +37,16 @@ def text_block(text: str, **style: Any) -> dict[str, Any]:
     return {"type": "TextBlock", "text": text, "wrap": True, **style}
 
 
+def proportion_bar(parts: list[tuple[int, str]]) -> dict[str, Any]:
+    """Coloured columns as wide as their shares: a progress bar Teams draws on any screen."""
+    columns = [
+        {"type": "Column", "width": f"{weight}", "style": style, "minHeight": "12px", "items": []}
+        for weight, style in parts
+        if weight > 0
+    ]
+    return {"type": "ColumnSet", "columns": columns, "spacing": "Small"}
+
+
 def welcome_card(t: Texts, name: str | None, months: int) -> dict[str, Any]:
     title = t("welcome.title", name=name) if name else t("welcome.title_anonymous")
     return card(
