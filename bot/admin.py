@@ -275,8 +275,7 @@ def _recipient_card(t: Texts, draft: Draft, language: str) -> Card:
         title=title,
         text=text,
         image_url=draft.image_url,
-        link_title=draft.link_title,
-        link_url=draft.link_url,
+        links=list(draft.links),
     )
 
 

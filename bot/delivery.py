@@ -122,8 +122,7 @@ async def _announcement(
         title=title,
         text=text,
         image_url=str(payload.get("image_url") or ""),
-        link_title=str(payload.get("link_title") or ""),
-        link_url=str(payload.get("link_url") or ""),
+        links=announcements.links_of(payload),
     )
 
 

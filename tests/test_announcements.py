@@ -38,6 +38,8 @@ ANNOUNCEMENT = {
     "text_en": "Delivery begins on **Monday**.",
     "link_title": "Verkkokauppa",
     "link_url": "https://www.tiera.fi/",
+    "link2_title": "Ohje",
+    "link2_url": "https://intra.pori.fi/puhelin",
     "units": "SIVISTYS,SINFONIETTA",
 }
 
@@ -133,6 +135,8 @@ async def test_an_announcement_for_later_waits_for_its_time(bot):
         ({"title_fi": ""}, "otsikko ja teksti suomeksi puuttuvat"),
         ({"text_en": ""}, "englanniksi tarvitaan sekä otsikko että teksti"),
         ({"link_url": "http://www.tiera.fi/"}, "ei ole https-osoite"),
+        ({"link2_url": "javascript:alert(1)"}, "ei ole https-osoite"),
+        ({"link2_title": ""}, "linkkipainikkeeseen tarvitaan sekä teksti että osoite"),
         ({"image_url": "javascript:alert(1)"}, "ei ole https-osoite"),
         ({"units": "EIOLE"}, "tuntematon yksikkö EIOLE"),
         ({"units": "", "upns": "ei.ketaan@demo.pori.fi"}, "ei löydy hakemistosta"),

@@ -21,6 +21,7 @@ from bot.notifications import outbox
 from bot.rollout.models import RolloutWave, RolloutWaveUnit
 
 ANNOUNCEMENT = "announcement"
+LINK_FIELDS = (("link_title", "link_url"), ("link2_title", "link2_url"))
 HELSINKI = ZoneInfo("Europe/Helsinki")
 MAX_TITLE = 120
 MAX_TEXT = 2000
@@ -39,8 +40,7 @@ class Draft:
     title_en: str = ""
     text_en: str = ""
     image_url: str = ""
-    link_title: str = ""
-    link_url: str = ""
+    links: tuple[tuple[str, str], ...] = ()  # (button text, https address), at most two
     everyone: bool = False
     units: tuple[str, ...] = ()
     waves: tuple[int, ...] = ()
@@ -51,6 +51,7 @@ class Draft:
         values = asdict(self)
         values["units"], values["upns"] = list(self.units), list(self.upns)
         values["waves"] = list(self.waves)
+        values["links"] = [list(link) for link in self.links]
         values["send_at"] = self.send_at.isoformat() if self.send_at else None
         return values
 
@@ -84,13 +85,17 @@ async def read_draft(*, session: AsyncSession, form: dict[str, Any], now: dateti
     for text in (text_fi, text_en):
         if len(text) > MAX_TEXT:
             problems.append(("text_too_long", {"limit": str(MAX_TEXT)}))
-    image_url, link_url = value["image_url"].strip(), value["link_url"].strip()
-    link_title = clean(value["link_title"])
-    for url in (image_url, link_url):
+    image_url = value["image_url"].strip()
+    links = []
+    for title_key, url_key in LINK_FIELDS:
+        link_title, link_url = clean(value[title_key]), value[url_key].strip()
+        if bool(link_title) != bool(link_url):
+            problems.append(("link_half", {}))
+        elif link_url:
+            links.append((link_title[:80], link_url))
+    for url in (image_url, *(url for _, url in links)):
         if url and not _is_https(url):
             problems.append(("bad_url", {"url": url[:80]}))
-    if bool(link_title) != bool(link_url):
-        problems.append(("link_half", {}))
     everyone = value["everyone"] == "true"
     units = tuple(code for code in value["units"].split(",") if code)
     upns = tuple(dict.fromkeys(part for part in re.split(r"[\s,;]+", value["upns"]) if part))
@@ -127,8 +132,7 @@ async def read_draft(*, session: AsyncSession, form: dict[str, Any], now: dateti
             title_en=title_en,
             text_en=text_en,
             image_url=image_url,
-            link_title=link_title,
-            link_url=link_url,
+            links=tuple(links),
             everyone=everyone,
             units=units,
             waves=waves,
@@ -229,6 +233,16 @@ async def delete_draft(*, session: AsyncSession, draft_id: int) -> bool:
     return True
 
 
+def links_of(payload: dict[str, Any]) -> list[tuple[str, str]]:
+    """The link buttons a sent announcement carries (checked when it was sent)."""
+    links = payload.get("links")
+    if not isinstance(links, list):
+        return []
+    return [
+        (str(link[0]), str(link[1])) for link in links if isinstance(link, list) and len(link) == 2
+    ]
+
+
 def content_for(payload: dict[str, Any], language: str) -> tuple[str, str]:
     """The title and text a recipient reads: English if they read English and it was written."""
     if language == "en" and payload.get("title_en") and payload.get("text_en"):
@@ -244,6 +258,8 @@ _FIELDS = (
     "image_url",
     "link_title",
     "link_url",
+    "link2_title",
+    "link2_url",
     "everyone",
     "units",
     "waves",

@@ -18,6 +18,8 @@ FORM_FIELDS = (
     "image_url",
     "link_title",
     "link_url",
+    "link2_title",
+    "link2_url",
     "everyone",
     "units",
     "waves",
@@ -33,8 +35,7 @@ def announcement_card(
     title: str,
     text: str,
     image_url: str = "",
-    link_title: str = "",
-    link_url: str = "",
+    links: list[tuple[str, str]] | None = None,
 ) -> Card:
     """What every recipient sees: the author's Teams markdown, their image and their link."""
     body: list[dict[str, Any]] = [
@@ -44,7 +45,7 @@ def announcement_card(
     if image_url:
         body.append({"type": "Image", "url": image_url, "altText": title, "size": "Stretch"})
     actions: list[dict[str, Any]] = []
-    if link_title and link_url:
+    for link_title, link_url in links or []:
         actions.append({"type": "Action.OpenUrl", "title": link_title, "url": link_url})
     actions.append(submit(t("menu.open_menu"), Verb.OPEN_MENU))
     return card(body, actions)
@@ -78,6 +79,8 @@ def compose_card(
         _text_input("image_url", t("announce.image_url"), form, max_length=500),
         _text_input("link_title", t("announce.link_title"), form, max_length=80),
         _text_input("link_url", t("announce.link_url"), form, max_length=500),
+        _text_input("link2_title", t("announce.link2_title"), form, max_length=80),
+        _text_input("link2_url", t("announce.link_url"), form, max_length=500),
         {
             "type": "Input.Toggle",
             "id": "everyone",

@@ -396,8 +396,10 @@ def announcement_cards(t: Texts, language: str) -> list[tuple[str, dict[str, Any
                 title="Puhelinten jakelu alkaa",
                 text="Jakelu alkaa **maanantaina**. Lue [ohje](https://intra.pori.fi/puhelin).",
                 image_url="https://intra.pori.fi/kuvat/puhelin.png",
-                link_title="Verkkokauppa",
-                link_url="https://www.tiera.fi/",
+                links=[
+                    ("Verkkokauppa", "https://www.tiera.fi/"),
+                    ("Ohje", "https://intra.pori.fi/"),
+                ],
             ),
         ),
         (
