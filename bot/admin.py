@@ -141,17 +141,23 @@ class AdminDesk:
                 deleted = await delete_draft(session=session, draft_id=draft_id)
         return await self.announcements(t, notice=t("announce.deleted") if deleted else None)
 
-    async def preview(self, t: Texts, value: dict[str, Any]) -> list[Card]:
+    async def preview(self, t: Texts, value: dict[str, Any], *, author: str) -> list[Card]:
         """The announcement exactly as recipients will get it (each language written), then its
-        audience size and when it goes; or the form again with what is wrong."""
+        audience size and when it goes; or the form again with what is wrong.
+
+        The form is kept as a draft, and the preview's buttons carry its number rather than its
+        text, so even a long announcement with a long list of people fits in a Teams message.
+        """
         form = _form(value)
-        async with self._sessions() as session:
-            reading = await read_draft(session=session, form=form, now=self._clock())
+        draft_id = _draft_id(value)
+        async with self._sessions() as session, session.begin():
+            now = self._clock()
+            reading = await read_draft(session=session, form=form, now=now)
             if reading.draft is None:
-                problems = [
-                    t(f"announce.problem.{key}", **values) for key, values in reading.problems
-                ]
-                return [compose_card(t, await self._unit_options(session, t), form, problems)]
+                return [await self._compose_again(session, t, form, reading.problems, draft_id)]
+            draft_id = await save_draft(
+                session=session, form=form, author=author, now=now, draft_id=draft_id
+            )
             count = len(await recipients(session=session, draft=reading.draft))
         draft = reading.draft
         cards = [_recipient_card(texts("fi"), draft, "fi")]
@@ -161,39 +167,29 @@ class AdminDesk:
             t("announce.at", when=t.datetime(draft.send_at)) if draft.send_at else t("announce.now")
         )
         token = secrets.token_urlsafe(12)
-        cards.append(
-            preview_controls_card(
-                t,
-                recipients=count,
-                when=when,
-                form=form,
-                token=token,
-                draft_id=_draft_id(value),
-            )
+        controls = preview_controls_card(
+            t, recipients=count, when=when, token=token, draft_id=draft_id
         )
-        return cards
+        return [*cards, controls]
 
     async def send(self, t: Texts, value: dict[str, Any], *, author: str) -> list[Card]:
-        """Checks the previewed announcement again and queues it, once per preview; then the
-        announcements' report, where its delivery can be watched."""
-        token = value.get("token")
-        if not isinstance(token, str) or not token:
-            return await self.preview(t, value)
-        form = _form(value)
+        """Checks the previewed draft again and queues it; then the announcements' report,
+        where its delivery can be watched. A second press finds the draft gone: nothing twice."""
+        token, draft_id = value.get("token"), _draft_id(value)
+        if not isinstance(token, str) or not token or draft_id is None:
+            return [await self.announcements(t)]
         async with self._sessions() as session, session.begin():
             now = self._clock()
+            form = await draft_form(session=session, draft_id=draft_id)
+            if form is None:
+                return [await self.announcements(t)]
             reading = await read_draft(session=session, form=form, now=now)
             if reading.draft is None:
-                problems = [
-                    t(f"announce.problem.{key}", **values) for key, values in reading.problems
-                ]
-                return [compose_card(t, await self._unit_options(session, t), form, problems)]
+                return [await self._compose_again(session, t, form, reading.problems, draft_id)]
             campaign_id, count = await send_announcement(
                 session=session, draft=reading.draft, token=token, author=author, now=now
             )
-            draft_id = _draft_id(value)
-            if draft_id is not None:
-                await delete_draft(session=session, draft_id=draft_id)
+            await delete_draft(session=session, draft_id=draft_id)
         log.info("announcement campaign %s queued by %s for %d people", campaign_id, author, count)
         if self._wake_sender is not None:
             self._wake_sender()
@@ -226,10 +222,17 @@ class AdminDesk:
         return await self.announcements(t, notice=t("announce.stopped_notice", count=stopped))
 
     async def _compose_again(
-        self, session: AsyncSession, t: Texts, form: dict[str, str], problems: list[str]
+        self,
+        session: AsyncSession,
+        t: Texts,
+        form: dict[str, str],
+        problems: list[tuple[str, dict[str, str]]],
+        draft_id: int | None,
     ) -> Card:
+        """The form with what was typed and what is wrong with it."""
         units, waves = await self._unit_options(session, t), await _wave_options(session)
-        return compose_card(t, units, form, problems, waves=waves)
+        worded = [t(f"announce.problem.{key}", **values) for key, values in problems]
+        return compose_card(t, units, form, worded, waves=waves, draft_id=draft_id)
 
     async def _unit_options(self, session: AsyncSession, t: Texts) -> list[UnitOption]:
         return [

@@ -255,7 +255,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         elif intent.kind is IntentKind.ADMIN_ANNOUNCE or intent.verb is Verb.ADMIN_ANNOUNCE:
             answer = await self._admin.compose(t, value)
         elif intent.verb is Verb.ADMIN_ANNOUNCE_PREVIEW:
-            answer = await self._admin.preview(t, value)
+            answer = await self._admin.preview(t, value, author=sender or "")
         elif intent.verb is Verb.ADMIN_ANNOUNCE_SEND:
             answer = await self._admin.send(t, value, author=sender or "")
         elif (

@@ -85,10 +85,11 @@ async def test_compose_preview_and_send_to_two_units(bot):
     assert "Vastaanottajia: 4" in all_text(shown[2:]), "two in each unit"
     assert "Lähtee heti" in all_text(shown[2:])
 
+    assert "Tiedote on tallessa luonnoksena" in all_text(shown[2:])
     sent = await bot.press(ADMIN, buttons(shown)["Lähetä"])
     assert "on lähetysjonossa 4 vastaanottajalle" in all_text(sent)
     again = await bot.press(ADMIN, buttons(shown)["Lähetä"])
-    assert "4 vastaanottajalle" in all_text(again)
+    assert "lähetysjonossa" not in all_text(again), "the second press finds it sent"
     [(campaign, recipients)] = await campaigns(bot)
     assert (campaign.title, campaign.created_by, recipients) == (
         "Puhelinten jakelu alkaa",
@@ -175,7 +176,7 @@ async def test_mentions_and_html_the_author_typed_never_reach_anyone(bot):
 
 async def test_someone_who_is_not_an_admin_is_refused_at_every_step(bot, caplog):
     shown = await preview(bot, ANNOUNCEMENT)
-    copied_send = buttons(shown)["Lähetä"]
+    copied_send = buttons(shown)["Lähetä"]  # carries the draft's number and the preview's token
     caplog.set_level(logging.WARNING)
     for attempt in (
         lambda: bot.say(MAIJA, "tiedote"),
@@ -321,8 +322,12 @@ async def test_a_draft_is_saved_unfinished_listed_reopened_and_gone_once_sent(bo
     assert fields["title_fi"] == "Jakelu"
     finished = {**ANNOUNCEMENT, "title_fi": "Jakelu"}
     shown = await bot.press(ADMIN, {**buttons(reopened)["Esikatsele"], **finished})
-    again = await bot.press(ADMIN, buttons(shown)["Tallenna luonnokseksi"])
-    assert all_text(again).count("Luonnos: Jakelu") == 1, "saving an open draft updates it"
+    edited = await bot.press(ADMIN, buttons(shown)["Muokkaa"])
+    fields = {node["id"]: node.get("value") for node in cards(edited)[0]["body"] if "id" in node}
+    assert fields["text_fi"] == ANNOUNCEMENT["text_fi"], "the previewed form, kept in the draft"
+    shown = await bot.press(ADMIN, {**buttons(edited)["Esikatsele"], **finished})
+    listed = await bot.say(ADMIN, "tiedotteet")
+    assert all_text(listed).count("Luonnos: Jakelu") == 1, "one draft, updated in place"
 
     sent = await bot.press(ADMIN, buttons(shown)["Lähetä"])
     assert "Luonnos: Jakelu" not in all_text(sent), "a sent draft is a draft no more"

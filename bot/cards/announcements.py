@@ -137,26 +137,20 @@ def compose_card(
 
 
 def preview_controls_card(
-    t: Texts,
-    *,
-    recipients: int,
-    when: str,
-    form: dict[str, str],
-    token: str,
-    draft_id: int | None = None,
+    t: Texts, *, recipients: int, when: str, token: str, draft_id: int
 ) -> Card:
-    """Under the preview: how many it reaches and when, then send it, edit it or keep it."""
-    kept = {"draft": draft_id} if draft_id else {}
+    """Under the preview: how many it reaches and when; send it, or edit it (it is kept as a
+    draft meanwhile)."""
     return card(
         [
             text_block(t("announce.preview_title"), weight="Bolder", size="Medium"),
             text_block(t("announce.reaches", count=recipients)),
             text_block(when),
+            text_block(t("announce.kept_as_draft"), isSubtle=True, size="Small"),
         ],
         [
-            submit(t("announce.send"), Verb.ADMIN_ANNOUNCE_SEND, token=token, **kept, **form),
-            submit(t("announce.edit"), Verb.ADMIN_ANNOUNCE, **kept, **form),
-            submit(t("announce.save"), Verb.ADMIN_ANNOUNCE_SAVE, **kept, **form),
+            submit(t("announce.send"), Verb.ADMIN_ANNOUNCE_SEND, token=token, draft=draft_id),
+            submit(t("announce.edit"), Verb.ADMIN_ANNOUNCE, draft=draft_id),
         ],
     )
 

@@ -386,7 +386,7 @@ def announcement_cards(t: Texts, language: str) -> list[tuple[str, dict[str, Any
         (
             f"preview_controls_card[{language}]",
             preview_controls_card(
-                t, recipients=640, when=t("announce.now"), form=form, token=TOKEN
+                t, recipients=640, when=t("announce.now"), token=TOKEN, draft_id=4
             ),
         ),
         (
