@@ -344,3 +344,30 @@ async def test_a_draft_can_be_deleted_and_only_by_an_admin(bot):
     deleted = await bot.press(ADMIN, buttons(saved)["Poista"])
     assert "Luonnos poistettu." in all_text(deleted)
     assert "Luonnos:" not in all_text(deleted)
+
+
+def test_the_fullest_form_still_fits_in_a_teams_message():
+    """Teams refuses messages over about 28 KB: the form shown again with everything typed."""
+    import json
+
+    from bot.cards.admin import UnitOption
+    from bot.cards.announcements import compose_card
+    from bot.i18n import texts
+
+    form = {
+        "title_fi": "Ö" * 120,
+        "text_fi": "Ä" * 2000,
+        "title_en": "T" * 120,
+        "text_en": "E" * 2000,
+        "image_url": "https://" + "i" * 492,
+        "link_title": "L" * 80,
+        "link_url": "https://" + "l" * 492,
+        "link2_title": "K" * 80,
+        "link2_url": "https://" + "k" * 492,
+        "upns": "x" * 12000,
+    }
+    units = [UnitOption(f"U{number}", f"Yksikkö {number}") for number in range(40)]
+    waves = [UnitOption(str(number), f"Aalto {number}") for number in range(10)]
+    problems = [texts("fi")("announce.problem.no_audience")] * 5
+    content = compose_card(texts("fi"), units, form, problems, waves=waves, draft_id=7)
+    assert len(json.dumps(content, ensure_ascii=False).encode()) < 28_000

@@ -26,7 +26,7 @@ HELSINKI = ZoneInfo("Europe/Helsinki")
 MAX_TITLE = 120
 MAX_TEXT = 2000
 MAX_URL = 500
-MAX_UPNS = 500
+MAX_UPNS = 400  # about 12,000 characters: the form must fit in a Teams message
 _TAG = re.compile(r"<[^>]*>")
 _UPN = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
 

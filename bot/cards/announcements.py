@@ -113,7 +113,7 @@ def compose_card(
             if waves
             else []
         ),
-        _text_input("upns", t("announce.upns"), form, multiline=True, max_length=20000),
+        _text_input("upns", t("announce.upns"), form, multiline=True, max_length=12000),
         {
             "type": "Input.Date",
             "id": "send_date",
