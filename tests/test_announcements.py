@@ -371,3 +371,11 @@ def test_the_fullest_form_still_fits_in_a_teams_message():
     problems = [texts("fi")("announce.problem.no_audience")] * 5
     content = compose_card(texts("fi"), units, form, problems, waves=waves, draft_id=7)
     assert len(json.dumps(content, ensure_ascii=False).encode()) < 28_000
+
+
+def test_tags_are_removed_but_comparisons_are_not():
+    from bot.announcements.service import clean
+
+    assert clean("<at>Kaikki</at> huomio <b>nyt</b>") == "Kaikki huomio nyt"
+    assert clean("jos a < b ja c > d") == "jos a < b ja c > d"
+    assert clean("<script src=x>alert(1)</script>") == "alert(1)"

@@ -27,7 +27,7 @@ MAX_TITLE = 120
 MAX_TEXT = 2000
 MAX_URL = 500
 MAX_UPNS = 400  # about 12,000 characters: the form must fit in a Teams message
-_TAG = re.compile(r"<[^>]*>")
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>")  # a tag, not "a < b ja c > d"
 _UPN = re.compile(r"^[^@\s,;]+@[^@\s,;]+\.[^@\s,;]+$")
 
 
