@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.announcements.service import (
     ANNOUNCEMENT,
+    FORM_FIELDS,
     Draft,
     content_for,
     delete_draft,
@@ -27,6 +28,7 @@ from bot.announcements.service import (
     save_draft,
 )
 from bot.announcements.service import send as send_announcement
+from bot.cards.actions import is_id
 from bot.cards.admin import (
     DraftLine,
     UnitOption,
@@ -36,7 +38,6 @@ from bot.cards.admin import (
     waves_card,
 )
 from bot.cards.announcements import (
-    FORM_FIELDS,
     announcement_card,
     compose_card,
     preview_controls_card,
@@ -209,7 +210,7 @@ class AdminDesk:
         """Sends no more of an announcement; what went out stays sent."""
         campaign_id = value.get("campaign")
         stopped = None
-        if isinstance(campaign_id, int) and not isinstance(campaign_id, bool):
+        if is_id(campaign_id):
             async with self._sessions() as session, session.begin():
                 campaign = await session.get(Campaign, campaign_id)
                 if campaign is not None and campaign.kind == ANNOUNCEMENT:
@@ -263,7 +264,7 @@ async def _wave_options(session: AsyncSession) -> list[UnitOption]:
 
 def _draft_id(value: dict[str, Any]) -> int | None:
     draft = value.get("draft")
-    return draft if isinstance(draft, int) and not isinstance(draft, bool) and draft > 0 else None
+    return draft if is_id(draft) else None
 
 
 def _form(value: dict[str, Any]) -> dict[str, str]:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.adapters.botframework.wire import serialize_model
 from bot.adapters.conversation_state import TurnConversationState
 from bot.admin import AdminDesk
-from bot.cards.actions import Verb, verb_of
+from bot.cards.actions import Verb, is_id, verb_of
 from bot.cards.deductions import notice_card
 from bot.cards.faq import answer_card
 from bot.cards.menu import language_set_card, menu_card, welcome_card
@@ -33,7 +33,6 @@ from bot.dialogs.main_menu import (
     MainMenuDialog,
 )
 from bot.dialogs.questions import QUESTION_ID_KEY, QUESTION_KEY, TOPIC_KEY
-from bot.dialogs.questions import is_id as _is_id
 from bot.dialogs.replies import (
     card_invoke_response,
     error_invoke_response,
@@ -196,10 +195,9 @@ class PuhelinbottiHandler(TeamsActivityHandler):
             answer = await self._helpdesk.set_channel(texts(intent.language), sender, place)
             await send_text(turn_context, answer)
             return
-        if self._helpdesk is not None and await self._helpdesk.is_helpdesk_team(place.team_id):
-            await send_text(
-                turn_context, (await self._helpdesk.channel_texts())("tickets.channel_hint")
-            )
+        hint = await self._helpdesk.channel_hint(place.team_id) if self._helpdesk else None
+        if hint is not None:
+            await send_text(turn_context, hint)
             return
         await send_text(turn_context, texts_of(turn_context)("errors.not_personal"))
 
@@ -324,7 +322,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         )
         if not (
             self._faq is not None
-            and _is_id(question)
+            and is_id(question)
             and isinstance(topic, str)
             and isinstance(helpful, bool)
         ):

@@ -72,7 +72,7 @@ def clean(text: str) -> str:
 async def read_draft(*, session: AsyncSession, form: dict[str, Any], now: datetime) -> Reading:
     """Checks every field; an unknown unit or person, a bad address or a past time is a problem."""
     problems: list[tuple[str, dict[str, str]]] = []
-    value = {key: _text(form.get(key)) for key in _FIELDS}
+    value = {key: _text(form.get(key)) for key in FORM_FIELDS}
     title_fi, text_fi = clean(value["title_fi"]), clean(value["text_fi"])
     title_en, text_en = clean(value["title_en"]), clean(value["text_en"])
     if not title_fi or not text_fi:
@@ -205,7 +205,7 @@ async def save_draft(
     if draft is None:
         draft = AnnouncementDraft(author=author)
         session.add(draft)
-    draft.form = {key: form[key] for key in _FIELDS if key in form}
+    draft.form = {key: form[key] for key in FORM_FIELDS if key in form}
     draft.title = clean(form.get("title_fi", ""))[:200]
     draft.author, draft.updated_at = author, now
     await session.flush()
@@ -250,7 +250,7 @@ def content_for(payload: dict[str, Any], language: str) -> tuple[str, str]:
     return str(payload.get("title_fi", "")), str(payload.get("text_fi", ""))
 
 
-_FIELDS = (
+FORM_FIELDS = (
     "title_fi",
     "text_fi",
     "title_en",

@@ -10,23 +10,6 @@ from bot.cards.menu import card, text_block
 from bot.i18n import Texts
 
 Card = dict[str, Any]
-FORM_FIELDS = (
-    "title_fi",
-    "text_fi",
-    "title_en",
-    "text_en",
-    "image_url",
-    "link_title",
-    "link_url",
-    "link2_title",
-    "link2_url",
-    "everyone",
-    "units",
-    "waves",
-    "upns",
-    "send_date",
-    "send_time",
-)
 
 
 def announcement_card(

@@ -17,10 +17,11 @@ stateDiagram-v2
 
 from __future__ import annotations
 
-from typing import Any, TypeGuard
+from typing import Any
 
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 
+from bot.cards.actions import is_id
 from bot.cards.faq import answer_card, ask_card, suggestions_card, unknown_card
 from bot.dialogs.context import texts_of
 from bot.dialogs.replies import send_card
@@ -66,8 +67,3 @@ class QuestionsDialog(Dialog):
             card = ask_card(t, [known[topic_id] for topic_id in COMMON_TOPICS if topic_id in known])
         await send_card(turn, card)
         return await dialog_context.end_dialog()
-
-
-def is_id(value: object) -> TypeGuard[int]:
-    """A positive int from a card, not a bool (which Python counts as an int)."""
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0

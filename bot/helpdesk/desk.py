@@ -12,12 +12,12 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeGuard
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.adapters.botframework.connector import BotConnectorClient, ConnectorError
-from bot.cards.actions import Verb
+from bot.cards.actions import Verb, is_id
 from bot.cards.tickets import (
     DESCRIPTION_INPUT,
     REPLY_INPUT,
@@ -37,6 +37,7 @@ from bot.helpdesk.relay import TicketRelay
 from bot.helpdesk.views import channel_texts, refresh_ids, ticket_line
 from bot.i18n import Texts
 from bot.tickets import service as tickets
+from bot.tickets.models import HelpdeskChannel
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ class Helpdesk:
     async def answer(self, t: Texts, requester_aad: str, value: dict[str, Any]) -> Card | str:
         """The requester's answer to their ticket: a confirmation card, or a text saying why not."""
         ticket_id = value.get("ticket")
-        if not _is_id(ticket_id):
+        if not is_id(ticket_id):
             return t("helpdesk.not_yours")
         text = _text(value.get(answer_input(ticket_id))) or ""
         if not text:
@@ -207,25 +208,25 @@ class Helpdesk:
         self.relay.kick()
         return t("tickets.channel_set", members=count)
 
-    async def is_helpdesk_team(self, team_id: str | None) -> bool:
+    async def channel_hint(self, team_id: str | None) -> str | None:
+        """What the bot says to other posts in the helpdesk's team; None in any other team."""
         async with self._sessions() as session:
             channel = await tickets.helpdesk_channel(session=session)
-        return channel is not None and team_id is not None and channel.team_id == team_id
-
-    async def channel_texts(self) -> Texts:
-        async with self._sessions() as session:
-            channel = await tickets.helpdesk_channel(session=session)
-        return channel_texts(channel, self._default_language)
+        if channel is None or team_id is None or channel.team_id != team_id:
+            return None
+        return channel_texts(channel, self._default_language)("tickets.channel_hint")
 
     async def act(
         self, verb: Verb, data: dict[str, Any], actor: tickets.Actor, place: ChannelPlace
     ) -> AgentAnswer:
         """A ticket card's button, pressed in the helpdesk channel by one of its team."""
-        t = await self.channel_texts()
-        if not await self._is_agent(actor, place):
+        async with self._sessions() as session:
+            channel = await tickets.helpdesk_channel(session=session)
+        t = channel_texts(channel, self._default_language)
+        if not await self._is_agent(actor, place, channel):
             return AgentAnswer(status=403, message=t("tickets.only_helpdesk"))
         ticket_id, version = data.get("ticket"), data.get("version")
-        if not _is_id(ticket_id) or (verb is not Verb.TICKET_REFRESH and not _is_version(version)):
+        if not is_id(ticket_id) or (verb is not Verb.TICKET_REFRESH and not is_id(version)):
             return AgentAnswer(status=400, message=t("tickets.not_found"))
         reply = _text(data.get(REPLY_INPUT)) or ""
         notice, draft, changed = None, "", False
@@ -296,22 +297,20 @@ class Helpdesk:
             raise tickets.TicketError("not_found")
         return ticket
 
-    async def _is_agent(self, actor: tickets.Actor, place: ChannelPlace) -> bool:
+    async def _is_agent(
+        self, actor: tickets.Actor, place: ChannelPlace, channel: HelpdeskChannel | None
+    ) -> bool:
+        if channel is None or place.team_id is None or channel.team_id != place.team_id:
+            log.warning(
+                "refused a ticket action by %s from outside the helpdesk team", actor.aad_object_id
+            )
+            return False
         async with self._sessions() as session:
-            channel = await tickets.helpdesk_channel(session=session)
-            if channel is None or place.team_id is None or channel.team_id != place.team_id:
-                log.warning(
-                    "refused a ticket action by %s from outside the helpdesk team",
-                    actor.aad_object_id,
-                )
-                return False
             if await tickets.is_member(session=session, aad_object_id=actor.aad_object_id):
                 return True
-            fetched = channel.roster_fetched_at
-            stale = fetched is None or self._clock() - as_utc(fetched) >= ROSTER_REFRESH
-            service_url, team_id = channel.service_url, channel.team_id
-        if stale:
-            await self._fetch_roster(service_url, team_id)
+        fetched = channel.roster_fetched_at
+        if fetched is None or self._clock() - as_utc(fetched) >= ROSTER_REFRESH:
+            await self._fetch_roster(channel.service_url, channel.team_id)
             async with self._sessions() as session:
                 if await tickets.is_member(session=session, aad_object_id=actor.aad_object_id):
                     return True
@@ -352,11 +351,3 @@ def _token() -> str:
 
 def _text(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
-
-
-def _is_id(value: object) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
-
-
-def _is_version(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -307,15 +307,7 @@ async def replace_roster(
     """The team's members as the Bot Connector lists them; anyone no longer there loses access."""
     await session.execute(delete(HelpdeskMember))
     unique = {member.aad_object_id: member for member in members if member.aad_object_id}
-    session.add_all(
-        HelpdeskMember(
-            aad_object_id=member.aad_object_id,
-            teams_id=member.teams_id,
-            name=member.name[:200],
-            added_at=now,
-        )
-        for member in unique.values()
-    )
+    session.add_all(_member_row(member, now) for member in unique.values())
     await session.execute(
         update(HelpdeskChannel).where(HelpdeskChannel.id == 1).values(roster_fetched_at=now)
     )
@@ -325,15 +317,17 @@ async def replace_roster(
 async def add_members(*, session: AsyncSession, members: Sequence[Member], now: datetime) -> None:
     for member in members:
         if member.aad_object_id and await session.get(HelpdeskMember, member.aad_object_id) is None:
-            session.add(
-                HelpdeskMember(
-                    aad_object_id=member.aad_object_id,
-                    teams_id=member.teams_id,
-                    name=member.name[:200],
-                    added_at=now,
-                )
-            )
+            session.add(_member_row(member, now))
     await session.flush()
+
+
+def _member_row(member: Member, now: datetime) -> HelpdeskMember:
+    return HelpdeskMember(
+        aad_object_id=member.aad_object_id,
+        teams_id=member.teams_id,
+        name=member.name[:200],
+        added_at=now,
+    )
 
 
 async def remove_members(*, session: AsyncSession, aad_object_ids: Sequence[str]) -> None:
@@ -501,11 +495,6 @@ async def reraise(*, session: AsyncSession, ticket_id: int, today: date, now: da
     session.add(TicketEvent(ticket_id=ticket_id, kind=RERAISED, at=now, note_state=PENDING))
     await session.flush()
     return True
-
-
-async def counts_by_state(*, session: AsyncSession) -> dict[str, int]:
-    rows = await session.execute(select(Ticket.state, func.count()).group_by(Ticket.state))
-    return {state: count for state, count in rows.all()}
 
 
 def _assignee(actor: Actor) -> dict[str, Any]:
