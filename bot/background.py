@@ -68,23 +68,9 @@ def build_dispatcher(
         policy=RetryPolicy(max_attempts=1),
         timeout_seconds=settings.send_timeout_seconds,
     )
-    sender = ProactiveSender(
-        connector,
-        bot_id=bot_account_id(settings),
-        teams_app_id=settings.teams_app_id,
-        installer=installer,
-    )
-    deliverer = TeamsDeliverer(
-        sessions,
-        sender,
-        default_language=settings.default_language,
-        tenant_id=settings.notification_tenant_id,
-        service_url=settings.teams_service_url,
-        clock=clock,
-    )
     return Dispatcher(
         sessions,
-        deliverer,
+        _deliverer(settings, sessions, connector, clock=clock, installer=installer),
         quiet_hours=working_hours(settings),
         worker_id=worker_id,
         rate=RateLimiter(rate=settings.notify_rate_per_second),
@@ -92,6 +78,31 @@ def build_dispatcher(
         max_attempts=settings.notify_max_attempts,
         concurrency=settings.notify_concurrency,
         lease=settings.notify_lease_seconds,
+    )
+
+
+def _deliverer(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    connector: BotConnectorClient,
+    *,
+    clock: Clock,
+    installer: AppInstaller | None,
+) -> TeamsDeliverer:
+    """What reaches an employee's own chat, opening it (and installing the app) if need be."""
+    sender = ProactiveSender(
+        connector,
+        bot_id=bot_account_id(settings),
+        teams_app_id=settings.teams_app_id,
+        installer=installer,
+    )
+    return TeamsDeliverer(
+        sessions,
+        sender,
+        default_language=settings.default_language,
+        tenant_id=settings.notification_tenant_id,
+        service_url=settings.teams_service_url,
+        clock=clock,
     )
 
 
@@ -104,19 +115,7 @@ def build_helpdesk(
     installer: AppInstaller | None,
 ) -> Helpdesk:
     """Tickets' relay sends with retries on the wire: a helpdesk answer should not wait."""
-    requesters = TeamsDeliverer(
-        sessions,
-        ProactiveSender(
-            connector,
-            bot_id=bot_account_id(settings),
-            teams_app_id=settings.teams_app_id,
-            installer=installer,
-        ),
-        default_language=settings.default_language,
-        tenant_id=settings.notification_tenant_id,
-        service_url=settings.teams_service_url,
-        clock=clock,
-    )
+    requesters = _deliverer(settings, sessions, connector, clock=clock, installer=installer)
     relay = TicketRelay(
         sessions,
         connector,
