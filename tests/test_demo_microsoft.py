@@ -63,3 +63,16 @@ async def test_demo_people_sync_and_a_first_notification_installs_the_app(
         )
     assert outcomes[SARI] == "installed"
     assert set(outcomes.values()) == {"installed"}  # nobody here has chatted with the bot yet
+
+
+def test_the_playground_user_is_an_ict_admin_in_the_demo_unless_one_is_configured(
+    tmp_path, monkeypatch
+):
+    from bot.demo.loader import demo_data
+
+    monkeypatch.chdir(tmp_path)
+    maija = demo_data()["employees"][0]["aad_object_id"]
+    with local_microsoft(Settings(app_id="")) as settings:
+        assert settings.ict_admins == frozenset({maija})
+    with local_microsoft(Settings(app_id="", ict_admin_ids="someone-else")) as settings:
+        assert settings.ict_admins == frozenset({"someone-else"})

@@ -662,3 +662,20 @@ async def test_only_one_relay_at_a_time_holds_a_ticket(bot, employee, clock):
     async with bot.components.sessions() as session, session.begin():
         taken_over = await tickets.claim_relay(session=session, ticket_id=1, now=later, lease=lease)
     assert taken_over is not None
+
+
+async def test_someone_teams_says_joined_the_team_may_act_at_once(bot, employee):
+    await set_channel(bot)
+    await escalate(bot, employee)
+    newcomer = TeamsUser.new("Jaana Juuri")  # not in the roster the connector lists
+    await bot.turn(activities.team_members_event(ADMIN, bot.service_url, TEAM, added=(newcomer,)))
+    _, body = await press_on_ticket(bot, newcomer, "Ota työn alle", posted_card(bot))
+    assert "Työn alla: Jaana Juuri" in card_text(body)
+
+
+async def test_other_posts_get_a_hint_in_the_helpdesk_team_and_a_pointer_elsewhere(bot):
+    await set_channel(bot)
+    here = activities.channel_message(AGENT, bot.service_url, "<at>Puhelinbotti</at> hei", TEAM)
+    assert "Tukipyyntöjä käsitellään korttien painikkeilla" in all_text(await bot.turn(here))
+    elsewhere = activities.channel_message(AGENT, bot.service_url, "<at>Puhelinbotti</at> hei")
+    assert "Keskustellaan mieluummin kahden kesken" in all_text(await bot.turn(elsewhere))
