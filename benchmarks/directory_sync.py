@@ -45,6 +45,7 @@ from bot.adapters.botframework.tokens import FixedTokenProvider
 from bot.adapters.graph.client import GraphDirectory
 from bot.adapters.graph.fake_graph import FakeGraph
 from bot.app import create_app
+from bot.clock import system_clock
 from bot.db.engine import create_session_factory
 from bot.db.scratch import scratch_postgres, scratch_sqlite
 from bot.directory.sync import DirectorySync
@@ -201,7 +202,9 @@ async def database(kind: str, workdir: Path) -> AsyncIterator[AsyncEngine]:
 async def sync_once(engine: AsyncEngine, base_url: str, *, full: bool = False) -> Any:
     directory = GraphDirectory(base_url=base_url, max_retries=10)
     try:
-        return await DirectorySync(directory, create_session_factory(engine)).run(full=full)
+        return await DirectorySync(
+            directory, create_session_factory(engine), clock=system_clock
+        ).run(full=full)
     finally:
         await directory.aclose()
 

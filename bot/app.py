@@ -129,7 +129,7 @@ async def build_components(
     engine = engine or create_engine(settings.database_url)
     sessions = create_session_factory(engine)
     http = aiohttp.ClientSession()
-    storage = SqlStorage(sessions)
+    storage = SqlStorage(sessions, clock)
     tokens = token_provider or _token_provider(settings)
     graph = _graph(settings)
     dispatcher = build_dispatcher(settings, sessions, http, tokens, clock=clock, installer=graph)
@@ -146,7 +146,9 @@ async def build_components(
             sessions, dispatcher, clock=clock, reminder_days=settings.reminder_days_before_close
         ),
         planner_interval=settings.planner_interval_seconds,
-        directory=build_directory_sync(settings, sessions, source=graph) if graph else None,
+        directory=build_directory_sync(settings, sessions, clock=clock, source=graph)
+        if graph
+        else None,
         directory_interval=settings.directory_sync_interval_minutes * 60,
         relay=helpdesk.relay,
         relay_interval=settings.helpdesk_relay_interval_seconds,
@@ -170,7 +172,7 @@ async def build_components(
     )
     load_catalogs()
     # Building the matcher loads a lemma dictionary (about 2 s): off the event loop, once.
-    faq = FaqDesk(sessions, await asyncio.to_thread(default_matcher), faq_content())
+    faq = FaqDesk(sessions, await asyncio.to_thread(default_matcher), faq_content(), clock)
     main_dialog = MainMenuDialog(
         {
             Verb.CHOOSE_PHONE: ChoosePhoneDialog(choices, settings.webshop_url),
@@ -183,10 +185,11 @@ async def build_components(
     handler = PuhelinbottiHandler(
         sessions=sessions,
         conversation_state=conversation_state,
-        turn_starter=TurnStarter(engine, sessions),
+        turn_starter=TurnStarter(engine, sessions, clock),
         main_dialog=main_dialog,
         default_language=settings.default_language,
         instalments=settings.instalments,
+        clock=clock,
         later_reminders=LaterReminders(sessions, clock, working_hours(settings)),
         admin=AdminDesk(sessions, clock, settings.ict_admins, wake_sender=dispatcher.wake),
         faq=faq,

@@ -167,13 +167,14 @@ class CampaignPlanner:
         self._reminder_days = reminder_days
 
     async def plan_once(self) -> int:
+        now = self._clock()
         async with self._sessions() as session, session.begin():
             planned = await plan_rollout_campaigns(
-                session=session, now=self._clock(), reminder_days=self._reminder_days
+                session=session, now=now, reminder_days=self._reminder_days
             )
-            life_events = await plan_life_event_notices(session=session)
-            await outbox.sweep(session=session, now=self._clock())
-            await forget_questions_before(session=session, moment=self._clock() - RETENTION)
+            life_events = await plan_life_event_notices(session=session, now=now)
+            await outbox.sweep(session=session, now=now)
+            await forget_questions_before(session=session, moment=now - RETENTION)
         added = sum(item.added for item in planned) + life_events
         if added:
             log.info("rollout planning added %d notifications", added)

@@ -10,12 +10,13 @@ import logging
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from aiohttp import web
 
+from bot.clock import system_clock
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -324,7 +325,6 @@ def _catalog_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _payroll_import(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.clock import system_clock
     from bot.deductions.payroll import (
         PayrollColumns,
         PayrollFileError,
@@ -469,7 +469,6 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
 def _choices_export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.choices.export import ExportRow, export_rows, write_csv
     from bot.choices.service import mark_all_ordered
-    from bot.clock import system_clock
 
     statuses = [status.strip() for status in args.status.split(",") if status.strip()]
     if args.mark_ordered and args.output is None:
@@ -512,7 +511,6 @@ def _choices_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _choices_deliver(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.clock import system_clock
     from bot.deductions.service import DeliveryError, deliver_choice
 
     async def run() -> int:
@@ -535,7 +533,6 @@ def _choices_deliver(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _deductions_import_plans(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.clock import system_clock
     from bot.deductions.plans_import import PlanFileError, import_plans, parse_plan_file
 
     async def run() -> int:
@@ -571,7 +568,9 @@ def _directory_sync(args: argparse.Namespace, settings: Settings) -> int:
 
     async def run() -> SyncReport:
         async with _engine(settings) as engine:
-            sync = build_directory_sync(settings, create_session_factory(engine))
+            sync = build_directory_sync(
+                settings, create_session_factory(engine), clock=system_clock
+            )
             try:
                 return await sync.run(full=args.full)
             finally:
@@ -708,7 +707,7 @@ def _tickets_list(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     states = None if "all" in wanted else wanted
     rows = asyncio.run(_read(settings, lambda session: ticket_rows(session=session, states=states)))
-    now = datetime.now(UTC)
+    now = system_clock()
     if args.csv:
         write_csv(rows, sys.stdout, now)
     elif rows:
@@ -730,7 +729,7 @@ def _tickets_show(args: argparse.Namespace, settings: Settings) -> int:
     if ticket is None:
         print(f"phonebot: tukipyyntöä #{args.ticket_id} ei ole", file=sys.stderr)
         return 1
-    write_history(ticket, events, sys.stdout, datetime.now(UTC))
+    write_history(ticket, events, sys.stdout, system_clock())
     return 0
 
 
@@ -769,7 +768,9 @@ def _campaigns_cancel(args: argparse.Namespace, settings: Settings) -> int:
 
     async def run() -> int:
         async with _session(settings) as session, session.begin():
-            return await cancel_campaign(session=session, campaign_id=args.campaign_id)
+            return await cancel_campaign(
+                session=session, campaign_id=args.campaign_id, now=system_clock()
+            )
 
     try:
         cancelled = asyncio.run(run())

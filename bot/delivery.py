@@ -273,7 +273,9 @@ class TeamsDeliverer:
             team_id=None,
         )
         async with self._sessions() as session, session.begin():
-            await conversations.remember(session=session, facts=facts, reference=reference)
+            await conversations.remember(
+                session=session, facts=facts, reference=reference, now=self._clock()
+            )
 
 
 _REASONS = {403: "blocked", 404: "not_found", 412: "precondition", 429: "throttled"}

@@ -19,8 +19,8 @@ from bot.cards.actions import Verb, is_id, verb_of
 from bot.cards.deductions import notice_card
 from bot.cards.faq import answer_card
 from bot.cards.menu import language_set_card, menu_card, welcome_card
+from bot.clock import Clock
 from bot.conversations import service as conversations
-from bot.db.base import utcnow
 from bot.deductions import service as deductions
 from bot.dialogs.choose_phone import FLOW_VERBS, ChoosePhoneDialog
 from bot.dialogs.context import CONTACT_KEY, TEXTS_KEY, texts_of
@@ -74,6 +74,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         main_dialog: MainMenuDialog,
         default_language: str,
         instalments: int,
+        clock: Clock,
         later_reminders: LaterReminders | None = None,
         admin: AdminDesk | None = None,
         faq: FaqDesk | None = None,
@@ -88,6 +89,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         self._main_dialog_id = main_dialog.id
         self._default_language = default_language
         self._instalments = instalments
+        self._clock = clock
         self._later_reminders = later_reminders
         self._admin = admin
         self._faq = faq
@@ -217,7 +219,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         for notice in turn_context.turn_state.get(NOTICES_KEY, []):
             async with self._sessions() as session, session.begin():
                 claimed = await deductions.mark_notice_sent(
-                    session=session, notice_id=notice.id, now=utcnow()
+                    session=session, notice_id=notice.id, now=self._clock()
                 )
                 if claimed:
                     await send_card(turn_context, notice_card(texts_of(turn_context), notice))
@@ -338,7 +340,9 @@ class PuhelinbottiHandler(TeamsActivityHandler):
     async def on_installation_update_remove(self, turn_context: TurnContext) -> None:
         async with self._sessions() as session, session.begin():
             await conversations.mark_uninstalled(
-                session=session, conversation_id=turn_context.activity.conversation.id
+                session=session,
+                conversation_id=turn_context.activity.conversation.id,
+                now=self._clock(),
             )
 
     async def on_teams_members_added_dispatch(
@@ -388,7 +392,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
             return False
         async with self._sessions() as session, session.begin():
             first = await directory.mark_welcomed(
-                session=session, aad_object_id=contact.aad_object_id
+                session=session, aad_object_id=contact.aad_object_id, now=self._clock()
             )
         if first:
             name = (contact.display_name or "").split(" ")[0] or None
@@ -407,7 +411,10 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         if aad_object_id:
             async with self._sessions() as session, session.begin():
                 await directory.choose_language(
-                    session=session, aad_object_id=aad_object_id, language=language
+                    session=session,
+                    aad_object_id=aad_object_id,
+                    language=language,
+                    now=self._clock(),
                 )
         turn_context.turn_state[TEXTS_KEY] = texts(language)
 

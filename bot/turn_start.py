@@ -15,6 +15,7 @@ from sqlalchemy import String, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.adapters.state_storage import BotStateRecord
+from bot.clock import Clock
 from bot.conversations import service as conversations
 from bot.conversations.models import ConversationReferenceRecord
 from bot.db.engine import lone_statements
@@ -86,9 +87,12 @@ _SNAPSHOT = (
 class TurnStarter:
     """Reads a turn's reference, contact, notices and dialog state; writes what changed."""
 
-    def __init__(self, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], clock: Clock
+    ) -> None:
         self._reader = lone_statements(engine)
         self._sessions = sessions
+        self._clock = clock
 
     async def start(
         self,
@@ -137,15 +141,19 @@ class TurnStarter:
             if person is not None:
                 start.contact = directory.contact_of(row)
             return start
+        now = self._clock()
         async with self._sessions() as session, session.begin():
             if reference_stale and facts is not None and reference is not None:
-                await conversations.store(session=session, facts=facts, reference=reference)
+                await conversations.store(
+                    session=session, facts=facts, reference=reference, now=now
+                )
             if person is not None:
                 start.contact = (
                     await directory.register_contact(
                         session=session,
                         aad_object_id=person.aad_object_id,
                         display_name=person.display_name,
+                        now=now,
                     )
                     if contact_stale
                     else directory.contact_of(row)

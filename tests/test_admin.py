@@ -74,9 +74,15 @@ async def test_a_refused_wave_lists_every_problem_and_saves_nothing(bot):
 async def test_campaign_report_refreshes_in_place(bot):
     async with bot.components.sessions() as session, session.begin():
         campaign = await outbox.create_campaign(
-            session=session, key="wave-1-window_open", kind="window_open", title="Kevät 1: avautui"
+            session=session,
+            key="wave-1-window_open",
+            kind="window_open",
+            title="Kevät 1: avautui",
+            now=NOW,
         )
-        await outbox.enqueue(session=session, campaign_id=campaign.id, recipients=["a", "b", "c"])
+        await outbox.enqueue(
+            session=session, campaign_id=campaign.id, recipients=["a", "b", "c"], now=NOW
+        )
     replies = await bot.say(ADMIN, "kampanjat")
     assert "Kevät 1: avautui" in all_text(replies)
     assert "Toimitettu 0/3 · ohitettu 0 · odottaa 3 · epäonnistui 0" in all_text(replies)

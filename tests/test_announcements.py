@@ -254,7 +254,10 @@ async def test_stopping_something_that_is_not_an_announcement_changes_nothing(bo
 
     async with bot.components.sessions() as session, session.begin():
         other = await outbox.create_campaign(
-            session=session, key="wave-1-window_open", kind="window_open"
+            session=session,
+            key="wave-1-window_open",
+            kind="window_open",
+            now=NOW,
         )
         other_id = other.id
     replies = await bot.press(ADMIN, {"verb": "admin.announce_cancel", "campaign": other_id})

@@ -29,7 +29,7 @@ async def test_demo_people_sync_and_a_first_notification_installs_the_app(
     monkeypatch.chdir(tmp_path)
     sessions = create_session_factory(sqlite_engine)
     with local_microsoft(Settings(app_id="")) as settings:
-        sync = build_directory_sync(settings, sessions)
+        sync = build_directory_sync(settings, sessions, clock=lambda: NOW)
         try:
             report = await sync.run()
         finally:

@@ -35,6 +35,7 @@ from bot.directory.sync import (
     read_department_map,
 )
 from bot.settings import Settings
+from tests.support.clock import TEST_NOW as NOW
 
 DIRECTORY_FIELDS = (
     "display_name",
@@ -56,6 +57,7 @@ class Setup:
     sessions: async_sessionmaker[AsyncSession]
 
     def sync(self, mapping: UnitMapping | None = None, **options: Any) -> DirectorySync:
+        options.setdefault("clock", lambda: NOW)
         return DirectorySync(self.directory, self.sessions, mapping=mapping, **options)
 
     async def employees(self) -> dict[str, Employee]:
@@ -224,7 +226,7 @@ async def test_the_sync_never_touches_what_the_chat_owns(setup):
             session=session, aad_object_id=ids[0], display_name="Teams Nimi", now=first_contact
         )
         await mark_welcomed(session=session, aad_object_id=ids[0], now=first_contact)
-        await choose_language(session=session, aad_object_id=ids[0], language="en")
+        await choose_language(session=session, aad_object_id=ids[0], language="en", now=NOW)
     sync = setup.sync()
 
     await sync.run()
@@ -247,7 +249,9 @@ async def test_the_sync_never_touches_what_the_chat_owns(setup):
 async def test_the_directory_fills_in_a_first_contact(setup):
     ids = setup.graph.add_synthetic_users(1)
     async with setup.sessions() as session, session.begin():
-        await register_contact(session=session, aad_object_id=ids[0], display_name="Teams Nimi")
+        await register_contact(
+            session=session, aad_object_id=ids[0], display_name="Teams Nimi", now=NOW
+        )
 
     report = await setup.sync().run()
 
@@ -499,7 +503,9 @@ async def test_a_sync_that_another_one_overtook_changes_nothing(setup):
     ids = setup.graph.add_synthetic_users(3)
     await setup.sync().run()
     setup.graph.update_user(ids[0], department="Muuttunut")
-    racing = DirectorySync(RacingDirectory(setup.directory, setup.sync()), setup.sessions)
+    racing = DirectorySync(
+        RacingDirectory(setup.directory, setup.sync()), setup.sessions, clock=lambda: NOW
+    )
 
     with pytest.raises(SyncConflict):
         await racing.run()
@@ -590,7 +596,7 @@ async def test_build_directory_sync_runs_against_the_fake(engine):
     async with FakeGraph() as graph:
         graph.add_synthetic_users(3)
         settings = Settings(_env_file=None, app_id="", graph_base_url=graph.base_url)
-        sync = build_directory_sync(settings, create_session_factory(engine))
+        sync = build_directory_sync(settings, create_session_factory(engine), clock=lambda: NOW)
         try:
             report = await sync.run()
         finally:
@@ -608,7 +614,12 @@ async def test_the_demos_people_sync_into_the_demos_units(engine):
         departments = graph.add_demo_people(demo_data())
         directory = GraphDirectory(base_url=graph.base_url)
         try:
-            sync = DirectorySync(directory, sessions, mapping=UnitMapping(departments=departments))
+            sync = DirectorySync(
+                directory,
+                sessions,
+                mapping=UnitMapping(departments=departments),
+                clock=lambda: NOW,
+            )
             report = await sync.run()
             again = await sync.run(full=True)
         finally:
@@ -655,7 +666,7 @@ async def test_a_sync_never_lets_a_full_collection_walk_its_working_set(setup, f
     watching = WatchingDirectory(setup.directory, fail=fail)
     assert gc.isenabled()
     with contextlib.suppress(RuntimeError):
-        await DirectorySync(watching, setup.sessions).run(full=True)
+        await DirectorySync(watching, setup.sessions, clock=lambda: NOW).run(full=True)
     assert watching.collector_enabled == [False]
     assert gc.isenabled()
 

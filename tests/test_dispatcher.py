@@ -56,9 +56,15 @@ def build(engine: AsyncEngine, deliverer, time: FakeTime, **options) -> Dispatch
 async def campaign(engine: AsyncEngine, recipients: list[str], key: str = "wave-1-open") -> int:
     async with create_session_factory(engine)() as session, session.begin():
         created = await outbox.create_campaign(
-            session=session, key=key, kind="window_open", payload={"wave_id": 1}
+            session=session,
+            key=key,
+            kind="window_open",
+            payload={"wave_id": 1},
+            now=TUESDAY_MORNING,
         )
-        await outbox.enqueue(session=session, campaign_id=created.id, recipients=recipients)
+        await outbox.enqueue(
+            session=session, campaign_id=created.id, recipients=recipients, now=TUESDAY_MORNING
+        )
         return created.id
 
 
@@ -498,7 +504,12 @@ async def test_a_cancelled_campaign_sends_nothing_more(engine):
     deliverer = FakeDeliverer()
     campaign_id = await campaign(engine, people(5))
     async with create_session_factory(engine)() as session, session.begin():
-        assert await outbox.cancel_campaign(session=session, campaign_id=campaign_id) == 5
+        assert (
+            await outbox.cancel_campaign(
+                session=session, campaign_id=campaign_id, now=TUESDAY_MORNING
+            )
+            == 5
+        )
     await build(engine, deliverer, time).run_until_idle()
     assert deliverer.calls == []
     assert (await report(engine, campaign_id)).counts["cancelled"] == 5

@@ -31,7 +31,9 @@ async def make_campaign(engine: AsyncEngine, recipients: list[str], **options) -
             now=NOW,
             **options,
         )
-        await outbox.enqueue(session=session, campaign_id=campaign.id, recipients=recipients)
+        await outbox.enqueue(
+            session=session, campaign_id=campaign.id, recipients=recipients, now=NOW
+        )
         return campaign.id
 
 
@@ -60,10 +62,18 @@ async def report(engine: AsyncEngine, campaign_id: int) -> outbox.CampaignReport
 async def test_creating_a_campaign_twice_returns_the_first(engine):
     async with create_session_factory(engine)() as session, session.begin():
         first = await outbox.create_campaign(
-            session=session, key="wave-3-open", kind="window_open", payload={"wave_id": 3}
+            session=session,
+            key="wave-3-open",
+            kind="window_open",
+            payload={"wave_id": 3},
+            now=NOW,
         )
         again = await outbox.create_campaign(
-            session=session, key="wave-3-open", kind="announcement", title="other"
+            session=session,
+            key="wave-3-open",
+            kind="announcement",
+            title="other",
+            now=NOW,
         )
     assert again.id == first.id
     assert (again.kind, again.payload, again.state) == ("window_open", {"wave_id": 3}, "active")
@@ -73,7 +83,10 @@ async def test_enqueue_adds_each_recipient_once(engine):
     campaign_id = await make_campaign(engine, ["anna", "bertil", "cecilia"])
     async with create_session_factory(engine)() as session, session.begin():
         added = await outbox.enqueue(
-            session=session, campaign_id=campaign_id, recipients=["bertil", "daniel", "daniel", ""]
+            session=session,
+            campaign_id=campaign_id,
+            recipients=["bertil", "daniel", "daniel", ""],
+            now=NOW,
         )
     assert added == 1
     assert sorted(await rows(engine)) == ["anna", "bertil", "cecilia", "daniel"]
@@ -84,10 +97,16 @@ async def test_enqueue_handles_a_whole_city(engine):
     campaign_id = await make_campaign(engine, [])
     async with create_session_factory(engine)() as session, session.begin():
         added = await outbox.enqueue(
-            session=session, campaign_id=campaign_id, recipients=recipients
+            session=session,
+            campaign_id=campaign_id,
+            recipients=recipients,
+            now=NOW,
         )
         again = await outbox.enqueue(
-            session=session, campaign_id=campaign_id, recipients=recipients
+            session=session,
+            campaign_id=campaign_id,
+            recipients=recipients,
+            now=NOW,
         )
     assert (added, again) == (6400, 0)
     assert (await report(engine, campaign_id)).counts["pending"] == 6400
@@ -194,7 +213,7 @@ async def test_cancel_stops_what_was_not_sent_and_keeps_what_was(engine):
     sent, retried = sorted(claimed)
     await settle(engine, [outbox.delivered(claimed[sent], Delivered("continued"), NOW)])
     async with create_session_factory(engine)() as session, session.begin():
-        cancelled = await outbox.cancel_campaign(session=session, campaign_id=campaign_id)
+        cancelled = await outbox.cancel_campaign(session=session, campaign_id=campaign_id, now=NOW)
     assert cancelled == 2
     # A send under way when the campaign was cancelled that must be retried is cancelled too.
     await settle(
@@ -207,7 +226,9 @@ async def test_cancel_stops_what_was_not_sent_and_keeps_what_was(engine):
     assert (result.counts["delivered"], result.counts["cancelled"], result.unsettled) == (1, 3, 0)
     async with create_session_factory(engine)() as session, session.begin():
         with pytest.raises(outbox.OutboxError):
-            await outbox.enqueue(session=session, campaign_id=campaign_id, recipients=["eero"])
+            await outbox.enqueue(
+                session=session, campaign_id=campaign_id, recipients=["eero"], now=NOW
+            )
 
 
 async def test_cancel_also_stops_rows_whose_worker_died_mid_send(engine):
@@ -295,7 +316,11 @@ async def test_a_personal_row_is_scheduled_moved_and_rearmed(engine):
     async def schedule(at: datetime) -> None:
         async with create_session_factory(engine)() as session, session.begin():
             await outbox.schedule_personal(
-                session=session, campaign_id=campaign_id, recipient="anna", at=at
+                session=session,
+                campaign_id=campaign_id,
+                recipient="anna",
+                at=at,
+                now=NOW,
             )
 
     await schedule(tomorrow)

@@ -123,6 +123,7 @@ async def rollout(engine: AsyncEngine) -> AsyncIterator[Rollout]:
                 MAIJA_CHAT, "personal", "msteams", url, TENANT, MAIJA, None
             ),
             reference={"conversation": {"id": MAIJA_CHAT}, "serviceUrl": url},
+            now=TUESDAY_10,
         )
     async with aiohttp.ClientSession() as http:
         client = BotConnectorClient(http, NoTokenProvider(), policy=RetryPolicy(max_attempts=1))
@@ -308,22 +309,22 @@ async def test_a_paid_off_phone_is_told_without_waiting_for_a_message(rollout):
             ]
         )
     async with rollout.sessions() as session, session.begin():
-        assert await plan_life_event_notices(session=session) == 1
+        assert await plan_life_event_notices(session=session, now=TUESDAY_10) == 1
     async with rollout.sessions() as session, session.begin():
-        assert await plan_life_event_notices(session=session) == 0
+        assert await plan_life_event_notices(session=session, now=TUESDAY_10) == 0
     await rollout.dispatcher().run_until_idle()
     told = sent_to(rollout.connector, MAIJA_CHAT)
     assert "Samsung Galaxy A56 on maksettu, ja puhelin on nyt sinun omasi" in all_text(told)
     async with rollout.sessions() as session:
         assert await pending_notices(session=session, aad_object_id=MAIJA) == []
-        assert await plan_life_event_notices(session=session) == 0
+        assert await plan_life_event_notices(session=session, now=TUESDAY_10) == 0
 
 
 async def test_a_notice_told_in_chat_first_is_not_sent_again(rollout):
     async with rollout.sessions() as session, session.begin():
         session.add(PendingNotice(aad_object_id=MAIJA, kind="phone_paid_off", payload={}))
     async with rollout.sessions() as session, session.begin():
-        await plan_life_event_notices(session=session)
+        await plan_life_event_notices(session=session, now=TUESDAY_10)
         (notice,) = await pending_notices(session=session, aad_object_id=MAIJA)
         await mark_notice_sent(session=session, notice_id=notice.id, now=TUESDAY_10)
     await rollout.dispatcher().run_until_idle()
@@ -336,7 +337,9 @@ async def test_a_cancelled_campaign_stays_cancelled_and_planning_goes_on(rollout
     rows = await rollout.rows()
     async with rollout.sessions() as session, session.begin():
         await outbox.cancel_campaign(
-            session=session, campaign_id=rows[WINDOW_OPEN, MAIJA].campaign_id
+            session=session,
+            campaign_id=rows[WINDOW_OPEN, MAIJA].campaign_id,
+            now=TUESDAY_10,
         )
         session.add(PendingNotice(aad_object_id=MAIJA, kind="phone_paid_off", payload={}))
         session.add(Employee(aad_object_id="late-joiner", unit_code="SIVISTYS"))
@@ -344,24 +347,28 @@ async def test_a_cancelled_campaign_stays_cancelled_and_planning_goes_on(rollout
     # The opening stays cancelled (not even the newcomer is added); the reminder still goes.
     assert await rollout.plan() == {WINDOW_OPEN: 0, WINDOW_REMINDER: 3}
     async with rollout.sessions() as session, session.begin():
-        assert await plan_life_event_notices(session=session) == 1
+        assert await plan_life_event_notices(session=session, now=TUESDAY_10) == 1
 
 
 async def test_a_cancelled_life_event_campaign_does_not_stop_planning(rollout):
     async with rollout.sessions() as session, session.begin():
         session.add(PendingNotice(aad_object_id=MAIJA, kind="phone_paid_off", payload={}))
     async with rollout.sessions() as session, session.begin():
-        assert await plan_life_event_notices(session=session) == 1
+        assert await plan_life_event_notices(session=session, now=TUESDAY_10) == 1
     rows = await rollout.rows()
     async with rollout.sessions() as session, session.begin():
         await outbox.cancel_campaign(
-            session=session, campaign_id=rows["life_event", MAIJA].campaign_id
+            session=session,
+            campaign_id=rows["life_event", MAIJA].campaign_id,
+            now=TUESDAY_10,
         )
     async with rollout.sessions() as session, session.begin():
         session.add(PendingNotice(aad_object_id=SARI, kind="phone_paid_off", payload={}))
     assert await rollout.plan() == {WINDOW_OPEN: 2}
     async with rollout.sessions() as session, session.begin():
-        assert await plan_life_event_notices(session=session) == 1  # Sari's; Maija's stays off
+        assert (
+            await plan_life_event_notices(session=session, now=TUESDAY_10) == 1
+        )  # Sari's; Maija's stays off
 
 
 async def test_a_late_joiner_is_not_reminded_the_day_they_were_told(rollout):
@@ -401,7 +408,7 @@ async def test_a_failed_send_leaves_the_life_event_to_tell(rollout):
     async with rollout.sessions() as session, session.begin():
         session.add(PendingNotice(aad_object_id=MAIJA, kind="phone_paid_off", payload={}))
     async with rollout.sessions() as session, session.begin():
-        await plan_life_event_notices(session=session)
+        await plan_life_event_notices(session=session, now=TUESDAY_10)
     await rollout.dispatcher().run_until_idle()
     async with rollout.sessions() as session:
         assert len(await pending_notices(session=session, aad_object_id=MAIJA)) == 1

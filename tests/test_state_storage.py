@@ -14,11 +14,12 @@ from sqlalchemy import text
 from bot.adapters.conversation_state import TurnConversationState
 from bot.adapters.state_storage import EtagConflictError, SqlStorage, UntrustedStateError
 from bot.db.engine import create_session_factory
+from tests.support.clock import TEST_NOW
 
 
 @pytest.fixture
 def storage(engine):
-    return SqlStorage(create_session_factory(engine))
+    return SqlStorage(create_session_factory(engine), lambda: TEST_NOW)
 
 
 async def test_reading_nothing_returns_nothing(storage):

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bot.clock import Clock
 from bot.db.base import Base, utcnow
 from bot.db.engine import lone_statements
 from bot.db.upsert import upsert, upsert_statement
@@ -62,8 +63,9 @@ _UPDATE_IF_UNCHANGED = (
 class SqlStorage(Storage):
     """Storage backed by the `bot_state` table through SQLAlchemy (SQLite or PostgreSQL)."""
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], clock: Clock) -> None:
         self._sessions = session_factory
+        self._clock = clock
         self._lone = lone_statements(session_factory.kw["bind"])
 
     async def read(self, keys: list[str]) -> dict[str, Any]:
@@ -85,7 +87,7 @@ class SqlStorage(Storage):
         new_etags = {key: uuid.uuid4().hex for key in changes}
         async with self._sessions() as session, session.begin():
             for key, item in changes.items():
-                await _write_one(session, key, item, new_etags[key])
+                await _write_one(session, key, item, new_etags[key], self._clock())
         # Callers see the new eTags only after commit, so a second save in one turn is no conflict.
         for key, item in changes.items():
             if _get_etag(item) is not None or isinstance(item, dict):
@@ -115,7 +117,7 @@ class SqlStorage(Storage):
         new_etag = uuid.uuid4().hex
         if expected is None or expected == ANY_ETAG:
             async with self._lone.begin() as connection:
-                values = {"key": key, "etag": new_etag, "data": data, "updated_at": utcnow()}
+                values = {"key": key, "etag": new_etag, "data": data, "updated_at": self._clock()}
                 await connection.execute(
                     upsert_statement(
                         connection.dialect.name,
@@ -135,12 +137,12 @@ class SqlStorage(Storage):
                         "expected_etag": expected,
                         "new_etag": new_etag,
                         "new_data": data,
-                        "now": utcnow(),
+                        "now": self._clock(),
                     },
                 )
             if updated.rowcount != 1:
                 async with self._sessions() as session, session.begin():
-                    await _write_one(session, key, item, new_etag, data)
+                    await _write_one(session, key, item, new_etag, self._clock(), data)
         if expected is not None or isinstance(item, dict):
             _set_etag(item, new_etag)
 
@@ -153,7 +155,12 @@ class SqlStorage(Storage):
 
 
 async def _write_one(
-    session: AsyncSession, key: str, item: Any, new_etag: str, data: str | None = None
+    session: AsyncSession,
+    key: str,
+    item: Any,
+    new_etag: str,
+    now: datetime,
+    data: str | None = None,
 ) -> None:
     expected = _get_etag(item)
     if expected == "":
@@ -164,7 +171,7 @@ async def _write_one(
         await upsert(
             session,
             BotStateRecord,
-            {"key": key, "etag": new_etag, "data": data, "updated_at": utcnow()},
+            {"key": key, "etag": new_etag, "data": data, "updated_at": now},
             conflict_columns=["key"],
             update_columns=["etag", "data", "updated_at"],
         )
@@ -172,20 +179,22 @@ async def _write_one(
     updated: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
         update(BotStateRecord)
         .where(BotStateRecord.key == key, BotStateRecord.etag == expected)
-        .values(etag=new_etag, data=data, updated_at=utcnow())
+        .values(etag=new_etag, data=data, updated_at=now)
     )
     if updated.rowcount == 1:
         return
     exists = await session.scalar(select(BotStateRecord.etag).where(BotStateRecord.key == key))
     if exists is not None:
         raise EtagConflictError(f"eTag conflict on {key!r}: expected {expected}, found {exists}")
-    await _insert(session, key, data, new_etag)
+    await _insert(session, key, data, new_etag, now)
 
 
-async def _insert(session: AsyncSession, key: str, data: str, etag: str) -> None:
+async def _insert(session: AsyncSession, key: str, data: str, etag: str, now: datetime) -> None:
     try:
         async with session.begin_nested():
-            await session.execute(insert(BotStateRecord).values(key=key, etag=etag, data=data))
+            await session.execute(
+                insert(BotStateRecord).values(key=key, etag=etag, data=data, updated_at=now)
+            )
     except IntegrityError as error:
         raise EtagConflictError(f"{key!r} was created by another writer") from error
 

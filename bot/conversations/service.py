@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversations.models import ConversationReferenceRecord
-from bot.db.base import utcnow
 from bot.db.upsert import upsert
 
 
@@ -27,7 +27,7 @@ class ConversationFacts:
 
 
 async def remember(
-    *, session: AsyncSession, facts: ConversationFacts, reference: dict[str, Any]
+    *, session: AsyncSession, facts: ConversationFacts, reference: dict[str, Any], now: datetime
 ) -> bool:
     """Insert or refresh the reference; returns True if anything was written.
 
@@ -50,14 +50,14 @@ async def remember(
         reference=reference,
     ):
         return False
-    await store(session=session, facts=facts, reference=reference)
+    await store(session=session, facts=facts, reference=reference, now=now)
     if record is not None:
         await session.refresh(record)
     return True
 
 
 async def store(
-    *, session: AsyncSession, facts: ConversationFacts, reference: dict[str, Any]
+    *, session: AsyncSession, facts: ConversationFacts, reference: dict[str, Any], now: datetime
 ) -> None:
     """Write the reference, for a caller that already knows it is new or `differs`."""
     values = {
@@ -67,7 +67,7 @@ async def store(
         "service_url": facts.service_url,
         "reference": reference,
         "installed": True,
-        "updated_at": utcnow(),
+        "updated_at": now,
         **_known(
             tenant_id=facts.tenant_id, aad_object_id=facts.aad_object_id, team_id=facts.team_id
         ),
@@ -108,9 +108,9 @@ def _known(**values: str | None) -> dict[str, str]:
     return {name: value for name, value in values.items() if value is not None}
 
 
-async def mark_uninstalled(*, session: AsyncSession, conversation_id: str) -> None:
+async def mark_uninstalled(*, session: AsyncSession, conversation_id: str, now: datetime) -> None:
     await session.execute(
         update(ConversationReferenceRecord)
         .where(ConversationReferenceRecord.conversation_id == conversation_id)
-        .values(installed=False, updated_at=utcnow())
+        .values(installed=False, updated_at=now)
     )

@@ -195,7 +195,7 @@ async def mark_notice_sent(*, session: AsyncSession, notice_id: int, now: dateti
 LIFE_EVENT = "life_event"
 
 
-async def plan_life_event_notices(*, session: AsyncSession) -> int:
+async def plan_life_event_notices(*, session: AsyncSession, now: datetime) -> int:
     """Puts every unsent life event in the outbox, so it is told without waiting for a message.
 
     One campaign per notice (keyed by its id), so planning again adds nothing; whichever comes
@@ -211,9 +211,10 @@ async def plan_life_event_notices(*, session: AsyncSession) -> int:
             kind=LIFE_EVENT,
             payload={"notice_id": notice.id},
             title=f"elämäntapahtuma: {notice.kind}",
+            now=now,
         )
         added += await outbox.top_up(
-            session=session, campaign=campaign, recipients=[notice.aad_object_id]
+            session=session, campaign=campaign, recipients=[notice.aad_object_id], now=now
         )
     return added
 

@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.base import utcnow
 from bot.db.upsert import upsert
 from bot.directory.models import Employee, Unit
 
@@ -30,10 +29,9 @@ async def register_contact(
     session: AsyncSession,
     aad_object_id: str,
     display_name: str | None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> Contact:
     """Find the employee (or record a first contact) and say whether they are yet to be welcomed."""
-    now = now or utcnow()
     await upsert(
         session,
         Employee,
@@ -77,20 +75,19 @@ def contact_of(employee: Any) -> Contact:
     )
 
 
-async def mark_welcomed(
-    *, session: AsyncSession, aad_object_id: str, now: datetime | None = None
-) -> bool:
+async def mark_welcomed(*, session: AsyncSession, aad_object_id: str, now: datetime) -> bool:
     """Record the welcome once; False if another turn already did."""
     result: CursorResult[Any] = await session.execute(  # type: ignore[assignment]
         update(Employee)
         .where(Employee.aad_object_id == aad_object_id, Employee.welcomed_at.is_(None))
-        .values(welcomed_at=now or utcnow())
+        .values(welcomed_at=now)
     )
     return bool(result.rowcount)
 
 
-async def choose_language(*, session: AsyncSession, aad_object_id: str, language: str) -> None:
-    now = utcnow()
+async def choose_language(
+    *, session: AsyncSession, aad_object_id: str, language: str, now: datetime
+) -> None:
     await upsert(
         session,
         Employee,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -18,8 +18,8 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.clock import Clock
 from bot.collector import collector_paused
-from bot.db.base import utcnow
 from bot.db.upsert import upsert
 from bot.directory.models import DirectorySyncState, Employee, Unit
 
@@ -176,7 +176,7 @@ async def apply_users(
     users: Iterable[DirectoryUser],
     *,
     mapping: UnitMapping | None = None,
-    now: datetime | None = None,
+    now: datetime,
     complete: bool = False,
 ) -> SyncCounts:
     """Upsert what the directory said, page by page; chat-owned columns are never written.
@@ -184,7 +184,6 @@ async def apply_users(
     `complete`: `users` is the whole directory, so anyone missing from it is leaving.
     """
     mapping = mapping or UnitMapping()
-    now = now or utcnow()
     latest = _latest_by_id(users)
     counts = SyncCounts(seen=len(latest))
     settled = await _settle_claims(session, list(latest.values()), complete=complete, now=now)
@@ -239,7 +238,7 @@ class DirectorySync:
         *,
         mapping: UnitMapping | None = None,
         name: str = "graph",
-        clock: Callable[[], datetime] = utcnow,
+        clock: Clock,
     ) -> None:
         self.source = source
         self.sessions = sessions
@@ -315,7 +314,12 @@ class DirectorySync:
             await upsert(
                 session,
                 DirectorySyncState,
-                {"source": self.name, "generation": 0, "last_counts": {}, "updated_at": utcnow()},
+                {
+                    "source": self.name,
+                    "generation": 0,
+                    "last_counts": {},
+                    "updated_at": self.clock(),
+                },
                 conflict_columns=["source"],
             )
             state = await session.get_one(DirectorySyncState, self.name)

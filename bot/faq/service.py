@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.base import utcnow
+from bot.clock import Clock
 from bot.db.upsert import upsert
 from bot.faq.language import words
 from bot.faq.matcher import FaqMatcher, Match
@@ -37,10 +37,13 @@ class Asked:
 class FaqDesk:
     """What the questions conversation calls: one short transaction per question or feedback."""
 
-    def __init__(self, sessions: SessionFactory, matcher: FaqMatcher, content: FaqContent) -> None:
+    def __init__(
+        self, sessions: SessionFactory, matcher: FaqMatcher, content: FaqContent, clock: Clock
+    ) -> None:
         self._sessions = sessions
         self.matcher = matcher
         self.content = content
+        self._clock = clock
 
     async def ask(self, text: str, *, keep: bool = True) -> Asked:
         """Matched in a worker thread (long unknown words take a while to split); `keep=False`
@@ -49,7 +52,7 @@ class FaqDesk:
         if not keep and match.band != "answer":
             return Asked(0, match)
         async with self._sessions() as session, session.begin():
-            question_id = await record_question(session=session, match=match)
+            question_id = await record_question(session=session, match=match, now=self._clock())
         return Asked(question_id, match)
 
     async def chosen(self, topic_id: str, language: str) -> int:
@@ -57,7 +60,12 @@ class FaqDesk:
         title = self.content.topic(topic_id).text(language).title
         async with self._sessions() as session, session.begin():
             question = FaqQuestion(
-                text=title, language=language, band=CHOSEN, topic_id=topic_id, score=1.0
+                text=title,
+                language=language,
+                band=CHOSEN,
+                topic_id=topic_id,
+                score=1.0,
+                asked_at=self._clock(),
             )
             session.add(question)
             await session.flush()
@@ -69,17 +77,22 @@ class FaqDesk:
             return False
         async with self._sessions() as session, session.begin():
             return await record_feedback(
-                session=session, question_id=question_id, topic_id=topic_id, helpful=helpful
+                session=session,
+                question_id=question_id,
+                topic_id=topic_id,
+                helpful=helpful,
+                now=self._clock(),
             )
 
 
-async def record_question(*, session: AsyncSession, match: Match) -> int:
+async def record_question(*, session: AsyncSession, match: Match, now: datetime) -> int:
     question = FaqQuestion(
         text=match.question[:MAX_QUESTION_LENGTH],
         language=match.language,
         band=match.band,
         topic_id=match.topic_id,
         score=match.score,
+        asked_at=now,
     )
     session.add(question)
     await session.flush()
@@ -94,7 +107,7 @@ async def forget_questions_before(*, session: AsyncSession, moment: datetime) ->
 
 
 async def record_feedback(
-    *, session: AsyncSession, question_id: int, topic_id: str, helpful: bool
+    *, session: AsyncSession, question_id: int, topic_id: str, helpful: bool, now: datetime
 ) -> bool:
     if await session.get(FaqQuestion, question_id) is None:
         return False
@@ -105,7 +118,7 @@ async def record_feedback(
             "question_id": question_id,
             "topic_id": topic_id,
             "helpful": helpful,
-            "given_at": utcnow(),
+            "given_at": now,
         },
         conflict_columns=["question_id", "topic_id"],
         update_columns=["helpful", "given_at"],

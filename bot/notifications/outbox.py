@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.base import as_utc, utcnow
+from bot.db.base import as_utc
 from bot.db.upsert import upsert
 from bot.notifications.delivery import Delivered, Outgoing
 from bot.notifications.models import Campaign, CampaignState, Notification, NotificationState
@@ -129,7 +129,7 @@ async def create_campaign(
     payload: dict[str, Any] | None = None,
     created_by: str = "system",
     not_before: datetime | None = None,
-    now: datetime | None = None,
+    now: datetime,
 ) -> Campaign:
     """The campaign with this key: created now, or the one created before (unchanged)."""
     await upsert(
@@ -141,7 +141,7 @@ async def create_campaign(
             "title": title,
             "payload": payload or {},
             "created_by": created_by,
-            "created_at": as_utc(now or utcnow()),
+            "created_at": as_utc(now),
             "not_before": as_utc(not_before) if not_before else None,
             "state": CampaignState.ACTIVE,
         },
@@ -157,7 +157,7 @@ async def enqueue(
     session: AsyncSession,
     campaign_id: int,
     recipients: Iterable[str],
-    now: datetime | None = None,
+    now: datetime,
 ) -> int:
     """Adds a row per new recipient; those already in the campaign are left as they are."""
     campaign = await session.get(Campaign, campaign_id)
@@ -166,7 +166,7 @@ async def enqueue(
     if campaign.state != CampaignState.ACTIVE:
         raise OutboxError(f"campaign {campaign_id} is {campaign.state}")
     unique = [recipient for recipient in dict.fromkeys(recipients) if recipient]
-    created = as_utc(now or utcnow())
+    created = as_utc(now)
     insert: Any = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
     table = cast(Table, Notification.__table__)
     statement = (
@@ -195,7 +195,7 @@ async def top_up(
     session: AsyncSession,
     campaign: Campaign,
     recipients: Iterable[str],
-    now: datetime | None = None,
+    now: datetime,
 ) -> int:
     """What planners call again and again: adds new recipients, and none to a campaign ICT
     cancelled, which stays cancelled (where `enqueue` would refuse)."""
@@ -210,13 +210,13 @@ async def schedule_personal(
     campaign_id: int,
     recipient: str,
     at: datetime,
-    now: datetime | None = None,
+    now: datetime,
 ) -> None:
     """One row for this recipient, due at `at`: added, or moved there (and re-armed if settled)."""
     campaign = await session.get(Campaign, campaign_id)
     if campaign is None or campaign.state != CampaignState.ACTIVE:
         raise OutboxError(f"campaign {campaign_id} does not take rows")
-    created = as_utc(now or utcnow())
+    created = as_utc(now)
     fresh = {
         "state": NotificationState.PENDING,
         "attempts": 0,
@@ -391,9 +391,7 @@ async def extend_leases(
     )
 
 
-async def cancel_campaign(
-    *, session: AsyncSession, campaign_id: int, now: datetime | None = None
-) -> int:
+async def cancel_campaign(*, session: AsyncSession, campaign_id: int, now: datetime) -> int:
     """Stops a campaign: rows not yet sent are cancelled, what was sent stays sent.
 
     A row whose worker died mid-send (its lease ran out) is cancelled too: nobody claims it again.
@@ -402,7 +400,7 @@ async def cancel_campaign(
     if campaign is None:
         raise OutboxError(f"no campaign {campaign_id}")
     campaign.state = CampaignState.CANCELLED
-    now = as_utc(now or utcnow())
+    now = as_utc(now)
     result = await session.execute(
         update(Notification)
         .where(

@@ -84,6 +84,7 @@ async def _campaign(
         kind=kind,
         payload={"wave_id": wave.id},
         title=f"{wave.name}: {label}",
+        now=now,
     )
     added = await outbox.top_up(session=session, campaign=campaign, recipients=recipients, now=now)
     return PlannedCampaign(campaign.id, kind, wave.id, added)
@@ -122,7 +123,7 @@ class Later(StrEnum):
 
 
 async def remind_later(
-    *, session: AsyncSession, wave_id: int, aad_object_id: str, at: datetime, today: date
+    *, session: AsyncSession, wave_id: int, aad_object_id: str, at: datetime, now: datetime
 ) -> Later:
     """One personal reminder per wave at `at`; asking again moves it.
 
@@ -131,7 +132,7 @@ async def remind_later(
     """
     wave = await session.get(RolloutWave, wave_id)
     employee = await session.get(Employee, aad_object_id)
-    if wave is None or employee is None or today > wave.closes_on:
+    if wave is None or employee is None or helsinki_today(now) > wave.closes_on:
         return Later.NOT_POSSIBLE
     if await session.get(RolloutWaveUnit, (wave.id, employee.unit_code or "")) is None:
         return Later.NOT_POSSIBLE
@@ -143,11 +144,12 @@ async def remind_later(
         kind=WINDOW_REMINDER,
         payload={"wave_id": wave.id},
         title=f"{wave.name}: muistuta myöhemmin",
+        now=now,
     )
     if campaign.state != CampaignState.ACTIVE:
         return Later.NOT_POSSIBLE
     await outbox.schedule_personal(
-        session=session, campaign_id=campaign.id, recipient=aad_object_id, at=at
+        session=session, campaign_id=campaign.id, recipient=aad_object_id, at=at, now=now
     )
     return Later.SCHEDULED
 
@@ -199,7 +201,8 @@ class LaterReminders:
 
     async def schedule(self, *, aad_object_id: str, wave_id: int) -> tuple[Later, datetime]:
         """What came of it, and when the reminder will come if it was scheduled."""
-        local_now = self._clock().astimezone(self._hours.tz)
+        now = self._clock()
+        local_now = now.astimezone(self._hours.tz)
         tomorrow = datetime.combine(local_now.date() + timedelta(days=1), time(0), self._hours.tz)
         at = self._hours.next_allowed(tomorrow)
         async with self._sessions() as session, session.begin():
@@ -208,6 +211,6 @@ class LaterReminders:
                 wave_id=wave_id,
                 aad_object_id=aad_object_id,
                 at=at,
-                today=local_now.date(),
+                now=now,
             )
         return answer, at

@@ -14,10 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.adapters.botframework.fake_connector import FakeBotConnector
 from bot.adapters.botframework.tokens import FixedTokenProvider
 from bot.app import COMPONENTS, Components, create_app
-from bot.clock import Clock, system_clock
+from bot.clock import Clock
 from bot.settings import Settings
 from tests.support import activities
 from tests.support.activities import TeamsUser
+from tests.support.clock import TEST_NOW
 
 OUTGOING_TOKEN = "outgoing-test-token"
 
@@ -63,11 +64,14 @@ class BotUnderTest:
 async def running_bot(
     engine: AsyncEngine,
     settings: Settings | None = None,
-    clock: Clock = system_clock,
+    clock: Clock | None = None,
     *,
     background_jobs: bool = False,
 ) -> AsyncIterator[BotUnderTest]:
-    """Background jobs (planner, dispatcher, directory sync) only for tests that ask for them."""
+    """Background jobs (planner, dispatcher, directory sync) only for tests that ask for them.
+
+    Time stands still at the suite's fixed moment unless the test brings its own clock.
+    """
     connector = FakeBotConnector()
     connector_server = TestServer(connector.app())
     await connector_server.start_server()
@@ -78,7 +82,7 @@ async def running_bot(
         settings,
         engine=engine,
         token_provider=FixedTokenProvider(OUTGOING_TOKEN),
-        clock=clock,
+        clock=clock or (lambda: TEST_NOW),
     )
     client: TestClient[Any, Any] = TestClient(TestServer(app))
     await client.start_server()

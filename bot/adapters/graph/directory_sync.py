@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.adapters.graph.client import GraphDirectory
+from bot.clock import Clock
 from bot.directory.sync import (
     DirectorySource,
     DirectorySync,
@@ -48,6 +49,7 @@ def build_directory_sync(
     settings: Settings,
     sessions: async_sessionmaker[AsyncSession],
     *,
+    clock: Clock,
     source: DirectorySource | None = None,
 ) -> DirectorySync:
     """What the app schedules and `phonebot directory sync` runs.
@@ -55,5 +57,5 @@ def build_directory_sync(
     Without `source`, it gets a GraphDirectory of its own: `aclose()` the sync when done.
     """
     return DirectorySync(
-        source or graph_directory(settings), sessions, mapping=unit_mapping(settings)
+        source or graph_directory(settings), sessions, mapping=unit_mapping(settings), clock=clock
     )
