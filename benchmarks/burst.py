@@ -27,7 +27,7 @@ import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ from turn_latency import (  # noqa: E402
 )
 
 from bot.adapters.botframework.fake_openid import FakeOpenIdServer  # noqa: E402
+from bot.clock import helsinki_today, system_clock  # noqa: E402
 from bot.directory.models import Employee, Unit  # noqa: E402
 from bot.notifications.models import Notification  # noqa: E402
 from bot.rollout.models import RolloutWave, RolloutWaveUnit  # noqa: E402
@@ -119,8 +120,8 @@ async def open_wave(url: str, schema: str | None, round_number: int) -> None:
                     RolloutWave.__table__.insert()
                     .values(
                         name=f"Kuorma {round_number}",
-                        opens_on=date.today() - timedelta(days=1),
-                        closes_on=date.today() + timedelta(days=30),
+                        opens_on=helsinki_today(system_clock()) - timedelta(days=1),
+                        closes_on=helsinki_today(system_clock()) + timedelta(days=30),
                     )
                     .returning(RolloutWave.__table__.c.id)
                 )

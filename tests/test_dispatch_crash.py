@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -31,6 +31,7 @@ RECIPIENTS = 300
 CONCURRENCY = 10
 TENANT = "tenant-pori"
 ROOT = Path(__file__).resolve().parent.parent
+WINDOW_OPENS, WINDOW_CLOSES = date(2000, 1, 1), date(2099, 12, 31)
 
 
 @pytest.fixture
@@ -45,7 +46,6 @@ async def connector() -> AsyncIterator[tuple[FakeBotConnector, str]]:
 async def seed(database_url: str, service_url: str) -> None:
     engine = create_engine(database_url)
     await migrate.upgrade(engine)
-    today = datetime.now(UTC).date()
     people = [f"00000000-0000-4000-a000-{number:012d}" for number in range(RECIPIENTS)]
     async with create_session_factory(engine)() as session, session.begin():
         session.add(Unit(code="KAIKKI", name_fi="Kaikki", name_en="Everyone"))
@@ -70,8 +70,9 @@ async def seed(database_url: str, service_url: str) -> None:
         await schedule_wave(
             session=session,
             name="Kaikki kerralla",
-            opens_on=today,
-            closes_on=today + timedelta(days=10),
+            # The dispatcher runs on the machine's clock: a window open whatever today is.
+            opens_on=WINDOW_OPENS,
+            closes_on=WINDOW_CLOSES,
             unit_codes=["KAIKKI"],
         )
     await engine.dispose()
@@ -85,6 +86,8 @@ async def start_dispatcher(database_url: str) -> asyncio.subprocess.Process:
         "MicrosoftAppTenantId": TENANT,
         "NOTIFY_WORKING_HOURS": "00:00-24:00",
         "NOTIFY_WORKING_DAYS": "mon-sun",
+        "NOTIFY_PUBLIC_HOLIDAYS": "false",
+        "NOTIFY_EXTRA_HOLIDAYS": "",
         "NOTIFY_RATE_PER_SECOND": "200",
         "NOTIFY_CONCURRENCY": str(CONCURRENCY),
         "NOTIFY_LEASE_SECONDS": "5",

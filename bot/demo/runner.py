@@ -88,9 +88,12 @@ def local_microsoft(settings: Settings) -> Iterator[Settings]:
                     "teams_service_url": teams_url,
                     "teams_tenant_id": settings.teams_tenant_id or DEMO_TENANT,
                     "planner_interval_seconds": min(settings.planner_interval_seconds, 15.0),
-                    # Someone trying the demo in the evening should still see a notification.
+                    # Someone trying the demo in the evening, at the weekend or on a public
+                    # holiday should still see a notification.
                     "notify_working_hours": "00:00-24:00",
                     "notify_working_days": "mon-sun",
+                    "notify_public_holidays": False,
+                    "notify_extra_holidays": "",
                     # The Playground's one user can try ICT's commands and set up the helpdesk.
                     "ict_admin_ids": settings.ict_admin_ids
                     or demo_data()["employees"][0]["aad_object_id"],
@@ -123,9 +126,9 @@ def _serve_with_playground(settings: Settings, *, port: int, playground: bool) -
             client = None
     if client is not None:
         print(f"\n  Puhelinbotti is running. Open {client.url} in a browser to chat with it.")
-        print(PLAYGROUND_HINTS)
+        print(PLAYGROUND_HINTS, flush=True)
     elif playground:
-        print(NO_NODE_HELP.format(endpoint=endpoint))
+        print(NO_NODE_HELP.format(endpoint=endpoint), flush=True)
     try:
         web.run_app(
             create_app(settings, freeze_after_start=True), host="127.0.0.1", port=port, print=None

@@ -59,8 +59,9 @@ async def demo_stack(tmp_path: Path) -> AsyncIterator[DemoStack]:
     settings = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'demo.sqlite3'}",
         app_id="",
-        notify_working_hours="00:00-24:00",  # the suite may run at night
-        notify_working_days="mon-sun",
+        notify_working_hours="00:00-24:00",  # the suite may run at night,
+        notify_working_days="mon-sun",  # at the weekend
+        notify_public_holidays=False,  # or on a public holiday
         background_jobs=False,  # tests plan and send when the chat is open (see the test)
         ict_admin_ids=PLAYGROUND_USER,  # as in `phonebot demo`: the one who chats is ICT too
     )
