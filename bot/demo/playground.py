@@ -86,7 +86,8 @@ class Playground:
     ) -> None:
         self._bot_endpoint = bot_endpoint
         self._config = config
-        self._workdir = workdir
+        # The Playground runs inside `workdir`, so paths handed to it must not be relative to ours.
+        self._workdir = workdir.absolute()
         self._requested_port = port
         self._process: subprocess.Popen[str] | None = None
         self.port = port

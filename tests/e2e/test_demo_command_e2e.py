@@ -1,0 +1,159 @@
+"""`./scripts/demo` as a newcomer runs it: `phonebot demo` from the repository root, defaults only.
+
+The other end-to-end tests build their stack in a temporary folder with absolute paths; this one
+starts the real command in a subprocess, as the README says, so a path that only works from
+elsewhere (the Playground once read its configuration from `var/playground/var/playground`) fails
+here. It then chats in the Playground the command started and checks who is chatting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+from playwright.async_api import async_playwright
+from sqlalchemy import select
+
+from bot.choices.models import PhoneChoice
+from bot.db.engine import create_engine, create_session_factory
+from bot.demo.loader import demo_data
+from bot.demo.playground import node_available
+from tests.e2e.conftest import _require
+from tests.e2e.playground_page import CHROMIUM, CHROMIUM_ARGS, ChatPage
+
+pytestmark = pytest.mark.e2e
+
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+DEMO_DATABASE = REPO_ROOT / "var" / "puhelinbotti.sqlite3"
+PLAYGROUND_CONFIG = REPO_ROOT / "var" / "playground" / ".m365agentsplayground.yml"
+BOT_PORT = 3978  # what `./scripts/demo` uses
+MAIJA = demo_data()["employees"][0]
+STARTUP_SECONDS = 180  # npm and the Playground's first start on a cold machine
+CHROMIUM_INSTALLED = Path(CHROMIUM).exists()
+OPEN_LINE = re.compile(r"Open (http://127\.0\.0\.1:\d+/) in a browser")
+
+
+def _port_taken(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _run_only_on_a_fresh_demo() -> None:
+    """A developer's own demo is theirs: this test would chat in it, so it needs a fresh one."""
+    if "CI" in os.environ:
+        return
+    if DEMO_DATABASE.exists():
+        pytest.skip(f"{DEMO_DATABASE} exists; this test runs the demo afresh (as CI does)")
+    if _port_taken(BOT_PORT):
+        pytest.skip(f"port {BOT_PORT} is taken (a demo running?)")
+
+
+class DemoCommand:
+    """`phonebot demo` in its own process group; what it prints is kept for failures."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.output: list[str] = []
+
+    async def playground_url(self) -> str:
+        assert self.process.stdout is not None
+        async with asyncio.timeout(STARTUP_SECONDS):
+            while line := (await self.process.stdout.readline()).decode(errors="replace"):
+                self.output.append(line)
+                if found := OPEN_LINE.search(line):
+                    asyncio.get_running_loop().create_task(self._keep_reading())
+                    return found.group(1)
+        raise AssertionError("phonebot demo ended without a Playground:\n" + "".join(self.output))
+
+    async def _keep_reading(self) -> None:
+        assert self.process.stdout is not None
+        while line := await self.process.stdout.readline():
+            self.output.append(line.decode(errors="replace"))
+
+    async def stop(self) -> None:
+        if self.process.returncode is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGINT)
+        try:
+            async with asyncio.timeout(20):
+                await self.process.wait()
+        except TimeoutError:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            await self.process.wait()
+
+
+@pytest.fixture
+async def demo_command() -> AsyncIterator[DemoCommand]:
+    _require(node_available(), "Node.js is needed for the Agents Playground")
+    _require(CHROMIUM_INSTALLED, "Debian's chromium is needed (apt-get install chromium)")
+    _run_only_on_a_fresh_demo()
+    phonebot = Path(sys.executable).parent / "phonebot"
+    process = await asyncio.create_subprocess_exec(
+        str(phonebot),
+        "demo",
+        cwd=REPO_ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True,
+    )
+    command = DemoCommand(process)
+    try:
+        yield command
+    finally:
+        await command.stop()
+
+
+async def _bot_ready() -> None:
+    async with aiohttp.ClientSession() as http, asyncio.timeout(STARTUP_SECONDS):
+        while True:
+            try:
+                async with http.get(f"http://127.0.0.1:{BOT_PORT}/readyz") as answer:
+                    if answer.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.2)
+
+
+async def test_the_demo_command_chats_as_maija_and_a_phone_can_be_chosen(demo_command):
+    url = await demo_command.playground_url()
+    await _bot_ready()
+    assert PLAYGROUND_CONFIG.exists(), "the Playground's configuration is not where it reads it"
+    assert not (REPO_ROOT / "var" / "playground" / "var").exists()
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            chat = ChatPage(await browser.new_page(viewport={"width": 1280, "height": 900}))
+            await chat.open(url)
+            # Maija (Finnish, in the directory), not the Playground's default English user.
+            first_name = MAIJA["name"].split(" ")[0]
+            await chat.wait_for_bot_text(f"Hei {first_name}, olen Puhelinbotti!", 60_000)
+            await chat.wait_for_bot_text("Mitä haluat tehdä?")
+            await chat.press("Valitse puhelin")
+            await chat.wait_for_bot_text("Pori-puhelin")
+            await chat.press("Pori-puhelin")
+            await chat.press("Vahvista Pori-puhelin")
+            await chat.wait_for_bot_text("Valintasi on tallennettu")
+        finally:
+            await browser.close()
+
+    engine = create_engine(f"sqlite+aiosqlite:///{DEMO_DATABASE}")
+    try:
+        async with create_session_factory(engine)() as session:
+            choices = list(await session.scalars(select(PhoneChoice)))
+    finally:
+        await engine.dispose()
+    assert [(choice.aad_object_id, choice.option) for choice in choices] == [
+        (MAIJA["aad_object_id"], "pori_phone")
+    ], "".join(demo_command.output)
