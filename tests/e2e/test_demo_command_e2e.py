@@ -48,12 +48,10 @@ def _port_taken(port: int) -> bool:
 
 def _run_only_on_a_fresh_demo() -> None:
     """A developer's own demo is theirs: this test would chat in it, so it needs a fresh one."""
-    if "CI" in os.environ:
-        return
     if DEMO_DATABASE.exists():
-        pytest.skip(f"{DEMO_DATABASE} exists; this test runs the demo afresh (as CI does)")
+        _require(False, f"{DEMO_DATABASE} exists; this test runs the demo of a fresh clone")
     if _port_taken(BOT_PORT):
-        pytest.skip(f"port {BOT_PORT} is taken (a demo running?)")
+        _require(False, f"port {BOT_PORT} is taken (a demo running?)")
 
 
 class DemoCommand:
