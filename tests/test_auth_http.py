@@ -36,7 +36,7 @@ from bot.adapters.botframework.auth import (
 )
 from bot.adapters.botframework.fake_openid import FakeOpenIdServer
 from bot.settings import Settings
-from tests.support.activities import TeamsUser, message
+from tests.support.activities import TENANT_ID, TeamsUser, message
 from tests.support.bot import OUTGOING_TOKEN, BotUnderTest, running_bot
 
 APP_ID = "3c9a1f2e-7b4d-4e6a-9c8b-1d2e3f4a5b6c"
@@ -475,3 +475,42 @@ async def test_activity_from_another_tenant_is_refused_before_any_bot_code(
         response = await bot.post(new_message(bot), bearer(token))
         assert response.status == 403
         await assert_no_bot_code_ran(bot)
+
+
+def from_tenant(bot: BotUnderTest, tenant: str | None) -> dict[str, Any]:
+    """A message whose channelData and conversation name `tenant`, or no tenant at all."""
+    activity = new_message(bot)
+    activity["conversation"] = {**activity["conversation"], "tenantId": tenant}
+    activity["channelData"] = {"tenant": {"id": tenant}} if tenant else {}
+    return activity
+
+
+TENANT_SETTINGS = {
+    "TEAMS_TENANT_ID, auth on": lambda url: Settings(
+        app_id=APP_ID, openid_metadata_url=url, teams_tenant_id=TENANT_ID
+    ),
+    "MicrosoftAppTenantId, auth on": lambda url: Settings(
+        app_id=APP_ID, openid_metadata_url=url, app_tenant_id=TENANT_ID
+    ),
+    "TEAMS_TENANT_ID, auth off": lambda url: Settings(app_id="", teams_tenant_id=TENANT_ID),
+}
+
+
+@pytest.mark.parametrize("tenant", ["another-tenant", None], ids=["another tenant", "no tenant"])
+@pytest.mark.parametrize("settings", TENANT_SETTINGS.values(), ids=TENANT_SETTINGS.keys())
+async def test_a_known_tenant_is_pinned_whichever_setting_names_it(
+    sqlite_engine: AsyncEngine,
+    openid_server: FakeOpenIdServer,
+    settings: Callable[[str], Settings],
+    tenant: str | None,
+) -> None:
+    async with running_bot(sqlite_engine, settings(openid_server.metadata_url)) as bot:
+        token = valid_token(openid_server, bot.service_url)
+
+        refused = await bot.post(from_tenant(bot, tenant), bearer(token))
+        assert refused.status == 403
+        await assert_no_bot_code_ran(bot)
+
+        accepted = await bot.post(from_tenant(bot, TENANT_ID), bearer(token))
+        assert accepted.status in (200, 201)
+        assert bot.connector.activities
