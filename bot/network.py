@@ -1,4 +1,4 @@
-"""Which hosts are this machine: where running without authentication may be allowed."""
+"""Hosts and addresses: which are this machine (where auth may be off), which are IPs."""
 
 from __future__ import annotations
 
@@ -14,3 +14,12 @@ def is_loopback_host(host: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+def is_ip_address(text: str) -> bool:
+    """Whether `text` is an IPv4 or IPv6 address: a URL's bracketed host must be one."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
