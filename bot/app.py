@@ -157,7 +157,7 @@ async def build_components(
     adapter = BotHttpAdapter(
         _authentication(settings, http),
         connector,
-        tenant_id=settings.app_tenant_id,
+        tenant_id=settings.tenant_id,
         max_concurrent_turns=settings.max_concurrent_turns,
     )
     adapter.on_turn_error = make_turn_error_handler(conversation_state)
@@ -258,6 +258,13 @@ def _announce(settings: Settings) -> None:
         log.warning(
             "authentication OFF: no MicrosoftAppId is set, so /api/messages accepts unsigned "
             "requests. Fine for the Agents Playground on this machine; never expose it."
+        )
+    if settings.tenant_id:
+        log.info("accepting activities from tenant %s only", settings.tenant_id)
+    else:
+        log.warning(
+            "no MicrosoftAppTenantId or TEAMS_TENANT_ID: activities from any tenant are accepted;"
+            " production must set the city's tenant"
         )
 
 

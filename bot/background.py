@@ -100,7 +100,7 @@ def _deliverer(
         sessions,
         sender,
         default_language=settings.default_language,
-        tenant_id=settings.notification_tenant_id,
+        tenant_id=settings.tenant_id,
         service_url=settings.teams_service_url,
         clock=clock,
     )

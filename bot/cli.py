@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from bot.clock import system_clock
 from bot.settings import Settings
@@ -56,7 +57,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return 2
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        print(f"phonebot: configuration error: {_one_line(error)}", file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -64,6 +69,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     return int(args.run(args, settings) or 0)
+
+
+def _one_line(error: ValidationError) -> str:
+    """Each problem as `VARIABLE: reason`, on one line, without pydantic's links."""
+    problems = []
+    for problem in error.errors(include_url=False):
+        where = ".".join(str(part) for part in problem["loc"])
+        reason = str(problem["msg"]).removeprefix("Value error, ")
+        problems.append(f"{where}: {reason}" if where else reason)
+    return "; ".join(problems)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -261,6 +276,10 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     host = args.host or settings.host
     port = args.port or settings.port
+    refusal = settings.refusal_to_serve(host)
+    if refusal:
+        print(f"phonebot serve: {refusal}", file=sys.stderr)
+        return 2
     app = create_app(settings, freeze_after_start=True)
     web.run_app(app, host=host, port=port, print=None)
     return 0

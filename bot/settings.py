@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.network import is_loopback_host
 from bot.notifications.holidays import parse_dates
 
 DEFAULT_SQLITE_PATH = Path("var") / "puhelinbotti.sqlite3"
@@ -45,6 +46,12 @@ class Settings(BaseSettings):
     )
     app_tenant_id: str = Field(
         default="", validation_alias=AliasChoices("MicrosoftAppTenantId", "app_tenant_id")
+    )
+    allow_unauthenticated: bool = Field(
+        default=False,
+        description="with MicrosoftAppId empty, serve anyway (unsigned requests accepted), "
+        "and only on a loopback address: for the Playground and local tests, never production",
+        validation_alias=AliasChoices("ALLOW_UNAUTHENTICATED", "allow_unauthenticated"),
     )
     openid_metadata_url: str = Field(
         default=BOTFRAMEWORK_OPENID_METADATA_URL,
@@ -228,9 +235,51 @@ class Settings(BaseSettings):
         return bool(self.app_id)
 
     @property
-    def notification_tenant_id(self) -> str:
-        """The tenant whose people the bot may message first: TEAMS_TENANT_ID, else the app's."""
+    def tenant_id(self) -> str:
+        """The city's tenant, TEAMS_TENANT_ID else the app's: the only one whose activities are
+        accepted, and where chats are opened for people who have none with the bot yet."""
         return self.teams_tenant_id or self.app_tenant_id
+
+    def refusal_to_serve(self, host: str) -> str | None:
+        """Why serving on `host` with these settings would not be safe, or None if it would be.
+
+        Authentication fails closed: it is off only when asked for and only on this machine, and
+        credentials beside an empty app id mean a misspelt app id, not a wish to turn it off.
+        """
+        if not self.app_id:
+            given = [
+                name
+                for name, value in (
+                    ("MicrosoftAppPassword", self.app_password.get_secret_value()),
+                    ("MicrosoftAppTenantId", self.app_tenant_id),
+                    ("TEAMS_TENANT_ID", self.teams_tenant_id),
+                )
+                if value
+            ]
+            if given:
+                return (
+                    f"{' and '.join(given)} set but MicrosoftAppId is empty: refusing to serve "
+                    "without authentication (is the app id's variable misspelt? it is "
+                    "MicrosoftAppId)"
+                )
+            if not self.allow_unauthenticated:
+                return (
+                    "MicrosoftAppId is empty, so requests would not be authenticated: set "
+                    "MicrosoftAppId, or ALLOW_UNAUTHENTICATED=true to serve on a loopback "
+                    "address for local use"
+                )
+            if not is_loopback_host(host):
+                return (
+                    f"authentication is off, so the server binds only a loopback address "
+                    f"(127.0.0.1, ::1, localhost), not {host or 'every interface'}"
+                )
+        if (
+            self.app_tenant_id
+            and self.teams_tenant_id
+            and self.app_tenant_id != self.teams_tenant_id
+        ):
+            return "MicrosoftAppTenantId and TEAMS_TENANT_ID name different tenants; set one"
+        return None
 
     @property
     def notify_extra_holiday_dates(self) -> frozenset[date]:

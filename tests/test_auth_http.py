@@ -1,4 +1,5 @@
-"""Inbound authentication through the real `/api/messages` endpoint, with auth ON.
+"""Inbound authentication through the real `/api/messages` endpoint, with auth ON (and, at the
+end, what still holds with it OFF).
 
 Tokens are signed by a local OpenID metadata + JWKS server (`openid_server`); forged ones are
 built here. Every rejected request must be answered before any bot code runs: nothing sent to
@@ -28,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.adapters.botframework.adapter import MAX_JSON_DEPTH
 from bot.adapters.botframework.auth import (
     KEYS_MAX_AGE_SECONDS,
     UNKNOWN_KEY_REFRESH_INTERVAL_SECONDS,
@@ -36,7 +38,7 @@ from bot.adapters.botframework.auth import (
 )
 from bot.adapters.botframework.fake_openid import FakeOpenIdServer
 from bot.settings import Settings
-from tests.support.activities import TeamsUser, message
+from tests.support.activities import TENANT_ID, TeamsUser, message
 from tests.support.bot import OUTGOING_TOKEN, BotUnderTest, running_bot
 
 APP_ID = "3c9a1f2e-7b4d-4e6a-9c8b-1d2e3f4a5b6c"
@@ -316,6 +318,17 @@ async def post_raw(
         pytest.param(b"{not json", "application/json", 400, id="not json"),
         pytest.param(b"\xff\xfe", "application/json", 400, id="not utf-8"),
         pytest.param(b"[]", "application/json", 400, id="a list"),
+        pytest.param(b"[" * 200_000 + b"]" * 200_000, "application/json", 400, id="deep list"),
+        pytest.param(
+            json.dumps(message(TeamsUser.new(), "https://x.example/", "hei"))[:-1].encode()
+            + b', "value": '
+            + b"[" * 2_000
+            + b"]" * 2_000
+            + b"}",
+            "application/json",
+            400,
+            id="activity nested 2000 deep",
+        ),
         pytest.param(b'"message"', "application/json", 400, id="a string"),
         pytest.param(b'{"text": "hei"}', "application/json", 400, id="object without type"),
         pytest.param(b'{"type": "message"}', "text/plain", 415, id="text/plain"),
@@ -334,6 +347,22 @@ async def test_body_that_is_not_an_activity_is_refused_before_bot_code(
     assert response.status == status
     assert "error" in await response.json()
     await assert_no_bot_code_ran(bot)
+
+
+async def test_activity_nested_deeper_than_any_teams_activity_is_400(
+    bot: BotUnderTest, openid_server: FakeOpenIdServer
+) -> None:
+    deep: object = "x"
+    for _ in range(MAX_JSON_DEPTH):
+        deep = {"a": deep}
+    token = valid_token(openid_server, bot.service_url)
+
+    response = await bot.post(new_message(bot, value=deep), bearer(token))
+
+    assert response.status == 400
+    await assert_no_bot_code_ran(bot)
+    shallower = await bot.post(new_message(bot, value=deep["a"]), bearer(token))  # type: ignore[index]
+    assert shallower.status in (200, 201)
 
 
 @pytest.mark.parametrize(
@@ -475,3 +504,80 @@ async def test_activity_from_another_tenant_is_refused_before_any_bot_code(
         response = await bot.post(new_message(bot), bearer(token))
         assert response.status == 403
         await assert_no_bot_code_ran(bot)
+
+
+def from_tenant(bot: BotUnderTest, tenant: str | None) -> dict[str, Any]:
+    """A message whose channelData and conversation name `tenant`, or no tenant at all."""
+    activity = new_message(bot)
+    activity["conversation"] = {**activity["conversation"], "tenantId": tenant}
+    activity["channelData"] = {"tenant": {"id": tenant}} if tenant else {}
+    return activity
+
+
+TENANT_SETTINGS = {
+    "TEAMS_TENANT_ID, auth on": lambda url: Settings(
+        app_id=APP_ID, openid_metadata_url=url, teams_tenant_id=TENANT_ID
+    ),
+    "MicrosoftAppTenantId, auth on": lambda url: Settings(
+        app_id=APP_ID, openid_metadata_url=url, app_tenant_id=TENANT_ID
+    ),
+    "TEAMS_TENANT_ID, auth off": lambda url: Settings(app_id="", teams_tenant_id=TENANT_ID),
+}
+
+
+@pytest.mark.parametrize("tenant", ["another-tenant", None], ids=["another tenant", "no tenant"])
+@pytest.mark.parametrize("settings", TENANT_SETTINGS.values(), ids=TENANT_SETTINGS.keys())
+async def test_a_known_tenant_is_pinned_whichever_setting_names_it(
+    sqlite_engine: AsyncEngine,
+    openid_server: FakeOpenIdServer,
+    settings: Callable[[str], Settings],
+    tenant: str | None,
+) -> None:
+    async with running_bot(sqlite_engine, settings(openid_server.metadata_url)) as bot:
+        token = valid_token(openid_server, bot.service_url)
+
+        refused = await bot.post(from_tenant(bot, tenant), bearer(token))
+        assert refused.status == 403
+        await assert_no_bot_code_ran(bot)
+
+        accepted = await bot.post(from_tenant(bot, TENANT_ID), bearer(token))
+        assert accepted.status in (200, 201)
+        assert bot.connector.activities
+
+
+# -- with authentication off: the service URL is still checked ------------------------------
+
+
+@pytest.mark.parametrize(
+    "service_url",
+    [
+        "not a url",
+        "/v3/conversations",
+        "https://",
+        "ftp://smba.trafficmanager.net/emea/",
+        "http://smba.trafficmanager.net/emea/",
+        "http://192.168.1.20:8080/",
+    ],
+)
+async def test_service_url_neither_https_nor_loopback_is_400_at_once(
+    sqlite_engine: AsyncEngine, service_url: str
+) -> None:
+    async with running_bot(sqlite_engine, Settings(app_id="")) as bot:
+        activity = {**new_message(bot), "serviceUrl": service_url}
+
+        response = await asyncio.wait_for(bot.post(activity), timeout=5)
+
+        assert response.status == 400
+        await assert_no_bot_code_ran(bot)
+
+
+async def test_loopback_service_urls_are_served_with_authentication_off(
+    sqlite_engine: AsyncEngine,
+) -> None:
+    async with running_bot(sqlite_engine, Settings(app_id="")) as bot:
+        by_name = bot.service_url.replace("127.0.0.1", "localhost")
+        for service_url in (bot.service_url, by_name):
+            before = len(bot.connector.activities)
+            response = await bot.post({**new_message(bot), "serviceUrl": service_url})
+            assert response.status in (200, 201)
+            assert len(bot.connector.activities) > before

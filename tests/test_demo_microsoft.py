@@ -13,11 +13,15 @@ from bot.adapters.botframework.tokens import NoTokenProvider
 from bot.adapters.graph.directory_sync import build_directory_sync, graph_directory
 from bot.background import CampaignPlanner, build_dispatcher
 from bot.db.engine import create_session_factory
+from bot.demo.loader import demo_data
+from bot.demo.playground import playground_config
 from bot.demo.runner import local_microsoft
 from bot.directory.models import Employee
 from bot.notifications.models import Notification
 from bot.rollout.service import schedule_wave
 from bot.settings import Settings
+from tests.support.activities import TeamsUser, message
+from tests.support.bot import running_bot
 
 SARI = "00000000-0000-4000-8000-000000000007"
 NOW = datetime(2027, 1, 12, 8, 0, tzinfo=UTC)
@@ -68,11 +72,23 @@ async def test_demo_people_sync_and_a_first_notification_installs_the_app(
 def test_the_playground_user_is_an_ict_admin_in_the_demo_unless_one_is_configured(
     tmp_path, monkeypatch
 ):
-    from bot.demo.loader import demo_data
-
     monkeypatch.chdir(tmp_path)
     maija = demo_data()["employees"][0]["aad_object_id"]
     with local_microsoft(Settings(app_id="")) as settings:
         assert settings.ict_admins == frozenset({maija})
     with local_microsoft(Settings(app_id="", ict_admin_ids="someone-else")) as settings:
         assert settings.ict_admins == frozenset({"someone-else"})
+
+
+async def test_the_demo_pins_the_playgrounds_tenant_so_its_user_is_served(
+    sqlite_engine, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    tenant = playground_config(demo_data()["employees"])["tenantId"]
+    with local_microsoft(Settings(app_id="")) as settings:
+        assert settings.tenant_id == tenant
+        async with running_bot(sqlite_engine, settings) as bot:
+            activity = message(TeamsUser.new(), bot.service_url, "hei")
+            activity["conversation"]["tenantId"] = tenant
+            activity["channelData"] = {"tenant": {"id": tenant}}
+            assert (await bot.post(activity)).status in (200, 201)

@@ -89,6 +89,7 @@ def test_serve_command_starts_and_reports_readiness(tmp_path, entry):
         **os.environ,
         "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
         "MicrosoftAppId": "",
+        "ALLOW_UNAUTHENTICATED": "true",
     }
     subprocess.run([sys.executable, "-m", "bot", "db", "upgrade"], env=environment, check=True)
     server = subprocess.Popen(
@@ -130,3 +131,156 @@ def test_demo_without_node_explains_how_to_connect(monkeypatch, tmp_path, capsys
 def test_single_tenant_without_its_tenant_is_refused_at_start():
     with pytest.raises(ValueError, match="MicrosoftAppTenantId"):
         Settings(_env_file=None, app_id="some-app", app_type="SingleTenant", app_tenant_id="")
+
+
+# -- `serve` fails closed on authentication ---------------------------------------------------
+
+AUTH_VARIABLES = (
+    "MicrosoftAppId",
+    "MicrosoftAppPassword",
+    "MicrosoftAppType",
+    "MicrosoftAppTenantId",
+    "TEAMS_TENANT_ID",
+    "ALLOW_UNAUTHENTICATED",
+    "HOST",
+)
+APP = "11111111-2222-3333-4444-555555555555"
+
+
+@pytest.fixture
+def served(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, object]]:
+    """What `phonebot serve` would listen on: `web.run_app` records instead of serving."""
+    monkeypatch.chdir(tmp_path)
+    for name in AUTH_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'serve.sqlite3'}")
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr("bot.cli.web.run_app", lambda app, **options: calls.append(options))
+    return calls
+
+
+REFUSED = {
+    "auth off without the opt-in": ({}, [], "ALLOW_UNAUTHENTICATED"),
+    "auth off on every interface": (
+        {"ALLOW_UNAUTHENTICATED": "true"},
+        ["--host", "0.0.0.0"],
+        "loopback",
+    ),
+    "auth off on HOST=0.0.0.0": (
+        {"ALLOW_UNAUTHENTICATED": "true", "HOST": "0.0.0.0"},
+        [],
+        "loopback",
+    ),
+    "auth off on a LAN address": (
+        {"ALLOW_UNAUTHENTICATED": "true"},
+        ["--host", "192.168.1.20"],
+        "loopback",
+    ),
+    "misspelt app id beside its password": (
+        {"MICROSOFT_APP_ID": APP, "MicrosoftAppPassword": "s3cret", "ALLOW_UNAUTHENTICATED": "1"},
+        [],
+        "MicrosoftAppId",
+    ),
+    "app tenant without app id": (
+        {"MicrosoftAppTenantId": "pori-tenant", "ALLOW_UNAUTHENTICATED": "true"},
+        [],
+        "MicrosoftAppId",
+    ),
+    "teams tenant without app id": (
+        {"TEAMS_TENANT_ID": "pori-tenant", "ALLOW_UNAUTHENTICATED": "true"},
+        [],
+        "MicrosoftAppId",
+    ),
+    "two different tenants": (
+        {"MicrosoftAppId": APP, "MicrosoftAppTenantId": "a", "TEAMS_TENANT_ID": "b"},
+        ["--host", "0.0.0.0"],
+        "TEAMS_TENANT_ID",
+    ),
+}
+
+
+@pytest.mark.parametrize(("environment", "options", "named"), REFUSED.values(), ids=REFUSED.keys())
+def test_serve_refuses_to_start_when_authentication_would_not_hold(
+    served: list[dict[str, object]],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    environment: dict[str, str],
+    options: list[str],
+    named: str,
+) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+
+    assert main(["serve", *options]) != 0
+
+    assert served == []
+    errors = capsys.readouterr().err
+    assert errors.count("\n") == 1 and named in errors and "Traceback" not in errors
+
+
+ALLOWED = {
+    "auth off, opted in, 127.0.0.1": ({"ALLOW_UNAUTHENTICATED": "true"}, [], "127.0.0.1"),
+    "auth off, opted in, ::1": ({"ALLOW_UNAUTHENTICATED": "true"}, ["--host", "::1"], "::1"),
+    "auth off, opted in, localhost": (
+        {"ALLOW_UNAUTHENTICATED": "true"},
+        ["--host", "localhost"],
+        "localhost",
+    ),
+    "auth on, every interface": (
+        {"MicrosoftAppId": APP, "MicrosoftAppPassword": "s3cret", "TEAMS_TENANT_ID": "t"},
+        ["--host", "0.0.0.0"],
+        "0.0.0.0",
+    ),
+    "auth on, the same tenant twice": (
+        {"MicrosoftAppId": APP, "MicrosoftAppTenantId": "t", "TEAMS_TENANT_ID": "t"},
+        ["--host", "0.0.0.0"],
+        "0.0.0.0",
+    ),
+}
+
+
+@pytest.mark.parametrize(("environment", "options", "host"), ALLOWED.values(), ids=ALLOWED.keys())
+def test_serve_starts_when_authentication_holds_or_is_off_on_loopback_by_choice(
+    served: list[dict[str, object]],
+    monkeypatch: pytest.MonkeyPatch,
+    environment: dict[str, str],
+    options: list[str],
+    host: str,
+) -> None:
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+
+    assert main(["serve", *options]) == 0
+
+    assert [call["host"] for call in served] == [host]
+
+
+def test_serve_on_every_interface_without_authentication_exits_with_one_line(tmp_path):
+    environment = {
+        **{name: value for name, value in os.environ.items() if name not in AUTH_VARIABLES},
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'serve.sqlite3'}",
+        "MICROSOFT_APP_ID": APP,
+        "ALLOW_UNAUTHENTICATED": "true",
+    }
+    finished = subprocess.run(
+        [sys.executable, "-m", "bot", "serve", "--host", "0.0.0.0", "--port", str(_free_port())],
+        env=environment,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert finished.returncode != 0
+    assert finished.stderr.count("\n") == 1 and "loopback" in finished.stderr
+
+
+def test_invalid_settings_are_one_line_not_a_traceback(monkeypatch, tmp_path, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MicrosoftAppId", APP)
+    monkeypatch.setenv("MicrosoftAppType", "SingleTenant")
+    monkeypatch.delenv("MicrosoftAppTenantId", raising=False)
+
+    assert main(["db", "upgrade"]) != 0
+
+    errors = capsys.readouterr().err
+    assert errors.count("\n") == 1 and "MicrosoftAppTenantId" in errors

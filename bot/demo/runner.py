@@ -20,6 +20,7 @@ from bot.db.engine import create_engine, create_session_factory
 from bot.demo.loader import demo_data, load_demo_data, load_demo_waves
 from bot.demo.playground import (
     DEFAULT_PORT,
+    TENANT_ID,
     Playground,
     PlaygroundError,
     node_available,
@@ -56,7 +57,8 @@ async def prepare_database(settings: Settings) -> None:
         await engine.dispose()
 
 
-DEMO_TENANT = "00000000-0000-4000-8000-00000000d3a0"
+# The bot accepts activities from its own tenant only: the Playground's is the demo's.
+DEMO_TENANT = TENANT_ID
 PLAYGROUND_HINTS = """
   You chat as Maija, who is also an ICT admin here ("aallot", "kampanjat").
   Helpdesk: in the channel Tukipalvelu, post "@Puhelinbotti tukikanava" to make it the

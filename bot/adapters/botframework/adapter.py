@@ -3,6 +3,8 @@
 Differences from upstream `CloudAdapter` (botbuilder-integration-aiohttp 4.17.1):
 - every authentication failure is 401 (upstream lets some escape as 500), a body that is not an
   activity is 400, and neither reaches any bot code;
+- a body nested deeper than any Teams activity is 400 (upstream: RecursionError, 500), and so is a
+  serviceUrl that is neither https nor this machine's http (upstream retries sending there);
 - an invoke response whose body is a model or a dict is returned as JSON with its status
   (upstream serialises an already-serialised dict and answers 500);
 - at most `max_concurrent_turns` turns run at once, the rest wait in arrival order;
@@ -15,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from typing import Any
 
 from aiohttp import web
@@ -27,10 +30,20 @@ from bot.adapters.botframework.auth import AuthenticationError
 from bot.adapters.botframework.authentication import ChannelAuthentication
 from bot.adapters.botframework.connector import BotConnectorClient
 from bot.adapters.botframework.wire import deserialize_activity, serialize_model
+from bot.network import is_ip_address, is_loopback_host
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
+# Teams activities nest about a dozen levels; a limit keeps every later walk of the body (ours,
+# msrest's, json.dumps of state) far from Python's recursion limit.
+MAX_JSON_DEPTH = 64
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_SERVICE_URL = re.compile(
+    rf"(?P<scheme>https?)://(?P<host>{_LABEL}(?:\.{_LABEL})*|\[(?P<ipv6>[0-9a-f:.]+)\])"
+    r"(?::(?P<port>\d{1,5}))?(?:/\S*)?",
+    re.ASCII | re.IGNORECASE,
+)
 
 
 class BotHttpAdapter(CloudAdapter):
@@ -57,16 +70,20 @@ class BotHttpAdapter(CloudAdapter):
             return _problem(413, "activity too large")
         try:
             body = json.loads(await request.read())
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return _problem(400, "body is not valid JSON")
         if not isinstance(body, dict):
             return _problem(400, "body is not an activity")
+        if _nested_deeper_than(body, MAX_JSON_DEPTH):
+            return _problem(400, "activity is nested too deeply")
         try:
             activity = deserialize_activity(body)
         except DeserializationError:
             return _problem(400, "activity has a malformed field")
         if not activity.type or not activity.service_url or not _conversation_id(activity):
             return _problem(400, "activity needs type, serviceUrl and conversation.id")
+        if not _is_channel_url(activity.service_url):
+            return _problem(400, "serviceUrl must be https (or http to this machine)")
         try:
             authenticated = await self.bot_framework_authentication.authenticate_request(
                 activity, request.headers.get("Authorization", "")
@@ -148,6 +165,35 @@ def _tenant_of(activity: Activity) -> str | None:
     tenant = channel_data.get("tenant")
     tenant_id = tenant.get("id") if isinstance(tenant, dict) else None
     return tenant_id or getattr(activity.conversation, "tenant_id", None)
+
+
+def _nested_deeper_than(body: dict[str, Any], limit: int) -> bool:
+    """Whether objects and lists nest more than `limit` levels: level by level, no recursion."""
+    level: list[Any] = [body]
+    for _ in range(limit):
+        level = [
+            item
+            for container in level
+            for item in (container.values() if isinstance(container, dict) else container)
+            if isinstance(item, (dict, list))
+        ]
+        if not level:
+            return False
+    return True
+
+
+def _is_channel_url(service_url: Any) -> bool:
+    """Where replies may go: https, or http to this machine (the Playground, a local fake).
+
+    With authentication on, the token's serviceurl claim must also equal it; with it off, this is
+    what keeps a reply from hanging on "not a url" or going out in clear text to anywhere.
+    """
+    match = _SERVICE_URL.fullmatch(service_url) if isinstance(service_url, str) else None
+    if match is None or int(match["port"] or 443) > 65535:
+        return False
+    if match["ipv6"] and not is_ip_address(match["ipv6"]):
+        return False
+    return match["scheme"].lower() == "https" or is_loopback_host(match["host"])
 
 
 def _conversation_id(activity: Activity) -> str | None:
