@@ -1,17 +1,23 @@
 """What employees and helpdesk agents do with tickets, one short transaction per action.
 
 Agents are checked on every action, not when a card is shown: the action must come from the
-helpdesk channel's team, and the person must be in that team's roster (fetched from the Bot
-Connector, and again when someone unknown acts, at most once a minute). A card payload copied
-into another chat, or pressed by someone outside the team, is refused and logged.
+helpdesk channel's team, and the person must be in that team's roster. The roster comes from the
+Bot Connector and follows Teams' join and leave events; because an event can be missed, it is read
+again when a member acts on a roster older than ROSTER_MAX_AGE, and when someone unknown acts on
+one older than ROSTER_REFRESH. One read serves every press waiting for it. If the read fails, the
+press is refused with "try again shortly" (fail closed: nobody acts on an unchecked roster), and
+presses in the next ROSTER_RETRY get that answer without another read. A card payload copied into
+another chat, or pressed by someone outside the team, is refused and logged.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -42,7 +48,9 @@ from bot.tickets.models import HelpdeskChannel
 log = logging.getLogger(__name__)
 
 Card = dict[str, Any]
-ROSTER_REFRESH = timedelta(minutes=1)
+ROSTER_MAX_AGE = timedelta(minutes=10)  # a removed member whose leaving was missed, at most
+ROSTER_REFRESH = timedelta(minutes=1)  # how often someone unknown may cause a read
+ROSTER_RETRY = timedelta(seconds=30)  # after a failed read, presses wait this long for another
 AGENT_VERBS = frozenset(
     {
         Verb.TICKET_TAKE,
@@ -63,6 +71,12 @@ class ChannelPlace:
     channel_id: str | None
     service_url: str
     tenant_id: str | None
+
+
+class Access(Enum):
+    AGENT = "agent"
+    REFUSED = "refused"
+    UNCHECKED = "unchecked"  # the roster was due a read and the Bot Connector did not answer
 
 
 @dataclass(frozen=True)
@@ -91,6 +105,8 @@ class Helpdesk:
         self._admins = admins
         self._default_language = default_language
         self._clock = clock
+        self._roster_lock = asyncio.Lock()
+        self._roster_failed_at: datetime | None = None
 
     # The employee's side
 
@@ -203,7 +219,7 @@ class Helpdesk:
                 set_by=sender.aad_object_id,
                 now=now,
             )
-        count = await self._fetch_roster(place.service_url, place.team_id)
+        count = await self._fetch_roster(place.service_url, place.team_id) or 0
         log.info("helpdesk channel set by %s (%d members)", sender.aad_object_id, count)
         self.relay.kick()
         return t("tickets.channel_set", members=count)
@@ -223,7 +239,10 @@ class Helpdesk:
         async with self._sessions() as session:
             channel = await tickets.helpdesk_channel(session=session)
         t = channel_texts(channel, self._default_language)
-        if not await self._is_agent(actor, place, channel):
+        access = await self._access(actor, place, channel)
+        if access is Access.UNCHECKED:
+            return AgentAnswer(status=503, message=t("tickets.roster_unavailable"))
+        if access is Access.REFUSED:
             return AgentAnswer(status=403, message=t("tickets.only_helpdesk"))
         ticket_id, version = data.get("ticket"), data.get("version")
         if not is_id(ticket_id) or (verb is not Verb.TICKET_REFRESH and not is_id(version)):
@@ -297,32 +316,56 @@ class Helpdesk:
             raise tickets.TicketError("not_found")
         return ticket
 
-    async def _is_agent(
+    async def _access(
         self, actor: tickets.Actor, place: ChannelPlace, channel: HelpdeskChannel | None
-    ) -> bool:
+    ) -> Access:
         if channel is None or place.team_id is None or channel.team_id != place.team_id:
             log.warning(
                 "refused a ticket action by %s from outside the helpdesk team", actor.aad_object_id
             )
-            return False
+            return Access.REFUSED
         async with self._sessions() as session:
-            if await tickets.is_member(session=session, aad_object_id=actor.aad_object_id):
-                return True
+            known = await tickets.is_member(session=session, aad_object_id=actor.aad_object_id)
         fetched = channel.roster_fetched_at
-        if fetched is None or self._clock() - as_utc(fetched) >= ROSTER_REFRESH:
-            await self._fetch_roster(channel.service_url, channel.team_id)
+        age = self._clock() - as_utc(fetched) if fetched is not None else None
+        if known and age is not None and age < ROSTER_MAX_AGE:
+            return Access.AGENT
+        if known or age is None or age >= ROSTER_REFRESH:
+            if not await self._reread_roster(channel):
+                log.warning("could not check the helpdesk team's roster; refused for now")
+                return Access.UNCHECKED
             async with self._sessions() as session:
-                if await tickets.is_member(session=session, aad_object_id=actor.aad_object_id):
-                    return True
+                known = await tickets.is_member(session=session, aad_object_id=actor.aad_object_id)
+            if known:
+                return Access.AGENT
         log.warning("refused a ticket action by %s: not in the helpdesk team", actor.aad_object_id)
-        return False
+        return Access.REFUSED
 
-    async def _fetch_roster(self, service_url: str, team_id: str) -> int:
+    async def _reread_roster(self, seen: HelpdeskChannel) -> bool:
+        """Reads the roster once for every press waiting on it; False if it could not be read."""
+        async with self._roster_lock:
+            async with self._sessions() as session:
+                channel = await tickets.helpdesk_channel(session=session)
+            if channel is None or channel.team_id != seen.team_id:
+                return False
+            if channel.roster_fetched_at != seen.roster_fetched_at:
+                return True  # read meanwhile, by a press that waited here or another process
+            now = self._clock()
+            if self._roster_failed_at is not None and now - self._roster_failed_at < ROSTER_RETRY:
+                return False
+            if await self._fetch_roster(channel.service_url, channel.team_id) is None:
+                self._roster_failed_at = now
+                return False
+            self._roster_failed_at = None
+            return True
+
+    async def _fetch_roster(self, service_url: str, team_id: str) -> int | None:
+        """The team's members replace the roster; None (and no change) if they cannot be read."""
         try:
             found = await self._connector.team_members(service_url, team_id)
         except ConnectorError as error:
             log.error("could not list the helpdesk team's members: %s", error)
-            return 0
+            return None
         roster = [
             tickets.Member(
                 aad_object_id=str(member.get("aadObjectId") or ""),
