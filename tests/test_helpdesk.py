@@ -397,6 +397,117 @@ async def test_a_double_press_or_a_stale_card_changes_nothing_twice(bot, employe
     assert await events_of(bot, 1) == ["created", "taken", "released"]
 
 
+def reply_box(body: dict[str, Any]) -> str:
+    """What the ticket card's reply box holds."""
+    found = [
+        node.get("value", "")
+        for action in body["value"]["actions"]
+        if action["type"] == "Action.ShowCard"
+        for node in action["card"]["body"]
+        if node.get("id") == "ticket_reply"
+    ]
+    return found[0]
+
+
+async def test_a_reply_pressed_twice_reaches_the_requester_once(bot, employee):
+    await set_channel(bot)
+    await escalate(bot, employee)
+    card = posted_card(bot)
+    before = len(bot.connector.delivered_to(employee.conversation_id))
+    _, first = await press_on_ticket(
+        bot, AGENT, "Lähetä vastaus", card, ticket_reply="Tule käymään."
+    )
+    _, again = await press_on_ticket(
+        bot, AGENT, "Lähetä vastaus", card, ticket_reply="Tule käymään."
+    )
+    assert "Vastauksesi on jo" not in card_text(first)
+    assert again["statusCode"] == 200
+    assert "Vastauksesi on jo lähetetty pyytäjälle" in card_text(again)
+    assert reply_box(again) == "", "nothing left to send again"
+    told = bot.connector.delivered_to(employee.conversation_id)[before:]
+    assert all_text(told).count("Tule käymään.") == 1
+    assert await events_of(bot, 1) == ["created", "replied"]
+    assert len(thread_notes(bot)) == 1
+
+
+async def test_two_reply_presses_at_once_send_one_reply(bot, employee):
+    await set_channel(bot)
+    await escalate(bot, employee)
+    card = posted_card(bot)
+    before = len(bot.connector.delivered_to(employee.conversation_id))
+    answers = await asyncio.gather(
+        *(
+            press_on_ticket(bot, AGENT, "Lähetä vastaus", card, ticket_reply="Tule käymään.")
+            for _ in range(2)
+        )
+    )
+    assert [status for status, _ in answers] == [200, 200]
+    assert sorted("on jo lähetetty" in card_text(body) for _, body in answers) == [False, True]
+    told = bot.connector.delivered_to(employee.conversation_id)[before:]
+    assert all_text(told).count("Tule käymään.") == 1
+    assert await events_of(bot, 1) == ["created", "replied"]
+    assert len(thread_notes(bot)) == 1
+
+
+async def test_a_reply_on_a_card_changed_meanwhile_keeps_what_was_typed(bot, employee):
+    await set_channel(bot)
+    await escalate(bot, employee)
+    card = posted_card(bot)
+    await press_on_ticket(bot, SECOND_AGENT, "Ota työn alle", card)
+    _, body = await press_on_ticket(bot, AGENT, "Lähetä vastaus", card, ticket_reply="Hei!")
+    assert "Tukipyyntö oli ehtinyt muuttua" in card_text(body)
+    assert reply_box(body) == "Hei!"
+    assert await events_of(bot, 1) == ["created", "taken"]
+
+
+async def reply_to(bot: BotUnderTest, employee: TeamsUser) -> dict[str, Any]:
+    """The helpdesk replies; returns the answer button of the card the requester got."""
+    await press_on_ticket(
+        bot, AGENT, "Lähetä vastaus", posted_card(bot), ticket_reply="Viethän huoltoon?"
+    )
+    return buttons(bot.connector.delivered_to(employee.conversation_id))["Lähetä vastaus"]
+
+
+async def test_an_answer_pressed_twice_gives_one_note(bot, employee):
+    await set_channel(bot)
+    await escalate(bot, employee)
+    answer = {**await reply_to(bot, employee), "ticket_answer.1": "Vien huomenna."}
+    first = await bot.press(employee, answer)
+    again = await bot.press(employee, answer)
+    await relayed(bot)
+    assert "Vastauksesi lisättiin tukipyyntöön #1." in all_text(first)
+    assert "Vastauksesi tukipyyntöön #1 on jo vastaanotettu" in all_text(again)
+    assert await events_of(bot, 1) == ["created", "replied", "answered"]
+    assert sum("Vien huomenna." in note for note in thread_notes(bot)) == 1
+
+
+async def test_two_answer_presses_at_once_give_one_note(bot, employee):
+    await set_channel(bot)
+    await escalate(bot, employee)
+    answer = {**await reply_to(bot, employee), "ticket_answer.1": "Vien huomenna."}
+    replies = await asyncio.gather(bot.press(employee, answer), bot.press(employee, answer))
+    await relayed(bot)
+    assert sorted("on jo vastaanotettu" in all_text(sent) for sent in replies) == [False, True]
+    assert await events_of(bot, 1) == ["created", "replied", "answered"]
+    assert sum("Vien huomenna." in note for note in thread_notes(bot)) == 1
+
+
+async def test_an_answer_from_a_card_without_a_token_is_kept_to_send_again(bot, employee):
+    await escalate(bot, employee)
+    old = {"verb": "ticket.answer", "ticket": 1, "ticket_answer.1": "Vien huomenna."}
+    replies = await bot.press(employee, old)
+    assert "ei vielä lähetetty" in all_text(replies)
+    [card] = cards(replies)
+    box = next(node for node in card["body"] if node.get("id") == "ticket_answer.1")
+    assert box["value"] == "Vien huomenna."
+    assert await events_of(bot, 1) == ["created"]
+    resent = await bot.press(
+        employee, {**buttons(replies)["Lähetä vastaus"], "ticket_answer.1": box["value"]}
+    )
+    assert "Vastauksesi lisättiin tukipyyntöön #1." in all_text(resent)
+    assert await events_of(bot, 1) == ["created", "answered"]
+
+
 async def test_a_reply_that_cannot_go_keeps_what_the_agent_typed(bot, employee):
     await set_channel(bot)
     await escalate(bot, employee)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -31,6 +30,7 @@ from bot.cards.tickets import (
     URGENT_INPUT,
     Draft,
     answer_added_card,
+    answer_again_card,
     answer_input,
     my_tickets_card,
     request_form_card,
@@ -117,7 +117,7 @@ class Helpdesk:
         return request_form_card(
             t,
             Draft(
-                token=_token(),
+                token=tickets.new_token(),
                 asked=asked,
                 bot_answer=answered,
                 description=asked or "",
@@ -139,7 +139,7 @@ class Helpdesk:
         )
         problems = tickets.problems_of(new)
         if problems:
-            token = _token() if "bad_form" in problems else new.request_token
+            token = tickets.new_token() if "bad_form" in problems else new.request_token
             draft = Draft(
                 token=token,
                 asked=new.asked,
@@ -156,7 +156,7 @@ class Helpdesk:
                 )
         except tickets.TicketError as error:
             log.warning("refused a request form of another employee (%s)", error.reason)
-            return request_form_card(t, Draft(token=_token()), [error.reason])
+            return request_form_card(t, Draft(token=tickets.new_token()), [error.reason])
         if created:
             log.info(
                 "ticket %s opened (topic %s, urgent %s)", ticket.id, ticket.topic, ticket.urgent
@@ -169,10 +169,12 @@ class Helpdesk:
         async with self._sessions() as session:
             own = await tickets.list_tickets(session=session, requester_aad=requester_aad, limit=10)
             lines = [await ticket_line(session, ticket, t.language) for ticket in own]
-        return my_tickets_card(t, lines, self._clock())
+        forms = {line.id: tickets.new_token() for line in lines if line.state != tickets.RESOLVED}
+        return my_tickets_card(t, lines, self._clock(), forms)
 
     async def answer(self, t: Texts, requester_aad: str, value: dict[str, Any]) -> Card | str:
-        """The requester's answer to their ticket: a confirmation card, or a text saying why not."""
+        """The requester's answer to their ticket, once per answer box: a confirmation card, the
+        answer back in a new box if its box had no token, or a text saying why not."""
         ticket_id = value.get("ticket")
         if not is_id(ticket_id):
             return t("helpdesk.not_yours")
@@ -185,10 +187,15 @@ class Helpdesk:
                     session=session,
                     ticket_id=ticket_id,
                     requester_aad=requester_aad,
+                    token=_text(value.get("form")) or "",
                     text=text,
                     now=self._clock(),
                 )
         except tickets.TicketError as error:
+            if error.reason == "no_token":
+                return answer_again_card(t, ticket_id, form=tickets.new_token(), typed=text)
+            if error.reason == "already_answered":
+                return answer_added_card(t, ticket_id, reopened=False, again=True)
             if error.reason == "not_yours":
                 log.warning("refused an answer to ticket %s by someone else", ticket_id)
             return t(f"helpdesk.problem.{error.reason}")
@@ -259,7 +266,8 @@ class Helpdesk:
                     return AgentAnswer(status=404, message=t("tickets.not_found"))
                 ticket = error.ticket
                 notice = t(f"tickets.problem.{error.reason}")
-                draft = reply if verb is Verb.TICKET_REPLY else ""
+                kept = verb is Verb.TICKET_REPLY and error.reason != "already_replied"
+                draft = reply if kept else ""
                 log.info("ticket %s: %s refused (%s)", ticket_id, verb.value, error.reason)
             line = await ticket_line(session, ticket, t.language)
             ids = await refresh_ids(session)
@@ -309,7 +317,12 @@ class Helpdesk:
             )
         if verb is Verb.TICKET_REPLY:
             return await tickets.reply(
-                session=session, ticket_id=ticket_id, actor=agent, text=reply, now=now
+                session=session,
+                ticket_id=ticket_id,
+                version=version,
+                actor=agent,
+                text=reply,
+                now=now,
             )
         ticket = await tickets.ticket_of(session=session, ticket_id=ticket_id)
         if ticket is None:
@@ -386,10 +399,6 @@ _VERSIONED = {
     Verb.TICKET_RESOLVE: tickets.resolve,
     Verb.TICKET_REOPEN: tickets.reopen,
 }
-
-
-def _token() -> str:
-    return secrets.token_urlsafe(16)
 
 
 def _text(value: Any) -> str | None:

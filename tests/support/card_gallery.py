@@ -40,6 +40,7 @@ from bot.cards.tickets import (
     Draft,
     TicketLine,
     answer_added_card,
+    answer_again_card,
     my_tickets_card,
     request_form_card,
     request_sent_card,
@@ -333,14 +334,28 @@ def ticket_cards(t: Texts, language: str) -> list[tuple[str, dict[str, Any]]]:
                     kind,
                     agent="Aki Tukinen",
                     message="Viethän **huoltoon**?" if kind == "replied" else None,
+                    form="answer-form-token",
                 ),
             )
             for kind in ("taken", "released", "replied", "resolved", "reopened")
         ],
         (f"answer_added_card[{language}]", answer_added_card(t, 12, reopened=False)),
         (f"answer_added_card:reopened[{language}]", answer_added_card(t, 12, reopened=True)),
-        (f"my_tickets_card:none[{language}]", my_tickets_card(t, [], now)),
-        (f"my_tickets_card[{language}]", my_tickets_card(t, [taken, SAMPLE_TICKET, resolved], now)),
+        (
+            f"answer_added_card:again[{language}]",
+            answer_added_card(t, 12, reopened=False, again=True),
+        ),
+        (
+            f"answer_again_card[{language}]",
+            answer_again_card(t, 12, form="answer-form-token", typed="Vien **huomenna**."),
+        ),
+        (f"my_tickets_card:none[{language}]", my_tickets_card(t, [], now, {})),
+        (
+            f"my_tickets_card[{language}]",
+            my_tickets_card(
+                t, [taken, SAMPLE_TICKET, resolved], now, {taken.id: "a", SAMPLE_TICKET.id: "b"}
+            ),
+        ),
         (
             f"ticket_card[{language}]",
             ticket_card(t, SAMPLE_TICKET, viewer=None, refresh_ids=ids, now=now),
