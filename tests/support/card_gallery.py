@@ -270,7 +270,7 @@ def faq_cards(t: Texts, language: str) -> list[tuple[str, dict[str, Any]]]:
     return [
         (f"answer_card[{language}]", answer_card(t, topics[1], 7)),
         (f"answer_card:thanks[{language}]", answer_card(t, topics[1], 7, helpful=False)),
-        (f"suggestions_card[{language}]", suggestions_card(t, topics[:3], 7)),
+        (f"suggestions_card[{language}]", suggestions_card(t, topics[:3])),
         (f"unknown_card[{language}]", unknown_card(t, "mikä on *lounaslista* [tänään](x)?")),
         (f"ask_card[{language}]", ask_card(t, topics[:4])),
     ]
