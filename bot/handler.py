@@ -40,7 +40,7 @@ from bot.dialogs.replies import (
     send_text,
 )
 from bot.directory import service as directory
-from bot.faq.service import FaqDesk
+from bot.faq.service import FaqDesk, Feedback
 from bot.helpdesk.desk import AGENT_VERBS, ChannelPlace, Helpdesk
 from bot.i18n import SUPPORTED_LANGUAGES, resolve_language, texts
 from bot.rollout.campaigns import Later, LaterReminders
@@ -206,7 +206,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
     async def _answer_if_sure(self, turn_context: TurnContext, question: str) -> bool:
         if self._faq is None:
             return False
-        asked = await self._faq.ask(question, keep=False)
+        asked = await self._faq.ask(question, asker=_sender_id(turn_context), keep=False)
         if asked.match.band != "answer" or asked.match.topic_id is None:
             return False
         topic = self._faq.content.topic(asked.match.topic_id)
@@ -315,7 +315,8 @@ class PuhelinbottiHandler(TeamsActivityHandler):
     async def _faq_feedback(
         self, turn_context: TurnContext, data: dict[str, Any]
     ) -> AdaptiveCardInvokeResponse:
-        """👍/👎 replaces the answer card with the same answer and a thank-you."""
+        """👍/👎 replaces the answer card with the same answer and a thank-you; only the asker's
+        counts, and only on the topic they were answered."""
         t = texts_of(turn_context)
         question, topic, helpful = (
             data.get(QUESTION_ID_KEY),
@@ -329,7 +330,16 @@ class PuhelinbottiHandler(TeamsActivityHandler):
             and isinstance(helpful, bool)
         ):
             return error_invoke_response(400, "BadRequest", t("faq.feedback_lost"))
-        if not await self._faq.feedback(question_id=question, topic_id=topic, helpful=helpful):
+        given = await self._faq.feedback(
+            question_id=question,
+            topic_id=topic,
+            helpful=helpful,
+            asker=_sender_id(turn_context) or "",
+        )
+        if given is Feedback.NOT_YOURS:
+            log.warning("refused feedback on someone else's question")
+            return error_invoke_response(403, "Forbidden", t("faq.feedback_not_yours"))
+        if given is not Feedback.RECORDED:
             return error_invoke_response(404, "NotFound", t("faq.feedback_lost"))
         topic_shown = self._faq.content.topic(topic)
         return card_invoke_response(answer_card(t, topic_shown, question, helpful=helpful))
@@ -513,7 +523,7 @@ def _menu_options(intent: Intent) -> dict[str, Any]:
             AREA_OPTIONS_KEY: helpdesk_options(verb, intent.value),
         }
     if intent.verb is Verb.FAQ_TOPIC and intent.value:
-        chosen = {key: intent.value.get(key) for key in (TOPIC_KEY, QUESTION_ID_KEY)}
+        chosen = {TOPIC_KEY: intent.value.get(TOPIC_KEY)}
         return {VERB_KEY: Verb.QUESTIONS.value, AREA_OPTIONS_KEY: chosen}
     if intent.kind in _OPENS_AREA_BY_WORDS:
         return {VERB_KEY: _OPENS_AREA_BY_WORDS[intent.kind].value}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -43,19 +44,27 @@ def clock() -> MovableClock:
     return MovableClock()
 
 
-@pytest.fixture
-async def bot(engine, clock) -> AsyncIterator[BotUnderTest]:
-    settings = Settings(
+@asynccontextmanager
+async def helpdesk_bot(engine, clock, **settings: Any) -> AsyncIterator[BotUnderTest]:
+    """The bot with ADMIN as ICT admin and a helpdesk team of ADMIN, AGENT and SECOND_AGENT."""
+    configured = Settings(
         app_id="",
         ict_admin_ids=ADMIN.aad_object_id,
         notify_working_hours="08:00-16:00",
         notify_working_days="mon-fri",
         notify_public_holidays=False,
+        **settings,
     )
-    async with running_bot(engine, settings, clock) as running:
+    async with running_bot(engine, configured, clock) as running:
         running.connector.team_members[TEAM] = [
             team_member(person) for person in (ADMIN, AGENT, SECOND_AGENT)
         ]
+        yield running
+
+
+@pytest.fixture
+async def bot(engine, clock) -> AsyncIterator[BotUnderTest]:
+    async with helpdesk_bot(engine, clock) as running:
         yield running
 
 
@@ -158,6 +167,28 @@ async def events_of(bot: BotUnderTest, ticket_id: int) -> list[str]:
 
 def card_text(body: dict[str, Any]) -> str:
     return all_text([_as_reply(body["value"])])
+
+
+def roster_reads(bot: BotUnderTest) -> int:
+    return sum(call.path.endswith("/pagedmembers") for call in bot.connector.calls)
+
+
+async def refresh_card(bot: BotUnderTest, user: TeamsUser) -> Any:
+    """Teams asking for the current card as `user` looks at it (the card's `refresh`)."""
+    refresh = posted_card(bot)["refresh"]["action"]
+    activity = activities.channel_card_action(
+        user,
+        bot.service_url,
+        refresh["verb"],
+        refresh["data"],
+        team_id=TEAM,
+        channel_id=CHANNEL,
+        thread_id=thread_of(bot),
+    )
+    activity["value"]["trigger"] = "automatic"
+    response = await bot.post(activity)
+    assert response.status == 200
+    return await response.json()
 
 
 # The employee's side
@@ -366,6 +397,117 @@ async def test_a_double_press_or_a_stale_card_changes_nothing_twice(bot, employe
     assert await events_of(bot, 1) == ["created", "taken", "released"]
 
 
+def reply_box(body: dict[str, Any]) -> str:
+    """What the ticket card's reply box holds."""
+    found = [
+        node.get("value", "")
+        for action in body["value"]["actions"]
+        if action["type"] == "Action.ShowCard"
+        for node in action["card"]["body"]
+        if node.get("id") == "ticket_reply"
+    ]
+    return found[0]
+
+
+async def test_a_reply_pressed_twice_reaches_the_requester_once(bot, employee):
+    await set_channel(bot)
+    await escalate(bot, employee)
+    card = posted_card(bot)
+    before = len(bot.connector.delivered_to(employee.conversation_id))
+    _, first = await press_on_ticket(
+        bot, AGENT, "Lähetä vastaus", card, ticket_reply="Tule käymään."
+    )
+    _, again = await press_on_ticket(
+        bot, AGENT, "Lähetä vastaus", card, ticket_reply="Tule käymään."
+    )
+    assert "Vastauksesi on jo" not in card_text(first)
+    assert again["statusCode"] == 200
+    assert "Vastauksesi on jo lähetetty pyytäjälle" in card_text(again)
+    assert reply_box(again) == "", "nothing left to send again"
+    told = bot.connector.delivered_to(employee.conversation_id)[before:]
+    assert all_text(told).count("Tule käymään.") == 1
+    assert await events_of(bot, 1) == ["created", "replied"]
+    assert len(thread_notes(bot)) == 1
+
+
+async def test_two_reply_presses_at_once_send_one_reply(bot, employee):
+    await set_channel(bot)
+    await escalate(bot, employee)
+    card = posted_card(bot)
+    before = len(bot.connector.delivered_to(employee.conversation_id))
+    answers = await asyncio.gather(
+        *(
+            press_on_ticket(bot, AGENT, "Lähetä vastaus", card, ticket_reply="Tule käymään.")
+            for _ in range(2)
+        )
+    )
+    assert [status for status, _ in answers] == [200, 200]
+    assert sorted("on jo lähetetty" in card_text(body) for _, body in answers) == [False, True]
+    told = bot.connector.delivered_to(employee.conversation_id)[before:]
+    assert all_text(told).count("Tule käymään.") == 1
+    assert await events_of(bot, 1) == ["created", "replied"]
+    assert len(thread_notes(bot)) == 1
+
+
+async def test_a_reply_on_a_card_changed_meanwhile_keeps_what_was_typed(bot, employee):
+    await set_channel(bot)
+    await escalate(bot, employee)
+    card = posted_card(bot)
+    await press_on_ticket(bot, SECOND_AGENT, "Ota työn alle", card)
+    _, body = await press_on_ticket(bot, AGENT, "Lähetä vastaus", card, ticket_reply="Hei!")
+    assert "Tukipyyntö oli ehtinyt muuttua" in card_text(body)
+    assert reply_box(body) == "Hei!"
+    assert await events_of(bot, 1) == ["created", "taken"]
+
+
+async def reply_to(bot: BotUnderTest, employee: TeamsUser) -> dict[str, Any]:
+    """The helpdesk replies; returns the answer button of the card the requester got."""
+    await press_on_ticket(
+        bot, AGENT, "Lähetä vastaus", posted_card(bot), ticket_reply="Viethän huoltoon?"
+    )
+    return buttons(bot.connector.delivered_to(employee.conversation_id))["Lähetä vastaus"]
+
+
+async def test_an_answer_pressed_twice_gives_one_note(bot, employee):
+    await set_channel(bot)
+    await escalate(bot, employee)
+    answer = {**await reply_to(bot, employee), "ticket_answer.1": "Vien huomenna."}
+    first = await bot.press(employee, answer)
+    again = await bot.press(employee, answer)
+    await relayed(bot)
+    assert "Vastauksesi lisättiin tukipyyntöön #1." in all_text(first)
+    assert "Vastauksesi tukipyyntöön #1 on jo vastaanotettu" in all_text(again)
+    assert await events_of(bot, 1) == ["created", "replied", "answered"]
+    assert sum("Vien huomenna." in note for note in thread_notes(bot)) == 1
+
+
+async def test_two_answer_presses_at_once_give_one_note(bot, employee):
+    await set_channel(bot)
+    await escalate(bot, employee)
+    answer = {**await reply_to(bot, employee), "ticket_answer.1": "Vien huomenna."}
+    replies = await asyncio.gather(bot.press(employee, answer), bot.press(employee, answer))
+    await relayed(bot)
+    assert sorted("on jo vastaanotettu" in all_text(sent) for sent in replies) == [False, True]
+    assert await events_of(bot, 1) == ["created", "replied", "answered"]
+    assert sum("Vien huomenna." in note for note in thread_notes(bot)) == 1
+
+
+async def test_an_answer_from_a_card_without_a_token_is_kept_to_send_again(bot, employee):
+    await escalate(bot, employee)
+    old = {"verb": "ticket.answer", "ticket": 1, "ticket_answer.1": "Vien huomenna."}
+    replies = await bot.press(employee, old)
+    assert "ei vielä lähetetty" in all_text(replies)
+    [card] = cards(replies)
+    box = next(node for node in card["body"] if node.get("id") == "ticket_answer.1")
+    assert box["value"] == "Vien huomenna."
+    assert await events_of(bot, 1) == ["created"]
+    resent = await bot.press(
+        employee, {**buttons(replies)["Lähetä vastaus"], "ticket_answer.1": box["value"]}
+    )
+    assert "Vastauksesi lisättiin tukipyyntöön #1." in all_text(resent)
+    assert await events_of(bot, 1) == ["created", "answered"]
+
+
 async def test_a_reply_that_cannot_go_keeps_what_the_agent_typed(bot, employee):
     await set_channel(bot)
     await escalate(bot, employee)
@@ -418,6 +560,65 @@ async def test_a_member_who_joins_later_is_found_in_the_team(bot, employee, cloc
     _status, body = await press_on_ticket(bot, newcomer, "Ota työn alle", posted_card(bot))
     assert body["statusCode"] == 200
     assert "Työn alla: Niina Uusi" in card_text(body)
+
+
+async def test_a_member_removed_without_teams_telling_the_bot_is_refused_within_ten_minutes(
+    bot, employee, clock
+):
+    await set_channel(bot)
+    await escalate(bot, employee)
+    bot.connector.team_members[TEAM] = [team_member(ADMIN), team_member(AGENT)]  # no event came
+    clock.now += timedelta(minutes=9)
+    _, body = await press_on_ticket(bot, SECOND_AGENT, "Ota työn alle", posted_card(bot))
+    assert "Työn alla: Outi Tukela" in card_text(body), "the roster read 9 minutes ago stands"
+    clock.now += timedelta(minutes=2)
+    _, body = await press_on_ticket(bot, SECOND_AGENT, "Ratkaistu", body["value"])
+    assert body["statusCode"] == 403
+    assert "Vain tukipalvelun tiimin jäsenet" in body["value"]["message"]
+    [ticket] = await tickets_in(bot)
+    assert (ticket.state, ticket.assignee_name) == ("taken", "Outi Tukela")
+
+
+async def test_the_roster_is_read_once_per_interval_however_many_press(bot, employee, clock):
+    await set_channel(bot)
+    await escalate(bot, employee)
+    reads = roster_reads(bot)
+    for _ in range(3):
+        for member in (ADMIN, AGENT, SECOND_AGENT):
+            assert (await refresh_card(bot, member))["statusCode"] == 200
+    assert roster_reads(bot) == reads, "known members within the interval cost no read"
+    clock.now += timedelta(minutes=11)
+    answers = await asyncio.gather(
+        *(refresh_card(bot, member) for member in (ADMIN, AGENT, SECOND_AGENT) * 3)
+    )
+    assert [answer["statusCode"] for answer in answers] == [200] * 9
+    assert roster_reads(bot) == reads + 1, "nine presses at once, one read"
+
+
+async def test_a_connector_outage_during_the_check_refuses_politely_until_it_passes(
+    engine, clock, employee
+):
+    async with helpdesk_bot(engine, clock, send_max_attempts=1) as bot:
+        await set_channel(bot)
+        await escalate(bot, employee)
+        bot.connector.team_members[TEAM] = [team_member(ADMIN), team_member(AGENT)]
+        bot.connector.unreadable_teams.add(TEAM)
+        clock.now += timedelta(minutes=11)
+        reads = roster_reads(bot)
+        for member in (SECOND_AGENT, AGENT):
+            status, body = await press_on_ticket(bot, member, "Ota työn alle", posted_card(bot))
+            assert (status, body["statusCode"]) == (200, 503)
+            assert "Yritä hetken päästä uudelleen" in body["value"]["message"]
+        assert roster_reads(bot) == reads + 1, "no second read during the pause after a failure"
+        [ticket] = await tickets_in(bot)
+        assert (ticket.state, ticket.version) == ("open", 1)
+
+        bot.connector.unreadable_teams.clear()
+        clock.now += timedelta(minutes=1)
+        _, body = await press_on_ticket(bot, SECOND_AGENT, "Ota työn alle", posted_card(bot))
+        assert body["statusCode"] == 403, "removed while the connector was down: still refused"
+        _, body = await press_on_ticket(bot, AGENT, "Ota työn alle", posted_card(bot))
+        assert "Työn alla: Aki Tukinen" in card_text(body)
 
 
 async def test_the_requester_cannot_answer_someone_elses_ticket(bot, employee, caplog):
@@ -513,29 +714,12 @@ async def test_teams_refreshing_a_card_gets_its_current_state_for_that_member(bo
     await set_channel(bot)
     await escalate(bot, employee)
     await press_on_ticket(bot, AGENT, "Ota työn alle", posted_card(bot))
-    refresh = posted_card(bot)["refresh"]["action"]
-
-    async def refreshed(user: TeamsUser) -> Any:
-        activity = activities.channel_card_action(
-            user,
-            bot.service_url,
-            refresh["verb"],
-            refresh["data"],
-            team_id=TEAM,
-            channel_id=CHANNEL,
-            thread_id=thread_of(bot),
-        )
-        activity["value"]["trigger"] = "automatic"
-        response = await bot.post(activity)
-        assert response.status == 200
-        return await response.json()
-
-    own = await refreshed(AGENT)
+    own = await refresh_card(bot, AGENT)
     assert own["statusCode"] == 200 and "Vapauta" in executes([_as_reply(own["value"])])
-    other = await refreshed(SECOND_AGENT)
+    other = await refresh_card(bot, SECOND_AGENT)
     assert "Työn alla: Aki Tukinen" in card_text(other)
     assert "Vapauta" not in executes([_as_reply(other["value"])])
-    assert (await refreshed(OUTSIDER))["statusCode"] == 403
+    assert (await refresh_card(bot, OUTSIDER))["statusCode"] == 403
     assert await events_of(bot, 1) == ["created", "taken"], "a refresh changes nothing"
 
 

@@ -79,9 +79,10 @@ async def test_unsure_offers_the_closest_questions(bot, user):
     answer = await bot.press(user, suggestions[0])
     assert "Oliko tästä apua?" in all_text(answer)
     verb, data = executes(answer)["👍 Kyllä"]
-    (asked,) = await questions(bot)
-    assert data["question_id"] == asked.id, "feedback belongs to the question that was asked"
+    asked, picked = await questions(bot)
     assert asked.band == "suggest"
+    assert (picked.band, picked.topic_id) == ("chosen", suggestions[0]["topic"])
+    assert data["question_id"] == picked.id, "feedback belongs to the topic the asker picked"
     status, body = await bot.execute(user, verb, data)
     assert (status, body["statusCode"]) == (200, 200)
 
@@ -126,6 +127,48 @@ async def test_forged_or_stale_feedback_is_refused(bot, user):
     )
     assert (status, body["statusCode"]) == (200, 400)
     assert await feedback(bot) == []
+
+
+async def test_feedback_on_someone_elses_answer_is_refused_and_changes_nothing(bot, user):
+    await bot.say(user, "hei")
+    verb, data = executes(await bot.say(user, SURE))["👍 Kyllä"]
+    other = TeamsUser.new("Ville Vieras")
+    await bot.say(other, "hei")
+    status, body = await bot.execute(other, verb, {**data, "helpful": False})
+    assert (status, body["statusCode"]) == (200, 403)
+    assert body["value"]["message"] == "Palautetta voi antaa vain vastauksista omiin kysymyksiisi."
+    assert await feedback(bot) == []
+    status, body = await bot.execute(user, verb, data)
+    assert (status, body["statusCode"]) == (200, 200), "the asker's own press still counts"
+    (asked,) = await questions(bot)
+    assert asked.asker_aad == user.aad_object_id
+
+
+async def test_feedback_for_a_topic_other_than_the_one_answered_is_refused(bot, user):
+    await bot.say(user, "hei")
+    verb, data = executes(await bot.say(user, SURE))["👍 Kyllä"]
+    status, body = await bot.execute(user, verb, {**data, "topic": "rollout-schedule"})
+    assert (status, body["statusCode"]) == (200, 404)
+    assert body["value"]["message"].startswith("En löytänyt kysymystä")
+    assert await feedback(bot) == []
+
+
+async def test_a_copied_suggestion_gives_feedback_on_ones_own_question_only(bot, user):
+    await bot.say(user, "hei")
+    suggestions = [
+        data
+        for data in buttons(await bot.say(user, UNSURE)).values()
+        if data["verb"] == "faq.topic"
+    ]
+    other = TeamsUser.new("Ville Vieras")
+    await bot.say(other, "hei")
+    verb, data = executes(await bot.press(other, suggestions[0]))["👎 Ei"]
+    status, body = await bot.execute(other, verb, data)
+    assert (status, body["statusCode"]) == (200, 200)
+    (given,) = await feedback(bot)
+    asked = {question.id: question for question in await questions(bot)}
+    assert asked[given.question_id].asker_aad == other.aad_object_id
+    assert asked[given.question_id].band == "chosen"
 
 
 async def test_a_forged_topic_press_gets_the_ask_card_not_an_error(bot, user):

@@ -52,15 +52,10 @@ def answer_card(
     return card(body, actions)
 
 
-def suggestions_card(
-    t: Texts, topics: list[Topic], question_id: int, question: str | None = None
-) -> dict[str, Any]:
+def suggestions_card(t: Texts, topics: list[Topic], question: str | None = None) -> dict[str, Any]:
     """The middle band: the closest questions as buttons, and a way to a person."""
     actions = [
-        submit(
-            topic.text(t.language).title, Verb.FAQ_TOPIC, topic=topic.id, question_id=question_id
-        )
-        for topic in topics
+        submit(topic.text(t.language).title, Verb.FAQ_TOPIC, topic=topic.id) for topic in topics
     ]
     offered = t("faq.offered", titles=" / ".join(topic.text(t.language).title for topic in topics))
     context = _context("helpdesk", question, offered)

@@ -21,6 +21,7 @@ DESCRIPTION_INPUT = "ticket_description"
 URGENT_INPUT = "ticket_urgent"
 ANSWER_INPUT = "ticket_answer"
 REPLY_INPUT = "ticket_reply"
+ANSWERABLE = 3  # answer boxes on the requester's list of tickets
 REFRESH_USERS = 60  # Teams refreshes a card automatically for at most this many users
 
 Card = dict[str, Any]
@@ -161,9 +162,9 @@ def request_sent_card(t: Texts, ticket_id: int, *, urgent: bool, again: bool) ->
 
 
 def update_for_requester_card(
-    t: Texts, ticket_id: int, kind: str, *, agent: str | None, message: str | None
+    t: Texts, ticket_id: int, kind: str, *, agent: str | None, message: str | None, form: str
 ) -> Card:
-    """A change in the requester's ticket, with a box to answer in."""
+    """A change in the requester's ticket, with a box to answer in (sent once, by `form`)."""
     body = [
         text_block(
             t(f"helpdesk.update.{kind}", number=number(ticket_id), agent=plain(agent or "", 80)),
@@ -172,11 +173,21 @@ def update_for_requester_card(
     ]
     if message:
         body.append(text_block(shown(message, MAX_MESSAGE)))
-    return card(body + _answer_box(t, ticket_id), _answer_actions(t, ticket_id))
+    return card(body + _answer_box(t, ticket_id), _answer_actions(t, ticket_id, form))
 
 
-def answer_added_card(t: Texts, ticket_id: int, *, reopened: bool) -> Card:
-    key = "helpdesk.answer_reopened" if reopened else "helpdesk.answer_added"
+def answer_again_card(t: Texts, ticket_id: int, *, form: str, typed: str) -> Card:
+    """An answer from a box without a form token: kept in a new box, for sending once."""
+    body = [text_block(t("helpdesk.answer_old_card", number=number(ticket_id)), weight="Bolder")]
+    return card(body + _answer_box(t, ticket_id, typed), _answer_actions(t, ticket_id, form))
+
+
+def answer_added_card(t: Texts, ticket_id: int, *, reopened: bool, again: bool = False) -> Card:
+    """The answer is in the ticket; `again`: it was already, this press added nothing."""
+    if again:
+        key = "helpdesk.answer_again"
+    else:
+        key = "helpdesk.answer_reopened" if reopened else "helpdesk.answer_added"
     return card(
         [text_block(t(key, number=number(ticket_id)))],
         [
@@ -186,8 +197,11 @@ def answer_added_card(t: Texts, ticket_id: int, *, reopened: bool) -> Card:
     )
 
 
-def my_tickets_card(t: Texts, tickets: list[TicketLine], now: datetime) -> Card:
-    """The requester's own tickets, newest first; unresolved ones can be answered here."""
+def my_tickets_card(
+    t: Texts, tickets: list[TicketLine], now: datetime, forms: dict[int, str]
+) -> Card:
+    """The requester's own tickets, newest first; those in `forms` (ticket -> form token, the
+    unresolved ones) can be answered here."""
     body: list[dict[str, Any]] = [
         text_block(t("helpdesk.mine_title"), size="Medium", weight="Bolder", style="heading")
     ]
@@ -217,14 +231,13 @@ def my_tickets_card(t: Texts, tickets: list[TicketLine], now: datetime) -> Card:
                 ],
             }
         )
-    open_ones = [ticket for ticket in tickets if ticket.state != "resolved"][:3]
     actions = [
         {
             "type": "Action.ShowCard",
-            "title": t("helpdesk.answer_to", number=number(ticket.id)),
-            "card": card(_answer_box(t, ticket.id), _answer_actions(t, ticket.id)),
+            "title": t("helpdesk.answer_to", number=number(ticket_id)),
+            "card": card(_answer_box(t, ticket_id), _answer_actions(t, ticket_id, form)),
         }
-        for ticket in open_ones
+        for ticket_id, form in list(forms.items())[:ANSWERABLE]
     ]
     actions.append(submit(t("helpdesk.new_request"), Verb.HELPDESK))
     return card(body, actions)
@@ -353,17 +366,18 @@ def _ticket_actions(
     return actions
 
 
-def _answer_box(t: Texts, ticket_id: int) -> list[dict[str, Any]]:
-    return [
-        {
-            "type": "Input.Text",
-            "id": answer_input(ticket_id),
-            "label": t("helpdesk.answer_label"),
-            "isMultiline": True,
-            "maxLength": MAX_MESSAGE,
-        }
-    ]
+def _answer_box(t: Texts, ticket_id: int, typed: str = "") -> list[dict[str, Any]]:
+    box = {
+        "type": "Input.Text",
+        "id": answer_input(ticket_id),
+        "label": t("helpdesk.answer_label"),
+        "isMultiline": True,
+        "maxLength": MAX_MESSAGE,
+    }
+    if typed:
+        box["value"] = typed[:MAX_MESSAGE]
+    return [box]
 
 
-def _answer_actions(t: Texts, ticket_id: int) -> list[dict[str, Any]]:
-    return [submit(t("helpdesk.send_answer"), Verb.TICKET_ANSWER, ticket=ticket_id)]
+def _answer_actions(t: Texts, ticket_id: int, form: str) -> list[dict[str, Any]]:
+    return [submit(t("helpdesk.send_answer"), Verb.TICKET_ANSWER, ticket=ticket_id, form=form)]

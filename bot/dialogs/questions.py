@@ -21,7 +21,6 @@ from typing import Any
 
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 
-from bot.cards.actions import is_id
 from bot.cards.faq import answer_card, ask_card, suggestions_card, unknown_card
 from bot.dialogs.context import texts_of
 from bot.dialogs.replies import send_card
@@ -46,22 +45,22 @@ class QuestionsDialog(Dialog):
         given: dict[str, Any] = options if isinstance(options, dict) else {}
         content = self._desk.content
         known = {topic.id: topic for topic in content.topics}
+        asker = getattr(turn.activity.from_property, "aad_object_id", None)
         if isinstance(given.get(QUESTION_KEY), str) and given[QUESTION_KEY].strip():
-            asked = await self._desk.ask(given[QUESTION_KEY])
+            asked = await self._desk.ask(given[QUESTION_KEY], asker=asker)
             match = asked.match
             if match.band == "answer" and match.topic_id in known:
                 topic = known[match.topic_id]
                 card = answer_card(t, topic, asked.question_id, asked=match.question)
             elif match.band == "suggest":
                 closest = [known[topic_id] for topic_id, _ in match.candidates if topic_id in known]
-                card = suggestions_card(t, closest, asked.question_id, match.question)
+                card = suggestions_card(t, closest, match.question)
             else:
                 card = unknown_card(t, match.question)
         elif isinstance(given.get(TOPIC_KEY), str) and given[TOPIC_KEY] in known:
+            # Picked from a list or the suggestions: a question of its own, asked by the sender.
             topic = known[given[TOPIC_KEY]]
-            question = given.get(QUESTION_ID_KEY)
-            if not is_id(question):
-                question = await self._desk.chosen(topic.id, t.language)
+            question = await self._desk.chosen(topic.id, t.language, asker=asker)
             card = answer_card(t, topic, question)
         else:
             card = ask_card(t, [known[topic_id] for topic_id in COMMON_TOPICS if topic_id in known])

@@ -1,6 +1,8 @@
 """What people asked and what they thought of the answers: ICT's view of what the bot lacks.
 
-Questions are kept without who asked them: the report needs the words, not the person.
+A question keeps who asked it (their Entra object id, as every other table does) only so that
+the 👍/👎 on its answer is theirs alone; reports show the words, never the person, and questions
+are forgotten after faq.service.RETENTION.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ class FaqQuestion(Base):
     topic_id: Mapped[str | None] = mapped_column(String(64))
     score: Mapped[float]
     asked_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    asker_aad: Mapped[str | None] = mapped_column(String(64))  # None: kept before askers were
 
 
 class FaqFeedback(Base):

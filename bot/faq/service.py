@@ -7,6 +7,7 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +35,14 @@ class Asked:
     match: Match
 
 
+class Feedback(Enum):
+    """What became of a 👍/👎: only the asker's, on the topic their answer showed, counts."""
+
+    RECORDED = "recorded"
+    NOT_YOURS = "not_yours"
+    NOT_FOUND = "not_found"  # no such question, or its answer was another topic
+
+
 class FaqDesk:
     """What the questions conversation calls: one short transaction per question or feedback."""
 
@@ -45,17 +54,19 @@ class FaqDesk:
         self.content = content
         self._clock = clock
 
-    async def ask(self, text: str, *, keep: bool = True) -> Asked:
+    async def ask(self, text: str, *, asker: str | None, keep: bool = True) -> Asked:
         """Matched in a worker thread (long unknown words take a while to split); `keep=False`
         keeps only answered questions, for text typed mid-choice that is mostly no question."""
         match = await asyncio.to_thread(self.matcher.match, text[:MATCHED_LENGTH])
         if not keep and match.band != "answer":
             return Asked(0, match)
         async with self._sessions() as session, session.begin():
-            question_id = await record_question(session=session, match=match, now=self._clock())
+            question_id = await record_question(
+                session=session, match=match, asker=asker, now=self._clock()
+            )
         return Asked(question_id, match)
 
-    async def chosen(self, topic_id: str, language: str) -> int:
+    async def chosen(self, topic_id: str, language: str, *, asker: str | None) -> int:
         """A topic picked from a list rather than asked: kept so its answer can get feedback."""
         title = self.content.topic(topic_id).text(language).title
         async with self._sessions() as session, session.begin():
@@ -65,33 +76,41 @@ class FaqDesk:
                 band=CHOSEN,
                 topic_id=topic_id,
                 score=1.0,
+                asker_aad=asker,
                 asked_at=self._clock(),
             )
             session.add(question)
             await session.flush()
             return question.id
 
-    async def feedback(self, *, question_id: int, topic_id: str, helpful: bool) -> bool:
-        """False when there is no such question or topic (a forged or stale card)."""
+    async def feedback(
+        self, *, question_id: int, topic_id: str, helpful: bool, asker: str
+    ) -> Feedback:
+        """Recorded only for the asker, on the topic they were answered (a card's payload can
+        be edited or copied)."""
         if topic_id not in {topic.id for topic in self.content.topics}:
-            return False
+            return Feedback.NOT_FOUND
         async with self._sessions() as session, session.begin():
             return await record_feedback(
                 session=session,
                 question_id=question_id,
                 topic_id=topic_id,
                 helpful=helpful,
+                asker=asker,
                 now=self._clock(),
             )
 
 
-async def record_question(*, session: AsyncSession, match: Match, now: datetime) -> int:
+async def record_question(
+    *, session: AsyncSession, match: Match, asker: str | None, now: datetime
+) -> int:
     question = FaqQuestion(
         text=match.question[:MAX_QUESTION_LENGTH],
         language=match.language,
         band=match.band,
         topic_id=match.topic_id,
         score=match.score,
+        asker_aad=asker,
         asked_at=now,
     )
     session.add(question)
@@ -107,10 +126,19 @@ async def forget_questions_before(*, session: AsyncSession, moment: datetime) ->
 
 
 async def record_feedback(
-    *, session: AsyncSession, question_id: int, topic_id: str, helpful: bool, now: datetime
-) -> bool:
-    if await session.get(FaqQuestion, question_id) is None:
-        return False
+    *,
+    session: AsyncSession,
+    question_id: int,
+    topic_id: str,
+    helpful: bool,
+    asker: str,
+    now: datetime,
+) -> Feedback:
+    question = await session.get(FaqQuestion, question_id)
+    if question is None or question.asker_aad is None or question.topic_id != topic_id:
+        return Feedback.NOT_FOUND
+    if question.asker_aad != asker:
+        return Feedback.NOT_YOURS
     await upsert(
         session,
         FaqFeedback,
@@ -123,7 +151,7 @@ async def record_feedback(
         conflict_columns=["question_id", "topic_id"],
         update_columns=["helpful", "given_at"],
     )
-    return True
+    return Feedback.RECORDED
 
 
 @dataclass(frozen=True)

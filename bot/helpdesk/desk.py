@@ -1,17 +1,22 @@
 """What employees and helpdesk agents do with tickets, one short transaction per action.
 
 Agents are checked on every action, not when a card is shown: the action must come from the
-helpdesk channel's team, and the person must be in that team's roster (fetched from the Bot
-Connector, and again when someone unknown acts, at most once a minute). A card payload copied
-into another chat, or pressed by someone outside the team, is refused and logged.
+helpdesk channel's team, and the person must be in that team's roster. The roster comes from the
+Bot Connector and follows Teams' join and leave events; because an event can be missed, it is read
+again when a member acts on a roster older than ROSTER_MAX_AGE, and when someone unknown acts on
+one older than ROSTER_REFRESH. One read serves every press waiting for it. If the read fails, the
+press is refused with "try again shortly" (fail closed: nobody acts on an unchecked roster), and
+presses in the next ROSTER_RETRY get that answer without another read. A card payload copied into
+another chat, or pressed by someone outside the team, is refused and logged.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -25,6 +30,7 @@ from bot.cards.tickets import (
     URGENT_INPUT,
     Draft,
     answer_added_card,
+    answer_again_card,
     answer_input,
     my_tickets_card,
     request_form_card,
@@ -42,7 +48,9 @@ from bot.tickets.models import HelpdeskChannel
 log = logging.getLogger(__name__)
 
 Card = dict[str, Any]
-ROSTER_REFRESH = timedelta(minutes=1)
+ROSTER_MAX_AGE = timedelta(minutes=10)  # a removed member whose leaving was missed, at most
+ROSTER_REFRESH = timedelta(minutes=1)  # how often someone unknown may cause a read
+ROSTER_RETRY = timedelta(seconds=30)  # after a failed read, presses wait this long for another
 AGENT_VERBS = frozenset(
     {
         Verb.TICKET_TAKE,
@@ -63,6 +71,12 @@ class ChannelPlace:
     channel_id: str | None
     service_url: str
     tenant_id: str | None
+
+
+class Access(Enum):
+    AGENT = "agent"
+    REFUSED = "refused"
+    UNCHECKED = "unchecked"  # the roster was due a read and the Bot Connector did not answer
 
 
 @dataclass(frozen=True)
@@ -91,6 +105,8 @@ class Helpdesk:
         self._admins = admins
         self._default_language = default_language
         self._clock = clock
+        self._roster_lock = asyncio.Lock()
+        self._roster_failed_at: datetime | None = None
 
     # The employee's side
 
@@ -101,7 +117,7 @@ class Helpdesk:
         return request_form_card(
             t,
             Draft(
-                token=_token(),
+                token=tickets.new_token(),
                 asked=asked,
                 bot_answer=answered,
                 description=asked or "",
@@ -123,7 +139,7 @@ class Helpdesk:
         )
         problems = tickets.problems_of(new)
         if problems:
-            token = _token() if "bad_form" in problems else new.request_token
+            token = tickets.new_token() if "bad_form" in problems else new.request_token
             draft = Draft(
                 token=token,
                 asked=new.asked,
@@ -140,7 +156,7 @@ class Helpdesk:
                 )
         except tickets.TicketError as error:
             log.warning("refused a request form of another employee (%s)", error.reason)
-            return request_form_card(t, Draft(token=_token()), [error.reason])
+            return request_form_card(t, Draft(token=tickets.new_token()), [error.reason])
         if created:
             log.info(
                 "ticket %s opened (topic %s, urgent %s)", ticket.id, ticket.topic, ticket.urgent
@@ -153,10 +169,12 @@ class Helpdesk:
         async with self._sessions() as session:
             own = await tickets.list_tickets(session=session, requester_aad=requester_aad, limit=10)
             lines = [await ticket_line(session, ticket, t.language) for ticket in own]
-        return my_tickets_card(t, lines, self._clock())
+        forms = {line.id: tickets.new_token() for line in lines if line.state != tickets.RESOLVED}
+        return my_tickets_card(t, lines, self._clock(), forms)
 
     async def answer(self, t: Texts, requester_aad: str, value: dict[str, Any]) -> Card | str:
-        """The requester's answer to their ticket: a confirmation card, or a text saying why not."""
+        """The requester's answer to their ticket, once per answer box: a confirmation card, the
+        answer back in a new box if its box had no token, or a text saying why not."""
         ticket_id = value.get("ticket")
         if not is_id(ticket_id):
             return t("helpdesk.not_yours")
@@ -169,10 +187,15 @@ class Helpdesk:
                     session=session,
                     ticket_id=ticket_id,
                     requester_aad=requester_aad,
+                    token=_text(value.get("form")) or "",
                     text=text,
                     now=self._clock(),
                 )
         except tickets.TicketError as error:
+            if error.reason == "no_token":
+                return answer_again_card(t, ticket_id, form=tickets.new_token(), typed=text)
+            if error.reason == "already_answered":
+                return answer_added_card(t, ticket_id, reopened=False, again=True)
             if error.reason == "not_yours":
                 log.warning("refused an answer to ticket %s by someone else", ticket_id)
             return t(f"helpdesk.problem.{error.reason}")
@@ -203,7 +226,7 @@ class Helpdesk:
                 set_by=sender.aad_object_id,
                 now=now,
             )
-        count = await self._fetch_roster(place.service_url, place.team_id)
+        count = await self._fetch_roster(place.service_url, place.team_id) or 0
         log.info("helpdesk channel set by %s (%d members)", sender.aad_object_id, count)
         self.relay.kick()
         return t("tickets.channel_set", members=count)
@@ -223,7 +246,10 @@ class Helpdesk:
         async with self._sessions() as session:
             channel = await tickets.helpdesk_channel(session=session)
         t = channel_texts(channel, self._default_language)
-        if not await self._is_agent(actor, place, channel):
+        access = await self._access(actor, place, channel)
+        if access is Access.UNCHECKED:
+            return AgentAnswer(status=503, message=t("tickets.roster_unavailable"))
+        if access is Access.REFUSED:
             return AgentAnswer(status=403, message=t("tickets.only_helpdesk"))
         ticket_id, version = data.get("ticket"), data.get("version")
         if not is_id(ticket_id) or (verb is not Verb.TICKET_REFRESH and not is_id(version)):
@@ -240,7 +266,8 @@ class Helpdesk:
                     return AgentAnswer(status=404, message=t("tickets.not_found"))
                 ticket = error.ticket
                 notice = t(f"tickets.problem.{error.reason}")
-                draft = reply if verb is Verb.TICKET_REPLY else ""
+                kept = verb is Verb.TICKET_REPLY and error.reason != "already_replied"
+                draft = reply if kept else ""
                 log.info("ticket %s: %s refused (%s)", ticket_id, verb.value, error.reason)
             line = await ticket_line(session, ticket, t.language)
             ids = await refresh_ids(session)
@@ -290,39 +317,68 @@ class Helpdesk:
             )
         if verb is Verb.TICKET_REPLY:
             return await tickets.reply(
-                session=session, ticket_id=ticket_id, actor=agent, text=reply, now=now
+                session=session,
+                ticket_id=ticket_id,
+                version=version,
+                actor=agent,
+                text=reply,
+                now=now,
             )
         ticket = await tickets.ticket_of(session=session, ticket_id=ticket_id)
         if ticket is None:
             raise tickets.TicketError("not_found")
         return ticket
 
-    async def _is_agent(
+    async def _access(
         self, actor: tickets.Actor, place: ChannelPlace, channel: HelpdeskChannel | None
-    ) -> bool:
+    ) -> Access:
         if channel is None or place.team_id is None or channel.team_id != place.team_id:
             log.warning(
                 "refused a ticket action by %s from outside the helpdesk team", actor.aad_object_id
             )
-            return False
+            return Access.REFUSED
         async with self._sessions() as session:
-            if await tickets.is_member(session=session, aad_object_id=actor.aad_object_id):
-                return True
+            known = await tickets.is_member(session=session, aad_object_id=actor.aad_object_id)
         fetched = channel.roster_fetched_at
-        if fetched is None or self._clock() - as_utc(fetched) >= ROSTER_REFRESH:
-            await self._fetch_roster(channel.service_url, channel.team_id)
+        age = self._clock() - as_utc(fetched) if fetched is not None else None
+        if known and age is not None and age < ROSTER_MAX_AGE:
+            return Access.AGENT
+        if known or age is None or age >= ROSTER_REFRESH:
+            if not await self._reread_roster(channel):
+                log.warning("could not check the helpdesk team's roster; refused for now")
+                return Access.UNCHECKED
             async with self._sessions() as session:
-                if await tickets.is_member(session=session, aad_object_id=actor.aad_object_id):
-                    return True
+                known = await tickets.is_member(session=session, aad_object_id=actor.aad_object_id)
+            if known:
+                return Access.AGENT
         log.warning("refused a ticket action by %s: not in the helpdesk team", actor.aad_object_id)
-        return False
+        return Access.REFUSED
 
-    async def _fetch_roster(self, service_url: str, team_id: str) -> int:
+    async def _reread_roster(self, seen: HelpdeskChannel) -> bool:
+        """Reads the roster once for every press waiting on it; False if it could not be read."""
+        async with self._roster_lock:
+            async with self._sessions() as session:
+                channel = await tickets.helpdesk_channel(session=session)
+            if channel is None or channel.team_id != seen.team_id:
+                return False
+            if channel.roster_fetched_at != seen.roster_fetched_at:
+                return True  # read meanwhile, by a press that waited here or another process
+            now = self._clock()
+            if self._roster_failed_at is not None and now - self._roster_failed_at < ROSTER_RETRY:
+                return False
+            if await self._fetch_roster(channel.service_url, channel.team_id) is None:
+                self._roster_failed_at = now
+                return False
+            self._roster_failed_at = None
+            return True
+
+    async def _fetch_roster(self, service_url: str, team_id: str) -> int | None:
+        """The team's members replace the roster; None (and no change) if they cannot be read."""
         try:
             found = await self._connector.team_members(service_url, team_id)
         except ConnectorError as error:
             log.error("could not list the helpdesk team's members: %s", error)
-            return 0
+            return None
         roster = [
             tickets.Member(
                 aad_object_id=str(member.get("aadObjectId") or ""),
@@ -343,10 +399,6 @@ _VERSIONED = {
     Verb.TICKET_RESOLVE: tickets.resolve,
     Verb.TICKET_REOPEN: tickets.reopen,
 }
-
-
-def _token() -> str:
-    return secrets.token_urlsafe(16)
 
 
 def _text(value: Any) -> str | None:

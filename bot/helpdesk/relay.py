@@ -249,12 +249,12 @@ class TicketRelay:
     async def _tell_requester(self, ticket: Ticket, event: TicketEvent) -> None:
         if event.notify_state != tickets.PENDING:
             return
-        state, ticket_id = tickets.DONE, ticket.id
+        state, ticket_id, form = tickets.DONE, ticket.id, tickets.new_token()
         try:
             await self._requesters.send_card_to(
                 ticket.requester_aad,
                 lambda t: update_for_requester_card(
-                    t, ticket_id, event.kind, agent=event.actor_name, message=event.text
+                    t, ticket_id, event.kind, agent=event.actor_name, message=event.text, form=form
                 ),
                 language_hint=ticket.requester_language,
             )

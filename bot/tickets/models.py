@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, utcnow
@@ -50,9 +50,13 @@ class Ticket(Base):
 
 class TicketEvent(Base):
     """One change or message in a ticket's life, with whether its channel note and its word to
-    the requester have gone out (`pending`, `done`, `none`, or `failed` for good)."""
+    the requester have gone out (`pending`, `done`, `none`, or `failed` for good).
+
+    `token` is the answer box's form token on a requester's answer: one answer per box press.
+    """
 
     __tablename__ = "ticket_event"
+    __table_args__ = (Index("ix_ticket_event_ticket_id_token", "ticket_id", "token", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
@@ -63,6 +67,7 @@ class TicketEvent(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
     note_state: Mapped[str] = mapped_column(String(8), default="pending")
     notify_state: Mapped[str] = mapped_column(String(8), default="none")
+    token: Mapped[str | None] = mapped_column(String(64))
 
 
 class HelpdeskChannel(Base):

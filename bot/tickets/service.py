@@ -1,11 +1,14 @@
 """What may happen to a ticket, by whom, and what the relay still owes the channel and requester.
 
 Every change is one conditional UPDATE on the version the actor saw, so two helpdesk agents
-pressing "take" at once, or one pressing twice, change the ticket once.
+pressing "take" at once, or one pressing twice, change the ticket once. An agent's reply is such
+a change too. A requester's answer carries its answer box's token instead: it is recorded once
+however often the box is sent, and is not refused because the helpdesk changed the ticket.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -25,6 +28,8 @@ URGENT_TOPICS = frozenset({"lost_or_stolen"})
 MAX_DESCRIPTION = 1000
 MAX_MESSAGE = 2000
 MAX_CONTEXT = 500  # what the bot was asked and answered, kept with the ticket
+MAX_TOKEN = 64
+ANSWER_ATTEMPTS = 3  # an answer racing helpdesk changes is tried again on the newer version
 
 CREATED, TAKEN_EVENT, RELEASED, REPLIED, ANSWERED, RESOLVED_EVENT, REOPENED, RERAISED = (
     "created",
@@ -79,6 +84,11 @@ class Member:
     name: str
 
 
+def new_token() -> str:
+    """A form's token: a second press of the same form is recognised and adds nothing."""
+    return secrets.token_urlsafe(16)
+
+
 def problems_of(new: NewTicket) -> list[str]:
     """What is wrong with a request before it is saved (reasons for the form to show)."""
     problems = []
@@ -88,7 +98,7 @@ def problems_of(new: NewTicket) -> list[str]:
         problems.append("empty_description")
     elif len(new.description) > MAX_DESCRIPTION:
         problems.append("description_too_long")
-    if not new.request_token or len(new.request_token) > 64:
+    if not new.request_token or len(new.request_token) > MAX_TOKEN:
         problems.append("bad_form")
     return problems
 
@@ -202,36 +212,69 @@ async def reopen(
 
 
 async def reply(
-    *, session: AsyncSession, ticket_id: int, actor: Actor, text: str, now: datetime
+    *, session: AsyncSession, ticket_id: int, version: int, actor: Actor, text: str, now: datetime
 ) -> Ticket:
-    """An agent's message to the requester; replying to an unassigned ticket takes it."""
+    """An agent's message to the requester from the card at `version`; the same card sent again
+    sends nothing. Replying to an unassigned ticket takes it."""
     ticket = await _ticket(session, ticket_id)
     message = _message(text, ticket)
     if ticket.state == RESOLVED:
         raise TicketError("already_resolved", ticket)
-    assignee = _assignee(actor) if ticket.state == OPEN else {}
-    state = TAKEN if ticket.state == OPEN else ticket.state
-    return await _change(
-        session, ticket, REPLIED, actor, now, text=message, state=state, **assignee
-    )
+    try:
+        if ticket.version != version:
+            raise TicketError("stale", ticket)
+        assignee = _assignee(actor) if ticket.state == OPEN else {}
+        state = TAKEN if ticket.state == OPEN else ticket.state
+        return await _change(
+            session, ticket, REPLIED, actor, now, text=message, state=state, **assignee
+        )
+    except TicketError as error:
+        if error.reason == "stale" and await _replied_last(session, ticket_id, actor, message):
+            raise TicketError("already_replied", error.ticket) from None
+        raise
 
 
 async def answer(
-    *, session: AsyncSession, ticket_id: int, requester_aad: str, text: str, now: datetime
+    *,
+    session: AsyncSession,
+    ticket_id: int,
+    requester_aad: str,
+    token: str,
+    text: str,
+    now: datetime,
 ) -> tuple[Ticket, bool]:
-    """The requester's answer; on a resolved ticket it reopens it. Returns (ticket, reopened)."""
+    """The requester's answer, once per answer box (`token`); on a resolved ticket it reopens
+    it. Returns (ticket, reopened)."""
     message = _message(text)
     ticket = await session.get(Ticket, ticket_id)
     if ticket is None or ticket.requester_aad != requester_aad:
         raise TicketError("not_yours")
+    if not token or len(token) > MAX_TOKEN:
+        raise TicketError("no_token", ticket)
     requester = Actor(requester_aad, ticket.requester_name)
-    if ticket.state != RESOLVED:
-        return await _change(session, ticket, ANSWERED, requester, now, text=message), False
-    state = TAKEN if ticket.assignee_aad else OPEN
-    ticket = await _change(
-        session, ticket, ANSWERED, requester, now, text=message, state=state, resolved_at=None
-    )
-    return ticket, True
+    for _ in range(ANSWER_ATTEMPTS):
+        ticket = await _ticket(session, ticket_id)
+        if await _answered_with(session, ticket_id, token):
+            raise TicketError("already_answered", ticket)
+        reopened = ticket.state == RESOLVED
+        reopening = {"state": TAKEN if ticket.assignee_aad else OPEN, "resolved_at": None}
+        try:
+            changed = await _change(
+                session,
+                ticket,
+                ANSWERED,
+                requester,
+                now,
+                text=message,
+                token=token,
+                **(reopening if reopened else {}),
+            )
+        except TicketError as error:
+            if error.reason != "stale":
+                raise
+            continue
+        return changed, reopened
+    raise TicketError("stale", ticket)
 
 
 async def ticket_of(*, session: AsyncSession, ticket_id: int) -> Ticket | None:
@@ -524,6 +567,7 @@ async def _change(
     now: datetime,
     *,
     text: str | None = None,
+    token: str | None = None,
     **values: Any,
 ) -> Ticket:
     seen = ticket.version
@@ -541,6 +585,7 @@ async def _change(
             actor_aad=actor.aad_object_id,
             actor_name=actor.name[:200],
             text=text,
+            token=token,
             at=now,
             note_state=PENDING if kind in _NOTED_IN_CHANNEL else NONE,
             notify_state=PENDING if kind in _TELLS_REQUESTER else NONE,
@@ -548,6 +593,24 @@ async def _change(
     )
     await session.flush()
     return await _ticket(session, ticket.id)
+
+
+async def _replied_last(session: AsyncSession, ticket_id: int, actor: Actor, message: str) -> bool:
+    """Whether the ticket's newest reply is this one, by this agent: the same card sent again."""
+    last = await session.scalar(
+        select(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket_id, TicketEvent.kind == REPLIED)
+        .order_by(TicketEvent.id.desc())
+        .limit(1)
+    )
+    return last is not None and last.actor_aad == actor.aad_object_id and last.text == message
+
+
+async def _answered_with(session: AsyncSession, ticket_id: int, token: str) -> bool:
+    found = await session.scalar(
+        select(TicketEvent.id).where(TicketEvent.ticket_id == ticket_id, TicketEvent.token == token)
+    )
+    return found is not None
 
 
 async def _by_token(session: AsyncSession, token: str) -> Ticket | None:

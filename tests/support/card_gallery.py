@@ -40,6 +40,7 @@ from bot.cards.tickets import (
     Draft,
     TicketLine,
     answer_added_card,
+    answer_again_card,
     my_tickets_card,
     request_form_card,
     request_sent_card,
@@ -269,7 +270,7 @@ def faq_cards(t: Texts, language: str) -> list[tuple[str, dict[str, Any]]]:
     return [
         (f"answer_card[{language}]", answer_card(t, topics[1], 7)),
         (f"answer_card:thanks[{language}]", answer_card(t, topics[1], 7, helpful=False)),
-        (f"suggestions_card[{language}]", suggestions_card(t, topics[:3], 7)),
+        (f"suggestions_card[{language}]", suggestions_card(t, topics[:3])),
         (f"unknown_card[{language}]", unknown_card(t, "mikä on *lounaslista* [tänään](x)?")),
         (f"ask_card[{language}]", ask_card(t, topics[:4])),
     ]
@@ -333,14 +334,28 @@ def ticket_cards(t: Texts, language: str) -> list[tuple[str, dict[str, Any]]]:
                     kind,
                     agent="Aki Tukinen",
                     message="Viethän **huoltoon**?" if kind == "replied" else None,
+                    form="answer-form-token",
                 ),
             )
             for kind in ("taken", "released", "replied", "resolved", "reopened")
         ],
         (f"answer_added_card[{language}]", answer_added_card(t, 12, reopened=False)),
         (f"answer_added_card:reopened[{language}]", answer_added_card(t, 12, reopened=True)),
-        (f"my_tickets_card:none[{language}]", my_tickets_card(t, [], now)),
-        (f"my_tickets_card[{language}]", my_tickets_card(t, [taken, SAMPLE_TICKET, resolved], now)),
+        (
+            f"answer_added_card:again[{language}]",
+            answer_added_card(t, 12, reopened=False, again=True),
+        ),
+        (
+            f"answer_again_card[{language}]",
+            answer_again_card(t, 12, form="answer-form-token", typed="Vien **huomenna**."),
+        ),
+        (f"my_tickets_card:none[{language}]", my_tickets_card(t, [], now, {})),
+        (
+            f"my_tickets_card[{language}]",
+            my_tickets_card(
+                t, [taken, SAMPLE_TICKET, resolved], now, {taken.id: "a", SAMPLE_TICKET.id: "b"}
+            ),
+        ),
         (
             f"ticket_card[{language}]",
             ticket_card(t, SAMPLE_TICKET, viewer=None, refresh_ids=ids, now=now),

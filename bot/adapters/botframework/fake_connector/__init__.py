@@ -80,7 +80,8 @@ class FakeBotConnector:
     """Serves the v3 conversation routes the bot uses; `service_url` goes into test activities.
 
     `installed` None means the app is installed for everyone; `blocked` holds AAD object ids (or
-    conversation ids) whose conversations answer 403; `unknown_conversations` answer 404.
+    conversation ids) whose conversations answer 403; `unknown_conversations` answer 404; the
+    member lists of `unreadable_teams` answer 503 (an outage).
     """
 
     calls: list[RecordedCall] = field(default_factory=list)
@@ -93,6 +94,7 @@ class FakeBotConnector:
     blocked: set[str] = field(default_factory=set)
     unknown_conversations: set[str] = field(default_factory=set)
     team_members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    unreadable_teams: set[str] = field(default_factory=set)
     deliveries: list[Delivery] = field(default_factory=list, init=False)
     updates: list[Delivery] = field(default_factory=list, init=False)
     throttled: int = field(default=0, init=False)
@@ -347,7 +349,10 @@ class FakeBotConnector:
 
     async def _paged_members(self, request: web.Request) -> web.Response:
         """A team's roster in one page (the bot asks for 500 at a time)."""
+        await self._receive(request)
         team = request.match_info["conversation"]
+        if team in self.unreadable_teams:
+            return _error(503, "ServiceUnavailable", "The service is unavailable.")
         return web.json_response({"members": self.team_members.get(team, [])})
 
     async def _summary(self, request: web.Request) -> web.Response:
