@@ -37,7 +37,7 @@ from bot.cards.tickets import (
     request_sent_card,
     ticket_card,
 )
-from bot.clock import Clock, system_clock
+from bot.clock import Clock
 from bot.db.base import as_utc
 from bot.helpdesk.relay import TicketRelay
 from bot.helpdesk.views import channel_texts, refresh_ids, ticket_line
@@ -97,7 +97,7 @@ class Helpdesk:
         *,
         admins: frozenset[str],
         default_language: str,
-        clock: Clock = system_clock,
+        clock: Clock,
     ) -> None:
         self._sessions = sessions
         self._connector = connector

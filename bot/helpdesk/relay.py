@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.adapters.botframework.connector import BotConnectorClient, ConnectorError
 from bot.cards.tickets import ticket_card, ticket_note, update_for_requester_card
-from bot.clock import Clock, helsinki_today, system_clock
+from bot.clock import Clock, helsinki_today
 from bot.delivery import TeamsDeliverer
 from bot.helpdesk.views import channel_texts, refresh_ids, ticket_line
 from bot.i18n import Texts
@@ -47,7 +47,7 @@ class TicketRelay:
         default_language: str,
         working_hours: WorkingHours | None,
         reraise_after: timedelta,
-        clock: Clock = system_clock,
+        clock: Clock,
         lease: timedelta = timedelta(seconds=60),
         retry_base: timedelta = timedelta(seconds=30),
     ) -> None:

@@ -63,3 +63,10 @@ setup_postgres() {
     echo "PostgreSQL at $url is not reachable: its tests are left out of this run" >&2
     echo "not postgres"
 }
+
+setup_faketime() {
+    command -v faketime >/dev/null && return 0
+    apt_install faketime && return 0
+    echo "Debian's faketime is not installed and could not be (apt-get install faketime)" >&2
+    exit 1
+}
