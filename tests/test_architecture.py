@@ -78,3 +78,49 @@ def test_environment_is_read_only_by_settings_and_the_demo_launcher():
             continue
         text = path.read_text(encoding="utf-8")
         assert "os.environ" not in text and "os.getenv" not in text, path.name
+
+
+# Where the machine's clock may be read: the clock itself, and the composition roots that hand
+# it to everything else. Two more: columns' bookkeeping defaults (a row written without a time
+# of its own; no rule reads them), and a fake token issuer whose tokens PyJWT checks against the
+# machine's clock.
+CLOCK_READERS = {
+    BOT / "clock.py",
+    BOT / "db" / "base.py",
+    BOT / "adapters" / "botframework" / "fake_openid.py",
+}
+COMPOSITION_ROOTS = {BOT / "app.py", BOT / "cli.py", BOT / "demo" / "runner.py"}
+_WALL_CLOCK_CALLS = {
+    ("datetime", "now"),
+    ("datetime", "utcnow"),
+    ("date", "today"),
+    ("time", "time"),
+}
+
+
+def wall_clock_reads(path: Path) -> list[str]:
+    """Calls that read the machine's clock (`datetime.now()`, `utcnow()`, `time.time()`…)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        function = node.func
+        if isinstance(function, ast.Name) and function.id in ("utcnow", "system_clock"):
+            found.append(f"{function.id}() on line {node.lineno}")
+        if (
+            isinstance(function, ast.Attribute)
+            and isinstance(function.value, ast.Name)
+            and (function.value.id, function.attr) in _WALL_CLOCK_CALLS
+        ):
+            found.append(f"{function.value.id}.{function.attr}() on line {node.lineno}")
+    return found
+
+
+def test_only_the_clock_and_the_composition_roots_read_the_wall_clock():
+    """Every other 'now' comes from the injected clock, so a test's fixed NOW is the only time."""
+    for path in python_files(BOT):
+        if path in CLOCK_READERS | COMPOSITION_ROOTS:
+            continue
+        assert not wall_clock_reads(path), f"{path.relative_to(BOT)}: {wall_clock_reads(path)}"
+        text = path.read_text(encoding="utf-8")
+        assert "system_clock" not in text, f"{path.relative_to(BOT)} picks the system clock"
