@@ -21,11 +21,11 @@ from typing import Any
 
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 
-from bot.cards.actions import is_id
 from bot.cards.faq import answer_card, ask_card, suggestions_card, unknown_card
 from bot.dialogs.context import texts_of
 from bot.dialogs.replies import send_card
 from bot.faq.service import FaqDesk
+from bot.numbers import payload_int
 
 QUESTION_KEY = "question"  # typed text
 QUESTION_ID_KEY = "question_id"  # the kept question an answer card's feedback belongs to
@@ -59,8 +59,8 @@ class QuestionsDialog(Dialog):
                 card = unknown_card(t, match.question)
         elif isinstance(given.get(TOPIC_KEY), str) and given[TOPIC_KEY] in known:
             topic = known[given[TOPIC_KEY]]
-            question = given.get(QUESTION_ID_KEY)
-            if not is_id(question):
+            question = payload_int(given.get(QUESTION_ID_KEY))
+            if question is None:
                 question = await self._desk.chosen(topic.id, t.language)
             card = answer_card(t, topic, question)
         else:

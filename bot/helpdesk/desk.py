@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.adapters.botframework.connector import BotConnectorClient, ConnectorError
-from bot.cards.actions import Verb, is_id
+from bot.cards.actions import Verb
 from bot.cards.tickets import (
     DESCRIPTION_INPUT,
     REPLY_INPUT,
@@ -36,6 +36,7 @@ from bot.db.base import as_utc
 from bot.helpdesk.relay import TicketRelay
 from bot.helpdesk.views import channel_texts, refresh_ids, ticket_line
 from bot.i18n import Texts
+from bot.numbers import payload_int
 from bot.tickets import service as tickets
 from bot.tickets.models import HelpdeskChannel
 
@@ -157,8 +158,8 @@ class Helpdesk:
 
     async def answer(self, t: Texts, requester_aad: str, value: dict[str, Any]) -> Card | str:
         """The requester's answer to their ticket: a confirmation card, or a text saying why not."""
-        ticket_id = value.get("ticket")
-        if not is_id(ticket_id):
+        ticket_id = payload_int(value.get("ticket"))
+        if ticket_id is None:
             return t("helpdesk.not_yours")
         text = _text(value.get(answer_input(ticket_id))) or ""
         if not text:
@@ -225,8 +226,8 @@ class Helpdesk:
         t = channel_texts(channel, self._default_language)
         if not await self._is_agent(actor, place, channel):
             return AgentAnswer(status=403, message=t("tickets.only_helpdesk"))
-        ticket_id, version = data.get("ticket"), data.get("version")
-        if not is_id(ticket_id) or (verb is not Verb.TICKET_REFRESH and not is_id(version)):
+        ticket_id, version = payload_int(data.get("ticket")), payload_int(data.get("version"))
+        if ticket_id is None or (verb is not Verb.TICKET_REFRESH and version is None):
             return AgentAnswer(status=400, message=t("tickets.not_found"))
         reply = _text(data.get(REPLY_INPUT)) or ""
         notice, draft, changed = None, "", False
