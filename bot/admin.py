@@ -28,7 +28,6 @@ from bot.announcements.service import (
     save_draft,
 )
 from bot.announcements.service import send as send_announcement
-from bot.cards.actions import is_id
 from bot.cards.admin import (
     DraftLine,
     UnitOption,
@@ -49,6 +48,7 @@ from bot.directory.service import all_units
 from bot.i18n import Texts, texts
 from bot.notifications.models import Campaign
 from bot.notifications.outbox import cancel_campaign, list_campaigns
+from bot.numbers import payload_int
 from bot.rollout.service import WaveError, all_waves, schedule_wave
 
 log = logging.getLogger(__name__)
@@ -208,9 +208,9 @@ class AdminDesk:
 
     async def stop_announcement(self, t: Texts, value: dict[str, Any], *, author: str) -> Card:
         """Sends no more of an announcement; what went out stays sent."""
-        campaign_id = value.get("campaign")
+        campaign_id = payload_int(value.get("campaign"))
         stopped = None
-        if is_id(campaign_id):
+        if campaign_id is not None:
             async with self._sessions() as session, session.begin():
                 campaign = await session.get(Campaign, campaign_id)
                 if campaign is not None and campaign.kind == ANNOUNCEMENT:
@@ -263,8 +263,7 @@ async def _wave_options(session: AsyncSession) -> list[UnitOption]:
 
 
 def _draft_id(value: dict[str, Any]) -> int | None:
-    draft = value.get("draft")
-    return draft if is_id(draft) else None
+    return payload_int(value.get("draft"))
 
 
 def _form(value: dict[str, Any]) -> dict[str, str]:

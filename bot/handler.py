@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.adapters.botframework.wire import serialize_model
 from bot.adapters.conversation_state import TurnConversationState
 from bot.admin import AdminDesk
-from bot.cards.actions import Verb, is_id, verb_of
+from bot.cards.actions import Verb, verb_of
 from bot.cards.deductions import notice_card
 from bot.cards.faq import answer_card
 from bot.cards.menu import language_set_card, menu_card, welcome_card
@@ -43,6 +43,7 @@ from bot.directory import service as directory
 from bot.faq.service import FaqDesk, Feedback
 from bot.helpdesk.desk import AGENT_VERBS, ChannelPlace, Helpdesk
 from bot.i18n import SUPPORTED_LANGUAGES, resolve_language, texts
+from bot.numbers import payload_int
 from bot.rollout.campaigns import Later, LaterReminders
 from bot.tickets.service import Actor, Member
 from bot.turn_start import Person, TurnStarter
@@ -227,9 +228,9 @@ class PuhelinbottiHandler(TeamsActivityHandler):
     async def _remind_later(self, turn_context: TurnContext, value: dict[str, Any]) -> None:
         t = texts_of(turn_context)
         contact = turn_context.turn_state.get(CONTACT_KEY)
-        wave_id = value.get("wave")
+        wave_id = payload_int(value.get("wave"))
         answer, at = Later.NOT_POSSIBLE, None
-        if self._later_reminders and contact and isinstance(wave_id, int):
+        if self._later_reminders and contact and wave_id is not None:
             answer, at = await self._later_reminders.schedule(
                 aad_object_id=contact.aad_object_id, wave_id=wave_id
             )
@@ -319,13 +320,13 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         counts, and only on the topic they were answered."""
         t = texts_of(turn_context)
         question, topic, helpful = (
-            data.get(QUESTION_ID_KEY),
+            payload_int(data.get(QUESTION_ID_KEY)),
             data.get(TOPIC_KEY),
             data.get("helpful"),
         )
         if not (
             self._faq is not None
-            and is_id(question)
+            and question is not None
             and isinstance(topic, str)
             and isinstance(helpful, bool)
         ):

@@ -27,13 +27,8 @@ def make_turn_error_handler(
         if isinstance(error, EtagConflictError):
             await _answer_concurrent_turn(turn_context, correlation_id)
             return
-        log.error(
-            "turn failed [%s] type=%s conversation=%s",
-            correlation_id,
-            activity.type,
-            activity.conversation.id if activity.conversation else None,
-            exc_info=error,
-        )
+        # No conversation id: in a 1:1 chat it names the person.
+        log.error("turn failed [%s] type=%s", correlation_id, activity.type, exc_info=error)
         try:
             await conversation_state.clear_state(turn_context)
             await conversation_state.save_changes(turn_context, force=True)

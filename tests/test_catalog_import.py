@@ -164,14 +164,49 @@ def test_prices_as_written_in_finland_or_elsewhere(tmp_path, price, cents):
         ("12,34,5", "ei ole luku"),
         ("1 29,90", "ei ole luku"),
         ("5000,01", "epäuskottavan suuri"),
+        ("9" * 5000, "epäuskottavan suuri"),
         ("-1", "suurempi kuin nolla"),
         ("", "arvo puuttuu"),
+        ("\uff11\uff12", "ei ole luku"),  # fullwidth digits
+        ("\u0661\u0662", "ei ole luku"),  # Arabic-Indic digits
     ],
 )
 def test_prices_that_are_refused(tmp_path, price, message):
     row = BASE_ROW.replace("199,00", f'"{price}"')
     (problem,) = problems_of(write(tmp_path, "c.csv", f"{HEADER}\n{row}\n"))
     assert (problem.row, problem.column) == (2, "hinta") and message in problem.message
+
+
+@pytest.mark.parametrize("storage", [str(2**31), "9" * 30, "9" * 5000, "\uff11\uff12\uff18"])
+def test_storage_too_large_for_the_database_or_in_foreign_digits_is_refused(tmp_path, storage):
+    row = BASE_ROW.replace(";128;", f";{storage};")
+    (problem,) = problems_of(write(tmp_path, "c.csv", f"{HEADER}\n{row}\n"))
+    assert (problem.row, problem.column) == (2, "tallennustila")
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("price", "9" * 5000), ("storage_gb", "9" * 5000), ("storage_gb", 2**31)]
+)
+def test_a_huge_whole_number_in_yaml_is_a_problem_of_its_model(tmp_path, key, value):
+    model = {
+        "sku": "Y-1",
+        "brand": "A",
+        "name": "Perus",
+        "price": 199,
+        "storage_gb": 128,
+        "screen_inches": 6.5,
+        "camera_mp": 50,
+        "dual_sim": "true",
+        "esim": "false",
+        "five_g": "true",
+        "os": "android",
+        "is_base": "true",
+        key: value,
+    }
+    fields = ", ".join(f"{name}: {shown}" for name, shown in model.items())
+    path = write(tmp_path, "c.yaml", f"models:\n  - {{{fields}}}\n")
+    (problem,) = problems_of(path)
+    assert (problem.row, problem.column) == (1, key)
 
 
 @pytest.mark.parametrize(

@@ -283,7 +283,7 @@ async def test_a_crafted_model_id_gets_a_polite_answer(bot):
     wishes = await bot.press(MAIJA, buttons(options)["Vapaavalinta"])
     listed = await bot.press(MAIJA, {**buttons(wishes)["Näytä puhelimet"], **ANDROID_ONLY})
     data = buttons(listed)["Samsung Galaxy A56"]
-    for forged in (2**64, True, "7", -1):
+    for forged in (2**64, True, " 7", "\u0667", -1):  # the fourth: Arabic-Indic 7
         replies = await bot.press(MAIJA, {**data, "model_id": forged})
         assert "poistunut valikoimasta" in all_text(replies)
         assert "Pahoittelen" not in all_text(replies)

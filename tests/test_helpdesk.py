@@ -725,8 +725,24 @@ async def test_teams_refreshing_a_card_gets_its_current_state_for_that_member(bo
 
 @pytest.mark.parametrize(
     "data",
-    [{}, {"ticket": "1", "version": 1}, {"ticket": 1}, {"ticket": 1, "version": True}],
-    ids=["nothing", "text id", "no version", "bool version"],
+    [
+        {},
+        {"ticket": " 1", "version": 1},
+        {"ticket": 1},
+        {"ticket": 1, "version": True},
+        {"ticket": 2**31, "version": 1},
+        {"ticket": 10**20, "version": 1},
+        {"ticket": 1, "version": 10**20},
+    ],
+    ids=[
+        "nothing",
+        "padded id",
+        "no version",
+        "bool version",
+        "huge id",
+        "huger id",
+        "huge version",
+    ],
 )
 async def test_a_malformed_ticket_press_is_a_clear_400(bot, employee, data):
     await set_channel(bot)

@@ -9,6 +9,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -26,6 +28,7 @@ from bot.deductions.models import (
     PendingNotice,
 )
 from bot.deductions.payroll import (
+    MAX_AMOUNT_CENTS,
     LeaverLine,
     PayrollColumns,
     PayrollFileError,
@@ -33,6 +36,7 @@ from bot.deductions.payroll import (
     Problem,
     import_payroll,
     leavers_report,
+    parse_amount,
     parse_payroll_bytes,
     parse_payroll_file,
     reconciliation_report,
@@ -140,12 +144,29 @@ def test_amounts_as_payroll_writes_them(amount, cents):
         ("12,50,1", "ei ole summa"),
         ("", "summa puuttuu"),
         ("20 000,00", "epäuskottavan suuri"),
+        ("9" * 30, "epäuskottavan suuri"),
+        ("9" * 5000, "epäuskottavan suuri"),  # past Python's limit for int("...")
+        ("1" * 4300 + ",50", "epäuskottavan suuri"),
+        ("\uff11\uff12,50", "ei ole summa"),  # fullwidth digits
+        ("\u0661\u0662,50", "ei ole summa"),  # Arabic-Indic digits
     ],
 )
 def test_amounts_that_are_refused(amount, message):
     (problem,) = problems_of(f"{HEADER}\n100001;2026-11;{amount}\n")
     assert (problem.line, problem.column) == (2, "summa")
     assert message in problem.message
+
+
+@given(
+    st.text()
+    | st.from_regex(r"[-+]?[0-9 .,]{1,40}( ?€)?", fullmatch=True)
+    | st.text(st.characters(categories=["Nd"]) | st.sampled_from(" ,."), min_size=1, max_size=9)
+)
+def test_any_amount_text_is_cents_in_range_or_a_problem_never_an_exception(raw):
+    parsed = parse_amount(raw)
+    if isinstance(parsed, int):
+        assert 0 <= parsed <= MAX_AMOUNT_CENTS
+        assert all(char.isascii() for char in raw if char.isdigit()), "only ASCII digits count"
 
 
 @pytest.mark.parametrize(
@@ -158,7 +179,18 @@ def test_periods(period, expected):
 
 
 @pytest.mark.parametrize(
-    "period", ["2026-13", "13/2026", "2026/11", "2026-1", "11.2026", "2026-11-01", "1926-11", ""]
+    "period",
+    [
+        "2026-13",
+        "13/2026",
+        "2026/11",
+        "2026-1",
+        "11.2026",
+        "2026-11-01",
+        "1926-11",
+        "",
+        "\uff12\uff10\uff12\uff16-11",  # fullwidth digits
+    ],
 )
 def test_periods_that_are_refused(period):
     (problem,) = problems_of(f"{HEADER}\n100001;{period};10,41\n")

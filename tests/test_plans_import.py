@@ -80,6 +80,29 @@ async def test_unknown_employee_or_an_existing_plan_rejects_the_whole_file(sessi
     assert await plan_count(sessions) == 2
 
 
+@pytest.mark.parametrize(
+    ("share", "count", "column"),
+    [
+        ("9" * 5000, "24", "osuus"),
+        ("\uff12\uff15\uff10,00", "24", "osuus"),  # fullwidth digits
+        ("250,00", "²", "erat"),
+        ("250,00", "9" * 5000, "erat"),
+        ("250,00", str(2**31), "erat"),
+        ("250,00", "\u0661\u0662", "erat"),  # Arabic-Indic digits
+    ],
+)
+def test_a_huge_or_foreign_number_is_a_problem_of_its_row(tmp_path, share, count, column):
+    path = tmp_path / "plans.csv"
+    path.write_text(
+        "henkilonumero;malli;osuus;erat;ensimmainen_kausi\n"
+        f"100006;Esimerkkifoni;{share};{count};2025-06\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(PlanFileError) as raised:
+        parse_plan_file(path)
+    assert [(problem.line, problem.column) for problem in raised.value.problems] == [(2, column)]
+
+
 def test_header_must_be_the_documented_one(tmp_path):
     wrong = tmp_path / "wrong.csv"
     wrong.write_text("nro;malli\n1;x\n", encoding="utf-8")

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.announcements.models import AnnouncementDraft
 from bot.directory.models import Employee, Unit
 from bot.notifications import outbox
+from bot.numbers import payload_int
 from bot.rollout.models import RolloutWave, RolloutWaveUnit
 
 ANNOUNCEMENT = "announcement"
@@ -99,8 +100,9 @@ async def read_draft(*, session: AsyncSession, form: dict[str, Any], now: dateti
     everyone = value["everyone"] == "true"
     units = tuple(code for code in value["units"].split(",") if code)
     upns = tuple(dict.fromkeys(part for part in re.split(r"[\s,;]+", value["upns"]) if part))
-    waves = tuple(int(part) for part in value["waves"].split(",") if part.isdigit())
-    if any(not part.isdigit() for part in value["waves"].split(",") if part):
+    wave_parts = [part for part in value["waves"].split(",") if part]
+    waves = tuple(wave for wave in map(payload_int, wave_parts) if wave is not None)
+    if len(waves) != len(wave_parts):
         problems.append(("unknown_wave", {}))
     if not (everyone or units or waves or upns):
         problems.append(("no_audience", {}))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, TypeGuard
+from typing import Any
 
 VERB_KEY = "verb"
 
@@ -72,11 +72,6 @@ def verb_of(value: Any) -> Verb | None:
         return Verb(value[VERB_KEY])
     except ValueError:
         return None
-
-
-def is_id(value: object) -> TypeGuard[int]:
-    """A positive int from a card, not a bool (which Python counts as an int)."""
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def execute(title: str, verb: Verb, **data: Any) -> dict[str, Any]:

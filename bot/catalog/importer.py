@@ -17,6 +17,7 @@ from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog.models import CatalogVersion, PhoneModel
+from bot.numbers import LARGEST
 from bot.text_files import decode_without_bom
 
 MAX_PRICE_CENTS = 500_000
@@ -72,10 +73,11 @@ DEFAULTS = {"available": True, "is_base": False}  # when the column or key is ab
 
 _TRUE = frozenset({"kyllä", "k", "yes", "y", "true", "tosi", "1", "x", "✓", "✔"})
 _FALSE = frozenset({"ei", "e", "no", "n", "false", "epätosi", "0", "", "-"})
-_PLAIN_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
-_SPACED_THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:\s\d{3})+(?:[.,]\d+)?")
-_DOT_THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:\.\d{3})+,\d+")
-_COMMA_THOUSANDS = re.compile(r"[-+]?\d{1,3}(?:,\d{3})+\.\d+")
+# ASCII digits only: \d would take other scripts' digits too, and Decimal() reads them.
+_PLAIN_NUMBER = re.compile(r"[-+]?[0-9]+(?:\.[0-9]+)?")
+_SPACED_THOUSANDS = re.compile(r"[-+]?[0-9]{1,3}(?:\s[0-9]{3})+(?:[.,][0-9]+)?")
+_DOT_THOUSANDS = re.compile(r"[-+]?[0-9]{1,3}(?:\.[0-9]{3})+,[0-9]+")
+_COMMA_THOUSANDS = re.compile(r"[-+]?[0-9]{1,3}(?:,[0-9]{3})+\.[0-9]+")
 _CURRENCY = re.compile(r"€|\beur(?:oa?)?\b", re.IGNORECASE)
 _SCREEN_UNIT = re.compile(r"\s*(?:\"|”|″|''|tuumaa?|inch(?:es)?|in)$", re.IGNORECASE)
 _STORAGE_UNIT = re.compile(r"\s*(gb|gt|tb|tt)$", re.IGNORECASE)
@@ -351,9 +353,23 @@ def _delimiter(header_line: str) -> str:
     return max([";", ",", "\t"], key=score)
 
 
+class _YamlLoader(yaml.SafeLoader):
+    """Safe YAML, except that a whole number too long for int() stays text for its check."""
+
+
+def _int_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | str:
+    try:
+        return int(loader.construct_yaml_int(node))
+    except ValueError:
+        return str(loader.construct_scalar(node))
+
+
+_YamlLoader.add_constructor("tag:yaml.org,2002:int", _int_or_text)
+
+
 def _parse_yaml(content: str) -> CatalogFile:
     try:
-        data = yaml.safe_load(content)
+        data = yaml.load(content, Loader=_YamlLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (tiedoston rivi {mark.line + 1})" if mark is not None else ""
@@ -547,6 +563,8 @@ def _storage(value: Any) -> int:
         amount *= 1024
     if amount <= 0 or amount != amount.to_integral_value():
         raise _Invalid(f'tallennustilan pitää olla positiivinen kokonaisluku (Gt), nyt "{value}"')
+    if amount > LARGEST:
+        raise _Invalid("tallennustila on epäuskottavan suuri")
     return int(amount)
 
 

@@ -19,8 +19,13 @@ from bot.adapters import sqlite as one_trip_sqlite
 
 
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
-    """Build the async engine; SQLite gets WAL, foreign keys and a busy timeout."""
+    """Build the async engine; SQLite gets WAL, foreign keys and a busy timeout.
+
+    A failed statement's error names the SQL but not its parameters: they are people's ids and
+    deduction figures, and the error ends up in the log.
+    """
     url = make_url(database_url)
+    kwargs["hide_parameters"] = True
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)

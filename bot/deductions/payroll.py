@@ -37,6 +37,7 @@ from bot.deductions.models import (
     PendingNotice,
 )
 from bot.directory.models import Employee
+from bot.numbers import payload_int
 from bot.text_files import decode_without_bom
 
 if TYPE_CHECKING:
@@ -51,12 +52,13 @@ FILE_NAME_LIMIT = 500
 # parameters, and it keeps the parameter lists of a 153 600-row file small in memory.
 CHUNK = 5_000
 
-_PERIOD_ISO = re.compile(r"(\d{4})-(\d{2})")
-_PERIOD_SLASH = re.compile(r"(\d{1,2})/(\d{4})")
+# ASCII digits only: \d would take other scripts' digits too, and int() reads them.
+_PERIOD_ISO = re.compile(r"([0-9]{4})-([0-9]{2})")
+_PERIOD_SLASH = re.compile(r"([0-9]{1,2})/([0-9]{4})")
 _AMOUNT = re.compile(
     r"(?P<sign>[-+]?)\s*"
-    r"(?P<whole>\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d{1,3}(?:\.\d{3})+(?=,)|\d+)"
-    r"(?:[.,](?P<fraction>\d+))?"
+    r"(?P<whole>[0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+|[0-9]{1,3}(?:\.[0-9]{3})+(?=,)|[0-9]+)"
+    r"(?:[.,](?P<fraction>[0-9]+))?"
 )
 _CURRENCY = re.compile(r"\s*(?:€|eur(?:oa?)?)$", re.IGNORECASE)
 _ASCII = str.maketrans({"ä": "a", "ö": "o", "å": "a"})
@@ -381,11 +383,11 @@ def parse_amount(raw: str) -> int | str:
     if len(fraction) > 2:
         return f'summassa saa olla enintään 2 desimaalia, nyt "{value}"'
     fraction = fraction.ljust(2, "0")
-    whole = re.sub(r"\D", "", match.group("whole"))
-    cents = int(whole) * 100 + int(fraction[:2])
-    if match.group("sign") == "-" and cents:
+    euros = payload_int(re.sub(r"[^0-9]", "", match.group("whole")), smallest=0)
+    cents = None if euros is None else euros * 100 + int(fraction[:2])
+    if match.group("sign") == "-" and cents != 0:
         return f'summa ei voi olla negatiivinen, nyt "{value}"'
-    if cents > MAX_AMOUNT_CENTS:
+    if cents is None or cents > MAX_AMOUNT_CENTS:
         return f'summa "{value}" on epäuskottavan suuri (enintään {MAX_AMOUNT_CENTS // 100} €)'
     return cents
 

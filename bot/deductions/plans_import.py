@@ -27,6 +27,7 @@ from bot.deductions.payroll import (
     parse_period,
 )
 from bot.directory.models import Employee
+from bot.numbers import payload_int
 
 COLUMNS = ("henkilonumero", "malli", "osuus", "erat", "ensimmainen_kausi")
 MAX_INSTALMENTS = 120
@@ -89,7 +90,7 @@ def parse_plan_file(path: Path) -> list[ExistingPlan]:
             found.append(Problem(line, "osuus", cents))
         elif cents == 0:
             found.append(Problem(line, "osuus", "osuus on nolla: suunnitelmaa ei tarvita"))
-        instalments = int(count) if count.isdigit() else 0
+        instalments = payload_int(count) or 0
         if not 1 <= instalments <= MAX_INSTALMENTS:
             found.append(Problem(line, "erat", f'erien määrä "{count}" ei kelpaa (1–120)'))
         month = parse_period(first)

@@ -53,6 +53,7 @@ from bot.choices.service import (
 )
 from bot.dialogs.context import texts_of
 from bot.dialogs.replies import send_card, send_text
+from bot.numbers import payload_int
 
 FLOW_VERBS = frozenset(verb for verb in Verb if verb.value.startswith(("phone.", "flow.")))
 _OS_VALUES = {"ios", "android"}
@@ -300,7 +301,7 @@ class ChoosePhoneDialog(Dialog):
     async def _remember_model(
         self, dc: DialogContext, state: dict[str, Any], value: dict[str, Any]
     ) -> bool:
-        model_id = _model_id(value)
+        model_id = payload_int(value.get("model_id"))
         quote = await self._choices.quote(model_id) if model_id is not None else None
         if quote is None:
             await send_text(dc.context, texts_of(dc.context)("phone.model_withdrawn"))
@@ -359,14 +360,6 @@ def _aad(dc: DialogContext) -> str:
     return str(getattr(sender, "aad_object_id", None) or getattr(sender, "id", ""))
 
 
-def _model_id(value: dict[str, Any]) -> int | None:
-    """The model id as our card sends it: a plain int in range, not a bool or a huge number."""
-    model_id = value.get("model_id")
-    if type(model_id) is not int or not 0 < model_id < 2**31:
-        return None
-    return model_id
-
-
 def _clean_preferences(value: dict[str, Any]) -> dict[str, str]:
     """Only values our own card offers; anything else in a submitted payload is dropped."""
     prefs: dict[str, str] = {}
@@ -374,9 +367,9 @@ def _clean_preferences(value: dict[str, Any]) -> dict[str, str]:
         prefs["os"] = value["os"]
     if value.get("size") in _SIZE_VALUES:
         prefs["size"] = value["size"]
-    monthly = value.get("max_monthly")
-    if isinstance(monthly, str) and monthly.isdigit() and int(monthly) <= 1_000_000:
-        prefs["max_monthly"] = monthly
+    monthly = payload_int(value.get("max_monthly"), smallest=0)
+    if monthly is not None:
+        prefs["max_monthly"] = str(monthly)
     if value.get("camera") == "true":
         prefs["camera"] = "true"
     return prefs

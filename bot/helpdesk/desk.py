@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.adapters.botframework.connector import BotConnectorClient, ConnectorError
-from bot.cards.actions import Verb, is_id
+from bot.cards.actions import Verb
 from bot.cards.tickets import (
     DESCRIPTION_INPUT,
     REPLY_INPUT,
@@ -42,6 +42,7 @@ from bot.db.base import as_utc
 from bot.helpdesk.relay import TicketRelay
 from bot.helpdesk.views import channel_texts, refresh_ids, ticket_line
 from bot.i18n import Texts
+from bot.numbers import payload_int
 from bot.tickets import service as tickets
 from bot.tickets.models import HelpdeskChannel
 
@@ -175,8 +176,8 @@ class Helpdesk:
     async def answer(self, t: Texts, requester_aad: str, value: dict[str, Any]) -> Card | str:
         """The requester's answer to their ticket, once per answer box: a confirmation card, the
         answer back in a new box if its box had no token, or a text saying why not."""
-        ticket_id = value.get("ticket")
-        if not is_id(ticket_id):
+        ticket_id = payload_int(value.get("ticket"))
+        if ticket_id is None:
             return t("helpdesk.not_yours")
         text = _text(value.get(answer_input(ticket_id))) or ""
         if not text:
@@ -251,8 +252,8 @@ class Helpdesk:
             return AgentAnswer(status=503, message=t("tickets.roster_unavailable"))
         if access is Access.REFUSED:
             return AgentAnswer(status=403, message=t("tickets.only_helpdesk"))
-        ticket_id, version = data.get("ticket"), data.get("version")
-        if not is_id(ticket_id) or (verb is not Verb.TICKET_REFRESH and not is_id(version)):
+        ticket_id, version = payload_int(data.get("ticket")), payload_int(data.get("version"))
+        if ticket_id is None or (verb is not Verb.TICKET_REFRESH and version is None):
             return AgentAnswer(status=400, message=t("tickets.not_found"))
         reply = _text(data.get(REPLY_INPUT)) or ""
         notice, draft, changed = None, "", False
