@@ -25,12 +25,11 @@ from bot.adapters.botframework.proactive import (
     Sent,
 )
 from bot.adapters.graph.client import GraphError
-from bot.adapters.retry import parse_retry_after
 from bot.announcements import service as announcements
 from bot.cards.announcements import announcement_card
 from bot.cards.deductions import notice_card
 from bot.cards.notifications import window_open_card, window_reminder_card
-from bot.clock import Clock, helsinki_today, system_clock
+from bot.clock import Clock, helsinki_today
 from bot.conversations import service as conversations
 from bot.conversations.models import ConversationReferenceRecord
 from bot.deductions import service as deductions
@@ -147,7 +146,7 @@ class TeamsDeliverer:
         tenant_id: str,
         service_url: str,
         renderers: dict[str, Renderer] | None = None,
-        clock: Clock = system_clock,
+        clock: Clock,
     ) -> None:
         self._sessions = sessions
         self._sender = sender
@@ -306,7 +305,7 @@ def _failure(error: Exception) -> DeliveryFailed:
     return DeliveryFailed(
         reason,
         status=status,
-        retry_after=parse_retry_after(error.retry_after),
+        retry_after=error.retry_after,
         final=not is_retryable(status),
         message=str(error)[:300],
     )

@@ -197,14 +197,18 @@ async def test_attempts_stop_at_max_attempts_then_error(connector: Connector) ->
     assert connector.sleep.delays == [1.0, 1.0]
 
 
-async def test_retry_after_as_http_date_is_honoured(connector: Connector) -> None:
-    when = datetime.now(UTC) + timedelta(seconds=10)
-    connector.fake.fail_next(ScriptedFailure(429, format_datetime(when, usegmt=True)))
+async def test_retry_after_as_http_date_is_counted_from_the_answers_own_date(
+    connector: Connector,
+) -> None:
+    answered = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
+    retry_at = format_datetime(answered + timedelta(seconds=10), usegmt=True)
+    connector.fake.fail_next(
+        ScriptedFailure(429, retry_at, date=format_datetime(answered, usegmt=True))
+    )
 
     await connector.send()
 
-    [delay] = connector.sleep.delays
-    assert 8.0 < delay <= 10.0
+    assert connector.sleep.delays == [10.0]
 
 
 async def test_retry_after_longer_than_max_delay_is_capped(connector: Connector) -> None:
@@ -296,7 +300,7 @@ async def test_service_url_path_prefix_is_kept(connector: Connector) -> None:
 
 # -- parse_retry_after ------------------------------------------------------------------------
 
-NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
+SENT = "Thu, 26 Nov 2026 10:00:00 GMT"  # the answer's Date header
 
 
 @pytest.mark.parametrize(
@@ -313,12 +317,18 @@ NOW = datetime(2026, 11, 26, 10, 0, 0, tzinfo=UTC)
     ],
 )
 def test_parse_retry_after_reads_seconds_and_http_dates(value: str, seconds: float) -> None:
-    assert parse_retry_after(value, now=NOW) == seconds
+    assert parse_retry_after(value, sent=SENT) == seconds
 
 
 @pytest.mark.parametrize("value", [None, "", "soon", "Thu, 99 Foo 2026"])
 def test_parse_retry_after_ignores_absent_or_unreadable_values(value: str | None) -> None:
-    assert parse_retry_after(value, now=NOW) is None
+    assert parse_retry_after(value, sent=SENT) is None
+
+
+@pytest.mark.parametrize("sent", [None, "", "yesterday"])
+def test_an_http_date_without_a_readable_answer_date_is_not_guessed(sent: str | None) -> None:
+    assert parse_retry_after("Thu, 26 Nov 2026 10:00:30 GMT", sent=sent) is None
+    assert parse_retry_after("30", sent=sent) == 30.0
 
 
 # -- through the running bot ------------------------------------------------------------------

@@ -24,17 +24,18 @@ class RetryPolicy:
             return False
         return status is None or status in RETRYABLE_STATUSES
 
-    def delay(self, attempt: int, retry_after: str | None = None) -> float:
-        """Seconds to wait before attempt number `attempt + 1`."""
-        honoured = parse_retry_after(retry_after)
-        if honoured is not None:
-            return min(honoured, self.max_delay)
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds to wait before attempt number `attempt + 1` (`retry_after` in seconds)."""
+        if retry_after is not None:
+            return min(retry_after, self.max_delay)
         ceiling = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
         return random.uniform(ceiling / 2, ceiling)
 
 
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Retry-After as delta-seconds or an HTTP date; None when absent or unreadable."""
+def parse_retry_after(value: str | None, *, sent: str | None) -> float | None:
+    """Retry-After in seconds: delta-seconds, or an HTTP date counted from the answer's own `Date`
+    header (`sent`), so neither our clock nor its skew from the server's matters. None when absent
+    or unreadable, or a date without a `Date` to count from."""
     if not value:
         return None
     value = value.strip()
@@ -42,10 +43,17 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
         return max(0.0, float(value))
     except ValueError:
         pass
+    when, answered = _http_date(value), _http_date(sent)
+    if when is None or answered is None:
+        return None
+    return max(0.0, (when - answered).total_seconds())
+
+
+def _http_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
     try:
-        when = parsedate_to_datetime(value)
+        moment = parsedate_to_datetime(value.strip())
     except (TypeError, ValueError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

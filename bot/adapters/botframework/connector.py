@@ -19,7 +19,7 @@ import aiohttp
 from yarl import URL
 
 from bot.adapters.botframework.tokens import AccessTokenProvider
-from bot.adapters.retry import RetryPolicy
+from bot.adapters.retry import RetryPolicy, parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ Sleep = Callable[[float], Awaitable[None]]
 class ConnectorError(Exception):
     """The Bot Connector refused a call, or it could not be reached after all retries."""
 
-    def __init__(self, status: int | None, message: str, retry_after: str | None = None) -> None:
+    def __init__(self, status: int | None, message: str, retry_after: float | None = None) -> None:
         super().__init__(f"Bot Connector {status or 'unreachable'}: {message}")
         self.status = status
         self.retry_after = retry_after
@@ -120,7 +120,8 @@ class BotConnectorClient:
 
     async def _attempt(
         self, method: str, url: URL, body: dict[str, Any] | None
-    ) -> tuple[int | None, str | None, Any]:
+    ) -> tuple[int | None, float | None, Any]:
+        """Status, Retry-After in seconds, and the answer's JSON (or text, or the error)."""
         headers = {"User-Agent": "Puhelinbotti"}
         token = await self._tokens.token()
         if token:
@@ -130,7 +131,10 @@ class BotConnectorClient:
                 method, url, json=body, headers=headers, timeout=self._timeout
             ) as response:
                 text = await response.text()
-                return response.status, response.headers.get("Retry-After"), _json_or_text(text)
+                retry_after = parse_retry_after(
+                    response.headers.get("Retry-After"), sent=response.headers.get("Date")
+                )
+                return response.status, retry_after, _json_or_text(text)
         except (aiohttp.ClientError, TimeoutError) as error:
             return None, None, repr(error)
 

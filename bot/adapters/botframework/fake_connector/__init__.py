@@ -42,6 +42,7 @@ TIMEOUT: Literal["timeout"] = "timeout"
 class ScriptedFailure:
     status: int
     retry_after: str | None = None
+    date: str | None = None  # the answer's Date header; the real time when None
 
 
 @dataclass
@@ -232,7 +233,11 @@ class FakeBotConnector:
             failure = self.failures.popleft()
             self.scripted += 1
             return _error(
-                failure.status, "Scripted", f"scripted {failure.status}", failure.retry_after
+                failure.status,
+                "Scripted",
+                f"scripted {failure.status}",
+                failure.retry_after,
+                failure.date,
             )
         await self._latency()
         if self._limiter is not None:
@@ -385,8 +390,12 @@ def _first_member(body: dict[str, Any]) -> str | None:
     return None
 
 
-def _error(status: int, code: str, message: str, retry_after: str | None = None) -> web.Response:
-    headers = {"Retry-After": retry_after} if retry_after else None
+def _error(
+    status: int, code: str, message: str, retry_after: str | None = None, date: str | None = None
+) -> web.Response:
+    headers = {"Retry-After": retry_after} if retry_after else {}
+    if date:
+        headers["Date"] = date
     return web.json_response(
         {"error": {"code": code, "message": message}}, status=status, headers=headers
     )
