@@ -75,7 +75,7 @@ class AdminDesk:
     def allows(self, aad_object_id: str | None) -> bool:
         allowed = aad_object_id is not None and aad_object_id in self._admins
         if not allowed:
-            log.warning("refused an admin action by %s", aad_object_id or "an unknown sender")
+            log.warning("refused an admin action by someone who is not an ICT admin")
         return allowed
 
     async def waves(self, t: Texts, *, notice: str | None = None) -> Card:
@@ -97,7 +97,7 @@ class AdminDesk:
             except WaveError as error:
                 problems = [t(f"wave_problem.{key}", **values) for key, values in error.problems]
                 return await self._waves_card(session, t, problems=problems)
-            log.info("wave %s scheduled by %s", wave.id, author)
+            log.info("wave %s scheduled by an ICT admin", wave.id)
             notice = t(
                 "admin.scheduled", name=wave.name, opens=t.date(opens), closes=t.date(closes)
             )
@@ -191,7 +191,7 @@ class AdminDesk:
                 session=session, draft=reading.draft, token=token, author=author, now=now
             )
             await delete_draft(session=session, draft_id=draft_id)
-        log.info("announcement campaign %s queued by %s for %d people", campaign_id, author, count)
+        log.info("announcement campaign %s queued for %d people", campaign_id, count)
         if self._wake_sender is not None:
             self._wake_sender()
         notice = t("announce.sent", title=reading.draft.title_fi, count=count)
@@ -219,7 +219,7 @@ class AdminDesk:
                     )
         if stopped is None:
             return await self.announcements(t)
-        log.info("announcement campaign %s stopped by %s (%d unsent)", campaign_id, author, stopped)
+        log.info("announcement campaign %s stopped (%d unsent)", campaign_id, stopped)
         return await self.announcements(t, notice=t("announce.stopped_notice", count=stopped))
 
     async def _compose_again(

@@ -106,6 +106,7 @@ async def test_anyone_else_is_refused_at_every_step(bot, caplog):
     assert "Kevät" not in str(body)
     refusals = [record for record in caplog.records if "refused an admin action" in record.message]
     assert len(refusals) == 4
+    assert EMPLOYEE.aad_object_id not in caplog.text, "the log names who was refused"
 
 
 async def test_a_unit_whose_code_has_a_comma_can_be_picked(bot):

@@ -536,6 +536,8 @@ async def test_people_outside_the_helpdesk_team_are_refused_and_logged(bot, empl
     response = await bot.post(activities.card_action(employee, bot.service_url, verb, data))
     assert (await response.json())["statusCode"] == 403
     assert "from outside the helpdesk team" in caplog.text
+    for person in (OUTSIDER, employee):
+        assert person.aad_object_id not in caplog.text, "the log names who was refused"
     [ticket] = await tickets_in(bot)
     assert (ticket.state, ticket.version) == ("open", 1)
 

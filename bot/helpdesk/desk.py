@@ -211,7 +211,7 @@ class Helpdesk:
     async def set_channel(self, t: Texts, sender: tickets.Actor, place: ChannelPlace) -> str:
         """An ICT admin makes this channel the helpdesk's; its team's members become agents."""
         if not self.is_admin(sender.aad_object_id):
-            log.warning("refused setting the helpdesk channel by %s", sender.aad_object_id)
+            log.warning("refused setting the helpdesk channel by someone who is not an ICT admin")
             return t("tickets.channel_only_admins")
         if place.team_id is None or place.channel_id is None:
             return t("tickets.channel_needs_team")
@@ -228,7 +228,7 @@ class Helpdesk:
                 now=now,
             )
         count = await self._fetch_roster(place.service_url, place.team_id) or 0
-        log.info("helpdesk channel set by %s (%d members)", sender.aad_object_id, count)
+        log.info("helpdesk channel set by an ICT admin (%d members)", count)
         self.relay.kick()
         return t("tickets.channel_set", members=count)
 
@@ -273,7 +273,7 @@ class Helpdesk:
             line = await ticket_line(session, ticket, t.language)
             ids = await refresh_ids(session)
         if changed:
-            log.info("ticket %s: %s by %s", ticket_id, verb.value, actor.aad_object_id)
+            log.info("ticket %s: %s", ticket_id, verb.value)
             self.relay.kick()
         card = ticket_card(
             t,
@@ -334,9 +334,7 @@ class Helpdesk:
         self, actor: tickets.Actor, place: ChannelPlace, channel: HelpdeskChannel | None
     ) -> Access:
         if channel is None or place.team_id is None or channel.team_id != place.team_id:
-            log.warning(
-                "refused a ticket action by %s from outside the helpdesk team", actor.aad_object_id
-            )
+            log.warning("refused a ticket action from outside the helpdesk team")
             return Access.REFUSED
         async with self._sessions() as session:
             known = await tickets.is_member(session=session, aad_object_id=actor.aad_object_id)
@@ -352,7 +350,7 @@ class Helpdesk:
                 known = await tickets.is_member(session=session, aad_object_id=actor.aad_object_id)
             if known:
                 return Access.AGENT
-        log.warning("refused a ticket action by %s: not in the helpdesk team", actor.aad_object_id)
+        log.warning("refused a ticket action by someone not in the helpdesk team")
         return Access.REFUSED
 
     async def _reread_roster(self, seen: HelpdeskChannel) -> bool:
