@@ -381,8 +381,8 @@ async def record_choice(
             await session.flush()
     except IntegrityError:
         # A request with the same token won the race (a double click), or another choice by the
-        # same person did (another device): the open-choice index allows only one.
-        session.expunge(choice)
+        # same person did (another device): the open-choice index allows only one. Rolling the
+        # savepoint back has already taken the new choice out of the session.
         winner = await session.scalar(
             select(PhoneChoice).where(PhoneChoice.consent_token == consent_token)
         )
