@@ -182,12 +182,13 @@ async def test_a_lone_429_holds_only_its_own_row(sqlite_engine):
     "failure",
     [
         DeliveryFailed("precondition_failed", status=412),
+        DeliveryFailed("server_error", status=500),
         DeliveryFailed("bad_gateway", status=502),
         DeliveryFailed("server_error", status=503),
         DeliveryFailed("gateway_timeout", status=504),
         DeliveryFailed("timeout"),
     ],
-    ids=["412", "502", "503", "504", "timeout"],
+    ids=["412", "500", "502", "503", "504", "timeout"],
 )
 async def test_transient_failures_back_off_exponentially(sqlite_engine, failure):
     time = FakeTime(TUESDAY_MORNING)
@@ -215,9 +216,10 @@ async def test_transient_failures_back_off_exponentially(sqlite_engine, failure)
 
 def test_one_set_of_retry_rules_for_the_outbox_and_the_connector():
     retried = [status for status in range(400, 600) if is_retryable(status)]
-    assert retried == [412, 429, 502, 503, 504] and is_retryable(None)
+    assert retried == [412, 429, 500, 502, 503, 504] and is_retryable(None)
     assert ADAPTER_RETRYABLE is RETRYABLE_STATUSES
-    assert [RetryPolicy().should_retry(status, 1) for status in (None, 500, 502)] == [
+    assert [RetryPolicy().should_retry(status, 1) for status in (None, 500, 501, 502)] == [
+        True,
         True,
         False,
         True,
@@ -247,9 +249,9 @@ async def test_a_send_that_never_answers_times_out_and_is_retried(sqlite_engine)
         (DeliveryFailed("not_found", status=404, final=True), "not_found"),
         (DeliveryFailed("not_installed", final=True), "not_installed"),
         (DeliveryFailed("bad_request", status=400), "bad_request"),
-        (DeliveryFailed("server_error", status=500), "server_error"),
+        (DeliveryFailed("not_implemented", status=501), "not_implemented"),
     ],
-    ids=["403", "404", "not-installed", "400", "500"],
+    ids=["403", "404", "not-installed", "400", "501"],
 )
 async def test_final_failures_stop_at_once_with_their_reason(engine, failure, reason):
     time = FakeTime(TUESDAY_MORNING)
