@@ -144,9 +144,7 @@ def test_backoff_is_jittered_and_capped_at_max_delay() -> None:
 
 
 @pytest.mark.parametrize("status", [412, 429, 500, 502, 503, 504])
-async def test_throttling_and_server_errors_are_retried(
-    connector: Connector, status: int
-) -> None:
+async def test_throttling_and_server_errors_are_retried(connector: Connector, status: int) -> None:
     connector.fake.fail_next(ScriptedFailure(status))
 
     await connector.send()

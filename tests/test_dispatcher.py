@@ -270,40 +270,74 @@ async def test_final_failures_stop_at_once_with_their_reason(engine, failure, re
     assert result.failures == {reason: 1} and result.counts["delivered"] == 1
 
 
-async def test_attempts_are_capped(engine):
+async def test_retries_end_by_time_since_the_first_failure_not_by_a_count(engine):
     time = FakeTime(TUESDAY_MORNING)
     deliverer = FakeDeliverer()
     deliverer.fail_always("anna", DeliveryFailed("server_error", status=503))
     await campaign(engine, ["anna"])
-    no_wait = RetryRules(random=lambda: 0.0)
-    await build(engine, deliverer, time, max_attempts=3, retry=no_wait).run_until_idle()
+    dispatcher = build(engine, deliverer, time, give_up_after=timedelta(hours=1))
+    await dispatcher.run_until_idle()
+    while (row := (await rows(engine))["anna"]).state == "pending":
+        assert row.next_attempt_at is not None
+        time.set(utc(row.next_attempt_at))
+        await dispatcher.run_until_idle()
+    assert (row.state, row.reason, row.last_status) == ("failed", outbox.GAVE_UP, 503)
+    # Backoff 2, 4, … 512 s, then every 600 s: the 15th attempt is the first after an hour.
+    assert row.attempts == len(deliverer.calls) == 15
+    assert utc(row.failing_since) == TUESDAY_MORNING
+    assert time.now() - TUESDAY_MORNING >= timedelta(hours=1)
+
+
+async def test_time_spent_waiting_for_working_hours_is_not_time_spent_trying(engine):
+    afternoon = datetime(2026, 12, 1, 15, 59, 50, tzinfo=HELSINKI).astimezone(UTC)
+    time = FakeTime(afternoon)
+    deliverer = FakeDeliverer()
+    deliverer.fail("anna", DeliveryFailed("server_error", status=500))
+    await campaign(engine, ["anna"])
+    dispatcher = build(engine, deliverer, time, give_up_after=timedelta(hours=1))
+    await dispatcher.run_until_idle()
+    time.set(afternoon + timedelta(seconds=2))
+    await dispatcher.run_until_idle()  # 16:00 has passed: put back until the morning
+    time.set(WEDNESDAY_EIGHT)
+    await dispatcher.run_until_idle()
     row = (await rows(engine))["anna"]
-    assert (row.state, row.reason, row.last_status, row.attempts) == (
-        "failed",
-        outbox.ATTEMPTS_EXHAUSTED,
-        503,
-        3,
-    )
-    assert len(deliverer.calls) == 3
+    assert (row.state, row.attempts, row.failing_since) == ("delivered", 2, None)
 
 
-async def test_a_lost_last_attempt_is_not_made_again(sqlite_engine):
+async def claim_and_vanish(engine: AsyncEngine, worker: str, now: datetime) -> None:
+    async with create_session_factory(engine)() as session, session.begin():
+        await outbox.claim(
+            session=session, worker=worker, limit=1, now=now, lease=timedelta(seconds=60)
+        )
+
+
+async def test_an_attempt_lost_again_after_the_give_up_time_is_not_made(sqlite_engine):
     time = FakeTime(TUESDAY_MORNING)
     await campaign(sqlite_engine, ["anna"])
-    async with create_session_factory(sqlite_engine)() as session, session.begin():
-        await outbox.claim(
-            session=session,
-            worker="crashed",
-            limit=1,
-            now=TUESDAY_MORNING,
-            lease=timedelta(seconds=60),
-        )
+    await claim_and_vanish(sqlite_engine, "crashed", time.now())
+    time.advance(61)
+    await claim_and_vanish(sqlite_engine, "crashed-again", time.now())  # its clock starts
     time.advance(61)
     deliverer = FakeDeliverer()
-    await build(sqlite_engine, deliverer, time, max_attempts=1).run_until_idle()
+    await build(
+        sqlite_engine, deliverer, time, give_up_after=timedelta(seconds=60)
+    ).run_until_idle()
     row = (await rows(sqlite_engine))["anna"]
-    assert (row.state, row.reason) == ("failed", outbox.ATTEMPTS_EXHAUSTED)
+    assert (row.state, row.reason) == ("failed", outbox.GAVE_UP)
+    assert utc(row.failing_since) == TUESDAY_MORNING + timedelta(seconds=61)
     assert deliverer.calls == []
+
+
+async def test_a_lost_attempt_within_the_give_up_time_is_made_again(sqlite_engine):
+    time = FakeTime(TUESDAY_MORNING)
+    await campaign(sqlite_engine, ["anna"])
+    await claim_and_vanish(sqlite_engine, "crashed", time.now())
+    time.advance(61)
+    deliverer = FakeDeliverer()
+    await build(sqlite_engine, deliverer, time).run_until_idle()
+    row = (await rows(sqlite_engine))["anna"]
+    assert (row.state, row.attempts, row.reason) == ("delivered", 2, None)
+    assert len(deliverer.delivered) == 1
 
 
 class ExplodingDeliverer:

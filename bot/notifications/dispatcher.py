@@ -14,14 +14,14 @@ import time
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, system_clock
 from bot.notifications import outbox
 from bot.notifications.delivery import Deliverer, DeliveryFailed, Outgoing
-from bot.notifications.outbox import ATTEMPTS_EXHAUSTED, Settlement
+from bot.notifications.outbox import GAVE_UP, Settlement
 from bot.notifications.quiet_hours import WorkingHours
 from bot.notifications.rate_limit import ConversationLimiter, RateLimiter
 from bot.notifications.retry import RetryRules, is_retryable
@@ -61,7 +61,7 @@ class Dispatcher:
         rate: RateLimiter | None = None,
         per_conversation: ConversationLimiter | None = None,
         clock: Clock = system_clock,
-        max_attempts: int = 6,
+        give_up_after: timedelta = timedelta(hours=24),
         concurrency: int = 50,
         batch: int = 50,
         lease: float = 60.0,
@@ -72,8 +72,8 @@ class Dispatcher:
         max_conversation_wait: float = 5.0,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        if concurrency < 1 or batch < 1 or max_attempts < 1:
-            raise ValueError("concurrency, batch and max_attempts must be at least 1")
+        if concurrency < 1 or batch < 1:
+            raise ValueError("concurrency and batch must be at least 1")
         self._sessions = sessions
         self._deliverer = deliverer
         self._quiet_hours = quiet_hours
@@ -83,7 +83,7 @@ class Dispatcher:
             ConversationLimiter() if per_conversation is None else per_conversation
         )
         self._clock = clock
-        self._max_attempts = max_attempts
+        self._give_up_after = give_up_after
         self._concurrency = concurrency
         self._batch = batch
         self._lease = timedelta(seconds=lease)
@@ -283,13 +283,13 @@ class Dispatcher:
 
     async def _send(self, outgoing: Outgoing) -> Settlement:
         """One attempt for one row, once the tenant rate, its conversation and the hour allow it."""
-        if outgoing.attempt > self._max_attempts:
+        if outgoing.lost and self._out_of_time(outgoing, self._clock()):
             return outbox.failed(
                 outgoing,
                 self._clock(),
                 status=None,
-                reason=ATTEMPTS_EXHAUSTED,
-                error="claimed again after its last attempt was lost",
+                reason=GAVE_UP,
+                error="its attempts kept being lost (the dispatcher stopped mid-send)",
             )
         while True:
             await self._rate.acquire()
@@ -338,16 +338,19 @@ class Dispatcher:
         text = f"{reason}: {error}" if str(error) and str(error) != reason else reason
         if final or not is_retryable(status):
             return outbox.failed(outgoing, now, status=status, reason=reason, error=text)
-        if outgoing.attempt >= self._max_attempts:
-            return outbox.failed(
-                outgoing, now, status=status, reason=ATTEMPTS_EXHAUSTED, error=text
-            )
+        if self._out_of_time(outgoing, now):
+            return outbox.failed(outgoing, now, status=status, reason=GAVE_UP, error=text)
         if retry_after is not None:
             self._rate.throttled(min(retry_after, self._retry.max_retry_after))
         delay = self._retry.delay(outgoing.attempt, retry_after)
         return outbox.retry_later(
             outgoing, now + timedelta(seconds=delay), now, status=status, reason=reason, error=text
         )
+
+    def _out_of_time(self, outgoing: Outgoing, now: datetime) -> bool:
+        """Retries end `give_up_after` the first failure: an outage of hours loses nothing."""
+        since = outgoing.failing_since
+        return since is not None and now - since >= self._give_up_after
 
 
 async def _first(*waits: Awaitable[object] | float) -> None:

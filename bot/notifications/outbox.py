@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    case,
     func,
     literal_column,
     or_,
@@ -32,7 +33,8 @@ from bot.db.upsert import upsert
 from bot.notifications.delivery import Delivered, Outgoing
 from bot.notifications.models import Campaign, CampaignState, Notification, NotificationState
 
-ATTEMPTS_EXHAUSTED = "attempts_exhausted"
+GAVE_UP = "gave_up"  # retried for the give-up time since the first failure, in vain
+LOST = "lost"  # claimed again after its worker vanished mid-send
 ERROR_LENGTH = 300
 
 
@@ -56,6 +58,7 @@ class Settlement:
     outcome: str | None = None
     conversation_id: str | None = None
     activity_id: str | None = None
+    failing_since: datetime | None = None
 
 
 def delivered(outgoing: Outgoing, result: Delivered, now: datetime) -> Settlement:
@@ -90,11 +93,15 @@ def retry_later(
         status=status,
         reason=reason,
         error=error[:ERROR_LENGTH] or None,
+        failing_since=outgoing.failing_since or now,
     )
 
 
-def postpone(outgoing: Outgoing, at: datetime, now: datetime) -> Settlement:
-    """Back to the queue untried (its conversation is over its limits): the attempt is not spent."""
+def postpone(
+    outgoing: Outgoing, at: datetime, now: datetime, *, reason: str | None = None, error: str = ""
+) -> Settlement:
+    """Back to the queue untried (its conversation is over its limits, sending is paused): the
+    attempt is not spent, and neither is its time before giving up."""
     return Settlement(
         outgoing.notification_id,
         outgoing.attempt,
@@ -102,6 +109,9 @@ def postpone(outgoing: Outgoing, at: datetime, now: datetime) -> Settlement:
         now,
         outgoing.attempt - 1,
         next_attempt_at=at,
+        reason=reason,
+        error=error[:ERROR_LENGTH] or None,
+        failing_since=outgoing.failing_since,
     )
 
 
@@ -117,6 +127,7 @@ def failed(
         status=status,
         reason=reason,
         error=error[:ERROR_LENGTH] or None,
+        failing_since=outgoing.failing_since or now,
     )
 
 
@@ -221,6 +232,7 @@ async def schedule_personal(
         "state": NotificationState.PENDING,
         "attempts": 0,
         "next_attempt_at": as_utc(at),
+        "failing_since": None,
         "lease_until": None,
         "claimed_by": None,
         "last_status": None,
@@ -244,8 +256,10 @@ async def schedule_personal(
 async def claim(
     *, session: AsyncSession, worker: str, limit: int, now: datetime, lease: timedelta
 ) -> list[Outgoing]:
-    """Leases up to `limit` rows that are due: pending ones, and those whose worker vanished."""
+    """Leases up to `limit` rows that are due: pending ones, and those whose worker vanished
+    (their lost attempt counts as a failed one: it starts the time before giving up)."""
     now = as_utc(now)
+    was_lost = Notification.state == NotificationState.SENDING
     due = or_(
         and_(
             Notification.state == NotificationState.PENDING,
@@ -274,12 +288,19 @@ async def claim(
                 lease_until=now + lease,
                 claimed_by=worker,
                 updated_at=now,
+                reason=case((was_lost, LOST), else_=Notification.reason),
+                failing_since=case(
+                    (was_lost, func.coalesce(Notification.failing_since, now)),
+                    else_=Notification.failing_since,
+                ),
             )
             .returning(
                 Notification.id,
                 Notification.campaign_id,
                 Notification.recipient,
                 Notification.attempts,
+                Notification.failing_since,
+                Notification.reason,
             ),
             execution_options={"synchronize_session": False},
         )
@@ -302,6 +323,8 @@ async def claim(
             payload=dict(campaigns[row.campaign_id].payload or {}),
             recipient=row.recipient,
             attempt=row.attempts,
+            failing_since=as_utc(row.failing_since) if row.failing_since else None,
+            lost=row.reason == LOST,
         )
         for row in sorted(claimed, key=lambda row: row.id)
     ]
@@ -323,6 +346,7 @@ async def settle(*, session: AsyncSession, settlements: Sequence[Settlement]) ->
             state=bindparam("b_state"),
             attempts=bindparam("b_attempts"),
             next_attempt_at=bindparam("b_next_attempt_at"),
+            failing_since=bindparam("b_failing_since"),
             lease_until=None,
             last_status=bindparam("b_status"),
             last_error=bindparam("b_error"),
@@ -343,6 +367,7 @@ async def settle(*, session: AsyncSession, settlements: Sequence[Settlement]) ->
                 "b_state": str(item.state),
                 "b_attempts": item.attempts,
                 "b_next_attempt_at": as_utc(item.next_attempt_at) if item.next_attempt_at else None,
+                "b_failing_since": as_utc(item.failing_since) if item.failing_since else None,
                 "b_status": item.status,
                 "b_error": item.error,
                 "b_reason": item.reason,
