@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from bot.adapters.retry import RetryPolicy
 from bot.clock import HELSINKI
 from bot.db.engine import create_session_factory
 from bot.notifications import outbox
+from bot.notifications.breaker import CircuitBreaker
 from bot.notifications.delivery import Delivered, DeliveryFailed, Outgoing
 from bot.notifications.dispatcher import Dispatcher
 from bot.notifications.models import Notification
@@ -338,6 +340,80 @@ async def test_a_lost_attempt_within_the_give_up_time_is_made_again(sqlite_engin
     row = (await rows(sqlite_engine))["anna"]
     assert (row.state, row.attempts, row.reason) == ("delivered", 2, None)
     assert len(deliverer.delivered) == 1
+
+
+async def test_repeated_server_errors_pause_every_send_instead_of_spending_rows(engine):
+    time = FakeTime(TUESDAY_MORNING)
+    deliverer = FakeDeliverer()
+    deliverer.fail_everyone(DeliveryFailed("server_error", status=503))
+    campaign_id = await campaign(engine, people(30))
+    rate = RateLimiter(10, clock=time.monotonic, sleep=time.sleep)
+    dispatcher = build(engine, deliverer, time, rate=rate, breaker=CircuitBreaker(threshold=3))
+    await dispatcher.run_until_idle()
+    # Three failures in a row open the breaker: the rows still waiting for the rate go back
+    # untried, and nothing more is claimed.
+    assert len(deliverer.calls) == 3
+    found = Counter((row.state, row.attempts, row.reason) for row in (await rows(engine)).values())
+    assert found == {
+        ("pending", 1, "server_error"): 3,
+        ("pending", 0, outbox.CONNECTOR_DOWN): 7,
+        ("pending", 0, None): 20,
+    }
+    paused_until = dispatcher.paused_until
+    assert paused_until is not None and paused_until - time.now() == timedelta(seconds=30)
+    time.set(paused_until - timedelta(seconds=1))
+    await dispatcher.run_until_idle()
+    assert len(deliverer.calls) == 3
+    time.set(paused_until)
+    await dispatcher.run_until_idle()  # one row probes, fails: the pause doubles
+    assert len(deliverer.calls) == 4
+    assert dispatcher.paused_until == time.now() + timedelta(seconds=60)
+    deliverer.fail_everyone(None)
+    time.set(dispatcher.paused_until)
+    stats = await dispatcher.run_until_idle()  # the probe gets through: everyone is sent to
+    assert dispatcher.paused_until is None and stats.paused == 2
+    assert len(deliverer.delivered) == 30 and len(deliverer.calls) == 34
+    assert (await report(engine, campaign_id)).counts["delivered"] == 30
+
+
+async def test_answers_that_are_not_outages_keep_the_breaker_closed(sqlite_engine):
+    time = FakeTime(TUESDAY_MORNING)
+    deliverer = FakeDeliverer()
+    recipients = people(12)
+    for number, recipient in enumerate(recipients):
+        status = 403 if number % 3 == 2 else 503
+        deliverer.fail(recipient, DeliveryFailed("x", status=status, final=status == 403))
+    await campaign(sqlite_engine, recipients)
+    dispatcher = build(sqlite_engine, deliverer, time, breaker=CircuitBreaker(threshold=3))
+    await dispatcher.run_until_idle()
+    assert dispatcher.paused_until is None and len(deliverer.calls) == 12
+
+
+async def test_a_paused_dispatcher_sleeps_until_its_probe_may_go(sqlite_engine):
+    time = FakeTime(TUESDAY_MORNING)
+    deliverer = FakeDeliverer()
+    deliverer.fail_everyone(DeliveryFailed("server_error", status=500))
+    await campaign(sqlite_engine, people(3))
+    dispatcher = build(
+        sqlite_engine,
+        deliverer,
+        time,
+        breaker=CircuitBreaker(threshold=1),
+        concurrency=1,
+        batch=1,
+        poll_interval=3600,
+        sleep=time.sleep_until_moved,
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(dispatcher.run_forever(stop))
+    assert await sleeping(time) == [TUESDAY_MORNING + timedelta(seconds=30)]
+    assert len(deliverer.calls) == 1
+    deliverer.fail_everyone(None)
+    time.advance(30)
+    await asyncio.wait_for(deliverer.wait_until(delivered=3), GUARD)
+    stop.set()
+    await asyncio.wait_for(running, GUARD)
+    assert await count_in_state(sqlite_engine, "delivered") == 3
 
 
 class ExplodingDeliverer:

@@ -1,7 +1,8 @@
 """Sends what the outbox holds: claims a few rows at a time, keeps Teams' limits, settles each row.
 
 Rows claimed but not yet written back are the only ones a crash can send twice, so the dispatcher
-holds at most `concurrency` of them and writes results back within `flush_interval`.
+holds at most `concurrency` of them and writes results back within `flush_interval`. While the
+Bot Connector fails for everyone, a circuit breaker stops claiming and probes with one row.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, system_clock
 from bot.notifications import outbox
+from bot.notifications.breaker import CircuitBreaker, is_outage
 from bot.notifications.delivery import Deliverer, DeliveryFailed, Outgoing
-from bot.notifications.outbox import GAVE_UP, Settlement
+from bot.notifications.outbox import CONNECTOR_DOWN, GAVE_UP, Settlement
 from bot.notifications.quiet_hours import WorkingHours
 from bot.notifications.rate_limit import ConversationLimiter, RateLimiter
 from bot.notifications.retry import RetryRules, is_retryable
@@ -45,6 +47,7 @@ class DispatchStats:
     retried: int = 0
     failed: int = 0
     postponed: int = 0
+    paused: int = 0
     writes: int = 0
 
 
@@ -66,6 +69,7 @@ class Dispatcher:
         batch: int = 50,
         lease: float = 60.0,
         retry: RetryRules | None = None,
+        breaker: CircuitBreaker | None = None,
         send_timeout: float = 120.0,
         flush_interval: float = 0.1,
         poll_interval: float = 2.0,
@@ -88,6 +92,7 @@ class Dispatcher:
         self._batch = batch
         self._lease = timedelta(seconds=lease)
         self._retry = retry or RetryRules()
+        self._breaker = breaker or CircuitBreaker()
         self._send_timeout = send_timeout
         self._flush_interval = flush_interval
         self._poll_interval = poll_interval
@@ -106,6 +111,11 @@ class Dispatcher:
     @property
     def rate(self) -> RateLimiter:
         return self._rate
+
+    @property
+    def paused_until(self) -> datetime | None:
+        """While the Bot Connector is failing for everyone: when the next probe may go."""
+        return self._breaker.open_until
 
     @property
     def in_flight(self) -> int:
@@ -151,7 +161,8 @@ class Dispatcher:
             raise
 
     async def _fill(self) -> int:
-        """Claims rows into the free room, unless outside working hours or recently found none."""
+        """Claims rows into the free room, unless outside working hours, paused by the breaker
+        (then one row at a time probes), or recently found none."""
         if self._wake.is_set():
             self._wake.clear()
             self._quiet_until = 0.0
@@ -161,6 +172,11 @@ class Dispatcher:
         now = self._clock()
         if self._quiet_hours is not None and not self._quiet_hours.allows(now):
             return 0
+        probes = self._breaker.room(now)
+        if probes is not None:
+            room = min(room, probes)
+            if room < 1:
+                return 0
         wanted = min(room, self._batch)
         async with self._sessions() as session, session.begin():
             claimed = await outbox.claim(
@@ -168,6 +184,8 @@ class Dispatcher:
             )
         if len(claimed) < wanted:
             self._quiet_until = time.monotonic() + self._poll_interval
+        if probes is not None and claimed:
+            self._breaker.probing(claimed[0].notification_id)
         for outgoing in claimed:
             self._unsettled.add(outgoing.notification_id)
             self._tasks[asyncio.create_task(self._send(outgoing))] = outgoing
@@ -252,13 +270,17 @@ class Dispatcher:
         stats.writes += 1
 
     async def _idle(self, stop: asyncio.Event) -> None:
-        """Nothing to do: sleep until woken, stopped, the next poll, or working hours begin."""
+        """Nothing to do: sleep until woken, stopped, the next poll, working hours begin, or the
+        breaker lets a probe go."""
         now = self._clock()
         until: Awaitable[None] | float = max(self._quiet_until - time.monotonic(), 0.0)
+        paused_until = self._breaker.open_until
         if self._quiet_hours is not None and not self._quiet_hours.allows(now):
             seconds = (self._quiet_hours.next_allowed(now) - now).total_seconds()
             log.info("outside working hours; sending resumes in %.0f s", seconds)
             until = self._sleep(seconds)
+        elif paused_until is not None and paused_until > now:
+            until = self._sleep((paused_until - now).total_seconds())
         await _first(stop.wait(), until, self._wake.wait())
         self._quiet_until = 0.0
 
@@ -282,7 +304,14 @@ class Dispatcher:
         self._done.clear()
 
     async def _send(self, outgoing: Outgoing) -> Settlement:
-        """One attempt for one row, once the tenant rate, its conversation and the hour allow it."""
+        try:
+            return await self._attempt(outgoing)
+        finally:
+            self._breaker.settled(outgoing.notification_id)
+
+    async def _attempt(self, outgoing: Outgoing) -> Settlement:
+        """One attempt for one row, once the tenant rate, its conversation, the hour and the
+        breaker allow it."""
         if outgoing.lost and self._out_of_time(outgoing, self._clock()):
             return outbox.failed(
                 outgoing,
@@ -303,11 +332,15 @@ class Dispatcher:
         now = self._clock()
         if self._quiet_hours is not None and not self._quiet_hours.allows(now):
             return outbox.postpone(outgoing, self._quiet_hours.next_allowed(now), now)
+        paused_until = self._breaker.open_until
+        if paused_until is not None and self._breaker.holds(outgoing.notification_id):
+            return outbox.postpone(outgoing, max(paused_until, now), now, reason=CONNECTOR_DOWN)
         self._delivering.add(outgoing.notification_id)
         try:
             async with asyncio.timeout(self._send_timeout):
                 result = await self._deliverer.deliver(outgoing)
         except DeliveryFailed as failure:
+            self._observe(outgoing, failure.status, failure.reason)
             return self._failure(
                 outgoing,
                 failure.status,
@@ -317,13 +350,32 @@ class Dispatcher:
                 failure,
             )
         except TimeoutError as error:
+            self._observe(outgoing, None, "timeout")
             return self._failure(outgoing, None, "timeout", None, False, error)
         except Exception as error:
             log.exception("deliverer raised on notification %s", outgoing.notification_id)
             return self._failure(outgoing, None, "error", None, False, error)
         finally:
             self._delivering.discard(outgoing.notification_id)
+        self._observe(outgoing, 200, "delivered")
         return outbox.delivered(outgoing, result, self._clock())
+
+    def _observe(self, outgoing: Outgoing, status: int | None, reason: str) -> None:
+        """Tells the breaker how the connector answered; says so when sending pauses or resumes."""
+        now = self._clock()
+        if is_outage(status, reason):
+            if self._breaker.failed(outgoing.notification_id, now):
+                self.stats.paused += 1
+                paused_until = self._breaker.open_until
+                assert paused_until is not None
+                log.warning(
+                    "the Bot Connector keeps failing (last: %s); sending paused for %.0f s, "
+                    "then one notification tries again (nothing is lost meanwhile)",
+                    status or reason,
+                    (paused_until - now).total_seconds(),
+                )
+        elif self._breaker.succeeded(outgoing.notification_id):
+            log.warning("the Bot Connector answers again; sending resumes")
 
     def _failure(
         self,
