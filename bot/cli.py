@@ -208,6 +208,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     campaigns_cancel.add_argument("campaign_id", type=int, metavar="ID")
     campaigns_cancel.set_defaults(run=_campaigns_cancel)
+    campaigns_retry = campaigns.add_parser(
+        "retry", help="send a campaign's failed notifications again (after an outage, say)"
+    )
+    campaigns_retry.add_argument("campaign_id", type=int, metavar="ID")
+    campaigns_retry.add_argument(
+        "--reason", help="only those that failed for this reason (as `campaigns show` lists them)"
+    )
+    campaigns_retry.set_defaults(run=_campaigns_retry)
     campaigns_export = campaigns.add_parser(
         "export", help="one row per recipient: state, failure reason, attempts, when sent (CSV)"
     )
@@ -780,6 +788,36 @@ def _campaigns_cancel(args: argparse.Namespace, settings: Settings) -> int:
         f"kampanja {args.campaign_id} peruttu: {cancelled} lähettämätöntä viestiä jää "
         "lähettämättä; jo lähetetyt pysyvät"
     )
+    return 0
+
+
+def _campaigns_retry(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.clock import system_clock
+    from bot.notifications.outbox import OutboxError, campaign_report, retry_failed
+
+    async def run() -> tuple[int, dict[str, int]]:
+        async with _session(settings) as session, session.begin():
+            requeued = await retry_failed(
+                session=session,
+                campaign_id=args.campaign_id,
+                reason=args.reason,
+                now=system_clock(),
+            )
+            report = await campaign_report(session=session, campaign_id=args.campaign_id)
+            return requeued, report.failures if report else {}
+
+    try:
+        requeued, still_failed = asyncio.run(run())
+    except OutboxError as error:
+        print(f"phonebot: {error}", file=sys.stderr)
+        return 1
+    which = f" (syy {args.reason})" if args.reason else ""
+    print(
+        f"kampanja {args.campaign_id}: {requeued} epäonnistunutta viestiä{which} palautettu "
+        "jonoon; ne lähetetään työaikana"
+    )
+    if not requeued and still_failed:
+        print(f"epäonnistuneet syyn mukaan: {_counted(still_failed)}")
     return 0
 
 

@@ -441,6 +441,37 @@ async def cancel_campaign(
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+async def retry_failed(
+    *, session: AsyncSession, campaign_id: int, now: datetime, reason: str | None = None
+) -> int:
+    """Puts a campaign's failed rows (only those failed for `reason`, if given) back in the queue,
+    each with a fresh give-up time; returns how many. Delivered and cancelled rows stay."""
+    campaign = await session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise OutboxError(f"no campaign {campaign_id}")
+    if campaign.state != CampaignState.ACTIVE:
+        raise OutboxError(f"campaign {campaign_id} is {campaign.state}: none of it is sent again")
+    failed_here = [
+        Notification.campaign_id == campaign_id,
+        Notification.state == NotificationState.FAILED,
+    ]
+    if reason is not None:
+        failed_here.append(Notification.reason == reason)
+    result = await session.execute(
+        update(Notification)
+        .where(*failed_here)
+        .values(
+            state=NotificationState.PENDING,
+            next_attempt_at=None,
+            failing_since=None,
+            reason=None,
+            updated_at=as_utc(now),
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def sweep(*, session: AsyncSession, now: datetime) -> int:
     """Cancels rows of cancelled campaigns whose worker died mid-send; claim never takes them."""
     now = as_utc(now)
