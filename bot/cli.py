@@ -631,7 +631,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
     _freeze_startup_objects()
 
-    async def run() -> str:
+    async def run() -> tuple[str, str | None]:
         async with _engine(settings) as engine:
             components = await build_components(settings, engine=engine)
             jobs = components.jobs
@@ -644,22 +644,33 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
                     return (
                         f"suunniteltu {added} uutta viestiä; toimitettu {stats.delivered}, "
                         f"uusitaan myöhemmin {stats.retried}, epäonnistui {stats.failed}"
-                    )
+                    ), jobs.dispatcher.configuration_error
                 stop = asyncio.Event()
                 loop = asyncio.get_running_loop()
                 for signal_number in (signal.SIGINT, signal.SIGTERM):
                     loop.add_signal_handler(signal_number, stop.set)
+
+                async def stop_when_halted() -> None:
+                    await jobs.dispatcher.halted.wait()
+                    stop.set()
+
+                watcher = asyncio.create_task(stop_when_halted())
                 jobs.start()
                 await stop.wait()
+                watcher.cancel()
                 await jobs.stop()
-                return "lähettäjä pysäytetty"
+                return "lähettäjä pysäytetty", jobs.dispatcher.configuration_error
             finally:
                 await jobs.stop()
                 if components.graph is not None:
                     await components.graph.aclose()
                 await components.http.close()
 
-    print(asyncio.run(run()))
+    said, configuration_error = asyncio.run(run())
+    print(said)
+    if configuration_error is not None:
+        print(f"phonebot: asetusvirhe, lähetys pysähtyi: {configuration_error}", file=sys.stderr)
+        return 1
     return 0
 
 

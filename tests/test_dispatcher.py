@@ -16,7 +16,7 @@ from bot.clock import HELSINKI
 from bot.db.engine import create_session_factory
 from bot.notifications import outbox
 from bot.notifications.breaker import CircuitBreaker
-from bot.notifications.delivery import Delivered, DeliveryFailed, Outgoing
+from bot.notifications.delivery import ConfigurationError, Delivered, DeliveryFailed, Outgoing
 from bot.notifications.dispatcher import Dispatcher
 from bot.notifications.models import Notification
 from bot.notifications.quiet_hours import WorkingHours
@@ -414,6 +414,22 @@ async def test_a_paused_dispatcher_sleeps_until_its_probe_may_go(sqlite_engine):
     stop.set()
     await asyncio.wait_for(running, GUARD)
     assert await count_in_state(sqlite_engine, "delivered") == 3
+
+
+async def test_a_configuration_error_stops_the_dispatcher_with_every_row_still_waiting(engine):
+    time = FakeTime(TUESDAY_MORNING)
+    deliverer = FakeDeliverer()
+    deliverer.fail_everyone(ConfigurationError("install_failed", status=403, message="grant it"))
+    campaign_id = await campaign(engine, people(30))
+    rate = RateLimiter(10, clock=time.monotonic, sleep=time.sleep)
+    dispatcher = build(engine, deliverer, time, rate=rate)
+    await asyncio.wait_for(dispatcher.run_forever(asyncio.Event()), GUARD)  # ends by itself
+    assert dispatcher.configuration_error == "grant it" and len(deliverer.calls) == 1
+    found = Counter((row.state, row.attempts, row.reason) for row in (await rows(engine)).values())
+    assert found == {("pending", 0, outbox.CONFIGURATION): 10, ("pending", 0, None): 20}
+    assert (await report(engine, campaign_id)).counts["failed"] == 0
+    await dispatcher.run_until_idle()
+    assert len(deliverer.calls) == 1
 
 
 class ExplodingDeliverer:

@@ -51,6 +51,11 @@ class DeliveryFailed(Exception):
         self.final = final
 
 
+class ConfigurationError(DeliveryFailed):
+    """No attempt can succeed until someone fixes the bot's set-up (a missing Graph permission, an
+    unpublished app): the dispatcher stops and leaves the rows waiting, not failed."""
+
+
 class Deliverer(Protocol):
     """Makes exactly one attempt per call; the dispatcher owns retries."""
 

@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock, system_clock
 from bot.notifications import outbox
 from bot.notifications.breaker import CircuitBreaker, is_outage
-from bot.notifications.delivery import Deliverer, DeliveryFailed, Outgoing
-from bot.notifications.outbox import CONNECTOR_DOWN, GAVE_UP, Settlement
+from bot.notifications.delivery import ConfigurationError, Deliverer, DeliveryFailed, Outgoing
+from bot.notifications.outbox import CONFIGURATION, CONNECTOR_DOWN, GAVE_UP, Settlement
 from bot.notifications.quiet_hours import WorkingHours
 from bot.notifications.rate_limit import ConversationLimiter, RateLimiter
 from bot.notifications.retry import RetryRules, is_retryable
@@ -99,6 +99,8 @@ class Dispatcher:
         self._max_conversation_wait = max_conversation_wait
         self._sleep = sleep
         self.stats = DispatchStats()
+        self.configuration_error: str | None = None
+        self.halted = asyncio.Event()
         self._wake = asyncio.Event()
         self._tasks: dict[asyncio.Task[Settlement], Outgoing] = {}
         self._delivering: set[int] = set()
@@ -145,7 +147,7 @@ class Dispatcher:
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Runs until `stop` is set, then finishes the sends under way and gives the rest back."""
         try:
-            while not stop.is_set():
+            while not stop.is_set() and not self.halted.is_set():
                 try:
                     await self._fill()
                     if self._tasks or self._done:
@@ -167,7 +169,7 @@ class Dispatcher:
             self._wake.clear()
             self._quiet_until = 0.0
         room = self._concurrency - len(self._unsettled)
-        if room < 1 or time.monotonic() < self._quiet_until:
+        if room < 1 or time.monotonic() < self._quiet_until or self.halted.is_set():
             return 0
         now = self._clock()
         if self._quiet_hours is not None and not self._quiet_hours.allows(now):
@@ -332,6 +334,8 @@ class Dispatcher:
         now = self._clock()
         if self._quiet_hours is not None and not self._quiet_hours.allows(now):
             return outbox.postpone(outgoing, self._quiet_hours.next_allowed(now), now)
+        if self.configuration_error is not None:
+            return outbox.postpone(outgoing, now, now, reason=CONFIGURATION)
         paused_until = self._breaker.open_until
         if paused_until is not None and self._breaker.holds(outgoing.notification_id):
             return outbox.postpone(outgoing, max(paused_until, now), now, reason=CONNECTOR_DOWN)
@@ -339,6 +343,10 @@ class Dispatcher:
         try:
             async with asyncio.timeout(self._send_timeout):
                 result = await self._deliverer.deliver(outgoing)
+        except ConfigurationError as error:
+            self._halt(error)
+            now = self._clock()
+            return outbox.postpone(outgoing, now, now, reason=CONFIGURATION, error=str(error))
         except DeliveryFailed as failure:
             self._observe(outgoing, failure.status, failure.reason)
             return self._failure(
@@ -359,6 +367,18 @@ class Dispatcher:
             self._delivering.discard(outgoing.notification_id)
         self._observe(outgoing, 200, "delivered")
         return outbox.delivered(outgoing, result, self._clock())
+
+    def _halt(self, error: ConfigurationError) -> None:
+        """Stops claiming: every row would fail the same way until ICT fixes the set-up."""
+        if self.configuration_error is not None:
+            return
+        self.configuration_error = str(error)
+        self.halted.set()
+        log.error(
+            "notifications stopped by a configuration error: %s. Nothing more is sent until it "
+            "is fixed and the bot restarted; the notifications wait in the outbox.",
+            error,
+        )
 
     def _observe(self, outgoing: Outgoing, status: int | None, reason: str) -> None:
         """Tells the breaker how the connector answered; says so when sending pauses or resumes."""

@@ -36,6 +36,7 @@ from bot.notifications.models import Campaign, CampaignState, Notification, Noti
 GAVE_UP = "gave_up"  # retried for the give-up time since the first failure, in vain
 LOST = "lost"  # claimed again after its worker vanished mid-send
 CONNECTOR_DOWN = "connector_down"  # put back untried while the breaker holds every send
+CONFIGURATION = "configuration"  # put back: the dispatcher stopped on a configuration error
 ERROR_LENGTH = 300
 
 
