@@ -868,6 +868,7 @@ def _progress_bar(report: CampaignReport, width: int = 30) -> str:
 def _campaign_text(report: CampaignReport) -> str:
     """ICT's plain-text campaign report."""
     from bot.i18n import texts
+    from bot.notifications.outbox import CONFIGURATION, CONNECTOR_DOWN
 
     t = texts("fi")
     counts = report.counts
@@ -884,6 +885,18 @@ def _campaign_text(report: CampaignReport) -> str:
         lines.append(f"  ei ennen {t.datetime(report.not_before)}")
     if report.failures:
         lines.append("  epäonnistumisen syyt: " + _counted(report.failures))
+    if report.waiting:
+        lines.append("  odottavat viimeisen syyn mukaan: " + _counted(report.waiting))
+    if CONFIGURATION in report.waiting:
+        lines.append(
+            "  lähetys pysähtyi asetusvirheeseen: korjaa se lähettäjän lokin ohjeen mukaan ja "
+            "käynnistä botti uudelleen; mikään ei ole kadonnut"
+        )
+    if CONNECTOR_DOWN in report.waiting:
+        lines.append(
+            "  Teams (Bot Connector) ei vastannut, joten lähetys pidettiin tauolla; se jatkuu "
+            "itsestään, kun Teams vastaa taas"
+        )
     if report.outcomes:
         lines.append("  toimitustapa: " + _counted(report.outcomes))
     if report.first_sent_at and report.last_sent_at:

@@ -471,6 +471,40 @@ def test_cli_retries_failed_notifications(tmp_path, monkeypatch, capsys):
     assert f"campaign {campaign_id} is cancelled" in capsys.readouterr().err
 
 
+async def held_campaign(url: str) -> int:
+    """Rows waiting for three reasons: a configuration error, a paused connector, a 503."""
+    engine = create_engine(url)
+    try:
+        campaign_id = await make_campaign(engine, ["anna", "bertil", "cecilia", "daniel"])
+        anna, bertil, cecilia = await claim(engine, limit=3)
+        later = NOW + timedelta(seconds=30)
+        await settle(
+            engine,
+            [
+                outbox.postpone(anna, NOW, NOW, reason=outbox.CONFIGURATION, error="grant it"),
+                outbox.postpone(bertil, later, NOW, reason=outbox.CONNECTOR_DOWN),
+                outbox.retry_later(cecilia, later, NOW, status=503, reason="server_error"),
+            ],
+        )
+        return campaign_id
+    finally:
+        await engine.dispose()
+
+
+def test_cli_shows_why_rows_wait(tmp_path, monkeypatch, capsys):
+    url = cli_database(tmp_path, monkeypatch)
+    campaign_id = asyncio.run(held_campaign(url))
+    assert main(["campaigns", "show", str(campaign_id)]) == 0
+    shown = capsys.readouterr().out
+    assert "odottaa 4 (uusintayrityksessä 1)" in shown
+    assert (
+        "odottavat viimeisen syyn mukaan: configuration 1, connector_down 1, server_error 1"
+        in shown
+    )
+    assert "lähetys pysähtyi asetusvirheeseen" in shown
+    assert "Teams (Bot Connector) ei vastannut" in shown
+
+
 def test_progress_bar_shows_how_much_is_settled():
     counts = {"pending": 2, "sending": 1, "delivered": 6, "failed": 1, "cancelled": 0}
     report = outbox.CampaignReport(

@@ -497,7 +497,8 @@ def _abandoned(now: datetime) -> ColumnElement[bool]:
 
 @dataclass(frozen=True)
 class CampaignReport:
-    """Where a campaign stands: rows by state, failures by reason, how deliveries went."""
+    """Where a campaign stands: rows by state, failures by reason, why rows wait, how deliveries
+    went."""
 
     id: int
     key: str
@@ -509,6 +510,7 @@ class CampaignReport:
     not_before: datetime | None
     counts: dict[str, int] = field(default_factory=dict)
     failures: dict[str, int] = field(default_factory=dict)
+    waiting: dict[str, int] = field(default_factory=dict)  # pending rows by their last reason
     outcomes: dict[str, int] = field(default_factory=dict)
     retrying: int = 0
     first_sent_at: datetime | None = None
@@ -558,6 +560,7 @@ async def _reports(session: AsyncSession, campaigns_query: Any) -> list[Campaign
         campaign_id: dict.fromkeys(NotificationState, 0) for campaign_id in ids
     }
     failures: dict[int, dict[str, int]] = {campaign_id: {} for campaign_id in ids}
+    waiting: dict[int, dict[str, int]] = {campaign_id: {} for campaign_id in ids}
     outcomes: dict[int, dict[str, int]] = {campaign_id: {} for campaign_id in ids}
     retrying: dict[int, int] = dict.fromkeys(ids, 0)
     sent: dict[int, tuple[datetime | None, datetime | None]] = {}
@@ -598,6 +601,8 @@ async def _reports(session: AsyncSession, campaigns_query: Any) -> list[Campaign
             )
         if state == NotificationState.PENDING and retried:
             retrying[campaign_id] += count
+        if state == NotificationState.PENDING and reason:
+            waiting[campaign_id][reason] = waiting[campaign_id].get(reason, 0) + count
     return [
         CampaignReport(
             id=campaign.id,
@@ -610,6 +615,7 @@ async def _reports(session: AsyncSession, campaigns_query: Any) -> list[Campaign
             not_before=as_utc(campaign.not_before) if campaign.not_before else None,
             counts={str(state): count for state, count in counts[campaign.id].items()},
             failures=failures[campaign.id],
+            waiting=waiting[campaign.id],
             outcomes=outcomes[campaign.id],
             retrying=retrying[campaign.id],
             first_sent_at=sent.get(campaign.id, (None, None))[0],
