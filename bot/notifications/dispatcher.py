@@ -306,6 +306,7 @@ class Dispatcher:
         self._done.clear()
 
     async def _send(self, outgoing: Outgoing) -> Settlement:
+        """One attempt; whatever comes of it, a probe's place is freed for the next one."""
         try:
             return await self._attempt(outgoing)
         finally:
