@@ -75,7 +75,7 @@ def build_dispatcher(
         worker_id=worker_id,
         rate=RateLimiter(rate=settings.notify_rate_per_second),
         clock=clock,
-        max_attempts=settings.notify_max_attempts,
+        give_up_after=timedelta(hours=settings.notify_give_up_after_hours),
         concurrency=settings.notify_concurrency,
         lease=settings.notify_lease_seconds,
     )

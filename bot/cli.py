@@ -224,6 +224,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     campaigns_cancel.add_argument("campaign_id", type=int, metavar="ID")
     campaigns_cancel.set_defaults(run=_campaigns_cancel)
+    campaigns_retry = campaigns.add_parser(
+        "retry", help="send a campaign's failed notifications again (after an outage, say)"
+    )
+    campaigns_retry.add_argument("campaign_id", type=int, metavar="ID")
+    campaigns_retry.add_argument(
+        "--reason", help="only those that failed for this reason (as `campaigns show` lists them)"
+    )
+    campaigns_retry.set_defaults(run=_campaigns_retry)
     campaigns_export = campaigns.add_parser(
         "export", help="one row per recipient: state, failure reason, attempts, when sent (CSV)"
     )
@@ -641,7 +649,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
     _freeze_startup_objects()
 
-    async def run() -> str:
+    async def run() -> tuple[str, str | None]:
         async with _engine(settings) as engine:
             components = await build_components(settings, engine=engine)
             jobs = components.jobs
@@ -654,22 +662,33 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
                     return (
                         f"suunniteltu {added} uutta viestiä; toimitettu {stats.delivered}, "
                         f"uusitaan myöhemmin {stats.retried}, epäonnistui {stats.failed}"
-                    )
+                    ), jobs.dispatcher.configuration_error
                 stop = asyncio.Event()
                 loop = asyncio.get_running_loop()
                 for signal_number in (signal.SIGINT, signal.SIGTERM):
                     loop.add_signal_handler(signal_number, stop.set)
+
+                async def stop_when_halted() -> None:
+                    await jobs.dispatcher.halted.wait()
+                    stop.set()
+
+                watcher = asyncio.create_task(stop_when_halted())
                 jobs.start()
                 await stop.wait()
+                watcher.cancel()
                 await jobs.stop()
-                return "lähettäjä pysäytetty"
+                return "lähettäjä pysäytetty", jobs.dispatcher.configuration_error
             finally:
                 await jobs.stop()
                 if components.graph is not None:
                     await components.graph.aclose()
                 await components.http.close()
 
-    print(asyncio.run(run()))
+    said, configuration_error = asyncio.run(run())
+    print(said)
+    if configuration_error is not None:
+        print(f"phonebot: asetusvirhe, lähetys pysähtyi: {configuration_error}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -803,6 +822,36 @@ def _campaigns_cancel(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _campaigns_retry(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.clock import system_clock
+    from bot.notifications.outbox import OutboxError, campaign_report, retry_failed
+
+    async def run() -> tuple[int, dict[str, int]]:
+        async with _session(settings) as session, session.begin():
+            requeued = await retry_failed(
+                session=session,
+                campaign_id=args.campaign_id,
+                reason=args.reason,
+                now=system_clock(),
+            )
+            report = await campaign_report(session=session, campaign_id=args.campaign_id)
+            return requeued, report.failures if report else {}
+
+    try:
+        requeued, still_failed = asyncio.run(run())
+    except OutboxError as error:
+        print(f"phonebot: {error}", file=sys.stderr)
+        return 1
+    which = f" (syy {args.reason})" if args.reason else ""
+    print(
+        f"kampanja {args.campaign_id}: {requeued} epäonnistunutta viestiä{which} palautettu "
+        "jonoon; ne lähetetään työaikana"
+    )
+    if not requeued and still_failed:
+        print(f"epäonnistuneet syyn mukaan: {_counted(still_failed)}")
+    return 0
+
+
 def _campaigns_export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.notifications.export import write_recipients_csv
 
@@ -839,6 +888,7 @@ def _progress_bar(report: CampaignReport, width: int = 30) -> str:
 def _campaign_text(report: CampaignReport) -> str:
     """ICT's plain-text campaign report."""
     from bot.i18n import texts
+    from bot.notifications.outbox import CONFIGURATION, CONNECTOR_DOWN
 
     t = texts("fi")
     counts = report.counts
@@ -855,6 +905,18 @@ def _campaign_text(report: CampaignReport) -> str:
         lines.append(f"  ei ennen {t.datetime(report.not_before)}")
     if report.failures:
         lines.append("  epäonnistumisen syyt: " + _counted(report.failures))
+    if report.waiting:
+        lines.append("  odottavat viimeisen syyn mukaan: " + _counted(report.waiting))
+    if CONFIGURATION in report.waiting:
+        lines.append(
+            "  lähetys pysähtyi asetusvirheeseen: korjaa se lähettäjän lokin ohjeen mukaan ja "
+            "käynnistä botti uudelleen; mikään ei ole kadonnut"
+        )
+    if CONNECTOR_DOWN in report.waiting:
+        lines.append(
+            "  Teams (Bot Connector) ei vastannut, joten lähetys pidettiin tauolla; se jatkuu "
+            "itsestään, kun Teams vastaa taas"
+        )
     if report.outcomes:
         lines.append("  toimitustapa: " + _counted(report.outcomes))
     if report.first_sent_at and report.last_sent_at:

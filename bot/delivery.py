@@ -24,7 +24,7 @@ from bot.adapters.botframework.proactive import (
     ProactiveSender,
     Sent,
 )
-from bot.adapters.graph.client import GraphError
+from bot.adapters.graph.client import AppNotPublished, GraphError
 from bot.announcements import service as announcements
 from bot.cards.announcements import announcement_card
 from bot.cards.deductions import notice_card
@@ -35,7 +35,7 @@ from bot.conversations.models import ConversationReferenceRecord
 from bot.deductions import service as deductions
 from bot.directory.models import Employee
 from bot.i18n import Texts, resolve_language, texts
-from bot.notifications.delivery import Delivered, DeliveryFailed, Outgoing
+from bot.notifications.delivery import ConfigurationError, Delivered, DeliveryFailed, Outgoing
 from bot.notifications.retry import is_retryable
 from bot.rollout import campaigns
 
@@ -288,8 +288,14 @@ def _failure(error: Exception) -> DeliveryFailed:
     """One attempt's error in the outbox's terms; retried only where Teams says it may help."""
     if isinstance(error, NotInstalledError):
         return DeliveryFailed("not_installed", final=True)
+    if isinstance(error, AppNotPublished) or (
+        isinstance(error, GraphError) and error.status in (401, 403)
+    ):
+        return ConfigurationError(
+            "install_failed", status=error.status, message=_set_up_hint(error)
+        )
     if isinstance(error, GraphError):
-        final = error.status in (400, 403, 404)
+        final = error.status in (400, 404)
         return DeliveryFailed(
             "install_failed", status=error.status, final=final, message=str(error)[:300]
         )
@@ -308,4 +314,16 @@ def _failure(error: Exception) -> DeliveryFailed:
         retry_after=error.retry_after,
         final=not is_retryable(status),
         message=str(error)[:300],
+    )
+
+
+def _set_up_hint(error: GraphError) -> str:
+    """What ICT must fix when Graph will install the app for nobody (Graph's own text is left
+    out: it may name the user)."""
+    if isinstance(error, AppNotPublished):
+        return f"{error}: publish it to the organisation's app catalog (Teams admin center)"
+    return (
+        f"Microsoft Graph refused to install the Teams app (HTTP {error.status}): grant the app "
+        "registration the Graph application permissions AppCatalog.Read.All and "
+        "TeamsAppInstallation.ReadWriteForUser.All, with admin consent"
     )

@@ -160,11 +160,11 @@ class Settings(BaseSettings):
         gt=0,
         validation_alias=AliasChoices("NOTIFY_RATE_PER_SECOND", "notify_rate_per_second"),
     )
-    notify_max_attempts: int = Field(
-        default=6,
-        ge=1,
-        le=50,
-        validation_alias=AliasChoices("NOTIFY_MAX_ATTEMPTS", "notify_max_attempts"),
+    notify_give_up_after_hours: float = Field(
+        default=24.0,
+        gt=0,
+        description="a notification is retried for this long after its first failure",
+        validation_alias=AliasChoices("NOTIFY_GIVE_UP_AFTER_HOURS", "notify_give_up_after_hours"),
     )
     notify_concurrency: int = Field(
         default=50,

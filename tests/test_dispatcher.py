@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +15,8 @@ from bot.adapters.retry import RetryPolicy
 from bot.clock import HELSINKI
 from bot.db.engine import create_session_factory
 from bot.notifications import outbox
-from bot.notifications.delivery import Delivered, DeliveryFailed, Outgoing
+from bot.notifications.breaker import CircuitBreaker
+from bot.notifications.delivery import ConfigurationError, Delivered, DeliveryFailed, Outgoing
 from bot.notifications.dispatcher import Dispatcher
 from bot.notifications.models import Notification
 from bot.notifications.quiet_hours import WorkingHours
@@ -188,12 +190,13 @@ async def test_a_lone_429_holds_only_its_own_row(sqlite_engine):
     "failure",
     [
         DeliveryFailed("precondition_failed", status=412),
+        DeliveryFailed("server_error", status=500),
         DeliveryFailed("bad_gateway", status=502),
         DeliveryFailed("server_error", status=503),
         DeliveryFailed("gateway_timeout", status=504),
         DeliveryFailed("timeout"),
     ],
-    ids=["412", "502", "503", "504", "timeout"],
+    ids=["412", "500", "502", "503", "504", "timeout"],
 )
 async def test_transient_failures_back_off_exponentially(sqlite_engine, failure):
     time = FakeTime(TUESDAY_MORNING)
@@ -221,9 +224,10 @@ async def test_transient_failures_back_off_exponentially(sqlite_engine, failure)
 
 def test_one_set_of_retry_rules_for_the_outbox_and_the_connector():
     retried = [status for status in range(400, 600) if is_retryable(status)]
-    assert retried == [412, 429, 502, 503, 504] and is_retryable(None)
+    assert retried == [412, 429, 500, 502, 503, 504] and is_retryable(None)
     assert ADAPTER_RETRYABLE is RETRYABLE_STATUSES
-    assert [RetryPolicy().should_retry(status, 1) for status in (None, 500, 502)] == [
+    assert [RetryPolicy().should_retry(status, 1) for status in (None, 500, 501, 502)] == [
+        True,
         True,
         False,
         True,
@@ -253,9 +257,9 @@ async def test_a_send_that_never_answers_times_out_and_is_retried(sqlite_engine)
         (DeliveryFailed("not_found", status=404, final=True), "not_found"),
         (DeliveryFailed("not_installed", final=True), "not_installed"),
         (DeliveryFailed("bad_request", status=400), "bad_request"),
-        (DeliveryFailed("server_error", status=500), "server_error"),
+        (DeliveryFailed("not_implemented", status=501), "not_implemented"),
     ],
-    ids=["403", "404", "not-installed", "400", "500"],
+    ids=["403", "404", "not-installed", "400", "501"],
 )
 async def test_final_failures_stop_at_once_with_their_reason(engine, failure, reason):
     time = FakeTime(TUESDAY_MORNING)
@@ -274,40 +278,164 @@ async def test_final_failures_stop_at_once_with_their_reason(engine, failure, re
     assert result.failures == {reason: 1} and result.counts["delivered"] == 1
 
 
-async def test_attempts_are_capped(engine):
+async def test_retries_end_by_time_since_the_first_failure_not_by_a_count(engine):
     time = FakeTime(TUESDAY_MORNING)
     deliverer = FakeDeliverer()
     deliverer.fail_always("anna", DeliveryFailed("server_error", status=503))
     await campaign(engine, ["anna"])
-    no_wait = RetryRules(random=lambda: 0.0)
-    await build(engine, deliverer, time, max_attempts=3, retry=no_wait).run_until_idle()
+    dispatcher = build(engine, deliverer, time, give_up_after=timedelta(hours=1))
+    await dispatcher.run_until_idle()
+    while (row := (await rows(engine))["anna"]).state == "pending":
+        assert row.next_attempt_at is not None
+        time.set(utc(row.next_attempt_at))
+        await dispatcher.run_until_idle()
+    assert (row.state, row.reason, row.last_status) == ("failed", outbox.GAVE_UP, 503)
+    # Backoff 2, 4, … 512 s, then every 600 s: the 15th attempt is the first after an hour.
+    assert row.attempts == len(deliverer.calls) == 15
+    assert utc(row.failing_since) == TUESDAY_MORNING
+    assert time.now() - TUESDAY_MORNING >= timedelta(hours=1)
+
+
+async def test_time_spent_waiting_for_working_hours_is_not_time_spent_trying(engine):
+    afternoon = datetime(2026, 12, 1, 15, 59, 50, tzinfo=HELSINKI).astimezone(UTC)
+    time = FakeTime(afternoon)
+    deliverer = FakeDeliverer()
+    deliverer.fail("anna", DeliveryFailed("server_error", status=500))
+    await campaign(engine, ["anna"])
+    dispatcher = build(engine, deliverer, time, give_up_after=timedelta(hours=1))
+    await dispatcher.run_until_idle()
+    time.set(afternoon + timedelta(seconds=2))
+    await dispatcher.run_until_idle()  # 16:00 has passed: put back until the morning
+    time.set(WEDNESDAY_EIGHT)
+    await dispatcher.run_until_idle()
     row = (await rows(engine))["anna"]
-    assert (row.state, row.reason, row.last_status, row.attempts) == (
-        "failed",
-        outbox.ATTEMPTS_EXHAUSTED,
-        503,
-        3,
-    )
-    assert len(deliverer.calls) == 3
+    assert (row.state, row.attempts, row.failing_since) == ("delivered", 2, None)
 
 
-async def test_a_lost_last_attempt_is_not_made_again(sqlite_engine):
+async def claim_and_vanish(engine: AsyncEngine, worker: str, now: datetime) -> None:
+    async with create_session_factory(engine)() as session, session.begin():
+        await outbox.claim(
+            session=session, worker=worker, limit=1, now=now, lease=timedelta(seconds=60)
+        )
+
+
+async def test_an_attempt_lost_again_after_the_give_up_time_is_not_made(sqlite_engine):
     time = FakeTime(TUESDAY_MORNING)
     await campaign(sqlite_engine, ["anna"])
-    async with create_session_factory(sqlite_engine)() as session, session.begin():
-        await outbox.claim(
-            session=session,
-            worker="crashed",
-            limit=1,
-            now=TUESDAY_MORNING,
-            lease=timedelta(seconds=60),
-        )
+    await claim_and_vanish(sqlite_engine, "crashed", time.now())
+    time.advance(61)
+    await claim_and_vanish(sqlite_engine, "crashed-again", time.now())  # its clock starts
     time.advance(61)
     deliverer = FakeDeliverer()
-    await build(sqlite_engine, deliverer, time, max_attempts=1).run_until_idle()
+    await build(
+        sqlite_engine, deliverer, time, give_up_after=timedelta(seconds=60)
+    ).run_until_idle()
     row = (await rows(sqlite_engine))["anna"]
-    assert (row.state, row.reason) == ("failed", outbox.ATTEMPTS_EXHAUSTED)
+    assert (row.state, row.reason) == ("failed", outbox.GAVE_UP)
+    assert utc(row.failing_since) == TUESDAY_MORNING + timedelta(seconds=61)
     assert deliverer.calls == []
+
+
+async def test_a_lost_attempt_within_the_give_up_time_is_made_again(sqlite_engine):
+    time = FakeTime(TUESDAY_MORNING)
+    await campaign(sqlite_engine, ["anna"])
+    await claim_and_vanish(sqlite_engine, "crashed", time.now())
+    time.advance(61)
+    deliverer = FakeDeliverer()
+    await build(sqlite_engine, deliverer, time).run_until_idle()
+    row = (await rows(sqlite_engine))["anna"]
+    assert (row.state, row.attempts, row.reason) == ("delivered", 2, None)
+    assert len(deliverer.delivered) == 1
+
+
+async def test_repeated_server_errors_pause_every_send_instead_of_spending_rows(engine):
+    time = FakeTime(TUESDAY_MORNING)
+    deliverer = FakeDeliverer()
+    deliverer.fail_everyone(DeliveryFailed("server_error", status=503))
+    campaign_id = await campaign(engine, people(30))
+    rate = RateLimiter(10, clock=time.monotonic, sleep=time.sleep)
+    dispatcher = build(engine, deliverer, time, rate=rate, breaker=CircuitBreaker(threshold=3))
+    await dispatcher.run_until_idle()
+    # Three failures in a row open the breaker: the rows still waiting for the rate go back
+    # untried, and nothing more is claimed.
+    assert len(deliverer.calls) == 3
+    found = Counter((row.state, row.attempts, row.reason) for row in (await rows(engine)).values())
+    assert found == {
+        ("pending", 1, "server_error"): 3,
+        ("pending", 0, outbox.CONNECTOR_DOWN): 7,
+        ("pending", 0, None): 20,
+    }
+    paused_until = dispatcher.paused_until
+    assert paused_until is not None and paused_until - time.now() == timedelta(seconds=30)
+    time.set(paused_until - timedelta(seconds=1))
+    await dispatcher.run_until_idle()
+    assert len(deliverer.calls) == 3
+    time.set(paused_until)
+    await dispatcher.run_until_idle()  # one row probes, fails: the pause doubles
+    assert len(deliverer.calls) == 4
+    assert dispatcher.paused_until == time.now() + timedelta(seconds=60)
+    deliverer.fail_everyone(None)
+    time.set(dispatcher.paused_until)
+    stats = await dispatcher.run_until_idle()  # the probe gets through: everyone is sent to
+    assert dispatcher.paused_until is None and stats.paused == 2
+    assert len(deliverer.delivered) == 30 and len(deliverer.calls) == 34
+    assert (await report(engine, campaign_id)).counts["delivered"] == 30
+
+
+async def test_answers_that_are_not_outages_keep_the_breaker_closed(sqlite_engine):
+    time = FakeTime(TUESDAY_MORNING)
+    deliverer = FakeDeliverer()
+    recipients = people(12)
+    for number, recipient in enumerate(recipients):
+        status = 403 if number % 3 == 2 else 503
+        deliverer.fail(recipient, DeliveryFailed("x", status=status, final=status == 403))
+    await campaign(sqlite_engine, recipients)
+    dispatcher = build(sqlite_engine, deliverer, time, breaker=CircuitBreaker(threshold=3))
+    await dispatcher.run_until_idle()
+    assert dispatcher.paused_until is None and len(deliverer.calls) == 12
+
+
+async def test_a_paused_dispatcher_sleeps_until_its_probe_may_go(sqlite_engine):
+    time = FakeTime(TUESDAY_MORNING)
+    deliverer = FakeDeliverer()
+    deliverer.fail_everyone(DeliveryFailed("server_error", status=500))
+    await campaign(sqlite_engine, people(3))
+    dispatcher = build(
+        sqlite_engine,
+        deliverer,
+        time,
+        breaker=CircuitBreaker(threshold=1),
+        concurrency=1,
+        batch=1,
+        poll_interval=3600,
+        sleep=time.sleep_until_moved,
+    )
+    stop = asyncio.Event()
+    running = asyncio.create_task(dispatcher.run_forever(stop))
+    assert await sleeping(time) == [TUESDAY_MORNING + timedelta(seconds=30)]
+    assert len(deliverer.calls) == 1
+    deliverer.fail_everyone(None)
+    time.advance(30)
+    await asyncio.wait_for(deliverer.wait_until(delivered=3), GUARD)
+    stop.set()
+    await asyncio.wait_for(running, GUARD)
+    assert await count_in_state(sqlite_engine, "delivered") == 3
+
+
+async def test_a_configuration_error_stops_the_dispatcher_with_every_row_still_waiting(engine):
+    time = FakeTime(TUESDAY_MORNING)
+    deliverer = FakeDeliverer()
+    deliverer.fail_everyone(ConfigurationError("install_failed", status=403, message="grant it"))
+    campaign_id = await campaign(engine, people(30))
+    rate = RateLimiter(10, clock=time.monotonic, sleep=time.sleep)
+    dispatcher = build(engine, deliverer, time, rate=rate)
+    await asyncio.wait_for(dispatcher.run_forever(asyncio.Event()), GUARD)  # ends by itself
+    assert dispatcher.configuration_error == "grant it" and len(deliverer.calls) == 1
+    found = Counter((row.state, row.attempts, row.reason) for row in (await rows(engine)).values())
+    assert found == {("pending", 0, outbox.CONFIGURATION): 10, ("pending", 0, None): 20}
+    assert (await report(engine, campaign_id)).counts["failed"] == 0
+    await dispatcher.run_until_idle()
+    assert len(deliverer.calls) == 1
 
 
 class ExplodingDeliverer:

@@ -433,6 +433,20 @@ async def test_latency_is_drawn_around_the_base_with_jitter(start: Start) -> Non
     assert len(set(slept)) > 1
 
 
+async def test_an_outage_answers_500_and_503_in_turn_until_it_ends(start: Start) -> None:
+    harness = await start()
+    harness.fake.go_down(600)
+
+    statuses = [(await harness.send()).status for _ in range(3)]
+    create = await harness.post("/v3/conversations", conversation_parameters())
+    harness.clock.now += 600
+    after = await harness.send()
+
+    assert statuses == [500, 503, 500] and create.status == 503
+    assert after.status == 200 and harness.fake.activities == [ACTIVITY]
+    assert harness.fake.down == 4 and harness.fake.summary()["down"] == 4
+
+
 # -- what is recorded -------------------------------------------------------------------------
 
 
@@ -480,6 +494,7 @@ async def test_summary_route_counts_everything(start: Start) -> None:
         "throttled": 1,
         "injected": {},
         "scripted": 0,
+        "down": 0,
         "forbidden": 1,
         "not_found": 1,
         "conversations": 1,

@@ -269,6 +269,62 @@ async def test_sweep_settles_dead_sends_of_cancelled_campaigns(engine):
     assert [item.recipient for item in await claim(engine, now=later)] == ["cecilia"]
 
 
+async def retry_failed(engine: AsyncEngine, campaign_id: int, reason: str | None = None) -> int:
+    async with create_session_factory(engine)() as session, session.begin():
+        return await outbox.retry_failed(
+            session=session, campaign_id=campaign_id, reason=reason, now=NOW + timedelta(seconds=1)
+        )
+
+
+async def test_retrying_requeues_failed_rows_only_and_by_reason(engine):
+    campaign_id = await make_campaign(engine, ["anna", "bertil", "cecilia", "daniel", "eeva"])
+    anna, bertil, cecilia, daniel, _ = await claim(engine)
+    await settle(
+        engine,
+        [
+            outbox.delivered(anna, Delivered("continued"), NOW),
+            outbox.failed(bertil, NOW, status=503, reason=outbox.GAVE_UP),
+            outbox.failed(cecilia, NOW, status=503, reason=outbox.GAVE_UP),
+            outbox.failed(daniel, NOW, status=403, reason="blocked"),
+            # eeva is still being sent
+        ],
+    )
+    assert await retry_failed(engine, campaign_id, reason=outbox.GAVE_UP) == 2
+    stored = await rows(engine)
+    assert {name: row.state for name, row in stored.items()} == {
+        "anna": "delivered",
+        "bertil": "pending",
+        "cecilia": "pending",
+        "daniel": "failed",
+        "eeva": "sending",
+    }
+    bertil_row = stored["bertil"]
+    assert (bertil_row.reason, bertil_row.failing_since, bertil_row.next_attempt_at) == (
+        None,
+        None,
+        None,
+    )
+    assert bertil_row.attempts == 1 and bertil_row.last_status == 503  # its history stays
+    # eeva's lease still runs: only the requeued rows are claimed.
+    assert sorted(item.recipient for item in await claim(engine, now=NOW + LEASE / 2)) == [
+        "bertil",
+        "cecilia",
+    ]
+    assert await retry_failed(engine, campaign_id, reason="no_such_reason") == 0
+    assert await retry_failed(engine, campaign_id) == 1
+    assert (await rows(engine))["daniel"].state == "pending"
+
+
+async def test_retrying_refuses_an_unknown_or_cancelled_campaign(engine):
+    campaign_id = await make_campaign(engine, ["anna"])
+    async with create_session_factory(engine)() as session, session.begin():
+        await outbox.cancel_campaign(session=session, campaign_id=campaign_id, now=NOW)
+    with pytest.raises(outbox.OutboxError, match="cancelled"):
+        await retry_failed(engine, campaign_id)
+    with pytest.raises(outbox.OutboxError, match="no campaign"):
+        await retry_failed(engine, campaign_id + 1)
+
+
 async def test_report_counts_states_reasons_and_outcomes(engine):
     campaign_id = await make_campaign(engine, [f"p{number}" for number in range(8)])
     claimed = await claim(engine, limit=7)
@@ -416,6 +472,62 @@ def test_cli_lists_shows_and_cancels_campaigns(tmp_path, monkeypatch, capsys):
 
     assert main(["campaigns", "show", "999"]) == 1
     assert main(["campaigns", "cancel", "999"]) == 1
+
+
+def test_cli_retries_failed_notifications(tmp_path, monkeypatch, capsys):
+    url = cli_database(tmp_path, monkeypatch)
+    campaign_id = asyncio.run(half_sent_campaign(url))
+
+    assert main(["campaigns", "retry", str(campaign_id), "--reason", "server_error"]) == 0
+    out = capsys.readouterr().out
+    assert "0 epäonnistunutta viestiä (syy server_error) palautettu jonoon" in out
+    assert "epäonnistuneet syyn mukaan: blocked 1" in out
+
+    assert main(["campaigns", "retry", str(campaign_id)]) == 0
+    assert "1 epäonnistunutta viestiä palautettu jonoon" in capsys.readouterr().out
+    assert main(["campaigns", "show", str(campaign_id)]) == 0
+    assert "epäonnistui 0, odottaa 2" in capsys.readouterr().out
+
+    assert main(["campaigns", "retry", "999"]) == 1
+    assert "no campaign 999" in capsys.readouterr().err
+    assert main(["campaigns", "cancel", str(campaign_id)]) == 0
+    capsys.readouterr()
+    assert main(["campaigns", "retry", str(campaign_id)]) == 1
+    assert f"campaign {campaign_id} is cancelled" in capsys.readouterr().err
+
+
+async def held_campaign(url: str) -> int:
+    """Rows waiting for three reasons: a configuration error, a paused connector, a 503."""
+    engine = create_engine(url)
+    try:
+        campaign_id = await make_campaign(engine, ["anna", "bertil", "cecilia", "daniel"])
+        anna, bertil, cecilia = await claim(engine, limit=3)
+        later = NOW + timedelta(seconds=30)
+        await settle(
+            engine,
+            [
+                outbox.postpone(anna, NOW, NOW, reason=outbox.CONFIGURATION, error="grant it"),
+                outbox.postpone(bertil, later, NOW, reason=outbox.CONNECTOR_DOWN),
+                outbox.retry_later(cecilia, later, NOW, status=503, reason="server_error"),
+            ],
+        )
+        return campaign_id
+    finally:
+        await engine.dispose()
+
+
+def test_cli_shows_why_rows_wait(tmp_path, monkeypatch, capsys):
+    url = cli_database(tmp_path, monkeypatch)
+    campaign_id = asyncio.run(held_campaign(url))
+    assert main(["campaigns", "show", str(campaign_id)]) == 0
+    shown = capsys.readouterr().out
+    assert "odottaa 4 (uusintayrityksessä 1)" in shown
+    assert (
+        "odottavat viimeisen syyn mukaan: configuration 1, connector_down 1, server_error 1"
+        in shown
+    )
+    assert "lähetys pysähtyi asetusvirheeseen" in shown
+    assert "Teams (Bot Connector) ei vastannut" in shown
 
 
 def test_progress_bar_shows_how_much_is_settled():

@@ -139,21 +139,21 @@ def test_settings_read_the_notify_keys(monkeypatch):
     monkeypatch.setenv("NOTIFY_WORKING_HOURS", "09:00-15:00")
     monkeypatch.setenv("NOTIFY_WORKING_DAYS", "mon-thu")
     monkeypatch.setenv("NOTIFY_RATE_PER_SECOND", "20")
-    monkeypatch.setenv("NOTIFY_MAX_ATTEMPTS", "4")
+    monkeypatch.setenv("NOTIFY_GIVE_UP_AFTER_HOURS", "4.5")
     monkeypatch.setenv("NOTIFY_CONCURRENCY", "16")
     monkeypatch.setenv("NOTIFY_LEASE_SECONDS", "90")
     settings = Settings(_env_file=None)
     hours = WorkingHours.parse(settings.notify_working_hours, settings.notify_working_days)
     assert hours == WorkingHours(time(9), time(15), frozenset({0, 1, 2, 3}))
     assert settings.notify_rate_per_second == 20
-    assert (settings.notify_max_attempts, settings.notify_concurrency) == (4, 16)
+    assert (settings.notify_give_up_after_hours, settings.notify_concurrency) == (4.5, 16)
     assert settings.notify_lease_seconds == 90
 
 
 def test_settings_defaults_are_teams_limits_and_office_hours():
     settings = Settings(_env_file=None)
     assert settings.notify_rate_per_second == 50
-    assert settings.notify_max_attempts == 6
+    assert settings.notify_give_up_after_hours == 24
     assert WorkingHours.parse(settings.notify_working_hours, settings.notify_working_days) == HOURS
     assert working_hours(settings) == HOURS
 

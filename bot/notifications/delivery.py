@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
 class Outgoing:
-    """One claimed outbox row: everything the deliverer needs for one attempt."""
+    """One claimed outbox row: everything the deliverer needs for one attempt.
+
+    `failing_since` is when its current run of failures began (None: none yet); `lost` says its
+    previous attempt never came back (the dispatcher making it stopped mid-send).
+    """
 
     notification_id: int
     campaign_id: int
@@ -16,6 +21,8 @@ class Outgoing:
     payload: dict[str, Any]
     recipient: str
     attempt: int
+    failing_since: datetime | None = None
+    lost: bool = False
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,11 @@ class DeliveryFailed(Exception):
         self.status = status
         self.retry_after = retry_after
         self.final = final
+
+
+class ConfigurationError(DeliveryFailed):
+    """No attempt can succeed until someone fixes the bot's set-up (a missing Graph permission, an
+    unpublished app): the dispatcher stops and leaves the rows waiting, not failed."""
 
 
 class Deliverer(Protocol):

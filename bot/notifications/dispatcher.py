@@ -1,7 +1,8 @@
 """Sends what the outbox holds: claims a few rows at a time, keeps Teams' limits, settles each row.
 
 Rows claimed but not yet written back are the only ones a crash can send twice, so the dispatcher
-holds at most `concurrency` of them and writes results back within `flush_interval`.
+holds at most `concurrency` of them and writes results back within `flush_interval`. While the
+Bot Connector fails for everyone, a circuit breaker stops claiming and probes with one row.
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ import time
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, system_clock
 from bot.notifications import outbox
-from bot.notifications.delivery import Deliverer, DeliveryFailed, Outgoing
-from bot.notifications.outbox import ATTEMPTS_EXHAUSTED, Settlement
+from bot.notifications.breaker import CircuitBreaker, is_outage
+from bot.notifications.delivery import ConfigurationError, Deliverer, DeliveryFailed, Outgoing
+from bot.notifications.outbox import CONFIGURATION, CONNECTOR_DOWN, GAVE_UP, Settlement
 from bot.notifications.quiet_hours import WorkingHours
 from bot.notifications.rate_limit import ConversationLimiter, RateLimiter
 from bot.notifications.retry import RetryRules, is_retryable
@@ -45,6 +47,7 @@ class DispatchStats:
     retried: int = 0
     failed: int = 0
     postponed: int = 0
+    paused: int = 0
     writes: int = 0
 
 
@@ -61,19 +64,20 @@ class Dispatcher:
         rate: RateLimiter | None = None,
         per_conversation: ConversationLimiter | None = None,
         clock: Clock = system_clock,
-        max_attempts: int = 6,
+        give_up_after: timedelta = timedelta(hours=24),
         concurrency: int = 50,
         batch: int = 50,
         lease: float = 60.0,
         retry: RetryRules | None = None,
+        breaker: CircuitBreaker | None = None,
         send_timeout: float = 120.0,
         flush_interval: float = 0.1,
         poll_interval: float = 2.0,
         max_conversation_wait: float = 5.0,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        if concurrency < 1 or batch < 1 or max_attempts < 1:
-            raise ValueError("concurrency, batch and max_attempts must be at least 1")
+        if concurrency < 1 or batch < 1:
+            raise ValueError("concurrency and batch must be at least 1")
         self._sessions = sessions
         self._deliverer = deliverer
         self._quiet_hours = quiet_hours
@@ -83,17 +87,20 @@ class Dispatcher:
             ConversationLimiter() if per_conversation is None else per_conversation
         )
         self._clock = clock
-        self._max_attempts = max_attempts
+        self._give_up_after = give_up_after
         self._concurrency = concurrency
         self._batch = batch
         self._lease = timedelta(seconds=lease)
         self._retry = retry or RetryRules()
+        self._breaker = breaker or CircuitBreaker()
         self._send_timeout = send_timeout
         self._flush_interval = flush_interval
         self._poll_interval = poll_interval
         self._max_conversation_wait = max_conversation_wait
         self._sleep = sleep
         self.stats = DispatchStats()
+        self.configuration_error: str | None = None
+        self.halted = asyncio.Event()
         self._wake = asyncio.Event()
         self._tasks: dict[asyncio.Task[Settlement], Outgoing] = {}
         self._delivering: set[int] = set()
@@ -106,6 +113,11 @@ class Dispatcher:
     @property
     def rate(self) -> RateLimiter:
         return self._rate
+
+    @property
+    def paused_until(self) -> datetime | None:
+        """While the Bot Connector is failing for everyone: when the next probe may go."""
+        return self._breaker.open_until
 
     @property
     def in_flight(self) -> int:
@@ -135,7 +147,7 @@ class Dispatcher:
     async def run_forever(self, stop: asyncio.Event) -> None:
         """Runs until `stop` is set, then finishes the sends under way and gives the rest back."""
         try:
-            while not stop.is_set():
+            while not stop.is_set() and not self.halted.is_set():
                 try:
                     await self._fill()
                     if self._tasks or self._done:
@@ -151,16 +163,22 @@ class Dispatcher:
             raise
 
     async def _fill(self) -> int:
-        """Claims rows into the free room, unless outside working hours or recently found none."""
+        """Claims rows into the free room, unless outside working hours, paused by the breaker
+        (then one row at a time probes), or recently found none."""
         if self._wake.is_set():
             self._wake.clear()
             self._quiet_until = 0.0
         room = self._concurrency - len(self._unsettled)
-        if room < 1 or time.monotonic() < self._quiet_until:
+        if room < 1 or time.monotonic() < self._quiet_until or self.halted.is_set():
             return 0
         now = self._clock()
         if self._quiet_hours is not None and not self._quiet_hours.allows(now):
             return 0
+        probes = self._breaker.room(now)
+        if probes is not None:
+            room = min(room, probes)
+            if room < 1:
+                return 0
         wanted = min(room, self._batch)
         async with self._sessions() as session, session.begin():
             claimed = await outbox.claim(
@@ -168,6 +186,8 @@ class Dispatcher:
             )
         if len(claimed) < wanted:
             self._quiet_until = time.monotonic() + self._poll_interval
+        if probes is not None and claimed:
+            self._breaker.probing(claimed[0].notification_id)
         for outgoing in claimed:
             self._unsettled.add(outgoing.notification_id)
             self._tasks[asyncio.create_task(self._send(outgoing))] = outgoing
@@ -252,13 +272,17 @@ class Dispatcher:
         stats.writes += 1
 
     async def _idle(self, stop: asyncio.Event) -> None:
-        """Nothing to do: sleep until woken, stopped, the next poll, or working hours begin."""
+        """Nothing to do: sleep until woken, stopped, the next poll, working hours begin, or the
+        breaker lets a probe go."""
         now = self._clock()
         until: Awaitable[None] | float = max(self._quiet_until - time.monotonic(), 0.0)
+        paused_until = self._breaker.open_until
         if self._quiet_hours is not None and not self._quiet_hours.allows(now):
             seconds = (self._quiet_hours.next_allowed(now) - now).total_seconds()
             log.info("outside working hours; sending resumes in %.0f s", seconds)
             until = self._sleep(seconds)
+        elif paused_until is not None and paused_until > now:
+            until = self._sleep((paused_until - now).total_seconds())
         await _first(stop.wait(), until, self._wake.wait())
         self._quiet_until = 0.0
 
@@ -282,14 +306,22 @@ class Dispatcher:
         self._done.clear()
 
     async def _send(self, outgoing: Outgoing) -> Settlement:
-        """One attempt for one row, once the tenant rate, its conversation and the hour allow it."""
-        if outgoing.attempt > self._max_attempts:
+        """One attempt; whatever comes of it, a probe's place is freed for the next one."""
+        try:
+            return await self._attempt(outgoing)
+        finally:
+            self._breaker.settled(outgoing.notification_id)
+
+    async def _attempt(self, outgoing: Outgoing) -> Settlement:
+        """One attempt for one row, once the tenant rate, its conversation, the hour and the
+        breaker allow it."""
+        if outgoing.lost and self._out_of_time(outgoing, self._clock()):
             return outbox.failed(
                 outgoing,
                 self._clock(),
                 status=None,
-                reason=ATTEMPTS_EXHAUSTED,
-                error="claimed again after its last attempt was lost",
+                reason=GAVE_UP,
+                error="its attempts kept being lost (the dispatcher stopped mid-send)",
             )
         while True:
             await self._rate.acquire()
@@ -303,11 +335,21 @@ class Dispatcher:
         now = self._clock()
         if self._quiet_hours is not None and not self._quiet_hours.allows(now):
             return outbox.postpone(outgoing, self._quiet_hours.next_allowed(now), now)
+        if self.configuration_error is not None:
+            return outbox.postpone(outgoing, now, now, reason=CONFIGURATION)
+        paused_until = self._breaker.open_until
+        if paused_until is not None and self._breaker.holds(outgoing.notification_id):
+            return outbox.postpone(outgoing, max(paused_until, now), now, reason=CONNECTOR_DOWN)
         self._delivering.add(outgoing.notification_id)
         try:
             async with asyncio.timeout(self._send_timeout):
                 result = await self._deliverer.deliver(outgoing)
+        except ConfigurationError as error:
+            self._halt(error)
+            now = self._clock()
+            return outbox.postpone(outgoing, now, now, reason=CONFIGURATION, error=str(error))
         except DeliveryFailed as failure:
+            self._observe(outgoing, failure.status, failure.reason)
             return self._failure(
                 outgoing,
                 failure.status,
@@ -317,13 +359,44 @@ class Dispatcher:
                 failure,
             )
         except TimeoutError as error:
+            self._observe(outgoing, None, "timeout")
             return self._failure(outgoing, None, "timeout", None, False, error)
         except Exception as error:
             log.exception("deliverer raised on notification %s", outgoing.notification_id)
             return self._failure(outgoing, None, "error", None, False, error)
         finally:
             self._delivering.discard(outgoing.notification_id)
+        self._observe(outgoing, 200, "delivered")
         return outbox.delivered(outgoing, result, self._clock())
+
+    def _halt(self, error: ConfigurationError) -> None:
+        """Stops claiming: every row would fail the same way until ICT fixes the set-up."""
+        if self.configuration_error is not None:
+            return
+        self.configuration_error = str(error)
+        self.halted.set()
+        log.error(
+            "notifications stopped by a configuration error: %s. Nothing more is sent until it "
+            "is fixed and the bot restarted; the notifications wait in the outbox.",
+            error,
+        )
+
+    def _observe(self, outgoing: Outgoing, status: int | None, reason: str) -> None:
+        """Tells the breaker how the connector answered; says so when sending pauses or resumes."""
+        now = self._clock()
+        if is_outage(status, reason):
+            if self._breaker.failed(outgoing.notification_id, now):
+                self.stats.paused += 1
+                paused_until = self._breaker.open_until
+                assert paused_until is not None
+                log.warning(
+                    "the Bot Connector keeps failing (last: %s); sending paused for %.0f s, "
+                    "then one notification tries again (nothing is lost meanwhile)",
+                    status or reason,
+                    (paused_until - now).total_seconds(),
+                )
+        elif self._breaker.succeeded(outgoing.notification_id):
+            log.warning("the Bot Connector answers again; sending resumes")
 
     def _failure(
         self,
@@ -338,16 +411,19 @@ class Dispatcher:
         text = f"{reason}: {error}" if str(error) and str(error) != reason else reason
         if final or not is_retryable(status):
             return outbox.failed(outgoing, now, status=status, reason=reason, error=text)
-        if outgoing.attempt >= self._max_attempts:
-            return outbox.failed(
-                outgoing, now, status=status, reason=ATTEMPTS_EXHAUSTED, error=text
-            )
+        if self._out_of_time(outgoing, now):
+            return outbox.failed(outgoing, now, status=status, reason=GAVE_UP, error=text)
         if retry_after is not None:
             self._rate.throttled(min(retry_after, self._retry.max_retry_after))
         delay = self._retry.delay(outgoing.attempt, retry_after)
         return outbox.retry_later(
             outgoing, now + timedelta(seconds=delay), now, status=status, reason=reason, error=text
         )
+
+    def _out_of_time(self, outgoing: Outgoing, now: datetime) -> bool:
+        """Retries end `give_up_after` the first failure: an outage of hours loses nothing."""
+        since = outgoing.failing_since
+        return since is not None and now - since >= self._give_up_after
 
 
 async def _first(*waits: Awaitable[object] | float) -> None:

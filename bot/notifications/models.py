@@ -56,6 +56,7 @@ class Notification(Base):
     state: Mapped[str] = mapped_column(String(16), default=NotificationState.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]  # None: as soon as the campaign allows
+    failing_since: Mapped[datetime | None]  # the first failed (or lost) attempt of this run
     lease_until: Mapped[datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     last_status: Mapped[int | None]

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    case,
     func,
     literal_column,
     or_,
@@ -32,7 +33,10 @@ from bot.db.upsert import upsert
 from bot.notifications.delivery import Delivered, Outgoing
 from bot.notifications.models import Campaign, CampaignState, Notification, NotificationState
 
-ATTEMPTS_EXHAUSTED = "attempts_exhausted"
+GAVE_UP = "gave_up"  # retried for the give-up time since the first failure, in vain
+LOST = "lost"  # claimed again after its worker vanished mid-send
+CONNECTOR_DOWN = "connector_down"  # put back untried while the breaker holds every send
+CONFIGURATION = "configuration"  # put back: the dispatcher stopped on a configuration error
 ERROR_LENGTH = 300
 
 
@@ -56,6 +60,7 @@ class Settlement:
     outcome: str | None = None
     conversation_id: str | None = None
     activity_id: str | None = None
+    failing_since: datetime | None = None
 
 
 def delivered(outgoing: Outgoing, result: Delivered, now: datetime) -> Settlement:
@@ -90,11 +95,15 @@ def retry_later(
         status=status,
         reason=reason,
         error=error[:ERROR_LENGTH] or None,
+        failing_since=outgoing.failing_since or now,
     )
 
 
-def postpone(outgoing: Outgoing, at: datetime, now: datetime) -> Settlement:
-    """Back to the queue untried (its conversation is over its limits): the attempt is not spent."""
+def postpone(
+    outgoing: Outgoing, at: datetime, now: datetime, *, reason: str | None = None, error: str = ""
+) -> Settlement:
+    """Back to the queue untried (its conversation is over its limits, sending is paused): the
+    attempt is not spent, and neither is its time before giving up."""
     return Settlement(
         outgoing.notification_id,
         outgoing.attempt,
@@ -102,6 +111,9 @@ def postpone(outgoing: Outgoing, at: datetime, now: datetime) -> Settlement:
         now,
         outgoing.attempt - 1,
         next_attempt_at=at,
+        reason=reason,
+        error=error[:ERROR_LENGTH] or None,
+        failing_since=outgoing.failing_since,
     )
 
 
@@ -117,6 +129,7 @@ def failed(
         status=status,
         reason=reason,
         error=error[:ERROR_LENGTH] or None,
+        failing_since=outgoing.failing_since or now,
     )
 
 
@@ -221,6 +234,7 @@ async def schedule_personal(
         "state": NotificationState.PENDING,
         "attempts": 0,
         "next_attempt_at": as_utc(at),
+        "failing_since": None,
         "lease_until": None,
         "claimed_by": None,
         "last_status": None,
@@ -244,8 +258,10 @@ async def schedule_personal(
 async def claim(
     *, session: AsyncSession, worker: str, limit: int, now: datetime, lease: timedelta
 ) -> list[Outgoing]:
-    """Leases up to `limit` rows that are due: pending ones, and those whose worker vanished."""
+    """Leases up to `limit` rows that are due: pending ones, and those whose worker vanished
+    (their lost attempt counts as a failed one: it starts the time before giving up)."""
     now = as_utc(now)
+    was_lost = Notification.state == NotificationState.SENDING
     due = or_(
         and_(
             Notification.state == NotificationState.PENDING,
@@ -274,12 +290,19 @@ async def claim(
                 lease_until=now + lease,
                 claimed_by=worker,
                 updated_at=now,
+                reason=case((was_lost, LOST), else_=Notification.reason),
+                failing_since=case(
+                    (was_lost, func.coalesce(Notification.failing_since, now)),
+                    else_=Notification.failing_since,
+                ),
             )
             .returning(
                 Notification.id,
                 Notification.campaign_id,
                 Notification.recipient,
                 Notification.attempts,
+                Notification.failing_since,
+                Notification.reason,
             ),
             execution_options={"synchronize_session": False},
         )
@@ -302,6 +325,8 @@ async def claim(
             payload=dict(campaigns[row.campaign_id].payload or {}),
             recipient=row.recipient,
             attempt=row.attempts,
+            failing_since=as_utc(row.failing_since) if row.failing_since else None,
+            lost=row.reason == LOST,
         )
         for row in sorted(claimed, key=lambda row: row.id)
     ]
@@ -323,6 +348,7 @@ async def settle(*, session: AsyncSession, settlements: Sequence[Settlement]) ->
             state=bindparam("b_state"),
             attempts=bindparam("b_attempts"),
             next_attempt_at=bindparam("b_next_attempt_at"),
+            failing_since=bindparam("b_failing_since"),
             lease_until=None,
             last_status=bindparam("b_status"),
             last_error=bindparam("b_error"),
@@ -343,6 +369,7 @@ async def settle(*, session: AsyncSession, settlements: Sequence[Settlement]) ->
                 "b_state": str(item.state),
                 "b_attempts": item.attempts,
                 "b_next_attempt_at": as_utc(item.next_attempt_at) if item.next_attempt_at else None,
+                "b_failing_since": as_utc(item.failing_since) if item.failing_since else None,
                 "b_status": item.status,
                 "b_error": item.error,
                 "b_reason": item.reason,
@@ -413,6 +440,37 @@ async def cancel_campaign(*, session: AsyncSession, campaign_id: int, now: datet
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+async def retry_failed(
+    *, session: AsyncSession, campaign_id: int, now: datetime, reason: str | None = None
+) -> int:
+    """Puts a campaign's failed rows (only those failed for `reason`, if given) back in the queue,
+    each with a fresh give-up time; returns how many. Delivered and cancelled rows stay."""
+    campaign = await session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise OutboxError(f"no campaign {campaign_id}")
+    if campaign.state != CampaignState.ACTIVE:
+        raise OutboxError(f"campaign {campaign_id} is {campaign.state}: none of it is sent again")
+    failed_here = [
+        Notification.campaign_id == campaign_id,
+        Notification.state == NotificationState.FAILED,
+    ]
+    if reason is not None:
+        failed_here.append(Notification.reason == reason)
+    result = await session.execute(
+        update(Notification)
+        .where(*failed_here)
+        .values(
+            state=NotificationState.PENDING,
+            next_attempt_at=None,
+            failing_since=None,
+            reason=None,
+            updated_at=as_utc(now),
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def sweep(*, session: AsyncSession, now: datetime) -> int:
     """Cancels rows of cancelled campaigns whose worker died mid-send; claim never takes them."""
     now = as_utc(now)
@@ -437,7 +495,8 @@ def _abandoned(now: datetime) -> ColumnElement[bool]:
 
 @dataclass(frozen=True)
 class CampaignReport:
-    """Where a campaign stands: rows by state, failures by reason, how deliveries went."""
+    """Where a campaign stands: rows by state, failures by reason, why rows wait, how deliveries
+    went."""
 
     id: int
     key: str
@@ -449,6 +508,7 @@ class CampaignReport:
     not_before: datetime | None
     counts: dict[str, int] = field(default_factory=dict)
     failures: dict[str, int] = field(default_factory=dict)
+    waiting: dict[str, int] = field(default_factory=dict)  # pending rows by their last reason
     outcomes: dict[str, int] = field(default_factory=dict)
     retrying: int = 0
     first_sent_at: datetime | None = None
@@ -498,6 +558,7 @@ async def _reports(session: AsyncSession, campaigns_query: Any) -> list[Campaign
         campaign_id: dict.fromkeys(NotificationState, 0) for campaign_id in ids
     }
     failures: dict[int, dict[str, int]] = {campaign_id: {} for campaign_id in ids}
+    waiting: dict[int, dict[str, int]] = {campaign_id: {} for campaign_id in ids}
     outcomes: dict[int, dict[str, int]] = {campaign_id: {} for campaign_id in ids}
     retrying: dict[int, int] = dict.fromkeys(ids, 0)
     sent: dict[int, tuple[datetime | None, datetime | None]] = {}
@@ -538,6 +599,8 @@ async def _reports(session: AsyncSession, campaigns_query: Any) -> list[Campaign
             )
         if state == NotificationState.PENDING and retried:
             retrying[campaign_id] += count
+        if state == NotificationState.PENDING and reason:
+            waiting[campaign_id][reason] = waiting[campaign_id].get(reason, 0) + count
     return [
         CampaignReport(
             id=campaign.id,
@@ -550,6 +613,7 @@ async def _reports(session: AsyncSession, campaigns_query: Any) -> list[Campaign
             not_before=as_utc(campaign.not_before) if campaign.not_before else None,
             counts={str(state): count for state, count in counts[campaign.id].items()},
             failures=failures[campaign.id],
+            waiting=waiting[campaign.id],
             outcomes=outcomes[campaign.id],
             retrying=retrying[campaign.id],
             first_sent_at=sent.get(campaign.id, (None, None))[0],

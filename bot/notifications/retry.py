@@ -6,11 +6,12 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-RETRYABLE_STATUSES = frozenset({412, 429, 502, 503, 504})
+RETRYABLE_STATUSES = frozenset({412, 429, 500, 502, 503, 504})
 
 
 def is_retryable(status: int | None) -> bool:
-    """412, 429, 502-504, and no answer at all (`None`: timeout, reset); a 500 will not heal."""
+    """412, 429, 500 and 502-504, and no answer at all (`None`: timeout, reset): the Bot
+    Connector answers 500 during its outages too, and they heal."""
     return status is None or status in RETRYABLE_STATUSES
 
 

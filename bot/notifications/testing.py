@@ -44,6 +44,14 @@ class FakeTime:
         self.advance(max(0.0, seconds))
         await asyncio.sleep(0)
 
+    async def sleep_together(self, seconds: float) -> None:
+        """Like `sleep`, but the clock moves to this sleeper's wake-up, not on by its length:
+        sleepers that start together wake together (50 sends at 50/s take a second, not 25)."""
+        wake = self.current + timedelta(seconds=max(0.0, seconds))
+        if wake > self.current:
+            self.set(wake)
+        await asyncio.sleep(0)
+
     async def sleep_until_moved(self, seconds: float) -> None:
         """Sleeping that does not move time: it ends when someone else moves the clock that far."""
         future = asyncio.get_running_loop().create_future()
@@ -68,6 +76,7 @@ class FakeDeliverer:
         self._clock = clock
         self._scripts: dict[str, list[DeliveryFailed | None]] = {}
         self._always: dict[str, DeliveryFailed] = {}
+        self._everyone: DeliveryFailed | None = None
         self._stall_after: int | None = None
         self._changed = asyncio.Condition()
 
@@ -77,6 +86,10 @@ class FakeDeliverer:
 
     def fail_always(self, recipient: str, failure: DeliveryFailed) -> None:
         self._always[recipient] = failure
+
+    def fail_everyone(self, failure: DeliveryFailed | None) -> None:
+        """Every attempt fails so (the connector is down) until called with None."""
+        self._everyone = failure
 
     def stall_after(self, deliveries: int | None) -> None:
         self._stall_after = deliveries
@@ -104,6 +117,7 @@ class FakeDeliverer:
             await asyncio.sleep(self.delay)
         script = self._scripts.get(outgoing.recipient)
         failure = script.pop(0) if script else self._always.get(outgoing.recipient)
+        failure = self._everyone or failure
         if failure is not None:
             await self._notify()
             raise failure

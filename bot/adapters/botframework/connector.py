@@ -3,7 +3,7 @@
 Upstream sends through msrest, whose retry policy never retries POST under urllib3 2, so a 429
 or 503 on a reply or proactive send is simply lost, and it builds a new retry policy for every
 client (about 4 ms of CPU each, twice per turn). This client reuses one aiohttp session, retries
-412/429/502/503/504 and timeouts honouring Retry-After, and stops at once on anything else.
+412/429/500/502/503/504 and timeouts honouring Retry-After, and stops at once on anything else.
 """
 
 from __future__ import annotations

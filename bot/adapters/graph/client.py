@@ -70,6 +70,10 @@ class GraphError(Exception):
         self.status = status
 
 
+class AppNotPublished(GraphError):
+    """The bot's Teams app is not in the organisation's app catalog: nobody can get it installed."""
+
+
 class InstallResult(StrEnum):
     INSTALLED = "installed"
     ALREADY_INSTALLED = "already_installed"
@@ -224,7 +228,9 @@ class GraphDirectory:
         )
         apps = (await self.get_json(request)).get("value") or []
         if not apps:
-            raise GraphError(404, f"app {manifest_id} is not in the organisation's app catalog")
+            raise AppNotPublished(
+                404, f"app {manifest_id} is not in the organisation's app catalog"
+            )
         return str(apps[0]["id"])
 
     def _delta_url(self) -> str:

@@ -29,6 +29,7 @@ __all__ = [
     "FakeBotConnector",
     "Faults",
     "Limits",
+    "Outage",
     "RateLimiter",
     "RecordedCall",
     "ScriptedFailure",
@@ -76,13 +77,27 @@ class Faults:
     seed: int = 0
 
 
+@dataclass(frozen=True)
+class Outage:
+    """The connector is down from `start` to `end` (its clock): every request answers one of
+    `statuses`, in turn, and nothing is delivered."""
+
+    start: float
+    end: float = math.inf
+    statuses: tuple[int, ...] = (500, 503)
+
+    def covers(self, moment: float) -> bool:
+        return self.start <= moment < self.end
+
+
 @dataclass
 class FakeBotConnector:
     """Serves the v3 conversation routes the bot uses; `service_url` goes into test activities.
 
     `installed` None means the app is installed for everyone; `blocked` holds AAD object ids (or
     conversation ids) whose conversations answer 403; `unknown_conversations` answer 404; the
-    member lists of `unreadable_teams` answer 503 (an outage).
+    member lists of `unreadable_teams` answer 503 (an outage); during an `outage` every request
+    answers 5xx.
     """
 
     calls: list[RecordedCall] = field(default_factory=list)
@@ -96,12 +111,14 @@ class FakeBotConnector:
     unknown_conversations: set[str] = field(default_factory=set)
     team_members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     unreadable_teams: set[str] = field(default_factory=set)
+    outage: Outage | None = None
     deliveries: list[Delivery] = field(default_factory=list, init=False)
     updates: list[Delivery] = field(default_factory=list, init=False)
     throttled: int = field(default=0, init=False)
     forbidden: int = field(default=0, init=False)
     not_found: int = field(default=0, init=False)
     scripted: int = field(default=0, init=False)
+    down: int = field(default=0, init=False)
     injected: Counter[str] = field(default_factory=Counter, init=False)
     _per_conversation: Counter[str] = field(default_factory=Counter, init=False)
     _owners: dict[str, str] = field(default_factory=dict, init=False)
@@ -130,6 +147,11 @@ class FakeBotConnector:
 
     def fail_next(self, *failures: ScriptedFailure) -> None:
         self.failures.extend(failures)
+
+    def go_down(self, seconds: float = math.inf, statuses: tuple[int, ...] = (500, 503)) -> None:
+        """An outage from now (this connector's clock) for `seconds`."""
+        start = self.clock()
+        self.outage = Outage(start, start + seconds, statuses)
 
     def mark_installed(self, aad_object_id: str) -> None:
         """The app was installed for this user (the fake Graph calls this)."""
@@ -171,6 +193,7 @@ class FakeBotConnector:
             "throttled": self.throttled,
             "injected": dict(sorted(self.injected.items())),
             "scripted": self.scripted,
+            "down": self.down,
             "forbidden": self.forbidden,
             "not_found": self.not_found,
             "conversations": len(self._per_conversation),
@@ -186,12 +209,13 @@ class FakeBotConnector:
         self.updates.clear()
         self._per_conversation.clear()
         self.injected.clear()
-        self.throttled = self.forbidden = self.not_found = self.scripted = 0
+        self.throttled = self.forbidden = self.not_found = self.scripted = self.down = 0
 
     def reset(self) -> None:
-        """`clear`, plus empty rate windows, reseeded dice and no scripted failures."""
+        """`clear`, plus empty rate windows, reseeded dice, no scripted failures, no outage."""
         self.clear()
         self.failures.clear()
+        self.outage = None
         self._reset_limits_and_dice()
 
     def _reset_limits_and_dice(self) -> None:
@@ -228,7 +252,8 @@ class FakeBotConnector:
         member: str | None,
         perform: Callable[[], web.Response],
     ) -> web.Response:
-        """Scripted failure, latency, limits, roster, then dice; `perform` only if all pass."""
+        """Scripted failure, outage, latency, limits, roster, then dice; `perform` only if all
+        pass."""
         if self.failures:
             failure = self.failures.popleft()
             self.scripted += 1
@@ -239,6 +264,11 @@ class FakeBotConnector:
                 failure.retry_after,
                 failure.date,
             )
+        outage = self.outage
+        if outage is not None and outage.covers(self.clock()):
+            status = outage.statuses[self.down % len(outage.statuses)]
+            self.down += 1
+            return _error(status, "ServiceUnavailable", f"outage {status}")
         await self._latency()
         if self._limiter is not None:
             wait = self._limiter.admit(conversation)
