@@ -22,11 +22,10 @@ from bot.db.engine import create_session_factory
 from bot.notifications import outbox
 from bot.notifications.models import Notification
 from bot.settings import Settings
-from tests.support.activities import TeamsUser
+from tests.support.activities import TENANT_ID, TeamsUser
 from tests.support.bot import running_bot
 from tests.test_dispatcher import TUESDAY_MORNING
 
-TENANT = "tenant-pori"
 TEAMS_APP = "6f3d5c1e-2b7a-4c0e-9a51-7f0d2e8b4c11"
 PEOPLE = [f"00000000-0000-4000-a000-{number:012d}" for number in range(5)]
 GUARD = 20  # seconds: only so that a broken dispatcher fails instead of hanging
@@ -60,7 +59,7 @@ def settings_for(graph: FakeGraph, service_url: str) -> Settings:
         app_id="",
         graph_base_url=graph.base_url,
         teams_app_id=TEAMS_APP,
-        teams_tenant_id=TENANT,
+        teams_tenant_id=TENANT_ID,  # the tenant test activities come from: it is pinned
         teams_service_url=service_url,
         notify_working_hours="00:00-24:00",
         notify_working_days="mon-sun",

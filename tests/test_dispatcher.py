@@ -657,6 +657,7 @@ async def test_two_dispatchers_on_postgres_deliver_each_row_exactly_once():
                     quiet_hours=None,
                     worker_id=name,
                     rate=RateLimiter(10_000, burst=1000),
+                    clock=lambda: TUESDAY_MORNING,
                     concurrency=20,
                     batch=10,
                     flush_interval=0.01,

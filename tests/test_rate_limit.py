@@ -179,3 +179,11 @@ async def test_pause_holds_sends_already_waiting_for_their_slot():
 def test_rate_must_be_positive():
     with pytest.raises(ValueError):
         RateLimiter(0)
+
+
+async def test_fake_time_moves_on_for_a_wait_shorter_than_a_microsecond():
+    """A wait a timedelta rounds to zero must still pass, or a limiter waiting it out spins."""
+    fake = FakeTime(datetime(2027, 1, 12, 8, 0, tzinfo=UTC))
+    before = fake.monotonic()
+    await fake.sleep_together(3e-7)
+    assert fake.monotonic() - before >= 3e-7

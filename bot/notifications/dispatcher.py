@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock, system_clock
+from bot.clock import Clock
 from bot.notifications import outbox
 from bot.notifications.breaker import CircuitBreaker, is_outage
 from bot.notifications.delivery import ConfigurationError, Deliverer, DeliveryFailed, Outgoing
@@ -63,7 +63,7 @@ class Dispatcher:
         worker_id: str | None = None,
         rate: RateLimiter | None = None,
         per_conversation: ConversationLimiter | None = None,
-        clock: Clock = system_clock,
+        clock: Clock,
         give_up_after: timedelta = timedelta(hours=24),
         concurrency: int = 50,
         batch: int = 50,

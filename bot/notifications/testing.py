@@ -47,9 +47,12 @@ class FakeTime:
     async def sleep_together(self, seconds: float) -> None:
         """Like `sleep`, but the clock moves to this sleeper's wake-up, not on by its length:
         sleepers that start together wake together (50 sends at 50/s take a second, not 25)."""
-        wake = self.current + timedelta(seconds=max(0.0, seconds))
-        if wake > self.current:
-            self.set(wake)
+        if seconds > 0:
+            # At least a microsecond: a wait too short for a timedelta must still move time, or
+            # a sleeper that loops until its wait is over never sees it end.
+            wake = self.current + max(timedelta(seconds=seconds), timedelta(microseconds=1))
+            if wake > self.current:
+                self.set(wake)
         await asyncio.sleep(0)
 
     async def sleep_until_moved(self, seconds: float) -> None:
