@@ -481,6 +481,18 @@ async def test_an_answer_pressed_twice_gives_one_note(bot, employee):
     assert sum("Vien huomenna." in note for note in thread_notes(bot)) == 1
 
 
+async def test_another_text_sent_from_the_same_box_is_another_answer(bot, employee):
+    await set_channel(bot)
+    await escalate(bot, employee)
+    box = await reply_to(bot, employee)
+    await bot.press(employee, {**box, "ticket_answer.1": "Vien huomenna."})
+    second = await bot.press(employee, {**box, "ticket_answer.1": "Ja laturin myös."})
+    await relayed(bot)
+    assert "Vastauksesi lisättiin tukipyyntöön #1." in all_text(second)
+    assert await events_of(bot, 1) == ["created", "replied", "answered", "answered"]
+    assert sum("Ja laturin myös." in note for note in thread_notes(bot)) == 1
+
+
 async def test_two_answer_presses_at_once_give_one_note(bot, employee):
     await set_channel(bot)
     await escalate(bot, employee)

@@ -8,6 +8,7 @@ however often the box is sent, and is not refused because the helpdesk changed t
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -87,6 +88,11 @@ class Member:
 def new_token() -> str:
     """A form's token: a second press of the same form is recognised and adds nothing."""
     return secrets.token_urlsafe(16)
+
+
+def _answer_key(token: str, message: str) -> str:
+    """What makes an answer one: its box and its text (64 hex digits, the column's size)."""
+    return hashlib.sha256(f"{token}\n{message}".encode()).hexdigest()
 
 
 def problems_of(new: NewTicket) -> list[str]:
@@ -243,7 +249,8 @@ async def answer(
     text: str,
     now: datetime,
 ) -> tuple[Ticket, bool]:
-    """The requester's answer, once per answer box (`token`); on a resolved ticket it reopens
+    """The requester's answer, once per answer box (`token`) and text: the same answer pressed
+    twice is one, another text typed in the same box is another. On a resolved ticket it reopens
     it. Returns (ticket, reopened)."""
     message = _message(text)
     ticket = await session.get(Ticket, ticket_id)
@@ -252,9 +259,10 @@ async def answer(
     if not token or len(token) > MAX_TOKEN:
         raise TicketError("no_token", ticket)
     requester = Actor(requester_aad, ticket.requester_name)
+    press = _answer_key(token, message)
     for _ in range(ANSWER_ATTEMPTS):
         ticket = await _ticket(session, ticket_id)
-        if await _answered_with(session, ticket_id, token):
+        if await _answered_with(session, ticket_id, press):
             raise TicketError("already_answered", ticket)
         reopened = ticket.state == RESOLVED
         reopening = {"state": TAKEN if ticket.assignee_aad else OPEN, "resolved_at": None}
@@ -266,7 +274,7 @@ async def answer(
                 requester,
                 now,
                 text=message,
-                token=token,
+                token=press,
                 **(reopening if reopened else {}),
             )
         except TicketError as error:
