@@ -24,7 +24,7 @@ from bot.adapters.botframework.proactive import (
     ProactiveSender,
     Sent,
 )
-from bot.adapters.graph.client import AppNotPublished, GraphError
+from bot.adapters.graph.client import AppCatalogUnreadable, AppNotPublished, GraphError
 from bot.announcements import service as announcements
 from bot.cards.announcements import announcement_card
 from bot.cards.deductions import notice_card
@@ -35,7 +35,14 @@ from bot.conversations.models import ConversationReferenceRecord
 from bot.deductions import service as deductions
 from bot.directory.models import Employee
 from bot.i18n import Texts, resolve_language, texts
-from bot.notifications.delivery import ConfigurationError, Delivered, DeliveryFailed, Outgoing
+from bot.notifications.delivery import (
+    INSTALL_FORBIDDEN,
+    ConfigurationError,
+    Delivered,
+    DeliveryFailed,
+    InstallForbidden,
+    Outgoing,
+)
 from bot.notifications.retry import is_retryable
 from bot.rollout import campaigns
 
@@ -159,12 +166,14 @@ class TeamsDeliverer:
     async def deliver(self, outgoing: Outgoing) -> Delivered:
         render = self._renderers.get(outgoing.kind)
         if render is None:
-            raise DeliveryFailed("unknown_kind", final=True, message=outgoing.kind)
+            raise DeliveryFailed(
+                "unknown_kind", final=True, message=outgoing.kind, reached_connector=False
+            )
         async with self._sessions() as session:
             reach = await self._reach(session, outgoing.recipient)
             card = await render(session, outgoing, texts(reach.language), self._clock())
         if card is None:
-            return Delivered(SKIPPED)
+            return Delivered(SKIPPED, reached_connector=False)
         delivered = await self._send(reach, card)
         after = AFTER_SENDING.get(outgoing.kind)
         if after is not None:
@@ -188,10 +197,13 @@ class TeamsDeliverer:
 
     async def _send(self, reach: Reach, card: Card) -> Delivered:
         if reach.removed_app:
-            raise DeliveryFailed("app_removed", final=True)
+            raise DeliveryFailed("app_removed", final=True, reached_connector=False)
         if reach.address is None:
             raise DeliveryFailed(
-                "no_tenant", final=True, message="set TEAMS_TENANT_ID to open chats with people"
+                "no_tenant",
+                final=True,
+                message="set TEAMS_TENANT_ID to open chats with people",
+                reached_connector=False,
             )
         try:
             sent = await self._sender.send(reach.address, _message(card))
@@ -288,19 +300,32 @@ def _failure(error: Exception) -> DeliveryFailed:
     """One attempt's error in the outbox's terms; retried only where Teams says it may help."""
     if isinstance(error, NotInstalledError):
         return DeliveryFailed("not_installed", final=True)
-    if isinstance(error, AppNotPublished) or (
-        isinstance(error, GraphError) and error.status in (401, 403)
+    if isinstance(error, AppNotPublished | AppCatalogUnreadable) or (
+        isinstance(error, GraphError) and error.status == 401
     ):
         return ConfigurationError(
-            "install_failed", status=error.status, message=_set_up_hint(error)
+            "install_failed",
+            status=error.status,
+            message=_set_up_hint(error),
+            reached_connector=False,
+        )
+    if isinstance(error, GraphError) and error.status == 403:
+        # Refused for this person (an app policy, say), or for everyone (a missing permission):
+        # the dispatcher tells them apart by how many in a row it sees.
+        return InstallForbidden(
+            INSTALL_FORBIDDEN, status=403, message=_set_up_hint(error), reached_connector=False
         )
     if isinstance(error, GraphError):
         final = error.status in (400, 404)
         return DeliveryFailed(
-            "install_failed", status=error.status, final=final, message=str(error)[:300]
+            "install_failed",
+            status=error.status,
+            final=final,
+            message=str(error)[:300],
+            reached_connector=False,
         )
     if not isinstance(error, ConnectorError):
-        return DeliveryFailed("error", message=repr(error)[:300])
+        return DeliveryFailed("error", message=repr(error)[:300], reached_connector=False)
     status = error.status
     if status is None:
         reason = "timeout"

@@ -16,8 +16,15 @@ from bot.clock import HELSINKI
 from bot.db.engine import create_session_factory
 from bot.notifications import outbox
 from bot.notifications.breaker import CircuitBreaker
-from bot.notifications.delivery import ConfigurationError, Delivered, DeliveryFailed, Outgoing
-from bot.notifications.dispatcher import Dispatcher
+from bot.notifications.delivery import (
+    INSTALL_FORBIDDEN,
+    ConfigurationError,
+    Delivered,
+    DeliveryFailed,
+    InstallForbidden,
+    Outgoing,
+)
+from bot.notifications.dispatcher import FORBIDDEN_IN_A_ROW, Dispatcher
 from bot.notifications.models import Notification
 from bot.notifications.quiet_hours import WorkingHours
 from bot.notifications.rate_limit import ConversationLimiter, RateLimiter
@@ -703,3 +710,52 @@ async def test_slow_sends_keep_their_lease(sqlite_engine):
         running.cancel()
         with pytest.raises(asyncio.CancelledError):
             await running
+
+
+async def test_a_probe_that_never_reached_the_connector_keeps_the_breaker_open(sqlite_engine):
+    time = FakeTime(TUESDAY_MORNING)
+    deliverer = FakeDeliverer()
+    deliverer.fail_everyone(DeliveryFailed("server_error", status=503))
+    recipients = people(5)
+    await campaign(sqlite_engine, recipients)
+    rate = RateLimiter(10, clock=time.monotonic, sleep=time.sleep)
+    dispatcher = build(
+        sqlite_engine, deliverer, time, rate=rate, breaker=CircuitBreaker(threshold=3)
+    )
+    await dispatcher.run_until_idle()
+    paused_until = dispatcher.paused_until
+    assert paused_until is not None
+    # Each probe fails before any call to the Bot Connector (the person removed the app, say):
+    # that says nothing of the connector, so the breaker stays open and another row probes.
+    deliverer.fail_everyone(DeliveryFailed("app_removed", final=True, reached_connector=False))
+    time.set(paused_until)
+    await dispatcher.run_until_idle()
+    assert len(deliverer.calls) > 3
+    assert dispatcher.paused_until == paused_until
+
+
+async def test_one_refused_install_is_that_persons_and_is_tried_again(sqlite_engine):
+    time = FakeTime(TUESDAY_MORNING)
+    deliverer = FakeDeliverer()
+    deliverer.fail("person-001", InstallForbidden(INSTALL_FORBIDDEN, status=403))
+    await campaign(sqlite_engine, people(6))
+    dispatcher = build(sqlite_engine, deliverer, time)
+    await dispatcher.run_until_idle()
+    assert not dispatcher.halted.is_set()
+    found = {name: (row.state, row.reason) for name, row in (await rows(sqlite_engine)).items()}
+    assert found.pop("person-001") == ("pending", INSTALL_FORBIDDEN)
+    assert set(found.values()) == {("delivered", None)}
+
+
+async def test_installs_refused_for_several_in_a_row_stop_sending_as_misconfigured(sqlite_engine):
+    time = FakeTime(TUESDAY_MORNING)
+    deliverer = FakeDeliverer()
+    deliverer.fail_everyone(InstallForbidden(INSTALL_FORBIDDEN, status=403, message="grant it"))
+    campaign_id = await campaign(sqlite_engine, people(20))
+    rate = RateLimiter(1, clock=time.monotonic, sleep=time.sleep)
+    dispatcher = build(sqlite_engine, deliverer, time, rate=rate)
+    await asyncio.wait_for(dispatcher.run_forever(asyncio.Event()), GUARD)  # ends by itself
+    assert dispatcher.configuration_error == "grant it"
+    assert len(deliverer.calls) == FORBIDDEN_IN_A_ROW
+    assert (await report(sqlite_engine, campaign_id)).counts["failed"] == 0
+    assert await count_in_state(sqlite_engine, "pending") == 20

@@ -27,9 +27,10 @@ class Outgoing:
 
 @dataclass(frozen=True)
 class Delivered:
-    outcome: str  # "continued" | "created" | "installed"
+    outcome: str  # "continued" | "created" | "installed" | "skipped"
     conversation_id: str | None = None
     activity_id: str | None = None
+    reached_connector: bool = True  # False: nothing was sent (skipped), so it says nothing of it
 
 
 class DeliveryFailed(Exception):
@@ -43,17 +44,29 @@ class DeliveryFailed(Exception):
         retry_after: float | None = None,
         final: bool = False,
         message: str = "",
+        reached_connector: bool = True,
     ) -> None:
         super().__init__(message or reason)
         self.reason = reason
         self.status = status
         self.retry_after = retry_after
         self.final = final
+        # False: it failed before the Bot Connector was asked (a Graph install, no address), so
+        # it says nothing of whether the connector is up.
+        self.reached_connector = reached_connector
 
 
 class ConfigurationError(DeliveryFailed):
     """No attempt can succeed until someone fixes the bot's set-up (a missing Graph permission, an
     unpublished app): the dispatcher stops and leaves the rows waiting, not failed."""
+
+
+INSTALL_FORBIDDEN = "install_forbidden"
+
+
+class InstallForbidden(DeliveryFailed):
+    """Graph refused to install the app for this person: a policy for them alone, or a missing
+    permission for everyone, which the dispatcher tells apart by how many come in a row."""
 
 
 class Deliverer(Protocol):

@@ -22,13 +22,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock
 from bot.notifications import outbox
 from bot.notifications.breaker import CircuitBreaker, is_outage
-from bot.notifications.delivery import ConfigurationError, Deliverer, DeliveryFailed, Outgoing
+from bot.notifications.delivery import (
+    ConfigurationError,
+    Deliverer,
+    DeliveryFailed,
+    InstallForbidden,
+    Outgoing,
+)
 from bot.notifications.outbox import CONFIGURATION, CONNECTOR_DOWN, GAVE_UP, Settlement
 from bot.notifications.quiet_hours import WorkingHours
 from bot.notifications.rate_limit import ConversationLimiter, RateLimiter
 from bot.notifications.retry import RetryRules, is_retryable
 
 log = logging.getLogger(__name__)
+
+# Graph refusing to install the app for this many people in a row, nobody reached in between,
+# is a permission missing for everyone rather than a policy for one person.
+FORBIDDEN_IN_A_ROW = 5
 
 SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 Sleep = Callable[[float], Awaitable[None]]
@@ -101,6 +111,7 @@ class Dispatcher:
         self.stats = DispatchStats()
         self.configuration_error: str | None = None
         self.halted = asyncio.Event()
+        self._forbidden_in_a_row = 0
         self._wake = asyncio.Event()
         self._tasks: dict[asyncio.Task[Settlement], Outgoing] = {}
         self._delivering: set[int] = set()
@@ -348,8 +359,11 @@ class Dispatcher:
             self._halt(error)
             now = self._clock()
             return outbox.postpone(outgoing, now, now, reason=CONFIGURATION, error=str(error))
+        except InstallForbidden as refused:
+            return self._install_forbidden(outgoing, refused)
         except DeliveryFailed as failure:
-            self._observe(outgoing, failure.status, failure.reason)
+            if failure.reached_connector:
+                self._observe(outgoing, failure.status, failure.reason)
             return self._failure(
                 outgoing,
                 failure.status,
@@ -366,8 +380,30 @@ class Dispatcher:
             return self._failure(outgoing, None, "error", None, False, error)
         finally:
             self._delivering.discard(outgoing.notification_id)
-        self._observe(outgoing, 200, "delivered")
+        if result.reached_connector:
+            self._observe(outgoing, 200, "delivered")
+            self._forbidden_in_a_row = 0
         return outbox.delivered(outgoing, result, self._clock())
+
+    def _install_forbidden(self, outgoing: Outgoing, refused: InstallForbidden) -> Settlement:
+        """One refusal is that person's (tried again later); several in a row with nobody reached
+        between them is a permission missing for everyone, so sending stops as misconfigured."""
+        self._forbidden_in_a_row += 1
+        now = self._clock()
+        if self._forbidden_in_a_row >= FORBIDDEN_IN_A_ROW:
+            self._halt(ConfigurationError(refused.reason, status=403, message=str(refused)))
+            return outbox.postpone(outgoing, now, now, reason=CONFIGURATION, error=str(refused))
+        if self._out_of_time(outgoing, now):
+            return outbox.failed(outgoing, now, status=403, reason=GAVE_UP, error=str(refused))
+        delay = self._retry.delay(outgoing.attempt, None)
+        return outbox.retry_later(
+            outgoing,
+            now + timedelta(seconds=delay),
+            now,
+            status=403,
+            reason=refused.reason,
+            error=str(refused),
+        )
 
     def _halt(self, error: ConfigurationError) -> None:
         """Stops claiming: every row would fail the same way until ICT fixes the set-up."""

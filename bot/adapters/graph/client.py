@@ -74,6 +74,11 @@ class AppNotPublished(GraphError):
     """The bot's Teams app is not in the organisation's app catalog: nobody can get it installed."""
 
 
+class AppCatalogUnreadable(GraphError):
+    """Graph refused to look the app up in the catalog (a missing permission or a bad credential):
+    nobody can get it installed."""
+
+
 class InstallResult(StrEnum):
     INSTALLED = "installed"
     ALREADY_INSTALLED = "already_installed"
@@ -226,7 +231,14 @@ class GraphDirectory:
         request = self.graph.app_catalogs.teams_apps.to_get_request_information(
             RequestConfiguration(query_parameters=query)
         )
-        apps = (await self.get_json(request)).get("value") or []
+        try:
+            apps = (await self.get_json(request)).get("value") or []
+        except GraphError as error:
+            if error.status in (401, 403):
+                raise AppCatalogUnreadable(
+                    error.status, "the app catalog could not be read"
+                ) from None
+            raise
         if not apps:
             raise AppNotPublished(
                 404, f"app {manifest_id} is not in the organisation's app catalog"
