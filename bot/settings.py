@@ -163,7 +163,7 @@ class Settings(BaseSettings):
     notify_give_up_after_hours: float = Field(
         default=24.0,
         gt=0,
-        description="a notification is retried for this long after its first failure",
+        description="a notification is retried for this many working hours after its first failure",
         validation_alias=AliasChoices("NOTIFY_GIVE_UP_AFTER_HOURS", "notify_give_up_after_hours"),
     )
     notify_concurrency: int = Field(

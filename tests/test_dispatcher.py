@@ -759,3 +759,21 @@ async def test_installs_refused_for_several_in_a_row_stop_sending_as_misconfigur
     assert len(deliverer.calls) == FORBIDDEN_IN_A_ROW
     assert (await report(sqlite_engine, campaign_id)).counts["failed"] == 0
     assert await count_in_state(sqlite_engine, "pending") == 20
+
+
+async def test_the_give_up_time_counts_only_working_hours(engine):
+    hours = WorkingHours()
+    afternoon = datetime(2026, 12, 1, 15, 59, 50, tzinfo=HELSINKI).astimezone(UTC)
+    time = FakeTime(afternoon)
+    deliverer = FakeDeliverer()
+    deliverer.fail_always("anna", DeliveryFailed("server_error", status=503))
+    await campaign(engine, ["anna"])
+    dispatcher = build(engine, deliverer, time, give_up_after=timedelta(hours=1))
+    await dispatcher.run_until_idle()
+    while (row := (await rows(engine))["anna"]).state == "pending":
+        assert row.next_attempt_at is not None
+        time.set(hours.next_allowed(max(utc(row.next_attempt_at), time.now())))
+        await dispatcher.run_until_idle()
+    # Ten seconds on Tuesday and the night count for nothing: it tries until Wednesday 8.59.50.
+    assert (row.state, row.reason) == ("failed", outbox.GAVE_UP)
+    assert time.now() >= WEDNESDAY_EIGHT + timedelta(minutes=59, seconds=50)

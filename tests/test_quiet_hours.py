@@ -177,3 +177,28 @@ def test_settings_refuse_extra_holidays_that_are_not_dates(monkeypatch):
     monkeypatch.setenv("NOTIFY_EXTRA_HOLIDAYS", "2026-12-31,joulu")
     with pytest.raises(ValidationError, match="joulu"):
         Settings(_env_file=None)
+
+
+def at(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=HELSINKI).astimezone(UTC)
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "hours"),
+    [
+        (at(2027, 1, 15, 15), at(2027, 1, 18, 9), 2.0),  # Friday 15.00 to Monday 9.00
+        (at(2027, 1, 12, 7), at(2027, 1, 12, 17), 8.0),  # a whole Tuesday and more
+        (at(2026, 12, 23, 15), at(2026, 12, 28, 9), 2.0),  # over Christmas and a weekend
+        (at(2027, 1, 12, 10), at(2027, 1, 12, 10), 0.0),
+        (at(2027, 1, 12, 12), at(2027, 1, 12, 10), 0.0),  # backwards: nothing
+    ],
+)
+def test_working_time_counts_only_working_hours(since, until, hours):
+    assert HOURS.working_time(since, until).total_seconds() == hours * 3600
+
+
+def test_working_time_of_a_day_without_rest_is_its_real_length_across_dst():
+    always = WorkingHours.parse("00:00-24:00", "mon-sun", public_holidays=False)
+    spring = always.working_time(at(2027, 3, 28, 0), at(2027, 3, 29, 0))
+    autumn = always.working_time(at(2027, 10, 31, 0), at(2027, 11, 1, 0))
+    assert (spring.total_seconds(), autumn.total_seconds()) == (23 * 3600, 25 * 3600)

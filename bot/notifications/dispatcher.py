@@ -457,9 +457,16 @@ class Dispatcher:
         )
 
     def _out_of_time(self, outgoing: Outgoing, now: datetime) -> bool:
-        """Retries end `give_up_after` the first failure: an outage of hours loses nothing."""
+        """Retries end `give_up_after` the first failure, counting only working hours (a night,
+        a weekend or a holiday waited through is no time spent trying): an outage of hours
+        loses nothing."""
         since = outgoing.failing_since
-        return since is not None and now - since >= self._give_up_after
+        if since is None:
+            return False
+        spent = (
+            now - since if self._quiet_hours is None else self._quiet_hours.working_time(since, now)
+        )
+        return spent >= self._give_up_after
 
 
 async def _first(*waits: Awaitable[object] | float) -> None:

@@ -79,6 +79,23 @@ class WorkingHours:
             day += timedelta(days=1)
         raise ValueError("no working day within a year")
 
+    def working_time(self, since: datetime, until: datetime) -> timedelta:
+        """How much of `since`..`until` falls in working hours (DST-proof: counted in UTC)."""
+        total = timedelta(0)
+        day, last = since.astimezone(self.tz).date(), until.astimezone(self.tz).date()
+        while day <= last:
+            if self._working_day(day):
+                opens = datetime.combine(day, self.start, self.tz).astimezone(UTC)
+                closes = (
+                    datetime.combine(day + timedelta(days=1), time(0), self.tz)
+                    if self.end == END_OF_DAY
+                    else datetime.combine(day, self.end, self.tz)
+                ).astimezone(UTC)
+                overlap = min(closes, until) - max(opens, since)
+                total += max(overlap, timedelta(0))
+            day += timedelta(days=1)
+        return total
+
     def _working_day(self, day: date) -> bool:
         if day.weekday() not in self.days or day in self.holidays:
             return False
