@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.catalog.models import PhoneModel
@@ -18,6 +20,7 @@ from bot.demo.loader import load_demo_data
 from tests.support.activities import TeamsUser
 from tests.support.bot import BotUnderTest, running_bot
 from tests.support.cards import all_text, buttons
+from tests.support.database import postgres_database
 
 NOW = datetime(2027, 3, 15, 10, 0, tzinfo=UTC)
 MAIJA = TeamsUser("00000000-0000-4000-8000-000000000001", "Maija Meikäläinen")
@@ -122,3 +125,18 @@ async def test_engines_hide_statement_parameters(url, tmp_path):
         assert engine.sync_engine.hide_parameters
     finally:
         await engine.dispose()
+
+
+@pytest.mark.postgres
+async def test_a_violated_constraint_on_postgresql_does_not_quote_the_row():
+    """PostgreSQL's DETAIL names the values ('Key (aad_object_id)=(…) already exists')."""
+    someone = "00000000-0000-4000-8000-00000000beef"
+    async with postgres_database() as engine:
+        insert_twice = text("INSERT INTO employee (aad_object_id, display_name) VALUES (:id, '')")
+        with pytest.raises(IntegrityError) as raised:
+            async with engine.begin() as connection:
+                await connection.execute(insert_twice, {"id": someone})
+                await connection.execute(insert_twice, {"id": someone})
+    told = "".join(traceback.format_exception(raised.value))
+    assert "pk_employee" in told or "employee" in told
+    assert someone not in told

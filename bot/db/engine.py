@@ -49,7 +49,20 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     if not kwargs.get("pool_pre_ping"):
         ping_when_idle(engine, IDLE_BEFORE_PING)
+    event.listen(engine.sync_engine, "handle_error", _forget_row_values)
     return engine
+
+
+def _forget_row_values(context: Any) -> None:
+    """PostgreSQL explains a violated constraint with the row's values ("Key (aad_object_id)=
+    (…)", "Failing row contains (…)") in the error's DETAIL; drop it before anyone logs it."""
+    error: BaseException | None = context.original_exception
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if getattr(error, "detail", None):
+            error.detail = None  # type: ignore[attr-defined]
+        error = error.__cause__ or error.__context__
 
 
 IDLE_BEFORE_PING = 5.0
