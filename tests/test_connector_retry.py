@@ -332,12 +332,17 @@ def test_an_http_date_without_a_readable_answer_date_is_not_guessed(sent: str | 
 # -- through the running bot ------------------------------------------------------------------
 
 
-async def test_throttled_reply_is_retried_and_the_user_still_gets_it(bot: BotUnderTest) -> None:
+async def test_throttled_reply_is_retried_and_the_user_still_gets_it(
+    bot: BotUnderTest, caplog: pytest.LogCaptureFixture
+) -> None:
     bot.connector.fail_next(ScriptedFailure(429, "0"))
+    user = TeamsUser.new()
 
-    await bot.say(TeamsUser.new(), "hei")
+    await bot.say(user, "hei")
 
     throttled, *delivered = bot.connector.calls
     assert delivered, "the user got nothing"
     assert (delivered[0].path, delivered[0].body) == (throttled.path, throttled.body)
     assert delivered[0].body["type"] == "message"
+    assert "retry 1" in caplog.text
+    assert user.aad_object_id not in caplog.text, "the retry's log names the chat"

@@ -113,9 +113,8 @@ class BotConnectorClient:
             if not self._policy.should_retry(status, attempt):
                 raise ConnectorError(status, _describe(payload), retry_after)
             wait = self._policy.delay(attempt, retry_after)
-            log.warning(
-                "bot connector %s %s -> %s; retry %d in %.2fs", method, url, status, attempt, wait
-            )
+            # Not the URL: a personal chat's conversation id names the person.
+            log.warning("bot connector %s -> %s; retry %d in %.2fs", method, status, attempt, wait)
             await self._sleep(wait)
 
     async def _attempt(
