@@ -137,6 +137,10 @@ async def test_feedback_on_someone_elses_answer_is_refused_and_changes_nothing(b
     status, body = await bot.execute(other, verb, {**data, "helpful": False})
     assert (status, body["statusCode"]) == (200, 403)
     assert body["value"]["message"] == "Palautetta voi antaa vain vastauksista omiin kysymyksiisi."
+    # Guessing the topic tells the other person nothing: the same answer whatever the topic.
+    for guess in ("rollout-schedule", data["topic"]):
+        status, body = await bot.execute(other, verb, {**data, "topic": guess})
+        assert (status, body["statusCode"]) == (200, 403)
     assert await feedback(bot) == []
     status, body = await bot.execute(user, verb, data)
     assert (status, body["statusCode"]) == (200, 200), "the asker's own press still counts"

@@ -135,10 +135,12 @@ async def record_feedback(
     now: datetime,
 ) -> Feedback:
     question = await session.get(FaqQuestion, question_id)
-    if question is None or question.asker_aad is None or question.topic_id != topic_id:
+    if question is None or question.asker_aad is None:
         return Feedback.NOT_FOUND
     if question.asker_aad != asker:
-        return Feedback.NOT_YOURS
+        return Feedback.NOT_YOURS  # before the topic: someone else learns nothing of theirs
+    if question.topic_id != topic_id:
+        return Feedback.NOT_FOUND
     await upsert(
         session,
         FaqFeedback,
