@@ -35,7 +35,7 @@ ANY_WISH = {"os": "any", "size": "any", "camera": "false"}
 async def bot(engine) -> AsyncIterator[BotUnderTest]:
     async with create_session_factory(engine)() as session, session.begin():
         await load_demo_data(session=session)
-    settings = Settings(app_id="", ict_admin_ids=ADMIN.aad_object_id)
+    settings = Settings(_env_file=None, app_id="", ict_admin_ids=ADMIN.aad_object_id)
     async with running_bot(engine, settings, clock=lambda: NOW) as running:
         await running.say(MAIJA, "hei")
         yield running

@@ -32,8 +32,9 @@ from tests.e2e.playground_page import CHROMIUM, CHROMIUM_ARGS, ChatPage
 pytestmark = pytest.mark.e2e
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
-DEMO_DATABASE = REPO_ROOT / "var" / "puhelinbotti.sqlite3"
-PLAYGROUND_CONFIG = REPO_ROOT / "var" / "playground" / ".m365agentsplayground.yml"
+VAR = REPO_ROOT / "var"
+DEMO_DATABASE = VAR / "puhelinbotti.sqlite3"
+PLAYGROUND_CONFIG = VAR / "playground" / ".m365agentsplayground.yml"
 BOT_PORT = 3978  # what `./scripts/demo` uses
 MAIJA = demo_data()["employees"][0]
 STARTUP_SECONDS = 180  # npm and the Playground's first start on a cold machine
@@ -52,6 +53,19 @@ def _run_only_on_a_fresh_demo() -> None:
         _require(False, f"{DEMO_DATABASE} exists; this test runs the demo of a fresh clone")
     if _port_taken(BOT_PORT):
         _require(False, f"port {BOT_PORT} is taken (a demo running?)")
+
+
+def _demo_files() -> set[Path]:
+    return set(VAR.rglob("*")) | {VAR} if VAR.exists() else set()
+
+
+def _remove_what_the_demo_made(before: set[Path]) -> None:
+    """The next `./scripts/demo` (or this test) starts as fresh as this one did."""
+    for path in sorted(_demo_files() - before, key=lambda path: len(path.parts), reverse=True):
+        if path.is_dir():
+            path.rmdir()
+        else:
+            path.unlink()
 
 
 class DemoCommand:
@@ -93,6 +107,7 @@ async def demo_command() -> AsyncIterator[DemoCommand]:
     _require(node_available(), "Node.js is needed for the Agents Playground")
     _require(CHROMIUM_INSTALLED, "Debian's chromium is needed (apt-get install chromium)")
     _run_only_on_a_fresh_demo()
+    before = _demo_files()
     phonebot = Path(sys.executable).parent / "phonebot"
     process = await asyncio.create_subprocess_exec(
         str(phonebot),
@@ -107,6 +122,7 @@ async def demo_command() -> AsyncIterator[DemoCommand]:
         yield command
     finally:
         await command.stop()
+        _remove_what_the_demo_made(before)
 
 
 async def _bot_ready() -> None:
@@ -125,7 +141,7 @@ async def test_the_demo_command_chats_as_maija_and_a_phone_can_be_chosen(demo_co
     url = await demo_command.playground_url()
     await _bot_ready()
     assert PLAYGROUND_CONFIG.exists(), "the Playground's configuration is not where it reads it"
-    assert not (REPO_ROOT / "var" / "playground" / "var").exists()
+    assert not (VAR / "playground" / "var").exists()
 
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
