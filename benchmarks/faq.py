@@ -1,4 +1,5 @@
-"""FAQ matching on the development question set: the bot's matcher beside a plain BM25 baseline.
+"""FAQ matching on the development question set and on the blind held-out set (totals only): the
+bot's matcher beside a plain BM25 baseline.
 
 Both learn only from bot/faq/content/topics.yaml. The baseline is Okapi BM25 over unstemmed
 lowercase words, one document per topic (its titles and examples in both languages, concatenated);
@@ -30,6 +31,7 @@ from bot.faq import matcher as bot_matcher  # noqa: E402
 from bot.faq.language import words  # noqa: E402
 from bot.faq.topics import FaqContent, faq_content  # noqa: E402
 from tests.support.faq_dev import dev_questions  # noqa: E402
+from tests.support.faq_heldout import HeldOut, heldout_questions  # noqa: E402
 
 FOLDS = 10
 ROUNDS = 5
@@ -163,6 +165,53 @@ def evaluate(
     return result, misses
 
 
+def heldout_totals(
+    answer: Callable[[str], tuple[str | None, str]], questions: Sequence[HeldOut]
+) -> dict[str, object]:
+    """Shares only: which questions are missed is never printed, so nothing is tuned on them.
+
+    Top-1 counts a question with a topic as right when that topic (or one equally right) is
+    answered; a program question no topic answers, and an off-topic one, are right when refused.
+    """
+    totals: Counter[str] = Counter()
+    for question in questions:
+        got, _ = answer(question.text)
+        if question.topic is not None:
+            group = f"topic_{question.language}"
+            outcome = (
+                "right" if got in question.right_topics else "refused" if got is None else "wrong"
+            )
+        elif not question.off_topic:
+            group, outcome = "no_topic", "answered" if got else "refused"
+        else:
+            group = "near_miss" if question.near_miss else "chit_chat"
+            outcome = "answered" if got else "refused"
+        totals[group] += 1
+        totals[f"{group}_{outcome}"] += 1
+
+    def share(part: str, whole: str | tuple[str, ...]) -> float:
+        wholes = (whole,) if isinstance(whole, str) else whole
+        count = sum(totals[f"{name}_{part}"] for name in wholes)
+        return round(count / max(1, sum(totals[name] for name in wholes)), 4)
+
+    topics = ("topic_fi", "topic_en")
+    return {
+        "questions": {
+            name: totals[name] for name in (*topics, "no_topic", "near_miss", "chit_chat")
+        },
+        "top1_accuracy": {
+            "fi": share("right", "topic_fi"),
+            "en": share("right", "topic_en"),
+            "all": share("right", topics),
+        },
+        "topic_questions_answered_wrong": share("wrong", topics),
+        "topic_questions_refused": share("refused", topics),
+        "no_topic_answered": share("answered", "no_topic"),
+        "near_miss_answered": share("answered", "near_miss"),
+        "chit_chat_answered": share("answered", "chit_chat"),
+    }
+
+
 def wording(text: str) -> str:
     return " ".join(words(text))
 
@@ -179,6 +228,7 @@ def training_wordings(content: FaqContent) -> set[str]:
 def main() -> None:
     content = faq_content()
     topical, off_topic = dev_questions()
+    heldout = heldout_questions()
     started = time.perf_counter()
     bot = bot_matcher.default_matcher()
     build_seconds = time.perf_counter() - started
@@ -233,6 +283,10 @@ def main() -> None:
         },
         "bm25": {**bm25_result, "threshold": threshold},
         "without_wordings_in_training": unseen,
+        "heldout": {
+            "bot": heldout_totals(bot_answer, heldout),
+            "bm25": heldout_totals(bm25_answer, heldout),
+        },
         "bot_misses": bot_misses,
     }
     print(json.dumps(report, ensure_ascii=False, indent=2))

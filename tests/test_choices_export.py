@@ -155,7 +155,7 @@ async def test_a_free_choice_carries_the_figures_the_employee_accepted(session_f
     assert maija["nimi"] == "Meikäläinen Maija"
     assert maija["upn"] == "user100001@pori.fi"
     assert maija["yksikko"] == "Sivistystoimiala"
-    assert maija["valinta"] == "Vapaavalinta"
+    assert maija["valinta"] == "Free Choice"
     assert maija["tila"] == "valittu"
     assert maija["tuotekoodi"] == "APL-IP16-128"
     assert maija["malli"] == "iPhone 16 128 Gt"
@@ -200,7 +200,7 @@ async def test_a_pori_phone_and_the_base_model_cost_the_employee_nothing(session
     assert anna["ensimmainen_vahennyskuukausi"] == ""
     assert anna["suostumus_annettu"] == "16.6.2026 00.30"  # summer time, the next day
     base = rows["100005"]
-    assert base["valinta"] == "Vapaavalinta"
+    assert base["valinta"] == "Free Choice"
     assert (base["tyontekijan_osuus"], base["eria"], base["ensimmainen_era"]) == ("0,00", "0", "")
 
 

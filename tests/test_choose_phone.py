@@ -44,7 +44,7 @@ async def open_phone_flow(bot: BotUnderTest) -> list[dict]:
 
 async def to_summary(bot: BotUnderTest, model: str = "Samsung Galaxy A56") -> list[dict]:
     options = await open_phone_flow(bot)
-    wishes = await bot.press(MAIJA, buttons(options)["Vapaavalinta"])
+    wishes = await bot.press(MAIJA, buttons(options)["Free Choice"])
     listed = await bot.press(MAIJA, {**buttons(wishes)["Näytä puhelimet"], **ANDROID_ONLY})
     details = await bot.press(MAIJA, buttons(listed)[model])
     return await bot.press(MAIJA, buttons(details)["Valitse tämä"])
@@ -53,9 +53,9 @@ async def to_summary(bot: BotUnderTest, model: str = "Samsung Galaxy A56") -> li
 async def test_free_choice_from_start_to_end(bot):
     options = await open_phone_flow(bot)
     text = all_text(options)
-    assert "Vapaavalinta" in text and "Pori-puhelin" in text
+    assert "Free Choice" in text and "Pori-puhelin" in text
 
-    wishes = await bot.press(MAIJA, buttons(options)["Vapaavalinta"])
+    wishes = await bot.press(MAIJA, buttons(options)["Free Choice"])
     assert "Mikä sinulle on tärkeää?" in all_text(wishes)
 
     listed = await bot.press(MAIJA, {**buttons(wishes)["Näytä puhelimet"], **ANDROID_ONLY})
@@ -136,7 +136,7 @@ async def test_withdrawing_a_choice(bot):
 
 async def test_cancel_back_and_start_over(bot):
     options = await open_phone_flow(bot)
-    wishes = await bot.press(MAIJA, buttons(options)["Vapaavalinta"])
+    wishes = await bot.press(MAIJA, buttons(options)["Free Choice"])
     listed = await bot.press(MAIJA, {**buttons(wishes)["Näytä puhelimet"], **ANDROID_ONLY})
     details = await bot.press(MAIJA, buttons(listed)["Google Pixel 9a"])
     back = await bot.press(MAIJA, buttons(details)["Takaisin"])
@@ -144,7 +144,7 @@ async def test_cancel_back_and_start_over(bot):
     again = await bot.press(MAIJA, buttons(back)["Muuta toiveita"])
     assert "Mikä sinulle on tärkeää?" in all_text(again)
     restart = await bot.press(MAIJA, buttons(again)["Aloita alusta"])
-    assert "Vapaavalinta" in all_text(restart)
+    assert "Free Choice" in all_text(restart)
     cancelled = await bot.press(MAIJA, buttons(restart)["Peruuta"])
     assert "Mitään ei muutettu" in all_text(cancelled)
     assert await choices(bot) == []
@@ -152,7 +152,7 @@ async def test_cancel_back_and_start_over(bot):
 
 async def test_free_text_opens_the_phone_choice(bot):
     replies = await bot.say(MAIJA, "Haluan valita puhelimen")
-    assert "Vapaavalinta" in all_text(replies) and "Pori-puhelin" in all_text(replies)
+    assert "Free Choice" in all_text(replies) and "Pori-puhelin" in all_text(replies)
 
 
 async def test_typing_inside_the_flow_points_to_the_buttons(bot):
@@ -185,12 +185,12 @@ async def test_unpaid_free_choice_blocks_a_new_choice(bot):
     async with bot.components.sessions() as session, session.begin():
         await session.execute(update(PhoneChoice).values(status=ChoiceStatus.DELIVERED.value))
     replies = await open_phone_flow(bot)
-    assert "Maksat vielä nykyistä Vapaavalinta-puhelintasi" in all_text(replies)
+    assert "Maksat vielä nykyistä Free Choice -puhelintasi" in all_text(replies)
 
 
 async def test_model_withdrawn_after_the_card_was_shown(bot):
     options = await open_phone_flow(bot)
-    wishes = await bot.press(MAIJA, buttons(options)["Vapaavalinta"])
+    wishes = await bot.press(MAIJA, buttons(options)["Free Choice"])
     listed = await bot.press(MAIJA, {**buttons(wishes)["Näytä puhelimet"], **ANDROID_ONLY})
     async with bot.components.sessions() as session, session.begin():
         await session.execute(
@@ -247,7 +247,7 @@ async def test_simultaneous_consent_clicks_record_once(bot):
 async def test_stale_card_from_an_ended_flow_starts_fresh(bot):
     options = await open_phone_flow(bot)
     await bot.press(MAIJA, buttons(options)["Peruuta"])
-    replies = await bot.press(MAIJA, buttons(options)["Vapaavalinta"])
+    replies = await bot.press(MAIJA, buttons(options)["Free Choice"])
     assert "Tuo kortti on vanhentunut" in all_text(replies)
     assert "Pori-puhelin" in all_text(replies)
 
@@ -271,7 +271,7 @@ async def test_forged_payloads_change_nothing(bot):
 
 async def test_junk_wishes_are_ignored_not_trusted(bot):
     options = await open_phone_flow(bot)
-    wishes = await bot.press(MAIJA, buttons(options)["Vapaavalinta"])
+    wishes = await bot.press(MAIJA, buttons(options)["Free Choice"])
     junk = {"os": "symbian", "max_monthly": "-5", "size": "<at>x</at>", "camera": "yes"}
     listed = await bot.press(MAIJA, {**buttons(wishes)["Näytä puhelimet"], **junk})
     text = all_text(listed)
@@ -280,7 +280,7 @@ async def test_junk_wishes_are_ignored_not_trusted(bot):
 
 async def test_a_crafted_model_id_gets_a_polite_answer(bot):
     options = await open_phone_flow(bot)
-    wishes = await bot.press(MAIJA, buttons(options)["Vapaavalinta"])
+    wishes = await bot.press(MAIJA, buttons(options)["Free Choice"])
     listed = await bot.press(MAIJA, {**buttons(wishes)["Näytä puhelimet"], **ANDROID_ONLY})
     data = buttons(listed)["Samsung Galaxy A56"]
     for forged in (2**64, True, " 7", "\u0667", -1):  # the fourth: Arabic-Indic 7
@@ -373,7 +373,7 @@ async def test_newcomer_who_asks_for_a_phone_gets_welcome_then_the_choice(bot):
     newcomer = TeamsUser("00000000-0000-4000-8000-000000000004", "Pekka Virtanen")
     replies = await bot.say(newcomer, "haluan valita puhelimen")
     text = all_text(replies)
-    assert "Hei Pekka" in text and "Vapaavalinta" in text and "Pori-puhelin" in text
+    assert "Hei Pekka" in text and "Free Choice" in text and "Pori-puhelin" in text
 
 
 async def test_english_speaker_sees_english_figures(bot):
@@ -428,6 +428,6 @@ async def test_a_sure_question_inside_the_flow_is_answered_and_the_flow_waits(bo
     replies = await bot.say(MAIJA, "paljonko vapaavalintainen puhelin maksaa minulle?")
     assert "Oliko tästä apua?" in all_text(replies)
     assert "Valitse kortin painikkeista" not in all_text(replies)
-    wishes = await bot.press(MAIJA, buttons(options)["Vapaavalinta"])
+    wishes = await bot.press(MAIJA, buttons(options)["Free Choice"])
     assert "vanhentunut" not in all_text(wishes)
     assert "Näytä puhelimet" in buttons(wishes)

@@ -44,7 +44,7 @@ async def bot(engine) -> AsyncIterator[BotUnderTest]:
 async def test_a_forged_monthly_limit_is_ignored_and_the_phone_flow_goes_on(bot):
     menu = await bot.say(MAIJA, "valikko")
     options = await bot.press(MAIJA, buttons(menu)["Valitse puhelin"])
-    wishes = await bot.press(MAIJA, buttons(options)["Vapaavalinta"])
+    wishes = await bot.press(MAIJA, buttons(options)["Free Choice"])
     for forged in ("²", "9" * 5000, str(2**31), "\uff11\uff10\uff10\uff10"):  # the last: fullwidth
         listed = await bot.press(
             MAIJA, {**buttons(wishes)["Näytä puhelimet"], **ANY_WISH, "max_monthly": forged}
@@ -59,7 +59,7 @@ async def test_a_forged_monthly_limit_is_ignored_and_the_phone_flow_goes_on(bot)
 async def test_a_real_monthly_limit_still_filters(bot):
     menu = await bot.say(MAIJA, "valikko")
     options = await bot.press(MAIJA, buttons(menu)["Valitse puhelin"])
-    wishes = await bot.press(MAIJA, buttons(options)["Vapaavalinta"])
+    wishes = await bot.press(MAIJA, buttons(options)["Free Choice"])
     listed = await bot.press(
         MAIJA, {**buttons(wishes)["Näytä puhelimet"], **ANY_WISH, "max_monthly": "0"}
     )

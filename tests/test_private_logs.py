@@ -73,7 +73,7 @@ def logged_text(records: list[logging.LogRecord]) -> str:
 async def test_a_database_error_in_a_turn_logs_no_figure_or_id(bot, engine, caplog):
     menu = await bot.say(MAIJA, "valikko")
     options = await bot.press(MAIJA, buttons(menu)["Valitse puhelin"])
-    wishes = await bot.press(MAIJA, buttons(options)["Vapaavalinta"])
+    wishes = await bot.press(MAIJA, buttons(options)["Free Choice"])
     listed = await bot.press(MAIJA, {**buttons(wishes)["Näytä puhelimet"], **ANDROID_ONLY})
     details = await bot.press(MAIJA, buttons(listed)["Samsung Galaxy A56"])
     summary = await bot.press(MAIJA, buttons(details)["Valitse tämä"])

@@ -105,7 +105,7 @@ async def test_opening_the_phone_choice_checks_eligibility_once(engine):
             replies = await bot.press(maija, {"verb": "area.choose_phone"})
         finally:
             event.remove(engine.sync_engine, "before_cursor_execute", record)
-    assert "Vapaavalinta" in str(replies), "the options card was shown"
+    assert "Free Choice" in str(replies), "the options card was shown"
     reading_choices = [sql for sql in full if "FROM phone_choice" in sql]
     assert len(reading_choices) == 1, reading_choices
     # The turn's own read, eligibility's facts, the dialog state's write (the unit's waves are

@@ -65,7 +65,7 @@ HEADERS = (
 )
 
 OPTION_LABELS = {
-    ChoiceOption.FREE_CHOICE.value: "Vapaavalinta",
+    ChoiceOption.FREE_CHOICE.value: "Free Choice",
     ChoiceOption.PORI_PHONE.value: "Pori-puhelin",
 }
 

@@ -157,6 +157,8 @@ SYNONYMS = {
         "työ": ("duuni",),
         "työnantaja": ("firma",),
         "sim": ("simmi", "simkort"),
+        # The program's name is English in Finnish too ("Free Choice -puhelin").
+        "vapaavalinta": ("free", "choice"),
     },
     ENGLISH: {
         "phone": ("mobile", "cell", "handset", "smartphone", "device"),

@@ -16,8 +16,8 @@ MAIJA = "00000000-0000-4000-8000-000000000001"
 async def test_free_choice_by_clicking_cards(chat, demo_stack):
     await chat.wait_for_bot_text("Mitä haluat tehdä?")
     await chat.press("Valitse puhelin")
-    await chat.wait_for_bot_text("Vapaavalinta")
-    await chat.press("Vapaavalinta")
+    await chat.wait_for_bot_text("Free Choice")
+    await chat.press("Free Choice")
     await chat.wait_for_bot_text("Mikä sinulle on tärkeää?")
     await chat.press("Näytä puhelimet")
     await chat.wait_for_bot_text("Sinulle sopivat puhelimet")

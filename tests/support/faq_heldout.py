@@ -1,0 +1,54 @@
+"""The frozen, blind held-out question set (tests/data/faq/heldout/): totals only, never tuning."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+HELDOUT = Path(__file__).resolve().parent.parent / "data" / "faq" / "heldout"
+FILES = ("questions.yaml", "labels.yaml")
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    text: str
+    language: str
+    off_topic: bool
+    near_miss: bool
+    topic: str | None  # the topic that answers it; None: no topic does
+    also: frozenset[str]  # other topics that answer it as well
+
+    @property
+    def right_topics(self) -> frozenset[str]:
+        return self.also | {self.topic} if self.topic else frozenset()
+
+
+def frozen_digests() -> dict[str, str]:
+    """What SHA256SUMS says each file must hash to."""
+    lines = (HELDOUT / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
+    return {name: digest for digest, name in (line.split() for line in lines if line.strip())}
+
+
+def digest(name: str) -> str:
+    return hashlib.sha256((HELDOUT / name).read_bytes()).hexdigest()
+
+
+def heldout_questions() -> list[HeldOut]:
+    questions = yaml.safe_load((HELDOUT / "questions.yaml").read_text(encoding="utf-8"))
+    labels = yaml.safe_load((HELDOUT / "labels.yaml").read_text(encoding="utf-8"))
+    if len(questions) != len(labels):
+        raise ValueError("questions and labels differ in length")
+    return [
+        HeldOut(
+            text=question["text"],
+            language=question["lang"],
+            off_topic=question["kind"] == "off_topic",
+            near_miss=bool(question.get("near_miss")),
+            topic=label["topic"],
+            also=frozenset(label.get("also") or ()),
+        )
+        for question, label in zip(questions, labels, strict=True)
+    ]
