@@ -32,6 +32,7 @@ from bot.faq.language import words  # noqa: E402
 from bot.faq.topics import FaqContent, faq_content  # noqa: E402
 from tests.support.faq_dev import dev_questions  # noqa: E402
 from tests.support.faq_heldout import HeldOut, heldout_questions  # noqa: E402
+from tests.support.faq_validation import validation_questions  # noqa: E402
 
 FOLDS = 10
 ROUNDS = 5
@@ -166,7 +167,9 @@ def evaluate(
 
 
 def heldout_totals(
-    answer: Callable[[str], tuple[str | None, str]], questions: Sequence[HeldOut]
+    answer: Callable[[str], tuple[str | None, str]],
+    questions: Sequence[HeldOut],
+    suggestions: Callable[[str], Sequence[str]] = lambda question: (),
 ) -> dict[str, object]:
     """Shares only: which questions are missed is never printed, so nothing is tuned on them.
 
@@ -175,12 +178,14 @@ def heldout_totals(
     """
     totals: Counter[str] = Counter()
     for question in questions:
-        got, _ = answer(question.text)
+        got, band = answer(question.text)
         if question.topic is not None:
             group = f"topic_{question.language}"
             outcome = (
                 "right" if got in question.right_topics else "refused" if got is None else "wrong"
             )
+            offered = set(suggestions(question.text)) if band == "suggest" else set()
+            totals[f"{group}_suggested"] += bool(offered & question.right_topics)
         elif not question.off_topic:
             group, outcome = "no_topic", "answered" if got else "refused"
         else:
@@ -206,10 +211,26 @@ def heldout_totals(
         },
         "topic_questions_answered_wrong": share("wrong", topics),
         "topic_questions_refused": share("refused", topics),
+        "topic_questions_refused_with_the_right_topic_suggested": share("suggested", topics),
         "no_topic_answered": share("answered", "no_topic"),
         "near_miss_answered": share("answered", "near_miss"),
         "chit_chat_answered": share("answered", "chit_chat"),
     }
+
+
+def validation_misses(
+    answer: Callable[[str], tuple[str | None, str]], questions: Sequence[HeldOut]
+) -> list[dict[str, object]]:
+    """The validation questions the bot gets wrong; unlike the held-out set, it may be read."""
+    misses: list[dict[str, object]] = []
+    for question in questions:
+        got, band = answer(question.text)
+        right = got in question.right_topics if question.topic else got is None
+        if not right:
+            misses.append(
+                {"question": question.text, "expected": question.topic, "got": got, "band": band}
+            )
+    return misses
 
 
 def wording(text: str) -> str:
@@ -229,6 +250,7 @@ def main() -> None:
     content = faq_content()
     topical, off_topic = dev_questions()
     heldout = heldout_questions()
+    validation = validation_questions()
     started = time.perf_counter()
     bot = bot_matcher.default_matcher()
     build_seconds = time.perf_counter() - started
@@ -236,6 +258,9 @@ def main() -> None:
     def bot_answer(question: str) -> tuple[str | None, str]:
         match = bot.match(question)
         return match.topic_id, match.band
+
+    def bot_suggestions(question: str) -> list[str]:
+        return [topic_id for topic_id, _ in bot.match(question).candidates]
 
     threshold = bm25_threshold(content)
     baseline = Bm25(bm25_documents([item for item in labelled_phrases(content) if item[0]]))
@@ -283,12 +308,18 @@ def main() -> None:
         },
         "bm25": {**bm25_result, "threshold": threshold},
         "without_wordings_in_training": unseen,
+        "validation": {
+            "bot": heldout_totals(bot_answer, validation, bot_suggestions),
+            "bm25": heldout_totals(bm25_answer, validation),
+        },
         "heldout": {
-            "bot": heldout_totals(bot_answer, heldout),
+            "bot": heldout_totals(bot_answer, heldout, bot_suggestions),
             "bm25": heldout_totals(bm25_answer, heldout),
         },
         "bot_misses": bot_misses,
     }
+    if "--validation-misses" in sys.argv:
+        report["validation_misses"] = validation_misses(bot_answer, validation)
     print(json.dumps(report, ensure_ascii=False, indent=2))
 
 

@@ -23,20 +23,31 @@ from bot.faq.matcher import OFF_TOPIC, FaqMatcher, Scores, Tuning, analyse, defa
 from bot.faq.topics import FaqContent, Topic, TopicText, faq_content
 from tests.support.faq_dev import dev_questions
 
-TOPIC_ACCURACY = 0.95
+# The bot answers only when sure: a close runner-up or a low confidence gives the closest topics as
+# buttons instead. So most dev questions are answered right, nearly all reach their answer at
+# once or in one tap, and hardly any is answered with the wrong topic.
+ANSWERED_RIGHT = 0.90
+REACHED = 0.95
+ANSWERED_WRONG = 0.02
 OFF_TOPIC_REFUSAL = 0.90
 
 
-def test_dev_set_topic_questions_are_answered_with_their_topic():
+def test_dev_set_topic_questions_are_answered_right_or_suggested_never_guessed():
     topical, _ = dev_questions()
     matcher = default_matcher()
-    misses = [
-        (question, expected, matcher.match(question).topic_id)
-        for question, expected, _ in topical
-        if matcher.match(question).topic_id != expected
+    matches = [(expected, matcher.match(question)) for question, expected, _ in topical]
+    right = [m.question for expected, m in matches if m.topic_id == expected]
+    suggested = [
+        m.question
+        for expected, m in matches
+        if m.band == "suggest" and expected in [topic for topic, _ in m.candidates]
     ]
-    accuracy = 1 - len(misses) / len(topical)
-    assert accuracy >= TOPIC_ACCURACY, f"top-1 {accuracy:.3f}, misses: {misses}"
+    wrong = [
+        (m.question, m.topic_id) for expected, m in matches if m.topic_id not in (None, expected)
+    ]
+    assert len(right) / len(topical) >= ANSWERED_RIGHT, f"answered right {len(right)}"
+    assert (len(right) + len(suggested)) / len(topical) >= REACHED
+    assert len(wrong) / len(topical) <= ANSWERED_WRONG, wrong
 
 
 def test_dev_set_off_topic_questions_are_not_answered():
@@ -207,8 +218,10 @@ def test_calibration_returns_ordered_thresholds_and_rates():
     tuning, rates = calibrate(small_content())
     assert 0 < tuning.suggest_at <= tuning.answer_at < 1
     assert tuning.temperature > 0
+    assert 0 < tuning.runner_up <= 1
     assert set(rates) == {
         "answered_right",
+        "answered_wrong",
         "suggested_right",
         "off_topic_refused",
         "off_topic_unknown",

