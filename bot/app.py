@@ -164,7 +164,7 @@ async def build_components(
     choices = PhoneChoices(
         sessions,
         ChoicePolicy(
-            instalments=settings.instalments,
+            instalments=settings.instalment_rule,
             first_deduction_delay_months=settings.first_deduction_delay_months,
         ),
         clock,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
@@ -10,6 +11,11 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.choices.cost import (
+    DEFAULT_MAX_INSTALMENTS,
+    DEFAULT_MIN_INSTALMENT_CENTS,
+    InstalmentRule,
+)
 from bot.network import is_loopback_host
 from bot.notifications.holidays import parse_dates
 
@@ -111,7 +117,21 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level"))
     instalments: int = Field(
-        default=24, ge=1, le=120, validation_alias=AliasChoices("CHOICE_INSTALMENTS", "instalments")
+        default=DEFAULT_MAX_INSTALMENTS,
+        ge=1,
+        le=120,
+        description="at most this many monthly salary deductions of a Free Choice share",
+        validation_alias=AliasChoices("CHOICE_INSTALMENTS", "instalments"),
+    )
+    min_monthly_deduction_eur: Decimal = Field(
+        default=Decimal(DEFAULT_MIN_INSTALMENT_CENTS) / 100,
+        ge=Decimal("0.01"),
+        le=Decimal("100"),
+        decimal_places=2,
+        allow_inf_nan=False,
+        description="the smallest monthly deduction in euros (5.00): a smaller share is deducted "
+        "in fewer instalments, one if it is below this; anything else refuses to start",
+        validation_alias=AliasChoices("MIN_MONTHLY_DEDUCTION_EUR", "min_monthly_deduction_eur"),
     )
     first_deduction_delay_months: int = Field(
         default=2,
@@ -216,6 +236,12 @@ class Settings(BaseSettings):
         ),
     )
 
+    @field_validator("min_monthly_deduction_eur", mode="before")
+    @classmethod
+    def _decimal_comma(cls, value: object) -> object:
+        """ICT writes euros the Finnish way too: "5,00" is 5.00."""
+        return value.strip().replace(",", ".", 1) if isinstance(value, str) else value
+
     @field_validator("notify_extra_holidays")
     @classmethod
     def _extra_holidays_are_dates(cls, value: str) -> str:
@@ -280,6 +306,13 @@ class Settings(BaseSettings):
         ):
             return "MicrosoftAppTenantId and TEAMS_TENANT_ID name different tenants; set one"
         return None
+
+    @property
+    def instalment_rule(self) -> InstalmentRule:
+        """How a Free Choice share becomes monthly deductions, in whole cents."""
+        return InstalmentRule(
+            max_count=self.instalments, min_cents=int(self.min_monthly_deduction_eur * 100)
+        )
 
     @property
     def notify_extra_holiday_dates(self) -> frozenset[date]:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.choices.cost import cost_breakdown, first_deduction_month
+from bot.choices.cost import InstalmentRule, cost_breakdown, first_deduction_month
 from bot.choices.export import HEADERS, ExportRow, export_rows, write_csv
 from bot.choices.models import ChoiceOption, ChoiceStatus, PhoneChoice
 from bot.cli import main
@@ -36,7 +36,7 @@ def free_choice(
     consented_at: datetime = CONSENTED_IN_NOVEMBER,
 ) -> PhoneChoice:
     """A Free Choice carrying the figures cost_breakdown gave when the employee accepted."""
-    cost = cost_breakdown(price_cents=price_cents, base_price_cents=199_00, instalments=24)
+    cost = cost_breakdown(price_cents=price_cents, base_price_cents=199_00, rule=InstalmentRule())
     return PhoneChoice(
         aad_object_id=aad_object_id,
         option=ChoiceOption.FREE_CHOICE.value,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.choices.cost import InstalmentRule
 from bot.cli import main
 from bot.db import migrate
 from bot.settings import AppType, Settings
@@ -131,6 +132,47 @@ def test_demo_without_node_explains_how_to_connect(monkeypatch, tmp_path, capsys
 def test_single_tenant_without_its_tenant_is_refused_at_start():
     with pytest.raises(ValueError, match="MicrosoftAppTenantId"):
         Settings(_env_file=None, app_id="some-app", app_type="SingleTenant", app_tenant_id="")
+
+
+# -- the instalment rule -----------------------------------------------------------------------
+
+
+def test_the_instalment_rule_defaults_to_24_months_of_at_least_5_euros(monkeypatch):
+    for name in ("CHOICE_INSTALMENTS", "MIN_MONTHLY_DEDUCTION_EUR"):
+        monkeypatch.delenv(name, raising=False)
+    assert Settings(_env_file=None).instalment_rule == InstalmentRule(max_count=24, min_cents=500)
+
+
+@pytest.mark.parametrize(
+    ("value", "cents"), [("5.00", 500), ("5,00", 500), ("7.5", 750), (" 0,01 ", 1), ("100", 10000)]
+)
+def test_the_smallest_monthly_deduction_is_read_in_euros(monkeypatch, value, cents):
+    monkeypatch.setenv("MIN_MONTHLY_DEDUCTION_EUR", value)
+    monkeypatch.setenv("CHOICE_INSTALMENTS", "36")
+    rule = Settings(_env_file=None).instalment_rule
+    assert rule == InstalmentRule(max_count=36, min_cents=cents)
+
+
+@pytest.mark.parametrize(
+    "value", ["0", "0.00", "-5", "5.001", "100.01", "500 €", "viisi", "", "nan", "inf", "5,00,0"]
+)
+def test_a_smallest_monthly_deduction_that_makes_no_sense_is_refused(monkeypatch, value):
+    monkeypatch.setenv("MIN_MONTHLY_DEDUCTION_EUR", value)
+    with pytest.raises(ValueError, match="MIN_MONTHLY_DEDUCTION_EUR"):
+        Settings(_env_file=None)
+
+
+def test_a_bad_smallest_monthly_deduction_stops_the_command_in_one_line(
+    monkeypatch, tmp_path, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MIN_MONTHLY_DEDUCTION_EUR", "0")
+
+    assert main(["db", "upgrade"]) != 0
+
+    errors = capsys.readouterr().err
+    assert errors.count("\n") == 1 and "MIN_MONTHLY_DEDUCTION_EUR" in errors
+    assert not (tmp_path / "var").exists()
 
 
 # -- `serve` fails closed on authentication ---------------------------------------------------

@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.cards.actions import Verb, submit
 from bot.cards.menu import card, text_block
-from bot.choices.cost import last_deduction_month
+from bot.choices.cost import CostBreakdown, InstalmentRule, last_deduction_month
 from bot.choices.models import ChoiceOption
 from bot.choices.service import Blocked, CurrentChoice, Eligibility, Quote
 from bot.clock import helsinki_today
@@ -26,14 +26,16 @@ def _flow_buttons(t: Texts, flow: str, *, back: bool = True) -> list[dict[str, A
     ]
 
 
-def options_card(t: Texts, flow: str, eligibility: Eligibility, months: int) -> dict[str, Any]:
+def options_card(
+    t: Texts, flow: str, eligibility: Eligibility, rule: InstalmentRule
+) -> dict[str, Any]:
     """The two options, two sentences each."""
     body = [text_block(t("phone.title"), size="Large", weight="Bolder", style="heading")]
     if eligibility.current is not None:
         body.append(text_block(current_line(t, eligibility.current), isSubtle=True))
     body += [
         text_block(t("phone.free_title"), weight="Bolder", spacing="Medium"),
-        text_block(t("phone.free_text", months=months)),
+        text_block(t("phone.free_text", months=rule.max_count, minimum=t.money(rule.min_cents))),
         text_block(t("phone.pori_title"), weight="Bolder", spacing="Medium"),
         text_block(t("phone.pori_text")),
     ]
@@ -99,6 +101,7 @@ def preferences_card(t: Texts, flow: str, chosen: dict[str, str]) -> dict[str, A
                 "value": chosen.get("max_monthly", ANY),
                 "choices": limits,
             },
+            text_block(t("phone.monthly_hint"), isSubtle=True, size="Small", spacing="None"),
             _choice_set(
                 "size",
                 t("phone.size_label"),
@@ -156,14 +159,19 @@ def model_list_card(t: Texts, flow: str, quotes: list[Quote], *, filtered: bool)
 
 def _model_row(t: Texts, flow: str, quote: Quote) -> dict[str, Any]:
     cost = quote.cost
+    price, share = t.money(cost.price_cents), t.money(cost.employee_share_cents)
     if cost.costs_employee_nothing:
-        line = t("phone.list_line_free", price=t.money(cost.price_cents))
+        line = t("phone.list_line_free", price=price)
+    elif cost.instalment_count == 1:
+        line = t("phone.list_line_single", price=price, share=share)
     else:
         line = t(
-            "phone.list_line",
-            price=t.money(cost.price_cents),
-            share=t.money(cost.employee_share_cents),
+            "phone.list_line_uneven" if cost.has_remainder else "phone.list_line",
+            price=price,
+            share=share,
             monthly=t.money(quote.monthly_cents),
+            count=cost.instalment_count,
+            first=t.money(cost.first_instalment_cents),
         )
     title = f"{quote.brand} {quote.name}"
     items = [text_block(title, weight="Bolder"), text_block(line, spacing="None", size="Small")]
@@ -189,11 +197,11 @@ def model_detail_card(t: Texts, flow: str, quote: Quote) -> dict[str, Any]:
         (t("phone.details_sim"), sim if quote.dual_sim else "1"),
         (t("phone.details_5g"), t("phone.answer_yes") if quote.five_g else t("phone.answer_no")),
         (t("phone.details_os"), "iOS" if quote.os == "ios" else "Android"),
-        (t("phone.details_city_pays"), t.money(cost.city_share_cents)),
+        (t("phone.details_city_pays"), city_share_text(t, cost)),
         (t("phone.details_you_pay"), t.money(cost.employee_share_cents)),
     ]
     if not cost.costs_employee_nothing:
-        facts.append((t("phone.details_monthly"), t.money(quote.monthly_cents)))
+        facts.append((t("phone.summary_instalments"), instalments_text(t, quote)))
     return card(
         [
             text_block(
@@ -214,7 +222,7 @@ def summary_card(t: Texts, flow: str, quote: Quote, consent_token: str) -> dict[
     facts = [
         (t("phone.summary_phone"), f"{quote.brand} {quote.name}"),
         (t("phone.summary_price"), t.money(cost.price_cents)),
-        (t("phone.summary_city"), t.money(cost.city_share_cents)),
+        (t("phone.summary_city"), city_share_text(t, cost)),
         (t("phone.summary_share"), t.money(cost.employee_share_cents)),
     ]
     body = [text_block(t("phone.summary_title"), size="Medium", weight="Bolder", style="heading")]
@@ -224,24 +232,19 @@ def summary_card(t: Texts, flow: str, quote: Quote, consent_token: str) -> dict[
         accept = submit(t("phone.confirm"), Verb.PHONE_ACCEPT, flow=flow, **data)
         return card(body, [accept, *_flow_buttons(t, flow)])
     first = quote.first_deduction_month
-    last = last_deduction_month(first, instalments=cost.instalment_count)
-    facts += [
-        (t("phone.summary_instalments"), instalments_text(t, quote)),
-        (t("phone.summary_first_month"), t.month(first)),
-        (t("phone.summary_last_month"), t.month(last)),
-    ]
-    consent = t(
-        "phone.consent_text",
-        share=t.money(cost.employee_share_cents),
-        count=cost.instalment_count,
-        month_from=t.month(first, "elative"),
-        first=t.money(cost.first_instalment_cents),
-        rest=t.money(cost.instalment_cents),
-    )
+    facts.append((t("phone.summary_instalments"), instalments_text(t, quote)))
+    if cost.instalment_count == 1:
+        facts.append((t("phone.summary_only_month"), t.month(first)))
+    else:
+        last = last_deduction_month(first, instalments=cost.instalment_count)
+        facts += [
+            (t("phone.summary_first_month"), t.month(first)),
+            (t("phone.summary_last_month"), t.month(last)),
+        ]
     body += [
         _fact_set(facts),
         text_block(t("phone.summary_ownership")),
-        text_block(consent, weight="Bolder", spacing="Medium"),
+        text_block(consent_text(t, quote), weight="Bolder", spacing="Medium"),
         {
             "type": "Input.Toggle",
             "id": "consent",
@@ -255,8 +258,17 @@ def summary_card(t: Texts, flow: str, quote: Quote, consent_token: str) -> dict[
     return card(body, [accept, *_flow_buttons(t, flow)])
 
 
+def city_share_text(t: Texts, cost: CostBreakdown) -> str:
+    """What the city pays, saying whether it is the base model's price or the model's own."""
+    key = "phone.city_whole_price" if cost.city_pays_whole_price else "phone.city_base_price"
+    return t(key, amount=t.money(cost.city_share_cents))
+
+
 def instalments_text(t: Texts, quote: Quote) -> str:
+    """The deductions as planned: one, equal ones, or a first one that carries the remainder."""
     cost = quote.cost
+    if cost.instalment_count == 1:
+        return t("phone.summary_instalments_single", amount=t.money(cost.first_instalment_cents))
     if not cost.has_remainder:
         return t(
             "phone.summary_instalments_even",
@@ -268,6 +280,25 @@ def instalments_text(t: Texts, quote: Quote) -> str:
         count=cost.instalment_count,
         first=t.money(cost.first_instalment_cents),
         rest_count=cost.instalment_count - 1,
+        rest=t.money(cost.instalment_cents),
+    )
+
+
+def consent_text(t: Texts, quote: Quote) -> str:
+    """The sentence the employee accepts: the share, its instalments and the months."""
+    cost = quote.cost
+    first = quote.first_deduction_month
+    if first is None:
+        raise ValueError("a share without a first deduction month cannot be consented to")
+    share = t.money(cost.employee_share_cents)
+    if cost.instalment_count == 1:
+        return t("phone.consent_text_single", share=share, month_in=t.month(first, "inessive"))
+    return t(
+        "phone.consent_text" if cost.has_remainder else "phone.consent_text_even",
+        share=share,
+        count=cost.instalment_count,
+        month_from=t.month(first, "elative"),
+        first=t.money(cost.first_instalment_cents),
         rest=t.money(cost.instalment_cents),
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog import service as catalog
 from bot.catalog.models import CatalogVersion, PhoneModel
-from bot.choices.cost import CostBreakdown, cost_breakdown, first_deduction_month
+from bot.choices.cost import CostBreakdown, InstalmentRule, cost_breakdown, first_deduction_month
 from bot.choices.models import OPEN_STATUSES, ChoiceOption, ChoiceStatus, PhoneChoice
 from bot.clock import Clock, helsinki_today
 from bot.deductions.models import DeductionPlan, PayrollPosting
@@ -28,7 +28,7 @@ from bot.rollout.service import ChoiceWindow, WindowState, window_for_unit
 class ChoicePolicy:
     """The program's rules that ICT may configure."""
 
-    instalments: int = 24
+    instalments: InstalmentRule = field(default_factory=InstalmentRule)
     first_deduction_delay_months: int = 2
 
 
@@ -88,6 +88,8 @@ class Quote:
 
     @property
     def monthly_cents(self) -> int:
+        """The regular monthly instalment: what the cards show per month and the monthly limit
+        is compared with (the first instalment may be a few cents more, never less)."""
         return self.cost.instalment_cents
 
 
@@ -465,7 +467,7 @@ async def _base_price(session: AsyncSession, catalog_version_id: int) -> int:
 def _priced(model: PhoneModel, base_price: int, policy: ChoicePolicy, today: date) -> Quote:
     """What `model` costs this employee if chosen today, given its catalog's base price."""
     cost = cost_breakdown(
-        price_cents=model.price_cents, base_price_cents=base_price, instalments=policy.instalments
+        price_cents=model.price_cents, base_price_cents=base_price, rule=policy.instalments
     )
     first = (
         None
@@ -494,8 +496,8 @@ def _priced(model: PhoneModel, base_price: int, policy: ChoicePolicy, today: dat
 def _matches(quote: Quote, preferences: catalog.Preferences) -> bool:
     if preferences.os and quote.os != preferences.os:
         return False
-    largest = quote.cost.first_instalment_cents
-    if preferences.max_monthly_cents is not None and largest > preferences.max_monthly_cents:
+    limit = preferences.max_monthly_cents
+    if limit is not None and quote.monthly_cents > limit:
         return False
     if preferences.size == "compact" and quote.screen_inches > catalog.COMPACT_SCREEN_MAX_INCHES:
         return False

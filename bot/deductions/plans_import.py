@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.choices.cost import cost_breakdown
+from bot.choices.cost import split_evenly
 from bot.choices.models import OPEN_STATUSES, PhoneChoice
 from bot.deductions.models import DeductionPlan
 from bot.deductions.payroll import (
@@ -150,19 +150,18 @@ async def import_plans(*, session: AsyncSession, plans: list[ExistingPlan], now:
     if problems:
         raise PlanFileError(problems)
     for plan in plans:
-        cost = cost_breakdown(
-            price_cents=plan.share_cents, base_price_cents=0, instalments=plan.instalments
-        )
+        # The plan's own count, as agreed before the bot: the minimum instalment is not applied.
+        first, regular = split_evenly(plan.share_cents, plan.instalments)
         session.add(
             DeductionPlan(
                 aad_object_id=people[plan.employee_number],
                 choice_id=None,
                 source="import",
                 model_name=plan.model_name,
-                total_cents=cost.employee_share_cents,
-                instalment_count=cost.instalment_count,
-                first_instalment_cents=cost.first_instalment_cents,
-                instalment_cents=cost.instalment_cents,
+                total_cents=plan.share_cents,
+                instalment_count=plan.instalments,
+                first_instalment_cents=first,
+                instalment_cents=regular,
                 first_month=plan.first_month,
                 created_at=now,
             )

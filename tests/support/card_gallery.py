@@ -47,7 +47,7 @@ from bot.cards.tickets import (
     ticket_card,
     update_for_requester_card,
 )
-from bot.choices.cost import cost_breakdown
+from bot.choices.cost import InstalmentRule, cost_breakdown
 from bot.choices.models import ChoiceOption, ChoiceStatus
 from bot.choices.service import CurrentChoice, Eligibility, Quote
 from bot.deductions import ledger
@@ -77,7 +77,7 @@ def sample_quote(price_cents: int, *, is_base: bool = False) -> Quote:
         esim=True,
         five_g=True,
         is_base=is_base,
-        cost=cost_breakdown(price_cents=price_cents, base_price_cents=19900, instalments=24),
+        cost=cost_breakdown(price_cents=price_cents, base_price_cents=19900, rule=InstalmentRule()),
         first_deduction_month=None if price_cents <= 19900 else date(2027, 1, 1),
     )
 
@@ -105,7 +105,7 @@ def phone_cards(t: Texts, language: str) -> list[tuple[str, dict[str, Any]]]:
     costly, base = sample_quote(44901), sample_quote(19900, is_base=True)
     url = "https://www.tiera.fi/"
     return [
-        (f"options_card[{language}]", options_card(t, FLOW, SAMPLE_WINDOW, 24)),
+        (f"options_card[{language}]", options_card(t, FLOW, SAMPLE_WINDOW, InstalmentRule())),
         (f"current_choice_card[{language}]", current_choice_card(t, FLOW, SAMPLE_CHOICE)),
         (f"preferences_card[{language}]", preferences_card(t, FLOW, {"os": "ios"})),
         (f"model_list_card[{language}]", model_list_card(t, FLOW, [base, costly], filtered=True)),
