@@ -172,7 +172,10 @@ async def build_components(
     )
     load_catalogs()
     # Building the matcher loads a lemma dictionary (about 2 s): off the event loop, once.
-    faq = FaqDesk(sessions, await asyncio.to_thread(default_matcher), faq_content(), clock)
+    matcher = await asyncio.to_thread(default_matcher)
+    if matcher.morphology is not None:
+        log.info("questions: Finnish base forms and compound words by %s", matcher.morphology.name)
+    faq = FaqDesk(sessions, matcher, faq_content(), clock)
     main_dialog = MainMenuDialog(
         {
             Verb.CHOOSE_PHONE: ChoosePhoneDialog(choices, settings.webshop_url),

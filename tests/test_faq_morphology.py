@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+import types
+
 import pytest
 
 from bot.faq.bayes import WordEvidence
@@ -68,3 +71,20 @@ def test_word_evidence_favours_the_topic_whose_phrases_use_the_words():
     posterior = evidence.posterior(["w:vahennys"], among=2)
     assert posterior[0] > 0.5 > posterior[1]
     assert sum(posterior) == pytest.approx(1)
+
+
+def test_without_the_libvoikko_package_the_bot_says_it_uses_stemming(monkeypatch, caplog):
+    monkeypatch.setitem(sys.modules, "libvoikko", None)
+    assert finnish_morphology.__wrapped__() is None
+    assert "using stemming only" in caplog.text
+
+
+def test_without_the_library_or_dictionary_the_bot_says_why(monkeypatch, caplog):
+    def missing(language: str) -> None:
+        raise OSError("libvoikko.so.1: cannot open shared object file")
+
+    fake = types.SimpleNamespace(Voikko=missing)
+    monkeypatch.setitem(sys.modules, "libvoikko", fake)
+    assert finnish_morphology.__wrapped__() is None
+    assert "Voikko did not load" in caplog.text
+    assert "using stemming only" in caplog.text

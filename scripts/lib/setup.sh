@@ -3,7 +3,7 @@
 step() { printf '\n==> %s\n' "$*" >&2; }
 
 as_root() {
-    if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else return 1; fi
+    if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo -n "$@"; else return 1; fi
 }
 
 apt_install() {
@@ -41,6 +41,24 @@ setup_chromium() {
     [ -x /usr/bin/chromium ] && return 0
     if apt_install chromium; then return 0; fi
     echo "Debian's chromium is not installed and could not be: end-to-end tests will skip" >&2
+}
+
+# Voikko, the Finnish analyser the FAQ matcher uses for base forms and compound words; without it
+# the bot falls back to stemming and says so at start-up.
+setup_voikko() {
+    voikko_loads && return 0
+    if apt_install libvoikko1 voikko-fi && voikko_loads; then return 0; fi
+    if [ -n "${CI:-}" ]; then
+        echo "Voikko could not be installed, and CI must test the matcher with it" >&2
+        exit 1
+    fi
+    echo "Voikko (Debian's libvoikko1 and voikko-fi) is not installed and could not be:" \
+        "questions are matched with stemming only" >&2
+}
+
+voikko_loads() {
+    .venv/bin/python -c 'import sys; from bot.faq.morphology import finnish_morphology
+sys.exit(finnish_morphology() is None)' 2>/dev/null
 }
 
 # Prints a pytest marker expression that leaves PostgreSQL out when it cannot be reached
