@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from bot.cards.actions import Verb, submit
@@ -10,6 +11,7 @@ from bot.choices.cost import last_deduction_month
 from bot.choices.models import ChoiceOption
 from bot.choices.service import Blocked, CurrentChoice, Eligibility, Quote
 from bot.clock import helsinki_today
+from bot.faq.facts import FIRST_DEDUCTION_TIMING
 from bot.i18n import Texts
 
 FLOW_KEY = "flow"
@@ -209,7 +211,8 @@ def model_detail_card(t: Texts, flow: str, quote: Quote) -> dict[str, Any]:
 
 
 def summary_card(t: Texts, flow: str, quote: Quote, consent_token: str) -> dict[str, Any]:
-    """The full cost breakdown and the explicit consent to the salary deduction."""
+    """The full cost breakdown and the explicit consent to the salary deduction; the months
+    only once ICT has confirmed when deductions start."""
     cost = quote.cost
     facts = [
         (t("phone.summary_phone"), f"{quote.brand} {quote.name}"),
@@ -225,21 +228,25 @@ def summary_card(t: Texts, flow: str, quote: Quote, consent_token: str) -> dict[
         return card(body, [accept, *_flow_buttons(t, flow)])
     first = quote.first_deduction_month
     last = last_deduction_month(first, instalments=cost.instalment_count)
-    facts += [
-        (t("phone.summary_instalments"), instalments_text(t, quote)),
-        (t("phone.summary_first_month"), t.month(first)),
-        (t("phone.summary_last_month"), t.month(last)),
-    ]
+    facts.append((t("phone.summary_instalments"), instalments_text(t, quote)))
     consent = t(
         "phone.consent_text",
         share=t.money(cost.employee_share_cents),
         count=cost.instalment_count,
-        month_from=t.month(first, "elative"),
         first=t.money(cost.first_instalment_cents),
         rest=t.money(cost.instalment_cents),
     )
+    start = [text_block(t.fact(FIRST_DEDUCTION_TIMING))]
+    if t.fact_confirmed(FIRST_DEDUCTION_TIMING):
+        facts += [
+            (t("phone.summary_first_month"), t.month(first)),
+            (t("phone.summary_last_month"), t.month(last)),
+        ]
+        consent += " " + t("phone.next_first_deduction", month_in=t.month(first, "inessive"))
+        start = []
     body += [
         _fact_set(facts),
+        *start,
         text_block(t("phone.summary_ownership")),
         text_block(consent, weight="Bolder", spacing="Medium"),
         {
@@ -304,8 +311,7 @@ def confirmation_card(
         body.append(text_block(t("phone.done_model", model=choice.model_name or "")))
         steps = [t("phone.next_credentials"), t("phone.next_order"), t("phone.next_delivery")]
         if choice.first_deduction_month is not None:
-            month_in = t.month(choice.first_deduction_month, "inessive")
-            steps.append(t("phone.next_first_deduction", month_in=month_in))
+            steps.append(first_deduction_text(t, choice.first_deduction_month))
         body.append(text_block(t("phone.next_steps"), weight="Bolder", spacing="Medium"))
         body.append(text_block("\n".join(f"{n}. {step}" for n, step in enumerate(steps, 1))))
         actions.append(
@@ -322,6 +328,13 @@ def confirmation_card(
     )
     actions.append(submit(t("menu.open_menu"), Verb.OPEN_MENU))
     return card(body, actions)
+
+
+def first_deduction_text(t: Texts, month: date) -> str:
+    """The month of the first deduction once ICT has confirmed the rule, else that it will."""
+    if t.fact_confirmed(FIRST_DEDUCTION_TIMING):
+        return t("phone.next_first_deduction", month_in=t.month(month, "inessive"))
+    return t.fact(FIRST_DEDUCTION_TIMING)
 
 
 def blocked_text(t: Texts, eligibility: Eligibility) -> str:
