@@ -55,7 +55,7 @@ class ProgramFacts:
         for fact in self.facts:
             if fact.key == key:
                 return fact
-        raise FactsError(f"no fact {key!r} in facts.yaml")
+        raise FactsError(f"unknown fact {key!r}: facts.yaml has no such key")
 
     def is_confirmed(self, key: str) -> bool:
         return self.fact(key).confirmed

@@ -61,8 +61,13 @@ class FaqContent:
 @cache
 def faq_content() -> FaqContent:
     """The packaged topics, read once."""
+    return packaged_content()
+
+
+def packaged_content(facts: ProgramFacts | None = None) -> FaqContent:
+    """The packaged topics, their answers rendered with these facts (else the packaged ones)."""
     text = resources.files("bot.faq.content").joinpath("topics.yaml").read_text(encoding="utf-8")
-    return parse_content(yaml.safe_load(text))
+    return parse_content(yaml.safe_load(text), facts)
 
 
 def parse_content(data: dict[str, Any], facts: ProgramFacts | None = None) -> FaqContent:

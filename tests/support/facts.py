@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from importlib import resources
 
 import pytest
-import yaml
 
 from bot.faq import facts as program
 from bot.faq.facts import ProgramFacts
-from bot.faq.topics import FaqContent, parse_content
+from bot.faq.topics import FaqContent, packaged_content
 
 CONFIRMED_BY = "Testi Testinen, ICT"
 CONFIRMED_ON = date(2026, 5, 4)
@@ -48,8 +46,7 @@ def all_unconfirmed() -> ProgramFacts:
 
 def content_with(facts: ProgramFacts) -> FaqContent:
     """The packaged topics, their answers rendered with these facts."""
-    text = resources.files("bot.faq.content").joinpath("topics.yaml").read_text(encoding="utf-8")
-    return parse_content(yaml.safe_load(text), facts)
+    return packaged_content(facts)
 
 
 def use_facts(monkeypatch: pytest.MonkeyPatch, facts: ProgramFacts) -> ProgramFacts:
