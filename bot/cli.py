@@ -276,6 +276,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     faq_report.add_argument("--limit", type=int, default=50)
     faq_report.set_defaults(run=_faq_report)
+    faq_facts = faq.add_parser(
+        "facts",
+        help="the program facts ICT confirms: status, who confirmed and when, the statement; "
+        "exits 2 if facts.yaml or a text referring to it is broken",
+    )
+    faq_facts.add_argument(
+        "--file", type=Path, help="check and list this facts.yaml instead of the packaged one"
+    )
+    faq_facts.set_defaults(run=_faq_facts)
     return parser
 
 
@@ -981,6 +990,35 @@ def _faq_report(args: argparse.Namespace, settings: Settings) -> int:
         print("  ei palautetta")
     for topic in feedback:
         print(f"  {topic.topic_id}: 👍 {topic.helpful}, 👎 {topic.not_helpful}")
+    return 0
+
+
+def _faq_facts(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.faq import facts as program
+    from bot.faq.topics import packaged_content
+    from bot.i18n import check_fact_texts, texts
+
+    try:
+        if args.file:
+            facts = program.load_facts(args.file.read_text(encoding="utf-8"))
+        else:
+            facts = program.program_facts()
+        check_fact_texts(facts)
+        packaged_content(facts)  # every answer's {fact:key} names a fact
+    except (OSError, program.FactsError) as error:
+        print(f"phonebot faq facts: {error}", file=sys.stderr)
+        return 2
+    t = texts("fi")
+    confirmed = sum(fact.confirmed for fact in facts.facts)
+    print(f"Ohjelman tiedot: {confirmed} vahvistettu, {len(facts.facts) - confirmed} vahvistamatta")
+    for fact in facts.facts:
+        if fact.confirmed and fact.confirmed_on:
+            status = f"vahvistettu: {fact.confirmed_by}, {t.date(fact.confirmed_on)}"
+        else:
+            status = "vahvistamatta (botti kertoo, että ICT vahvistaa tämän vielä)"
+        print(f"\n{fact.key} — {status}")
+        for language in program.LANGUAGES:
+            print(f"  {language}: {fact.statement[language]}")
     return 0
 
 

@@ -15,6 +15,9 @@ import yaml
 from babel.dates import format_date as babel_format_date
 from babel.numbers import format_currency
 
+from bot.faq import facts as program
+from bot.faq.facts import FactsError, ProgramFacts
+
 SUPPORTED_LANGUAGES = ("fi", "en", "sv")
 DEFAULT_LANGUAGE = "fi"
 HELSINKI = ZoneInfo("Europe/Helsinki")
@@ -37,9 +40,36 @@ def _catalog(language: str) -> dict[str, Any]:
 
 
 def load_catalogs() -> None:
-    """Parse every catalog now, at start-up, so the first turns do not wait for YAML."""
+    """Parse every catalog and the facts now, at start-up: the first turns do not wait for YAML,
+    and a broken facts file or a text naming an unknown fact stops the start (FactsError)."""
     for language in SUPPORTED_LANGUAGES:
         _catalog(language)
+    check_fact_texts(program.program_facts())
+
+
+def check_fact_texts(facts: ProgramFacts) -> None:
+    """Every catalog says "ICT will confirm" for exactly the known facts, and names no other."""
+    known = {fact.key for fact in facts.facts}
+    for language in SUPPORTED_LANGUAGES:
+        flat = _flatten(_catalog(language))
+        prefix = "facts.unconfirmed."
+        pending = {
+            key.removeprefix(prefix): text for key, text in flat.items() if key.startswith(prefix)
+        }
+        missing, extra = sorted(known - set(pending)), sorted(set(pending) - known)
+        if missing or extra:
+            raise FactsError(
+                f"{language}.yaml facts.unconfirmed: "
+                f"missing {missing or '-'}, unknown {extra or '-'}"
+            )
+        for key, text in flat.items():
+            if not isinstance(text, str):
+                continue
+            if key.startswith(prefix) and ("{" in text or "}" in text):
+                raise FactsError(f"{language}.yaml {key} may not contain {{ or }}")
+            for named in program.fact_keys(text):
+                if named not in known:
+                    raise FactsError(f"{language}.yaml {key} names an unknown fact {named!r}")
 
 
 def catalog_keys(language: str) -> set[str]:
@@ -86,9 +116,10 @@ def resolve_language(*preferences: str | None, default: str = DEFAULT_LANGUAGE) 
 
 @dataclass(frozen=True)
 class Texts:
-    """The user-facing texts and formats of one language."""
+    """The user-facing texts and formats of one language; `facts` defaults to the packaged ones."""
 
     language: str
+    facts: ProgramFacts | None = None
 
     def __call__(self, key: str, **values: Any) -> str:
         try:
@@ -97,7 +128,28 @@ class Texts:
             template = catalog_entry(DEFAULT_LANGUAGE, key)
         if not isinstance(template, str):
             raise MissingTextError(f"{self.language}:{key} is not a text")
+        template = self.with_facts(template)
         return string.Formatter().vformat(template, (), values) if values else template
+
+    def with_facts(self, template: str) -> str:
+        """Each `{fact:key}` as ICT confirmed it, or else the catalog's "ICT will confirm" text."""
+        if "{fact:" not in template:
+            return template
+        return self.program_facts.render(template, self.language, self.unconfirmed_fact)
+
+    def fact(self, key: str) -> str:
+        """One fact on its own: its statement, or that ICT will confirm it."""
+        return self.with_facts(f"{{fact:{key}}}")
+
+    def fact_confirmed(self, key: str) -> bool:
+        return self.program_facts.is_confirmed(key)
+
+    def unconfirmed_fact(self, key: str) -> str:
+        return self(f"facts.unconfirmed.{key}")
+
+    @property
+    def program_facts(self) -> ProgramFacts:
+        return self.facts or program.program_facts()
 
     def money(self, cents: int) -> str:
         """Euros the Finnish way in every language: 1 234,50 €."""

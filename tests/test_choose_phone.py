@@ -13,10 +13,12 @@ from bot.catalog.models import PhoneModel
 from bot.choices.models import ChoiceStatus, PhoneChoice
 from bot.db.engine import create_session_factory
 from bot.demo.loader import load_demo_data
+from bot.faq.facts import FIRST_DEDUCTION_TIMING
 from bot.rollout.models import RolloutWave, RolloutWaveUnit
 from tests.support.activities import TeamsUser
 from tests.support.bot import BotUnderTest, running_bot
 from tests.support.cards import all_text, buttons
+from tests.support.facts import all_unconfirmed, use_facts, with_confirmed
 
 NOW = datetime(2027, 3, 15, 10, 0, tzinfo=UTC)  # not today: proves the clock is used
 MAIJA = TeamsUser("00000000-0000-4000-8000-000000000001", "Maija Meikäläinen")
@@ -50,7 +52,8 @@ async def to_summary(bot: BotUnderTest, model: str = "Samsung Galaxy A56") -> li
     return await bot.press(MAIJA, buttons(details)["Valitse tämä"])
 
 
-async def test_free_choice_from_start_to_end(bot):
+async def test_free_choice_from_start_to_end(bot, monkeypatch):
+    use_facts(monkeypatch, all_unconfirmed())
     options = await open_phone_flow(bot)
     text = all_text(options)
     assert "Free Choice" in text and "Pori-puhelin" in text
@@ -70,8 +73,8 @@ async def test_free_choice_from_start_to_end(bot):
     summary = await bot.press(MAIJA, buttons(details)["Valitse tämä"])
     breakdown = all_text(summary)
     assert "24 erää: 1. erä 10,57\u00a0€, sitten 23 × 10,41\u00a0€" in breakdown
-    assert "toukokuu 2027" in breakdown and "huhtikuu 2029" in breakdown
-    assert "toukokuusta 2027 alkaen" in breakdown
+    assert "Ensimmäisen palkanvähennyksen ajankohdan ICT vahvistaa vielä." in breakdown
+    assert "2027" not in breakdown and "2029" not in breakdown, "no month before ICT confirms"
 
     accept = buttons(summary)["Hyväksyn ja valitsen"]
     refused = await bot.press(MAIJA, {**accept, "consent": "false"})
@@ -80,7 +83,11 @@ async def test_free_choice_from_start_to_end(bot):
 
     done = await bot.press(MAIJA, {**accept, "consent": "true"})
     assert "Valintasi on tallennettu" in all_text(done)
-    assert "Ensimmäinen palkanvähennys tehdään toukokuussa 2027." in all_text(done)
+    steps = all_text(done)
+    assert "ICT vahvistaa vielä, miten saat verkkokaupan tunnukset." in steps
+    assert "ICT vahvistaa vielä, miten puhelin toimitetaan sinulle." in steps
+    assert "Ensimmäisen palkanvähennyksen ajankohdan ICT vahvistaa vielä." in steps
+    assert "sähköpostiisi" not in steps and "työpaikallesi" not in steps
 
     [choice] = await choices(bot)
     assert choice.status == ChoiceStatus.CHOSEN
@@ -376,7 +383,25 @@ async def test_newcomer_who_asks_for_a_phone_gets_welcome_then_the_choice(bot):
     assert "Hei Pekka" in text and "Free Choice" in text and "Pori-puhelin" in text
 
 
-async def test_english_speaker_sees_english_figures(bot):
+async def test_confirmed_deduction_start_shows_the_months_and_puts_them_in_the_consent(
+    bot, monkeypatch
+):
+    use_facts(monkeypatch, with_confirmed(FIRST_DEDUCTION_TIMING))
+    summary = await to_summary(bot)
+    breakdown = all_text(summary)
+    assert "Ensimmäinen vähennys: toukokuu 2027" in breakdown
+    assert "Viimeinen vähennys: huhtikuu 2029" in breakdown
+    assert (
+        "(1. erä 10,57\u00a0€, muut 10,41\u00a0€). Ensimmäinen palkanvähennys tehdään "
+        "toukokuussa 2027." in breakdown
+    ), "the month is part of what is consented to"
+    assert "ICT vahvistaa" not in breakdown
+    done = await bot.press(MAIJA, {**buttons(summary)["Hyväksyn ja valitsen"], "consent": "true"})
+    assert "Ensimmäinen palkanvähennys tehdään toukokuussa 2027." in all_text(done)
+
+
+async def test_english_speaker_sees_english_figures(bot, monkeypatch):
+    use_facts(monkeypatch, with_confirmed(FIRST_DEDUCTION_TIMING))
     await bot.say(MAIJA, "in English")
     menu = await bot.say(MAIJA, "menu")
     options = await bot.press(MAIJA, buttons(menu)["Choose a phone"])
@@ -386,7 +411,7 @@ async def test_english_speaker_sees_english_figures(bot):
     summary = await bot.press(MAIJA, buttons(details)["Choose this one"])
     text = all_text(summary)
     assert "24 instalments: 1st 10,57\u00a0€, then 23 × 10,41\u00a0€" in text
-    assert "starting May 2027" in text
+    assert "The first salary deduction is made in May 2027." in text
 
 
 async def _wave(bot: BotUnderTest, opens: date, closes: date) -> int:

@@ -18,9 +18,11 @@ from bot.cards.phone import (
     summary_card,
 )
 from bot.choices.cost import InstalmentRule
+from bot.faq.facts import FIRST_DEDUCTION_TIMING
 from bot.i18n import texts
 from tests.support.card_gallery import FLOW, SAMPLE_WINDOW, TOKEN, sample_quote
 from tests.support.cards import ADAPTIVE, all_text
+from tests.support.facts import use_facts, with_confirmed
 
 BASE = 199_00
 
@@ -59,12 +61,23 @@ def test_no_card_shows_a_zero_instalment_or_a_count_the_plan_does_not_have(langu
 @pytest.mark.parametrize(
     ("language", "single", "consent"),
     [
-        ("fi", "yksi erä, 0,23 €", "vähennetään 0,23 € yhtenä eränä tammikuussa 2027."),
+        (
+            "fi",
+            "yksi erä, 0,23 €",
+            "0,23 € yhtenä eränä. Ensimmäinen palkanvähennys tehdään tammikuussa 2027.",
+        ),
         ("en", "one instalment, 0,23 €", "0,23 € is deducted from my salary in one instalment"),
-        ("sv", "en rat, 0,23 €", "0,23 € dras av från min lön i en rat i januari 2027."),
+        (
+            "sv",
+            "en rat, 0,23 €",
+            "0,23 € dras av från min lön i en rat. Det första löneavdraget görs i januari 2027.",
+        ),
     ],
 )
-def test_a_share_under_the_minimum_is_one_deduction_on_every_card(language, single, consent):
+def test_a_share_under_the_minimum_is_one_deduction_on_every_card(
+    language, single, consent, monkeypatch
+):
+    use_facts(monkeypatch, with_confirmed(FIRST_DEDUCTION_TIMING))
     text = every_card(language, BASE + 23)
     assert single in text
     assert consent in text
@@ -80,12 +93,16 @@ def test_the_list_line_has_the_count_and_the_first_instalment_when_it_differs():
     assert "sinun osuutesi 50,00 € · 5,00 €/kk, 10 kk" in few
 
 
-def test_the_consent_for_equal_instalments_names_the_one_amount():
+def test_the_consent_for_equal_instalments_names_the_one_amount(monkeypatch):
     t = texts("fi")
     text = consent_text(t, sample_quote(BASE + 480_00))
     assert text == (
         "Hyväksyn, että palkastani vähennetään 480,00\u00a0€ 24 kuukausierässä "
-        "tammikuusta 2027 alkaen (20,00\u00a0€ kuukaudessa)."
+        "(20,00\u00a0€ kuukaudessa)."
+    )
+    use_facts(monkeypatch, with_confirmed(FIRST_DEDUCTION_TIMING))
+    assert consent_text(t, sample_quote(BASE + 480_00)).endswith(
+        "Ensimmäinen palkanvähennys tehdään tammikuussa 2027."
     )
 
 

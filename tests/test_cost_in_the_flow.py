@@ -16,9 +16,11 @@ from bot.deductions.models import DeductionPlan
 from bot.deductions.payroll import import_payroll, parse_payroll_bytes
 from bot.deductions.service import deliver_choice
 from bot.demo.loader import load_demo_data
+from bot.faq.facts import FIRST_DEDUCTION_TIMING
 from tests.support.activities import TeamsUser
 from tests.support.bot import BotUnderTest, running_bot
 from tests.support.cards import all_text, buttons
+from tests.support.facts import use_facts, with_confirmed
 
 NOW = datetime(2027, 3, 15, 10, 0, tzinfo=UTC)
 MAIJA = TeamsUser("00000000-0000-4000-8000-000000000001", "Maija Meikäläinen")
@@ -71,7 +73,10 @@ async def model_list(bot: BotUnderTest, wishes: dict[str, str]) -> list[dict]:
     return await bot.press(MAIJA, {**buttons(preferences)["Näytä puhelimet"], **wishes})
 
 
-async def test_a_small_share_is_one_deduction_and_then_a_new_choice_is_open(bot, engine):
+async def test_a_small_share_is_one_deduction_and_then_a_new_choice_is_open(
+    bot, engine, monkeypatch
+):
+    use_facts(monkeypatch, with_confirmed(FIRST_DEDUCTION_TIMING))
     listed = await model_list(bot, ANDROID_ONLY)
     assert "Hinta 199,23 € · sinun osuutesi 0,23 € · vähennetään kerralla" in plain(listed)
 
@@ -82,7 +87,10 @@ async def test_a_small_share_is_one_deduction_and_then_a_new_choice_is_open(bot,
     assert "Palkanvähennykset: yksi erä, 0,23 €" in text
     assert "Vähennyskuukausi: toukokuu 2027" in text
     assert "Viimeinen vähennys" not in text and "0,00 €" not in text
-    assert "Hyväksyn, että palkastani vähennetään 0,23 € yhtenä eränä toukokuussa 2027." in text
+    assert (
+        "Hyväksyn, että palkastani vähennetään 0,23 € yhtenä eränä. "
+        "Ensimmäinen palkanvähennys tehdään toukokuussa 2027." in text
+    )
 
     await bot.press(MAIJA, {**buttons(summary)["Hyväksyn ja valitsen"], "consent": "true"})
     async with bot.components.sessions() as session, session.begin():

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.support.facts import all_unconfirmed, content_with, with_confirmed
 from tests.support.faq_dev import TOPIC_IDS
 
 FOLLOW_UPS = {"choose_phone", "my_deductions", "my_turn", "helpdesk"}
@@ -60,10 +61,19 @@ def test_topic_has_both_languages_complete(topic_id):
         assert isinstance(entry["title"], str)
         assert 0 < len(entry["title"]) <= 60, entry["title"]
         assert isinstance(entry["answer"], str)
-        assert 2 <= len(SENTENCE_END.findall(entry["answer"])) <= 5, entry["answer"]
         examples = entry["examples"]
         assert all(isinstance(example, str) and example.strip() for example in examples)
         assert len(examples) >= minimum, (language, len(examples))
+
+
+@pytest.mark.parametrize(
+    "facts", [all_unconfirmed, with_confirmed], ids=["unconfirmed", "confirmed"]
+)
+def test_answers_are_two_to_five_sentences_with_facts_confirmed_or_not(facts):
+    for topic in content_with(facts()).topics:
+        for language in MIN_EXAMPLES:
+            answer = topic.text(language).answer
+            assert 2 <= len(SENTENCE_END.findall(answer)) <= 5, answer
 
 
 @pytest.mark.parametrize("topic_id", TOPIC_IDS)

@@ -13,10 +13,12 @@ from bot.db.engine import create_session_factory
 from bot.deductions.models import DeductionPlan, PayrollImport, PayrollPosting, PendingNotice
 from bot.deductions.service import DeliveryError, deliver_choice
 from bot.demo.loader import load_demo_data
+from bot.faq.facts import FIRST_DEDUCTION_TIMING, MISSED_DEDUCTION_MOVES_END
 from tests.support import activities
 from tests.support.activities import TeamsUser
 from tests.support.bot import BotUnderTest, running_bot
 from tests.support.cards import all_text, buttons
+from tests.support.facts import all_unconfirmed, use_facts, with_confirmed
 
 NOW = datetime(2026, 12, 10, 10, 0, tzinfo=UTC)
 MAIJA = TeamsUser("00000000-0000-4000-8000-000000000001", "Maija Meikäläinen")
@@ -99,12 +101,27 @@ async def test_on_schedule(bot):
     assert "jäi tekemättä" not in text
 
 
-async def test_a_missed_month_moves_the_end_and_says_so(bot):
+async def test_a_missed_month_is_told_and_its_effect_left_to_ict_until_confirmed(bot, monkeypatch):
+    use_facts(monkeypatch, all_unconfirmed())
     plan = await free_choice(bot)
     await post(bot, plan, {FIRST: 1057, date(2027, 3, 1): 1041})
     text = await my_card(bot)
     assert (
-        "Vähennys jäi tekemättä: 2/2027. Siksi viimeinen vähennys siirtyi: tammikuu 2029." in text
+        "Vähennys jäi tekemättä: 2/2027. "
+        "ICT vahvistaa vielä, miten väliin jäänyt vähennys hoidetaan." in text
+    )
+    assert "siirty" not in text and "Puhelin on sinun" not in text and "2029" not in text
+
+
+async def test_a_missed_month_moves_the_end_and_says_so_once_confirmed(bot, monkeypatch):
+    use_facts(monkeypatch, with_confirmed(MISSED_DEDUCTION_MOVES_END))
+    plan = await free_choice(bot)
+    await post(bot, plan, {FIRST: 1057, date(2027, 3, 1): 1041})
+    text = await my_card(bot)
+    assert (
+        "Vähennys jäi tekemättä: 2/2027. Jos vähennys jää jonakin kuukautena tekemättä, viimeinen "
+        "vähennys siirtyy kuukaudella myöhemmäksi. Viimeinen vähennys tehdään siis tammikuussa "
+        "2029." in text
     )
     assert "Puhelin on sinun: helmikuu 2029" in text
 
@@ -124,10 +141,21 @@ async def test_no_choice_yet(bot):
     assert "Et ole vielä valinnut puhelinta" in text
 
 
-async def test_chosen_but_not_delivered(bot):
+async def test_chosen_but_not_delivered(bot, monkeypatch):
+    use_facts(monkeypatch, all_unconfirmed())
     await free_choice(bot, deliver=False)
     text = await my_card(bot)
-    assert "alkavat, kun puhelin on toimitettu" in text and "tammikuu 2027" in text
+    assert "Olet valinnut puhelimen Samsung Galaxy A56." in text
+    assert "Ensimmäisen palkanvähennyksen ajankohdan ICT vahvistaa vielä." in text
+    assert "2027" not in text
+
+
+async def test_chosen_but_not_delivered_once_the_start_is_confirmed(bot, monkeypatch):
+    use_facts(monkeypatch, with_confirmed(FIRST_DEDUCTION_TIMING))
+    await free_choice(bot, deliver=False)
+    text = await my_card(bot)
+    assert "tai myöhemmin, jos puhelimen toimitus viivästyy" in text
+    assert "Ensimmäinen vähennys on suunniteltu: tammikuu 2027." in text
 
 
 async def test_free_text_question_gets_the_card(bot):

@@ -9,6 +9,7 @@ from bot.cards.actions import Verb, submit
 from bot.cards.menu import card, proportion_bar, text_block
 from bot.deductions.ledger import add_months
 from bot.deductions.service import DeductionKind, MyDeductions, Notice
+from bot.faq.facts import FIRST_DEDUCTION_TIMING, MISSED_DEDUCTION_MOVES_END
 from bot.i18n import Texts
 
 
@@ -30,7 +31,9 @@ def deductions_card(t: Texts, mine: MyDeductions) -> dict[str, Any]:
     ]
     if status.next_month is not None:
         facts.append((t("deductions.next_month"), t.month(status.next_month)))
-    if status.last_month is not None:
+    end_confirmed = not status.end_moved or t.fact_confirmed(MISSED_DEDUCTION_MOVES_END)
+    if status.last_month is not None and end_confirmed:
+        # A moved end is shown only once ICT has confirmed that a missed month moves it.
         facts.append((t("deductions.yours_from"), t.month(_after(status.last_month))))
     percent = status.paid_cents * 100 // terms.total_cents if terms.total_cents else 100
     body = [
@@ -44,20 +47,20 @@ def deductions_card(t: Texts, mine: MyDeductions) -> dict[str, Any]:
     ]
     if status.end_moved and status.last_month is not None:
         months = ", ".join(f"{month.month}/{month.year}" for month in status.missed_months)
-        body.append(
-            text_block(
-                t("deductions.missed", months=months, last=t.month(status.last_month)),
-                color="Attention",
-                spacing="Medium",
-            )
-        )
+        missed = t("deductions.missed", months=months)
+        if end_confirmed:
+            last = t.month(status.last_month, "inessive")
+            missed += " " + t("deductions.missed_last", month_in=last)
+        body.append(text_block(missed, color="Attention", spacing="Medium"))
     return card(body, [menu])
 
 
 def _plain_answer(t: Texts, mine: MyDeductions) -> str:
     if mine.kind is DeductionKind.NOT_DELIVERED:
-        month = t.month(mine.first_month) if mine.first_month else ""
-        return t("deductions.not_delivered", model=mine.model_name or "", month=month)
+        text = t("deductions.not_delivered", model=mine.model_name or "")
+        if mine.first_month and t.fact_confirmed(FIRST_DEDUCTION_TIMING):
+            text += " " + t("deductions.planned_first", month=t.month(mine.first_month))
+        return text
     if mine.kind in (DeductionKind.PAID_OFF, DeductionKind.NO_SHARE):
         return t(f"deductions.{mine.kind.value}", model=mine.model_name or "")
     return t(f"deductions.{mine.kind.value}")

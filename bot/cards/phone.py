@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from bot.cards.actions import Verb, submit
@@ -10,6 +11,7 @@ from bot.choices.cost import CostBreakdown, InstalmentRule, last_deduction_month
 from bot.choices.models import ChoiceOption
 from bot.choices.service import Blocked, CurrentChoice, Eligibility, Quote
 from bot.clock import helsinki_today
+from bot.faq.facts import FIRST_DEDUCTION_TIMING
 from bot.i18n import Texts
 
 FLOW_KEY = "flow"
@@ -217,7 +219,8 @@ def model_detail_card(t: Texts, flow: str, quote: Quote) -> dict[str, Any]:
 
 
 def summary_card(t: Texts, flow: str, quote: Quote, consent_token: str) -> dict[str, Any]:
-    """The full cost breakdown and the explicit consent to the salary deduction."""
+    """The full cost breakdown and the explicit consent to the salary deduction; the months
+    only once ICT has confirmed when deductions start."""
     cost = quote.cost
     facts = [
         (t("phone.summary_phone"), f"{quote.brand} {quote.name}"),
@@ -233,16 +236,20 @@ def summary_card(t: Texts, flow: str, quote: Quote, consent_token: str) -> dict[
         return card(body, [accept, *_flow_buttons(t, flow)])
     first = quote.first_deduction_month
     facts.append((t("phone.summary_instalments"), instalments_text(t, quote)))
-    if cost.instalment_count == 1:
-        facts.append((t("phone.summary_only_month"), t.month(first)))
-    else:
-        last = last_deduction_month(first, instalments=cost.instalment_count)
-        facts += [
-            (t("phone.summary_first_month"), t.month(first)),
-            (t("phone.summary_last_month"), t.month(last)),
-        ]
+    start = [text_block(t.fact(FIRST_DEDUCTION_TIMING))]
+    if t.fact_confirmed(FIRST_DEDUCTION_TIMING):
+        start = []
+        if cost.instalment_count == 1:
+            facts.append((t("phone.summary_only_month"), t.month(first)))
+        else:
+            last = last_deduction_month(first, instalments=cost.instalment_count)
+            facts += [
+                (t("phone.summary_first_month"), t.month(first)),
+                (t("phone.summary_last_month"), t.month(last)),
+            ]
     body += [
         _fact_set(facts),
+        *start,
         text_block(t("phone.summary_ownership")),
         text_block(consent_text(t, quote), weight="Bolder", spacing="Medium"),
         {
@@ -285,22 +292,26 @@ def instalments_text(t: Texts, quote: Quote) -> str:
 
 
 def consent_text(t: Texts, quote: Quote) -> str:
-    """The sentence the employee accepts: the share, its instalments and the months."""
+    """The sentence the employee accepts: the share, its instalments and, once ICT has
+    confirmed when deductions start, the first month."""
     cost = quote.cost
     first = quote.first_deduction_month
     if first is None:
         raise ValueError("a share without a first deduction month cannot be consented to")
     share = t.money(cost.employee_share_cents)
     if cost.instalment_count == 1:
-        return t("phone.consent_text_single", share=share, month_in=t.month(first, "inessive"))
-    return t(
-        "phone.consent_text" if cost.has_remainder else "phone.consent_text_even",
-        share=share,
-        count=cost.instalment_count,
-        month_from=t.month(first, "elative"),
-        first=t.money(cost.first_instalment_cents),
-        rest=t.money(cost.instalment_cents),
-    )
+        consent = t("phone.consent_text_single", share=share)
+    else:
+        consent = t(
+            "phone.consent_text" if cost.has_remainder else "phone.consent_text_even",
+            share=share,
+            count=cost.instalment_count,
+            first=t.money(cost.first_instalment_cents),
+            rest=t.money(cost.instalment_cents),
+        )
+    if t.fact_confirmed(FIRST_DEDUCTION_TIMING):
+        consent += " " + t("phone.next_first_deduction", month_in=t.month(first, "inessive"))
+    return consent
 
 
 def pori_confirm_card(t: Texts, flow: str, consent_token: str) -> dict[str, Any]:
@@ -335,8 +346,7 @@ def confirmation_card(
         body.append(text_block(t("phone.done_model", model=choice.model_name or "")))
         steps = [t("phone.next_credentials"), t("phone.next_order"), t("phone.next_delivery")]
         if choice.first_deduction_month is not None:
-            month_in = t.month(choice.first_deduction_month, "inessive")
-            steps.append(t("phone.next_first_deduction", month_in=month_in))
+            steps.append(first_deduction_text(t, choice.first_deduction_month))
         body.append(text_block(t("phone.next_steps"), weight="Bolder", spacing="Medium"))
         body.append(text_block("\n".join(f"{n}. {step}" for n, step in enumerate(steps, 1))))
         actions.append(
@@ -353,6 +363,13 @@ def confirmation_card(
     )
     actions.append(submit(t("menu.open_menu"), Verb.OPEN_MENU))
     return card(body, actions)
+
+
+def first_deduction_text(t: Texts, month: date) -> str:
+    """The month of the first deduction once ICT has confirmed the rule, else that it will."""
+    if t.fact_confirmed(FIRST_DEDUCTION_TIMING):
+        return t("phone.next_first_deduction", month_in=t.month(month, "inessive"))
+    return t.fact(FIRST_DEDUCTION_TIMING)
 
 
 def blocked_text(t: Texts, eligibility: Eligibility) -> str:

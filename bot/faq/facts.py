@@ -1,0 +1,153 @@
+"""Program facts ICT confirms (bot/faq/content/facts.yaml): texts say `{fact:key}`, never the fact.
+
+The program's own description is the only source of plain facts. Anything else the bot tells
+employees (what the Pori-phone costs, when deductions start, ...) is a fact here: shown as its
+statement once ICT has confirmed it, and until then as a sentence saying ICT will confirm it.
+A broken file stops the bot at start-up rather than letting it guess.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+LANGUAGES = ("fi", "en", "sv")
+STATUSES = ("unconfirmed", "confirmed")
+PLACEHOLDER = re.compile(r"\{fact:([^{}]*)\}")
+_KEY = re.compile(r"[a-z][a-z0-9_]*")
+_FIELDS = {"key", "status", "confirmed_by", "confirmed_on", "statement"}
+
+# Facts the cards ask about by name (they show figures only once the rule behind them is confirmed).
+FIRST_DEDUCTION_TIMING = "first_deduction_timing"
+MISSED_DEDUCTION_MOVES_END = "missed_deduction_moves_end"
+NAMED_IN_CODE = (FIRST_DEDUCTION_TIMING, MISSED_DEDUCTION_MOVES_END)
+
+
+class FactsError(ValueError):
+    """facts.yaml, or a text's `{fact:...}`, is wrong: the bot must not start with it."""
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One statement and whether, by whom and when ICT confirmed it."""
+
+    key: str
+    confirmed: bool
+    statement: Mapping[str, str]
+    confirmed_by: str | None = None
+    confirmed_on: date | None = None
+
+
+@dataclass(frozen=True)
+class ProgramFacts:
+    """Every fact, in file order."""
+
+    facts: tuple[Fact, ...]
+
+    def fact(self, key: str) -> Fact:
+        for fact in self.facts:
+            if fact.key == key:
+                return fact
+        raise FactsError(f"unknown fact {key!r}: facts.yaml has no such key")
+
+    def is_confirmed(self, key: str) -> bool:
+        return self.fact(key).confirmed
+
+    def render(self, template: str, language: str, unconfirmed: Callable[[str], str]) -> str:
+        """Each `{fact:key}` as its confirmed statement, or `unconfirmed(key)` until then."""
+
+        def replace(found: re.Match[str]) -> str:
+            fact = self.fact(found.group(1).strip())
+            return fact.statement[language] if fact.confirmed else unconfirmed(fact.key)
+
+        return PLACEHOLDER.sub(replace, template)
+
+
+def fact_keys(template: str) -> list[str]:
+    """The fact keys a text refers to, in order."""
+    return [key.strip() for key in PLACEHOLDER.findall(template)]
+
+
+@cache
+def program_facts() -> ProgramFacts:
+    """The packaged facts, read once (ICT's edits take effect at the next start)."""
+    text = resources.files("bot.faq.content").joinpath("facts.yaml").read_text(encoding="utf-8")
+    return load_facts(text)
+
+
+def load_facts(text: str) -> ProgramFacts:
+    """Parse and check facts.yaml; any problem is a FactsError naming the fact and the field."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise FactsError(f"facts.yaml is not valid YAML: {error}") from None
+    return parse_facts(data)
+
+
+def parse_facts(data: Any) -> ProgramFacts:
+    if not isinstance(data, dict) or set(data) != {"facts"} or not isinstance(data["facts"], list):
+        raise FactsError("facts.yaml must hold exactly one list, `facts:`")
+    facts = tuple(_fact(entry, position) for position, entry in enumerate(data["facts"], 1))
+    keys = [fact.key for fact in facts]
+    repeated = sorted({key for key in keys if keys.count(key) > 1})
+    if repeated:
+        raise FactsError(f"facts.yaml: fact {', '.join(repeated)} appears more than once")
+    missing = [key for key in NAMED_IN_CODE if key not in keys]
+    if missing:
+        raise FactsError(f"facts.yaml: fact {', '.join(missing)} is missing (the cards use it)")
+    return ProgramFacts(facts)
+
+
+def _fact(entry: Any, position: int) -> Fact:
+    if not isinstance(entry, dict):
+        raise FactsError(f"facts.yaml: entry {position} is not a mapping")
+    key = entry.get("key")
+    if not isinstance(key, str) or not _KEY.fullmatch(key):
+        raise FactsError(f"facts.yaml: entry {position} needs a key of a-z, 0-9 and _")
+    where = f"facts.yaml: fact {key}"
+    unknown = sorted(set(entry) - _FIELDS, key=str)
+    if unknown:
+        raise FactsError(f"{where}: unknown field {', '.join(map(str, unknown))}")
+    status = entry.get("status")
+    if status not in STATUSES:
+        raise FactsError(f"{where}: status must be {' or '.join(STATUSES)}, not {status!r}")
+    confirmed = status == "confirmed"
+    by, on = entry.get("confirmed_by"), entry.get("confirmed_on")
+    if confirmed:
+        if not isinstance(by, str) or not by.strip():
+            raise FactsError(f"{where}: a confirmed fact needs confirmed_by (who in ICT)")
+        if not isinstance(on, date) or isinstance(on, datetime):
+            raise FactsError(f"{where}: a confirmed fact needs confirmed_on as a date, 2026-05-31")
+    elif by is not None or on is not None:
+        raise FactsError(f"{where}: confirmed_by/confirmed_on given but status is unconfirmed")
+    return Fact(
+        key=key,
+        confirmed=confirmed,
+        statement=_statement(entry.get("statement"), where),
+        confirmed_by=by.strip() if confirmed and isinstance(by, str) else None,
+        confirmed_on=on if confirmed and isinstance(on, date) else None,
+    )
+
+
+def _statement(statement: Any, where: str) -> dict[str, str]:
+    if not isinstance(statement, dict):
+        raise FactsError(f"{where}: statement needs a text for each of {', '.join(LANGUAGES)}")
+    unknown = sorted(set(statement) - set(LANGUAGES), key=str)
+    if unknown:
+        raise FactsError(f"{where}: statement has an unknown language {', '.join(unknown)}")
+    texts = {}
+    for language in LANGUAGES:
+        text = statement.get(language)
+        if not isinstance(text, str) or not text.strip():
+            raise FactsError(f"{where}: statement has no {language} text")
+        if "{" in text or "}" in text:
+            raise FactsError(f"{where}: the {language} statement may not contain {{ or }}")
+        texts[language] = " ".join(text.split())
+    return texts
