@@ -51,6 +51,7 @@ from bot.choices.service import (
     ShownFigures,
     WithdrawOutcome,
 )
+from bot.dialogs.aside import Flow
 from bot.dialogs.context import texts_of
 from bot.dialogs.replies import send_card, send_text
 from bot.numbers import payload_int
@@ -62,8 +63,13 @@ _SIZE_VALUES = {"compact", "large"}
 Step = Callable[[DialogContext, dict[str, Any], dict[str, Any]], Awaitable[DialogTurnResult]]
 
 
-class ChoosePhoneDialog(Dialog):
-    """A small state machine rather than a waterfall, so Back and Start over work everywhere."""
+class ChoosePhoneDialog(Flow, Dialog):
+    """A small state machine rather than a waterfall, so Back and Start over work everywhere.
+
+    Every step is answered with the card's buttons, so typed text is never the flow's own.
+    """
+
+    wait_line = "flow_waits.choose_phone"
 
     def __init__(self, choices: PhoneChoices, webshop_url: str) -> None:
         super().__init__(ChoosePhoneDialog.__name__)
