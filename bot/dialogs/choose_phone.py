@@ -14,6 +14,7 @@ stateDiagram-v2
     Summary --> [*]: accept (consent recorded)
     PoriConfirm --> [*]: confirm
     note right of Summary: back, start over and cancel work at every step
+    note left of List: a question typed at any step is answered and the step waits (aside.py)
 ```
 """
 
