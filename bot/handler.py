@@ -22,6 +22,7 @@ from bot.cards.menu import language_set_card, menu_card, welcome_card
 from bot.clock import Clock
 from bot.conversations import service as conversations
 from bot.deductions import service as deductions
+from bot.dialogs.aside import Aside, AsideRouter, Flow
 from bot.dialogs.choose_phone import FLOW_VERBS, ChoosePhoneDialog
 from bot.dialogs.context import CONTACT_KEY, TEXTS_KEY, texts_of
 from bot.dialogs.helpdesk import HELPDESK_VERBS, helpdesk_options
@@ -87,14 +88,20 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         self._dialog_state = conversation_state.create_property("DialogState")
         self._dialogs = DialogSet(self._dialog_state)
         self._dialogs.add(main_dialog)
-        self._main_dialog_id = main_dialog.id
+        self._main_dialog = main_dialog
         self._default_language = default_language
         self._instalments = instalments
         self._clock = clock
         self._later_reminders = later_reminders
         self._admin = admin
         self._faq = faq
+        self._asides = AsideRouter(faq)
         self._helpdesk = helpdesk
+
+    @property
+    def main_dialog(self) -> MainMenuDialog:
+        """Where every conversation starts; its areas are the dialogs a flow can wait in."""
+        return self._main_dialog
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         await self._prepare_turn(turn_context)
@@ -158,17 +165,13 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         if await self._welcome_if_new(turn_context):
             await dialog_context.cancel_all_dialogs()
             first_options = _menu_options(intent) if intent.kind in _FIRST_WISHES else {}
-            await dialog_context.begin_dialog(self._main_dialog_id, first_options)
+            await dialog_context.begin_dialog(self._main_dialog.id, first_options)
             return
         if intent.kind in _RESTARTS:
             await dialog_context.cancel_all_dialogs()
-            await dialog_context.begin_dialog(self._main_dialog_id)
+            await dialog_context.begin_dialog(self._main_dialog.id)
             return
-        if intent.kind is IntentKind.TEXT and _phone_flow_active(dialog_context):
-            # A question mid-choice is answered if we are sure, and the choice waits meanwhile.
-            if await self._answer_if_sure(turn_context, intent.text):
-                return
-            await dialog_context.continue_dialog()
+        if await self._aside_of_a_flow(dialog_context, intent):
             return
         if (
             intent.kind in _OPENS_AREA_BY_WORDS
@@ -179,11 +182,11 @@ class PuhelinbottiHandler(TeamsActivityHandler):
             or (intent.verb in FLOW_VERBS and not _phone_flow_active(dialog_context))
         ):
             await dialog_context.cancel_all_dialogs()
-            await dialog_context.begin_dialog(self._main_dialog_id, _menu_options(intent))
+            await dialog_context.begin_dialog(self._main_dialog.id, _menu_options(intent))
             return
         result = await dialog_context.continue_dialog()
         if result.status == DialogTurnStatus.Empty:
-            await dialog_context.begin_dialog(self._main_dialog_id, _menu_options(intent))
+            await dialog_context.begin_dialog(self._main_dialog.id, _menu_options(intent))
 
     async def _shared_message(self, turn_context: TurnContext) -> None:
         """In a channel: an ICT admin may make it the helpdesk's; the rest belongs in 1:1 chats."""
@@ -204,16 +207,45 @@ class PuhelinbottiHandler(TeamsActivityHandler):
             return
         await send_text(turn_context, texts_of(turn_context)("errors.not_personal"))
 
-    async def _answer_if_sure(self, turn_context: TurnContext, question: str) -> bool:
-        if self._faq is None:
+    async def _aside_of_a_flow(self, dialog_context: DialogContext, intent: Intent) -> bool:
+        """Text typed while a flow waits: the flow's own, or answered while the flow waits."""
+        waiting = await self._waiting_flow(dialog_context)
+        if waiting is None:
             return False
-        asked = await self._faq.ask(question, asker=_sender_id(turn_context), keep=False)
-        if asked.match.band != "answer" or asked.match.topic_id is None:
+        flow, state = waiting
+        turn_context = dialog_context.context
+        routing = await self._asides.route(
+            intent, expects_text=flow.expects_text(state), asker=_sender_id(turn_context)
+        )
+        if routing is None:
             return False
-        topic = self._faq.content.topic(asked.match.topic_id)
         t = texts_of(turn_context)
-        await send_card(turn_context, answer_card(t, topic, asked.question_id, asked=question))
+        if routing.aside is Aside.AREA and routing.area is not None:
+            # The area opens above the flow and ends at once, so the flow is waiting again.
+            area = _menu_options(Intent(routing.area, text=intent.text))
+            await dialog_context.begin_dialog(self._main_dialog.id, area)
+        elif routing.aside is Aside.ANSWER and routing.asked and self._faq is not None:
+            asked = routing.asked
+            topic = self._faq.content.topic(asked.match.topic_id or "")
+            card = answer_card(t, topic, asked.question_id, asked=asked.match.question)
+            await send_card(turn_context, card)
+        else:
+            await dialog_context.continue_dialog()
+            return True
+        await send_text(turn_context, t(flow.wait_line))
         return True
+
+    async def _waiting_flow(
+        self, dialog_context: DialogContext
+    ) -> tuple[Flow, dict[str, Any]] | None:
+        """The flow waiting inside the main menu, with its state, if one is."""
+        active = dialog_context.active_dialog
+        if active is None or active.id != self._main_dialog.id:
+            return None
+        inner = active.state.get(ComponentDialog.persisted_dialog_state)
+        stack = getattr(inner, "dialog_stack", None) or []
+        flow = await self._main_dialog.find_dialog(stack[0].id) if stack else None
+        return (flow, stack[0].state) if isinstance(flow, Flow) else None
 
     async def _tell_notices(self, turn_context: TurnContext) -> None:
         """Life events, each claimed before it is sent and released if the send fails."""

@@ -14,6 +14,7 @@ stateDiagram-v2
     Summary --> [*]: accept (consent recorded)
     PoriConfirm --> [*]: confirm
     note right of Summary: back, start over and cancel work at every step
+    note left of List: a question typed at any step is answered and the step waits (aside.py)
 ```
 """
 
@@ -51,6 +52,7 @@ from bot.choices.service import (
     ShownFigures,
     WithdrawOutcome,
 )
+from bot.dialogs.aside import Flow
 from bot.dialogs.context import texts_of
 from bot.dialogs.replies import send_card, send_text
 from bot.numbers import payload_int
@@ -62,8 +64,13 @@ _SIZE_VALUES = {"compact", "large"}
 Step = Callable[[DialogContext, dict[str, Any], dict[str, Any]], Awaitable[DialogTurnResult]]
 
 
-class ChoosePhoneDialog(Dialog):
-    """A small state machine rather than a waterfall, so Back and Start over work everywhere."""
+class ChoosePhoneDialog(Flow, Dialog):
+    """A small state machine rather than a waterfall, so Back and Start over work everywhere.
+
+    Every step is answered with the card's buttons, so typed text is never the flow's own.
+    """
+
+    wait_line = "flow_waits.choose_phone"
 
     def __init__(self, choices: PhoneChoices, webshop_url: str) -> None:
         super().__init__(ChoosePhoneDialog.__name__)

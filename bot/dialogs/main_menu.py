@@ -72,11 +72,15 @@ class MainMenuDialog(ComponentDialog):
         super().__init__(MainMenuDialog.__name__)
         self._area_dialogs: dict[Verb, str] = {}
         for verb, dialog in (area_dialogs or {}).items():
-            self.add_dialog(dialog)
-            self._area_dialogs[verb] = dialog.id
+            self.add_area(verb, dialog)
         self.add_dialog(MenuChoicePrompt(MenuChoicePrompt.__name__))
         self.add_dialog(WaterfallDialog("main_menu.steps", [self._ask_for_area, self._open_area]))
         self.initial_dialog_id = "main_menu.steps"
+
+    def add_area(self, verb: Verb, dialog: Dialog) -> None:
+        """The dialog a menu button (or its words) opens; a later one for a verb replaces it."""
+        self.add_dialog(dialog)
+        self._area_dialogs[verb] = dialog.id
 
     async def _ask_for_area(self, step: WaterfallStepContext) -> DialogTurnResult:
         options: dict[str, Any] = step.options if isinstance(step.options, dict) else {}

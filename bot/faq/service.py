@@ -55,11 +55,19 @@ class FaqDesk:
         self._clock = clock
 
     async def ask(self, text: str, *, asker: str | None, keep: bool = True) -> Asked:
-        """Matched in a worker thread (long unknown words take a while to split); `keep=False`
-        keeps only answered questions, for text typed mid-choice that is mostly no question."""
-        match = await asyncio.to_thread(self.matcher.match, text[:MATCHED_LENGTH])
+        """`keep=False` keeps only answered questions, for text typed mid-choice that is mostly
+        no question."""
+        match = await self.match(text)
         if not keep and match.band != "answer":
             return Asked(0, match)
+        return await self.keep(match, asker=asker)
+
+    async def match(self, text: str) -> Match:
+        """Matched in a worker thread (long unknown words take a while to split); not kept."""
+        return await asyncio.to_thread(self.matcher.match, text[:MATCHED_LENGTH])
+
+    async def keep(self, match: Match, *, asker: str | None) -> Asked:
+        """Keep a matched question for ICT; its id ties the answer's 👍/👎 to it."""
         async with self._sessions() as session, session.begin():
             question_id = await record_question(
                 session=session, match=match, asker=asker, now=self._clock()
