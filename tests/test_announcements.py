@@ -317,7 +317,7 @@ async def test_a_draft_is_saved_unfinished_listed_reopened_and_gone_once_sent(bo
     composed = await bot.say(ADMIN, "tiedote")
     unfinished = {"title_fi": "Jakelu", "text_fi": ""}
     saved = await bot.press(ADMIN, {**buttons(composed)["Tallenna luonnokseksi"], **unfinished})
-    assert "Luonnos Jakelu tallennettu." in all_text(saved)
+    assert "Luonnos Jakelu on tallennettu." in all_text(saved)
     assert "Luonnos: Jakelu · tallennettu 26.11.2026 10.00" in all_text(saved)
 
     reopened = await bot.press(ADMIN, buttons(saved)["Avaa"])
