@@ -291,7 +291,7 @@ async def test_only_an_ict_admin_sets_the_helpdesk_channel(bot, caplog):
     assert "vain tiimin kanavan" in all_text(await bot.turn(group))
     accepted = await set_channel(bot)
     assert "Tämä kanava on nyt Puhelinbotin tukikanava" in all_text(accepted)
-    assert "(3)" in all_text(accepted), "the team's three members became agents"
+    assert "Tiimissä on 3 jäsentä" in all_text(accepted), "the team's three members became agents"
 
 
 async def test_a_ticket_waits_for_the_channel_and_is_posted_once_it_is_set(bot, employee):

@@ -104,7 +104,8 @@ async def test_a_missed_month_moves_the_end_and_says_so(bot):
     await post(bot, plan, {FIRST: 1057, date(2027, 3, 1): 1041})
     text = await my_card(bot)
     assert (
-        "Vähennys jäi tekemättä: 2/2027. Siksi viimeinen vähennys siirtyi: tammikuu 2029." in text
+        "Vähennys jäi tekemättä kuukaudelta 2/2027. "
+        "Siksi viimeinen vähennys tehdään vasta tammikuussa 2029." in text
     )
     assert "Puhelin on sinun: helmikuu 2029" in text
 

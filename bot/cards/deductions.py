@@ -46,7 +46,12 @@ def deductions_card(t: Texts, mine: MyDeductions) -> dict[str, Any]:
         months = ", ".join(f"{month.month}/{month.year}" for month in status.missed_months)
         body.append(
             text_block(
-                t("deductions.missed", months=months, last=t.month(status.last_month)),
+                t(
+                    "deductions.missed",
+                    count=len(status.missed_months),
+                    months=months,
+                    last=t.month(status.last_month, "inessive"),
+                ),
                 color="Attention",
                 spacing="Medium",
             )
