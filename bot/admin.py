@@ -227,7 +227,7 @@ class AdminDesk:
         session: AsyncSession,
         t: Texts,
         form: dict[str, str],
-        problems: list[tuple[str, dict[str, str]]],
+        problems: list[tuple[str, dict[str, str | int]]],
         draft_id: int | None,
     ) -> Card:
         """The form with what was typed and what is wrong with it."""

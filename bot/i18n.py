@@ -1,4 +1,4 @@
-"""Locale catalogs and Finnish formatting of money, dates and times."""
+"""Locale catalogs, plural forms, and Finnish formatting of numbers, money, dates and times."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
+from babel import Locale
 from babel.dates import format_date as babel_format_date
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 
 from bot.faq import facts as program
 from bot.faq.facts import FactsError, ProgramFacts
@@ -24,6 +25,9 @@ HELSINKI = ZoneInfo("Europe/Helsinki")
 CalendarDate = date
 _BABEL_LOCALES = {"fi": "fi_FI", "en": "en_FI", "sv": "sv_FI"}
 _TIME_FORMATS = {"fi": "%H.%M", "en": "%H:%M", "sv": "%H.%M"}
+PLURAL_CATEGORIES = frozenset({"zero", "one", "two", "few", "many", "other"})
+PLURAL_COUNT = "count"
+Number = int | float | Decimal
 
 
 class MissingTextError(KeyError):
@@ -73,8 +77,33 @@ def check_fact_texts(facts: ProgramFacts) -> None:
 
 
 def catalog_keys(language: str) -> set[str]:
-    """Every dotted key in a catalog, for completeness checks."""
+    """Every dotted key in a catalog, for completeness checks; a plural entry is one key."""
     return set(_flatten(_catalog(language)))
+
+
+def is_plural(entry: Any) -> bool:
+    """A text with plural forms: a mapping of CLDR categories (one, other, ...) to templates."""
+    return (
+        isinstance(entry, dict)
+        and "other" in entry
+        and set(entry) <= PLURAL_CATEGORIES
+        and all(isinstance(form, str) for form in entry.values())
+    )
+
+
+def plural_categories(language: str) -> frozenset[str]:
+    """The CLDR plural categories a language's integers need, e.g. {'one', 'other'} for Finnish."""
+    return frozenset(_locale(language).plural_form.tags) | {"other"}
+
+
+def plural_category(language: str, count: Number) -> str:
+    """'one' for 1 in Finnish, English and Swedish; Babel knows every language's rules."""
+    return str(_locale(language).plural_form(count))
+
+
+@cache
+def _locale(language: str) -> Locale:
+    return Locale.parse(_BABEL_LOCALES[language])
 
 
 def catalog_entry(language: str, key: str) -> Any:
@@ -90,7 +119,7 @@ def _flatten(node: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in node.items():
         dotted = f"{prefix}{key}"
-        if isinstance(value, dict):
+        if isinstance(value, dict) and not is_plural(value):
             flat.update(_flatten(value, f"{dotted}."))
         else:
             flat[dotted] = value
@@ -122,14 +151,37 @@ class Texts:
     facts: ProgramFacts | None = None
 
     def __call__(self, key: str, **values: Any) -> str:
+        """The text for a key; a plural entry picks its form by the `count` value."""
+        language = self.language
         try:
-            template = catalog_entry(self.language, key)
+            template = catalog_entry(language, key)
         except MissingTextError:
-            template = catalog_entry(DEFAULT_LANGUAGE, key)
+            language = DEFAULT_LANGUAGE
+            template = catalog_entry(language, key)
+        if is_plural(template):
+            if PLURAL_COUNT not in values:
+                raise MissingTextError(f"{language}:{key} has plural forms and needs a count")
+            category = plural_category(language, values[PLURAL_COUNT])
+            template = template.get(category, template["other"])
         if not isinstance(template, str):
             raise MissingTextError(f"{self.language}:{key} is not a text")
         template = self.with_facts(template)
-        return string.Formatter().vformat(template, (), values) if values else template
+        if not values:
+            return template
+        shown = {name: Texts(language).shown(value) for name, value in values.items()}
+        return string.Formatter().vformat(template, (), shown)
+
+    def shown(self, value: Any) -> Any:
+        """Numbers as this language writes them; anything else as it is."""
+        is_number = isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+        return self.number(value) if is_number else value
+
+    def number(self, value: Number, decimals: int | None = None) -> str:
+        """A number as this language writes it in Finland: 6\u00a0400; 6,1 with decimals=1."""
+        locale = _BABEL_LOCALES[self.language]
+        if decimals is None:
+            return format_decimal(value, locale=locale)
+        return format_decimal(value, format="#,##0." + "0" * decimals, locale=locale)
 
     def with_facts(self, template: str) -> str:
         """Each `{fact:key}` as ICT confirmed it, or else the catalog's "ICT will confirm" text."""

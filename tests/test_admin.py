@@ -61,7 +61,7 @@ async def test_a_refused_wave_lists_every_problem_and_saves_nothing(bot):
     await bot.press(ADMIN, {**submit, **FORM})
     bad = {**FORM, "name": " ", "opens": "2027-02-15", "closes": "2027-02-10"}
     text = all_text(await bot.press(ADMIN, {**submit, **bad, "units": "SIVISTYS,EIOLE"}))
-    assert "Aaltoa ei aikataulutettu, mitään ei tallennettu:" in text
+    assert "Aaltoa ei aikataulutettu eikä mitään tallennettu:" in text
     assert "aallolla pitää olla nimi" in text
     assert "päättymispäivä 2027-02-10 on ennen alkamispäivää 2027-02-15" in text
     assert "tuntematon yksikkö EIOLE" in text

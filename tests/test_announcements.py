@@ -87,7 +87,7 @@ async def test_compose_preview_and_send_to_two_units(bot):
 
     assert "Tiedote on tallessa luonnoksena" in all_text(shown[2:])
     sent = await bot.press(ADMIN, buttons(shown)["Lähetä"])
-    assert "on lähetysjonossa 4 vastaanottajalle" in all_text(sent)
+    assert "on lähetysjonossa, ja se lähtee 4 vastaanottajalle" in all_text(sent)
     again = await bot.press(ADMIN, buttons(shown)["Lähetä"])
     assert "lähetysjonossa" not in all_text(again), "the second press finds it sent"
     [(campaign, recipients)] = await campaigns(bot)
@@ -228,7 +228,7 @@ async def test_a_scheduled_announcement_can_be_stopped_and_nothing_goes_out(bot)
     listed = await bot.say(ADMIN, "tiedotteet")
     assert "Ajastettu: 30.11.2026 09.00" in all_text(listed)
     stopped = await bot.press(ADMIN, buttons(listed)["Pysäytä tämä tiedote"])
-    assert "Tiedote pysäytetty: 4 lähettämätöntä viestiä peruttiin." in all_text(stopped)
+    assert "Tiedote on pysäytetty, ja 4 lähettämätöntä viestiä peruttiin." in all_text(stopped)
     assert "Pysäytä tämä tiedote" not in buttons(stopped)
     [(campaign, _)] = await campaigns(bot)
     assert campaign.state == "cancelled"
@@ -317,7 +317,7 @@ async def test_a_draft_is_saved_unfinished_listed_reopened_and_gone_once_sent(bo
     composed = await bot.say(ADMIN, "tiedote")
     unfinished = {"title_fi": "Jakelu", "text_fi": ""}
     saved = await bot.press(ADMIN, {**buttons(composed)["Tallenna luonnokseksi"], **unfinished})
-    assert "Luonnos Jakelu tallennettu." in all_text(saved)
+    assert "Luonnos Jakelu on tallennettu." in all_text(saved)
     assert "Luonnos: Jakelu · tallennettu 26.11.2026 10.00" in all_text(saved)
 
     reopened = await bot.press(ADMIN, buttons(saved)["Avaa"])

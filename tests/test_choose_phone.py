@@ -78,7 +78,7 @@ async def test_free_choice_from_start_to_end(bot, monkeypatch):
 
     accept = buttons(summary)["Hyväksyn ja valitsen"]
     refused = await bot.press(MAIJA, {**accept, "consent": "false"})
-    assert "Rastita ensin ruutu" in all_text(refused)
+    assert "Hyväksy ensin palkanvähennys rastittamalla ruutu" in all_text(refused)
     assert await choices(bot) == []
 
     done = await bot.press(MAIJA, {**accept, "consent": "true"})
@@ -165,7 +165,7 @@ async def test_free_text_opens_the_phone_choice(bot):
 async def test_typing_inside_the_flow_points_to_the_buttons(bot):
     await open_phone_flow(bot)
     replies = await bot.say(MAIJA, "mikä näistä on paras?")
-    assert "Valitse kortin painikkeista" in all_text(replies)
+    assert "Käytä kortin painikkeita" in all_text(replies)
 
 
 async def test_closed_window_blocks_choosing(bot):
@@ -255,7 +255,7 @@ async def test_stale_card_from_an_ended_flow_starts_fresh(bot):
     options = await open_phone_flow(bot)
     await bot.press(MAIJA, buttons(options)["Peruuta"])
     replies = await bot.press(MAIJA, buttons(options)["Free Choice"])
-    assert "Tuo kortti on vanhentunut" in all_text(replies)
+    assert "Kortti on vanhentunut" in all_text(replies)
     assert "Pori-puhelin" in all_text(replies)
 
 
@@ -263,7 +263,7 @@ async def test_card_from_an_earlier_flow_is_not_acted_on(bot):
     first = await open_phone_flow(bot)
     await open_phone_flow(bot)
     replies = await bot.press(MAIJA, buttons(first)["Pori-puhelin"])
-    assert "Tuo kortti on vanhentunut" in all_text(replies)
+    assert "Kortti on vanhentunut" in all_text(replies)
     assert await choices(bot) == []
 
 
@@ -452,7 +452,7 @@ async def test_a_sure_question_inside_the_flow_is_answered_and_the_flow_waits(bo
     options = await open_phone_flow(bot)
     replies = await bot.say(MAIJA, "paljonko vapaavalintainen puhelin maksaa minulle?")
     assert "Oliko tästä apua?" in all_text(replies)
-    assert "Valitse kortin painikkeista" not in all_text(replies)
+    assert "Käytä kortin painikkeita" not in all_text(replies)
     wishes = await bot.press(MAIJA, buttons(options)["Free Choice"])
     assert "vanhentunut" not in all_text(wishes)
     assert "Näytä puhelimet" in buttons(wishes)

@@ -126,7 +126,7 @@ async def test_unknown_universal_action_gets_an_error_the_client_can_show(bot):
     assert status == 200
     assert body["statusCode"] == 400
     assert body["type"] == "application/vnd.microsoft.error"
-    assert "en tunnista" in body["value"]["message"]
+    assert "En tunnista" in body["value"]["message"]
 
 
 async def test_a_failing_universal_action_answers_with_an_apology(bot):

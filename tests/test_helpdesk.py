@@ -225,7 +225,7 @@ async def test_the_same_form_sent_twice_makes_one_ticket(bot, employee):
     form = await bot.say(employee, "haluan puhua ihmiselle")
     await escalate(bot, employee, form=form)
     again = await escalate(bot, employee, form=form)
-    assert "on jo vastaanotettu, sitä ei lähetetty toista kertaa" in all_text(again)
+    assert "oli jo vastaanotettu, joten sitä ei lähetetty uudelleen" in all_text(again)
     assert len(await tickets_in(bot)) == 1
 
 
@@ -291,7 +291,7 @@ async def test_only_an_ict_admin_sets_the_helpdesk_channel(bot, caplog):
     assert "vain tiimin kanavan" in all_text(await bot.turn(group))
     accepted = await set_channel(bot)
     assert "Tämä kanava on nyt Puhelinbotin tukikanava" in all_text(accepted)
-    assert "(3)" in all_text(accepted), "the team's three members became agents"
+    assert "Tiimissä on 3 jäsentä" in all_text(accepted), "the team's three members became agents"
 
 
 async def test_a_ticket_waits_for_the_channel_and_is_posted_once_it_is_set(bot, employee):
@@ -422,7 +422,7 @@ async def test_a_reply_pressed_twice_reaches_the_requester_once(bot, employee):
     )
     assert "Vastauksesi on jo" not in card_text(first)
     assert again["statusCode"] == 200
-    assert "Vastauksesi on jo lähetetty pyytäjälle" in card_text(again)
+    assert "Vastauksesi oli jo lähetetty pyytäjälle" in card_text(again)
     assert reply_box(again) == "", "nothing left to send again"
     told = bot.connector.delivered_to(employee.conversation_id)[before:]
     assert all_text(told).count("Tule käymään.") == 1
@@ -442,7 +442,7 @@ async def test_two_reply_presses_at_once_send_one_reply(bot, employee):
         )
     )
     assert [status for status, _ in answers] == [200, 200]
-    assert sorted("on jo lähetetty" in card_text(body) for _, body in answers) == [False, True]
+    assert sorted("oli jo lähetetty" in card_text(body) for _, body in answers) == [False, True]
     told = bot.connector.delivered_to(employee.conversation_id)[before:]
     assert all_text(told).count("Tule käymään.") == 1
     assert await events_of(bot, 1) == ["created", "replied"]
@@ -476,7 +476,7 @@ async def test_an_answer_pressed_twice_gives_one_note(bot, employee):
     again = await bot.press(employee, answer)
     await relayed(bot)
     assert "Vastauksesi lisättiin tukipyyntöön #1." in all_text(first)
-    assert "Vastauksesi tukipyyntöön #1 on jo vastaanotettu" in all_text(again)
+    assert "Vastauksesi tukipyyntöön #1 oli jo vastaanotettu" in all_text(again)
     assert await events_of(bot, 1) == ["created", "replied", "answered"]
     assert sum("Vien huomenna." in note for note in thread_notes(bot)) == 1
 
@@ -499,7 +499,7 @@ async def test_two_answer_presses_at_once_give_one_note(bot, employee):
     answer = {**await reply_to(bot, employee), "ticket_answer.1": "Vien huomenna."}
     replies = await asyncio.gather(bot.press(employee, answer), bot.press(employee, answer))
     await relayed(bot)
-    assert sorted("on jo vastaanotettu" in all_text(sent) for sent in replies) == [False, True]
+    assert sorted("oli jo vastaanotettu" in all_text(sent) for sent in replies) == [False, True]
     assert await events_of(bot, 1) == ["created", "replied", "answered"]
     assert sum("Vien huomenna." in note for note in thread_notes(bot)) == 1
 

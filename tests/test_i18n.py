@@ -8,7 +8,18 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from bot.i18n import SUPPORTED_LANGUAGES, catalog_entry, catalog_keys, resolve_language, texts
+from bot.i18n import (
+    SUPPORTED_LANGUAGES,
+    MissingTextError,
+    catalog_entry,
+    catalog_keys,
+    is_plural,
+    plural_categories,
+    resolve_language,
+    texts,
+)
+
+PLURAL_KEYS = sorted(key for key in catalog_keys("fi") if is_plural(catalog_entry("fi", key)))
 
 
 @pytest.mark.parametrize("language", [lang for lang in SUPPORTED_LANGUAGES if lang != "fi"])
@@ -17,15 +28,94 @@ def test_every_catalog_has_every_finnish_key(language):
     assert catalog_keys(language) - catalog_keys("fi") == set()
 
 
+def _fields(value):
+    return {name for _, name, _, _ in string.Formatter().parse(value) if name}
+
+
+def _forms(entry):
+    return list(entry.values()) if is_plural(entry) else [entry]
+
+
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
 def test_placeholders_match_finnish(language):
-    def fields(value):
-        return {name for _, name, _, _ in string.Formatter().parse(value) if name}
-
     for key in catalog_keys("fi"):
         finnish = catalog_entry("fi", key)
-        if isinstance(finnish, str):
-            assert fields(catalog_entry(language, key)) == fields(finnish), key
+        if isinstance(finnish, str | dict):
+            expected = _fields(_forms(finnish)[-1])
+            for form in _forms(catalog_entry(language, key)):
+                assert _fields(form) == expected, f"{language}:{key}"
+
+
+def test_messages_with_a_count_have_plural_forms():
+    """A number of things in a sentence ('{count} viestiä') needs a form for one as well."""
+    assert len(PLURAL_KEYS) >= 10
+    for key in catalog_keys("fi"):
+        for form in _forms(catalog_entry("fi", key)):
+            if isinstance(form, str) and "{count}" in form:
+                assert key in PLURAL_KEYS or key == "announce.reaches", key
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+@pytest.mark.parametrize("key", PLURAL_KEYS)
+def test_plural_entries_have_every_category_their_language_needs(language, key):
+    entry = catalog_entry(language, key)
+    assert is_plural(entry), f"{language}:{key} has no plural forms"
+    assert set(entry) == plural_categories(language), f"{language}:{key}"
+
+
+def test_plural_categories_come_from_babel():
+    assert plural_categories("fi") == {"one", "other"}
+    assert plural_categories("en") == {"one", "other"}
+    assert plural_categories("sv") == {"one", "other"}
+
+
+@pytest.mark.parametrize(
+    ("language", "count", "expected"),
+    [
+        ("fi", 1, "Tiedote on pysäytetty, ja 1 lähettämätön viesti peruttiin."),
+        ("fi", 2, "Tiedote on pysäytetty, ja 2 lähettämätöntä viestiä peruttiin."),
+        ("fi", 5, "Tiedote on pysäytetty, ja 5 lähettämätöntä viestiä peruttiin."),
+        ("en", 1, "Announcement stopped: 1 unsent message was cancelled."),
+        ("en", 5, "Announcement stopped: 5 unsent messages were cancelled."),
+        ("sv", 1, "Meddelandet stoppat: 1 oskickat meddelande avbröts."),
+        ("sv", 2, "Meddelandet stoppat: 2 oskickade meddelanden avbröts."),
+    ],
+)
+def test_stopped_notice_agrees_with_its_count(language, count, expected):
+    assert texts(language)("announce.stopped_notice", count=count) == expected
+
+
+def test_plural_forms_read_right_for_one_and_for_many():
+    fi, en = texts("fi"), texts("en")
+    assert fi("phone.summary_instalments_even", count=1, amount="5 €") == "1 erä à 5 €"
+    assert fi("phone.summary_instalments_even", count=24, amount="5 €") == "24 erää à 5 €"
+    assert en("phone.summary_instalments_even", count=1, amount="5 €") == "1 instalment of 5 €"
+    assert en("phone.summary_instalments_even", count=24, amount="5 €") == "24 instalments of 5 €"
+    assert en("announce.sent", title="X", count=1).endswith(" queued for 1 recipient.")
+    assert en("announce.sent", title="X", count=2).endswith(" queued for 2 recipients.")
+    assert "Tiimissä on 1 jäsen, joka voi" in fi("tickets.channel_set", count=1)
+    assert "Tiimissä on 3 jäsentä, jotka voivat" in fi("tickets.channel_set", count=3)
+    assert "the team's 1 member can" in en("tickets.channel_set", count=1)
+    assert fi("announce.problem.too_many_upns", count=1) == "enintään 1 henkilö kerralla"
+    assert en("announce.problem.too_many_upns", count=200) == "at most 200 people at a time"
+
+
+def test_the_count_in_a_plural_text_is_written_the_finnish_way():
+    assert texts("fi")("announce.sent", title="X", count=6400) == (
+        "Tiedote X on lähetysjonossa, ja se lähtee 6\u00a0400 vastaanottajalle."
+    )
+
+
+def test_a_plural_text_without_a_count_is_an_error_not_a_guess():
+    with pytest.raises(MissingTextError):
+        texts("fi")("announce.stopped_notice")
+
+
+def test_numbers_are_written_as_each_language_does_in_finland():
+    assert texts("fi").number(6.1, decimals=1) == "6,1"
+    assert texts("fi").number(6, decimals=1) == "6,0"
+    assert texts("en").number(6400) == "6\u00a0400"
+    assert texts("fi")("phone.storage_value", gb=1024) == "1\u00a0024 Gt"
 
 
 def test_no_user_facing_text_inline_in_cards_or_dialogs():

@@ -54,7 +54,7 @@ async def test_open_window_from_the_menu(bot):
 
 async def test_upcoming_and_unscheduled(bot):
     await wave(bot, date(2027, 3, 1), date(2027, 3, 20), "PERUSTURVA")
-    assert "ei ole vielä aikataulutettu" in all_text(await bot.say(MAIJA, "milloin on minun vuoro"))
+    assert "ei ole vielä päätetty" in all_text(await bot.say(MAIJA, "milloin on minun vuoro"))
     await wave(bot, date(2027, 2, 1), date(2027, 2, 14), "SIVISTYS")
     text = all_text(await bot.say(MAIJA, "milloin on minun vuoro"))
     assert "alkaa 1.2.2027 ja päättyy 14.2.2027" in text

@@ -62,7 +62,7 @@ class Reading:
     """A form read: the draft if it is sound, else the problems (catalog keys with values)."""
 
     draft: Draft | None
-    problems: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    problems: list[tuple[str, dict[str, str | int]]] = field(default_factory=list)
 
 
 def clean(text: str) -> str:
@@ -72,7 +72,7 @@ def clean(text: str) -> str:
 
 async def read_draft(*, session: AsyncSession, form: dict[str, Any], now: datetime) -> Reading:
     """Checks every field; an unknown unit or person, a bad address or a past time is a problem."""
-    problems: list[tuple[str, dict[str, str]]] = []
+    problems: list[tuple[str, dict[str, str | int]]] = []
     value = {key: _text(form.get(key)) for key in FORM_FIELDS}
     title_fi, text_fi = clean(value["title_fi"]), clean(value["text_fi"])
     title_en, text_en = clean(value["title_en"]), clean(value["text_en"])
@@ -82,10 +82,10 @@ async def read_draft(*, session: AsyncSession, form: dict[str, Any], now: dateti
         problems.append(("english_half", {}))
     for text, limit in ((title_fi, MAX_TITLE), (title_en, MAX_TITLE)):
         if len(text) > limit:
-            problems.append(("title_too_long", {"limit": str(limit)}))
+            problems.append(("title_too_long", {"count": limit}))
     for text in (text_fi, text_en):
         if len(text) > MAX_TEXT:
-            problems.append(("text_too_long", {"limit": str(MAX_TEXT)}))
+            problems.append(("text_too_long", {"count": MAX_TEXT}))
     image_url = value["image_url"].strip()
     links = []
     for title_key, url_key in LINK_FIELDS:
@@ -114,7 +114,7 @@ async def read_draft(*, session: AsyncSession, form: dict[str, Any], now: dateti
     known_units = set(await session.scalars(select(Unit.code).where(Unit.code.in_(units))))
     problems += [("unknown_unit", {"unit": code}) for code in units if code not in known_units]
     if len(upns) > MAX_UPNS:
-        problems.append(("too_many_upns", {"limit": str(MAX_UPNS)}))
+        problems.append(("too_many_upns", {"count": MAX_UPNS}))
     malformed = [upn for upn in upns if not _UPN.match(upn)]
     problems += [("bad_upn", {"upn": upn[:80]}) for upn in malformed[:5]]
     found = await _aad_by_upn(session, upns)

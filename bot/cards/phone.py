@@ -191,10 +191,11 @@ def _model_row(t: Texts, flow: str, quote: Quote) -> dict[str, Any]:
 def model_detail_card(t: Texts, flow: str, quote: Quote) -> dict[str, Any]:
     cost = quote.cost
     sim = t("phone.sim_dual_esim") if quote.esim else t("phone.sim_dual")
+    inches = t.number(quote.screen_inches, decimals=1)
     facts = [
         (t("phone.details_price"), t.money(cost.price_cents)),
         (t("phone.details_storage"), t("phone.storage_value", gb=quote.storage_gb)),
-        (t("phone.details_screen"), t("phone.screen_value", inches=_decimal(quote.screen_inches))),
+        (t("phone.details_screen"), t("phone.screen_value", inches=inches)),
         (t("phone.details_camera"), t("phone.camera_value", mp=quote.camera_mp)),
         (t("phone.details_sim"), sim if quote.dual_sim else "1"),
         (t("phone.details_5g"), t("phone.answer_yes") if quote.five_g else t("phone.answer_no")),
@@ -394,7 +395,3 @@ def _fact_set(facts: list[tuple[str, str]]) -> dict[str, Any]:
         "type": "FactSet",
         "facts": [{"title": title, "value": value} for title, value in facts],
     }
-
-
-def _decimal(value: float) -> str:
-    return f"{value:.1f}".replace(".", ",")

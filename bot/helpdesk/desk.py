@@ -230,7 +230,7 @@ class Helpdesk:
         count = await self._fetch_roster(place.service_url, place.team_id) or 0
         log.info("helpdesk channel set by an ICT admin (%d members)", count)
         self.relay.kick()
-        return t("tickets.channel_set", members=count)
+        return t("tickets.channel_set", count=count)
 
     async def channel_hint(self, team_id: str | None) -> str | None:
         """What the bot says to other posts in the helpdesk's team; None in any other team."""

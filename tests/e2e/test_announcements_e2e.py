@@ -21,7 +21,7 @@ async def test_an_announcement_to_a_unit_arrives_and_is_reported(chat, demo_stac
     await form.get_by_role("button", name="Esikatsele").click()
     await chat.wait_for_bot_text("Vastaanottajia: 2")  # Maija and Sari
     await chat.press("Lähetä")
-    report = await chat.wait_for_card("on lähetysjonossa 2 vastaanottajalle")  # Maija and Sari
+    report = await chat.wait_for_card("se lähtee 2 vastaanottajalle")  # Maija and Sari
     assert "Toimitettu 0/2" in await report.inner_text()
 
     await demo_stack.components.jobs.dispatcher.run_until_idle()
