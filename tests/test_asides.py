@@ -28,7 +28,7 @@ NOW = datetime(2027, 3, 15, 10, 0, tzinfo=UTC)
 MAIJA = TeamsUser("00000000-0000-4000-8000-000000000001", "Maija Meikäläinen")
 PHONE_WAITS = 'Puhelimen valinta odottaa. Jatka kortin painikkeista tai kirjoita "peruuta".'
 PHONE_WAITS_EN = 'Your phone choice is waiting. Carry on with the card\'s buttons or type "cancel".'
-USE_BUTTONS = "Valitse kortin painikkeista"
+USE_BUTTONS = "Käytä kortin painikkeita"
 ANDROID_ONLY = {"os": "android", "max_monthly": "any", "size": "any", "camera": "false"}
 
 

@@ -52,7 +52,7 @@ OFF_TOPIC = "(off-topic)"
 # above 80 % of held-out off-topic phrases.
 TEMPERATURE = 0.1
 UNKNOWN_SCORE = 0.37
-ANSWER_AT = 0.65
+ANSWER_AT = 0.5
 SUGGEST_AT = 0.38
 # A runner-up this close to the best topic (its score at least this share of the best's) makes the
 # bot suggest both rather than answer one: a wrong answer is worse than a choice of two.
