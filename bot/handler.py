@@ -173,6 +173,9 @@ class PuhelinbottiHandler(TeamsActivityHandler):
             return
         if await self._aside_of_a_flow(dialog_context, intent):
             return
+        if intent.kind is IntentKind.TEXT and (area := await self._asides.area_of(intent.text)):
+            # "paljonko minulla on vähennyksiä jäljellä?" opens one's deductions, not the FAQ.
+            intent = Intent(area, text=intent.text)
         if (
             intent.kind in _OPENS_AREA_BY_WORDS
             or _opens_an_area(intent)

@@ -213,3 +213,17 @@ async def test_a_step_that_expects_text_owns_even_the_menus_words():
     )
     exact = await router.route(read_intent("tuki", None), expects_text=False, asker=None)
     assert exact == Routing(Aside.AREA, IntentKind.HELPDESK)
+
+
+async def test_outside_any_flow_a_question_about_ones_own_deductions_opens_them(bot):
+    await bot.say(MAIJA, "valikko")
+    replies = await bot.say(MAIJA, "paljonko minulla on vähennyksiä jäljellä?")
+    text = all_text(replies)
+    assert "Omat vähennykset" in text and "ei ole palkanvähennyksiä" in text
+    assert "En osaa vastata" not in text
+
+
+async def test_outside_any_flow_a_program_question_about_deductions_stays_with_the_faq(bot):
+    await bot.say(MAIJA, "valikko")
+    replies = await bot.say(MAIJA, "milloin vähennykset alkavat?")
+    assert "ei ole palkanvähennyksiä" not in all_text(replies)

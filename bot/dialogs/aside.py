@@ -31,6 +31,7 @@ from bot.faq.language import (
     word_set,
     words,
 )
+from bot.faq.matcher import Match
 from bot.faq.service import Asked, FaqDesk
 from bot.i18n import SUPPORTED_LANGUAGES, catalog_entry
 
@@ -101,14 +102,26 @@ class AsideRouter:
             return Routing(Aside.AREA, intent.kind)
         if intent.kind is not IntentKind.TEXT:
             return None
-        area = area_asked(intent.text)
-        match = await self._faq.match(intent.text) if self._faq else None
-        sure = match is not None and match.band == "answer" and match.topic_id is not None
-        if area and not (sure and match and match.topic_id not in AREA_TOPICS[area]):
+        area, match = await self._area_and_match(intent.text)
+        if area:
             return Routing(Aside.AREA, area)
-        if self._faq and match and sure:
+        if self._faq and match and match.band == "answer" and match.topic_id is not None:
             return Routing(Aside.ANSWER, asked=await self._faq.keep(match, asker=asker))
         return Routing(Aside.FLOW)
+
+    async def area_of(self, text: str) -> IntentKind | None:
+        """The area a question typed outside any flow belongs to, by the same rule."""
+        area, _ = await self._area_and_match(text)
+        return area
+
+    async def _area_and_match(self, text: str) -> tuple[IntentKind | None, Match | None]:
+        """The area asked about, unless the FAQ is sure of a topic that is not that area's own."""
+        area = area_asked(text)
+        match = await self._faq.match(text) if self._faq else None
+        sure = match is not None and match.band == "answer" and match.topic_id is not None
+        if area and sure and match and match.topic_id not in AREA_TOPICS[area]:
+            area = None
+        return area, match
 
 
 def area_asked(text: str) -> IntentKind | None:
