@@ -482,7 +482,7 @@ def _reconciliation_text(lines: Sequence[ReconciliationLine], heading: str) -> s
     if not lines:
         return f"{heading}: ei poikkeamia."
     money = texts("fi").money
-    text = [f"{heading}: {len(lines)} poikkeamaa"]
+    text = [texts("fi")("admin.discrepancies", heading=heading, count=len(lines))]
     for line in lines:
         text.append(
             f"  {line.employee_number or '-'} {line.employee_name}, {line.model_name}, "
@@ -824,10 +824,9 @@ def _campaigns_cancel(args: argparse.Namespace, settings: Settings) -> int:
     except OutboxError as error:
         print(f"phonebot: {error}", file=sys.stderr)
         return 1
-    print(
-        f"kampanja {args.campaign_id} peruttu: {cancelled} lähettämätöntä viestiä jää "
-        "lähettämättä; jo lähetetyt pysyvät"
-    )
+    from bot.i18n import texts
+
+    print(texts("fi")("admin.campaign_cancelled", campaign=args.campaign_id, count=cancelled))
     return 0
 
 

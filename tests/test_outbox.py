@@ -465,7 +465,7 @@ def test_cli_lists_shows_and_cancels_campaigns(tmp_path, monkeypatch, capsys):
     assert "toimitustapa: installed 1" in shown
 
     assert main(["campaigns", "cancel", str(campaign_id)]) == 0
-    assert "1 lähettämätöntä viestiä" in capsys.readouterr().out
+    assert "1 lähettämätön viesti jää lähettämättä" in capsys.readouterr().out
     # Nothing is left to send, so following ends at once with the final counts.
     assert main(["campaigns", "show", str(campaign_id), "--follow"]) == 0
     assert "tila cancelled" in capsys.readouterr().out
