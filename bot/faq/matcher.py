@@ -51,9 +51,9 @@ OFF_TOPIC = "(off-topic)"
 # minus those answered wrong, plus held-out off-topic phrases not answered; SUGGEST_AT is just
 # above 80 % of held-out off-topic phrases.
 TEMPERATURE = 0.1
-UNKNOWN_SCORE = 0.37
-ANSWER_AT = 0.5
-SUGGEST_AT = 0.38
+UNKNOWN_SCORE = 0.35
+ANSWER_AT = 0.6
+SUGGEST_AT = 0.53
 # A runner-up this close to the best topic (its score at least this share of the best's) makes the
 # bot suggest both rather than answer one: a wrong answer is worse than a choice of two.
 RUNNER_UP = 0.85
