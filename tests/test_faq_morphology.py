@@ -8,6 +8,7 @@ import types
 import pytest
 
 from bot.faq.bayes import WordEvidence
+from bot.faq.language import spoken_finnish
 from bot.faq.matcher import FaqMatcher, Scores, Tuning, analyse
 from bot.faq.morphology import compound_parts, finnish_morphology
 
@@ -88,3 +89,16 @@ def test_without_the_library_or_dictionary_the_bot_says_why(monkeypatch, caplog)
     assert finnish_morphology.__wrapped__() is None
     assert "Voikko did not load" in caplog.text
     assert "using stemming only" in caplog.text
+
+
+@needs_voikko
+@pytest.mark.parametrize(
+    ("spoken", "standard"), [("tippu", "w:tippua"), ("hajos", "w:hajota"), ("illaks", "w:ilta")]
+)
+def test_a_spoken_word_without_its_final_i_meets_its_standard_form(spoken, standard):
+    assert standard in analyse(spoken, "fi", morphology=finnish_morphology())
+
+
+@pytest.mark.parametrize(("satakunta", "standard"), [("millo", "milloin"), ("ko", "kun")])
+def test_satakunta_forms_are_made_standard(satakunta, standard):
+    assert spoken_finnish(satakunta) == standard

@@ -52,7 +52,7 @@ OFF_TOPIC = "(off-topic)"
 # above 80 % of held-out off-topic phrases.
 TEMPERATURE = 0.1
 UNKNOWN_SCORE = 0.35
-ANSWER_AT = 0.6
+ANSWER_AT = 0.62
 SUGGEST_AT = 0.53
 # A runner-up this close to the best topic (its score at least this share of the best's) makes the
 # bot suggest both rather than answer one: a wrong answer is worse than a choice of two.
@@ -339,6 +339,8 @@ def _word_features(
     raw: str, language: str, vocabulary: frozenset[str], morphology: Morphology | None
 ) -> tuple[str, ...]:
     word = _standard(raw, language)
+    if morphology and language == FINNISH:
+        word = _spoken_ending(raw, word, morphology)
     if word in _STOPWORDS[language]:
         return ()
     analysis = morphology.analyse(word) if morphology and language == FINNISH else None
@@ -366,6 +368,14 @@ def _word_features(
         )
         features.extend(f"g:{gram}" for gram in _ngrams(fold(form)))
     return tuple(features)
+
+
+def _spoken_ending(raw: str, word: str, morphology: Morphology) -> str:
+    """Spoken Finnish drops a final i ("tippu", "hajos", "illaks"): put it back when only then
+    the analyser knows the word, else keep the standard form of the word ("onks" -> "onko")."""
+    if morphology.analyse(raw) is None and morphology.analyse(raw + "i") is not None:
+        return raw + "i"
+    return word
 
 
 def _standard(word: str, language: str) -> str:
