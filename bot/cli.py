@@ -826,7 +826,7 @@ def _campaigns_cancel(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     from bot.i18n import texts
 
-    print(texts("fi")("admin.campaign_cancelled", campaign=args.campaign_id, count=cancelled))
+    print(texts("fi")("admin.campaign_cancelled", campaign=str(args.campaign_id), count=cancelled))
     return 0
 
 

@@ -227,3 +227,11 @@ async def test_outside_any_flow_a_program_question_about_deductions_stays_with_t
     await bot.say(MAIJA, "valikko")
     replies = await bot.say(MAIJA, "milloin vähennykset alkavat?")
     assert "ei ole palkanvähennyksiä" not in all_text(replies)
+
+
+def test_a_very_long_message_is_read_only_as_far_as_a_question_goes():
+    tail = " minulla vähennykset" * 2000
+    assert area_asked("hei" + " " * 400 + tail) is None
+    assert area_asked("paljonko minulla on vähennyksiä jäljellä?" + " x" * 20000) is (
+        IntentKind.MY_DEDUCTIONS
+    )

@@ -8,7 +8,7 @@ import types
 import pytest
 
 from bot.faq.bayes import WordEvidence
-from bot.faq.language import spoken_finnish
+from bot.faq.language import SPOKEN_FINNISH, spoken_finnish
 from bot.faq.matcher import FaqMatcher, Scores, Tuning, analyse
 from bot.faq.morphology import compound_parts, finnish_morphology
 
@@ -84,11 +84,25 @@ def test_without_the_library_or_dictionary_the_bot_says_why(monkeypatch, caplog)
     def missing(language: str) -> None:
         raise OSError("libvoikko.so.1: cannot open shared object file")
 
-    fake = types.SimpleNamespace(Voikko=missing)
+    fake = types.SimpleNamespace(Voikko=missing, VoikkoException=VoikkoError)
     monkeypatch.setitem(sys.modules, "libvoikko", fake)
     assert finnish_morphology.__wrapped__() is None
     assert "Voikko did not load" in caplog.text
     assert "using stemming only" in caplog.text
+
+
+class VoikkoError(Exception):
+    """What libvoikko raises when the library loads but the Finnish dictionary does not."""
+
+
+def test_without_the_finnish_dictionary_the_bot_falls_back_too(monkeypatch, caplog):
+    def no_dictionary(language: str) -> None:
+        raise VoikkoError("Initialization of Voikko failed: No valid dictionaries were found")
+
+    fake = types.SimpleNamespace(Voikko=no_dictionary, VoikkoException=VoikkoError)
+    monkeypatch.setitem(sys.modules, "libvoikko", fake)
+    assert finnish_morphology.__wrapped__() is None
+    assert "No valid dictionaries" in caplog.text
 
 
 @needs_voikko
@@ -102,3 +116,11 @@ def test_a_spoken_word_without_its_final_i_meets_its_standard_form(spoken, stand
 @pytest.mark.parametrize(("satakunta", "standard"), [("millo", "milloin"), ("ko", "kun")])
 def test_satakunta_forms_are_made_standard(satakunta, standard):
     assert spoken_finnish(satakunta) == standard
+
+
+@pytest.mark.parametrize("spoken", sorted(SPOKEN_FINNISH))
+def test_the_spoken_words_table_wins_over_guessing_a_dropped_i(spoken):
+    """'mun' is 'minun', not 'muni'; 'ko' is 'kun', not 'koi'."""
+    voikko = finnish_morphology()
+    standard = SPOKEN_FINNISH[spoken]
+    assert analyse(spoken, "fi", morphology=voikko) == analyse(standard, "fi", morphology=voikko)

@@ -32,7 +32,7 @@ from bot.faq.language import (
     words,
 )
 from bot.faq.matcher import Match
-from bot.faq.service import Asked, FaqDesk
+from bot.faq.service import MATCHED_LENGTH, Asked, FaqDesk
 from bot.i18n import SUPPORTED_LANGUAGES, catalog_entry
 
 ASIDE_AREAS: Mapping[IntentKind, str] = {
@@ -111,6 +111,8 @@ class AsideRouter:
 
     async def area_of(self, text: str) -> IntentKind | None:
         """The area a question typed outside any flow belongs to, by the same rule."""
+        if area_asked(text) is None:
+            return None  # the usual case: the questions area matches it, once
         area, _ = await self._area_and_match(text)
         return area
 
@@ -132,6 +134,7 @@ def area_asked(text: str) -> IntentKind | None:
     alkavat?"), which the FAQ answers better than one's own figures. Of several areas, the one
     with the longest phrase wins ("omat tukipyynnöt" is my tickets, not just "tukipyyntö").
     """
+    text = text[:MATCHED_LENGTH]  # like the matcher: no question needs more, and it bounds work
     if not _about_oneself(text):
         return None
     typed = {language: _forms(text, language) for language in SUPPORTED_LANGUAGES}

@@ -34,7 +34,7 @@ class WordEvidence:
 
     def posterior(self, features: Iterable[str], among: int) -> list[float]:
         """P(label | features) for labels 0..among-1, with equal priors."""
-        distinct = set(features)
+        distinct = {feature for feature in features if feature in self._gain}  # known words only
         logits = [len(distinct) * self._unseen[label] for label in range(among)]
         for feature in distinct:
             for label, gain in self._gain.get(feature, ()):

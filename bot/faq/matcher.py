@@ -28,6 +28,7 @@ from bot.faq.bayes import WordEvidence
 from bot.faq.language import (
     ENGLISH,
     FINNISH,
+    SPOKEN_FINNISH,
     compound_parts,
     detect_language,
     dictionary_form,
@@ -52,8 +53,8 @@ OFF_TOPIC = "(off-topic)"
 # above 80 % of held-out off-topic phrases.
 TEMPERATURE = 0.1
 UNKNOWN_SCORE = 0.35
-ANSWER_AT = 0.62
-SUGGEST_AT = 0.53
+ANSWER_AT = 0.64
+SUGGEST_AT = 0.54
 # A runner-up this close to the best topic (its score at least this share of the best's) makes the
 # bot suggest both rather than answer one: a wrong answer is worse than a choice of two.
 RUNNER_UP = 0.85
@@ -373,9 +374,9 @@ def _word_features(
 def _spoken_ending(raw: str, word: str, morphology: Morphology) -> str:
     """Spoken Finnish drops a final i ("tippu", "hajos", "illaks"): put it back when only then
     the analyser knows the word, else keep the standard form of the word ("onks" -> "onko")."""
-    if morphology.analyse(raw) is None and morphology.analyse(raw + "i") is not None:
-        return raw + "i"
-    return word
+    if raw in SPOKEN_FINNISH or morphology.analyse(raw) is not None:
+        return word
+    return raw + "i" if morphology.analyse(raw + "i") is not None else word
 
 
 def _standard(word: str, language: str) -> str:

@@ -105,7 +105,7 @@ def finnish_morphology() -> Morphology | None:
     try:
         voikko = libvoikko.Voikko("fi")
         version = str(libvoikko.Voikko.getVersion())
-    except OSError as error:
+    except (OSError, libvoikko.VoikkoException) as error:
         log.warning("Finnish morphology: Voikko did not load (%s); using stemming only", error)
         return None
     return VoikkoMorphology(voikko, version)

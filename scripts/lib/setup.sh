@@ -11,7 +11,7 @@ apt_install() {
     if [ -z "${APT_UPDATED:-}" ]; then
         as_root apt-get update -qq && APT_UPDATED=1
     fi
-    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
 setup_python() {
