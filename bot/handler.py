@@ -7,7 +7,13 @@ from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
-from botbuilder.dialogs import ComponentDialog, DialogContext, DialogSet, DialogTurnStatus
+from botbuilder.dialogs import (
+    ComponentDialog,
+    DialogContext,
+    DialogInstance,
+    DialogSet,
+    DialogTurnStatus,
+)
 from botbuilder.schema import AdaptiveCardInvokeResponse, AdaptiveCardInvokeValue, ChannelAccount
 from botbuilder.schema.teams import TeamInfo, TeamsChannelAccount
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -245,10 +251,9 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         active = dialog_context.active_dialog
         if active is None or active.id != self._main_dialog.id:
             return None
-        inner = active.state.get(ComponentDialog.persisted_dialog_state)
-        stack = getattr(inner, "dialog_stack", None) or []
-        flow = await self._main_dialog.find_dialog(stack[0].id) if stack else None
-        return (flow, stack[0].state) if isinstance(flow, Flow) else None
+        waiting = _waiting_inside(dialog_context)
+        flow = await self._main_dialog.find_dialog(waiting.id) if waiting else None
+        return (flow, waiting.state) if waiting and isinstance(flow, Flow) else None
 
     async def _tell_notices(self, turn_context: TurnContext) -> None:
         """Life events, each claimed before it is sent and released if the send fails."""
@@ -538,12 +543,18 @@ def _person_values(node: Any) -> list[Any]:
 
 def _phone_flow_active(dialog_context: DialogContext) -> bool:
     """Whether the phone dialog is the one waiting, inside the main menu component."""
+    waiting = _waiting_inside(dialog_context)
+    return waiting is not None and waiting.id == ChoosePhoneDialog.__name__
+
+
+def _waiting_inside(dialog_context: DialogContext) -> DialogInstance | None:
+    """The dialog waiting inside the active component (the main menu's area), if any."""
     active = dialog_context.active_dialog
     if active is None:
-        return False
+        return None
     inner = active.state.get(ComponentDialog.persisted_dialog_state)
     stack = getattr(inner, "dialog_stack", None) or []
-    return bool(stack) and stack[0].id == ChoosePhoneDialog.__name__
+    return stack[0] if stack else None
 
 
 def _opens_an_area(intent: Intent) -> bool:

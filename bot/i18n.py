@@ -194,13 +194,16 @@ class Texts:
         return self.with_facts(f"{{fact:{key}}}")
 
     def fact_confirmed(self, key: str) -> bool:
+        """Whether a card may show what depends on this fact (months, a moved end)."""
         return self.program_facts.is_confirmed(key)
 
     def unconfirmed_fact(self, key: str) -> str:
+        """The sentence that ICT will still confirm this, in this language."""
         return self(f"facts.unconfirmed.{key}")
 
     @property
     def program_facts(self) -> ProgramFacts:
+        """The facts given to these texts (tests), else the packaged ones."""
         return self.facts or program.program_facts()
 
     def money(self, cents: int) -> str:

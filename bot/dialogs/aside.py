@@ -72,6 +72,8 @@ class Flow:
 
 
 class Aside(StrEnum):
+    """Where typed text goes while a flow waits."""
+
     FLOW = "flow"  # the flow gets it: its own input, or its hint for text it cannot use
     AREA = "area"  # another area's question: answered there, the flow waits
     ANSWER = "answer"  # a FAQ question the matcher is sure of: answered, the flow waits
@@ -79,6 +81,8 @@ class Aside(StrEnum):
 
 @dataclass(frozen=True)
 class Routing:
+    """Where typed text goes, and what it needs there."""
+
     aside: Aside
     area: IntentKind | None = None
     asked: Asked | None = None  # the kept question an answer's 👍/👎 belongs to

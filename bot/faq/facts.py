@@ -52,12 +52,14 @@ class ProgramFacts:
     facts: tuple[Fact, ...]
 
     def fact(self, key: str) -> Fact:
+        """The fact with this key; an unknown key is a programming error, so it raises."""
         for fact in self.facts:
             if fact.key == key:
                 return fact
         raise FactsError(f"unknown fact {key!r}: facts.yaml has no such key")
 
     def is_confirmed(self, key: str) -> bool:
+        """Whether ICT has confirmed it, so texts may state it."""
         return self.fact(key).confirmed
 
     def render(self, template: str, language: str, unconfirmed: Callable[[str], str]) -> str:
@@ -92,6 +94,7 @@ def load_facts(text: str) -> ProgramFacts:
 
 
 def parse_facts(data: Any) -> ProgramFacts:
+    """The facts file's content, checked strictly: anything unexpected is a FactsError."""
     if not isinstance(data, dict) or set(data) != {"facts"} or not isinstance(data["facts"], list):
         raise FactsError("facts.yaml must hold exactly one list, `facts:`")
     facts = tuple(_fact(entry, position) for position, entry in enumerate(data["facts"], 1))
