@@ -15,6 +15,7 @@ from bot.faq.language import (
     compound_parts,
     detect_language,
     fold,
+    possible_languages,
     spoken_finnish,
     without_question_clitic,
     words,
@@ -269,3 +270,21 @@ def test_cli_without_json_writes_a_readable_line(monkeypatch, capsys):
     match = default_matcher().match(question)
     output = run_cli(monkeypatch, capsys, [question])
     assert output == [f"answer  {match.score:.2f} fi free-choice-cost: {question}"]
+
+
+@pytest.mark.parametrize(
+    ("question", "languages"),
+    [
+        ("phone catalog", ("fi", "en")),
+        ("dual sim", ("fi", "en")),
+        ("Mitä vaihtoehtoja mulla on?", ("fi",)),
+        ("What are my options?", ("en",)),
+    ],
+)
+def test_thin_evidence_leaves_both_languages_open(question, languages):
+    assert possible_languages(question) == languages
+
+
+def test_a_short_english_question_is_matched_and_answered_in_english():
+    match = default_matcher().match("phone catalog")
+    assert (match.language, match.topic_id) == ("en", "catalog")

@@ -219,6 +219,23 @@ def fold(word: str) -> str:
 
 def detect_language(text: str) -> str:
     """ "fi" or "en" by Finnish letters, endings and small words against English; fi if unsure."""
+    finnish, english = language_evidence(text)
+    return ENGLISH if english > finnish else FINNISH
+
+
+def possible_languages(text: str) -> tuple[str, ...]:
+    """The language of a text, or both when the evidence is too thin to tell ("phone catalog")."""
+    finnish, english = language_evidence(text)
+    if abs(finnish - english) < CLEAR_EVIDENCE:
+        return (FINNISH, ENGLISH)
+    return (ENGLISH,) if english > finnish else (FINNISH,)
+
+
+CLEAR_EVIDENCE = 1.0
+
+
+def language_evidence(text: str) -> tuple[float, float]:
+    """Points for Finnish and for English: small words, letters and word endings."""
     tokens = words(text)
     finnish = 0.0
     english = 0.0
@@ -233,7 +250,7 @@ def detect_language(text: str) -> str:
             finnish += 0.5
         if len(token) > 3 and token.endswith(_ENGLISH_ENDINGS):
             english += 0.5
-    return ENGLISH if english > finnish else FINNISH
+    return finnish, english
 
 
 def synonyms(word: str, language: str) -> list[str]:

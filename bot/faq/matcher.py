@@ -33,6 +33,7 @@ from bot.faq.language import (
     detect_language,
     dictionary_form,
     fold,
+    possible_languages,
     spoken_finnish,
     synonyms,
     without_question_clitic,
@@ -194,8 +195,15 @@ class FaqMatcher:
     def match(self, question: str) -> Match:
         """The topic of a question and how sure we are, in the question's own language."""
         text = question[:MAX_QUESTION]
-        language = detect_language(text)
-        return self.decide(question, language, self.scores(text, language))
+        matches = [
+            self.decide(question, language, self.scores(text, language))
+            for language in possible_languages(text)
+            if language in self._indexes
+        ]
+        if not matches:
+            language = detect_language(text)
+            return self.decide(question, language, self.scores(text, language))
+        return max(matches, key=lambda match: match.score)
 
     def scores(self, question: str, language: str) -> Scores:
         """Similarity to every topic and to the off-topic phrases, of the question or its tail.
