@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import statistics
 import subprocess
 import sys
@@ -200,28 +199,16 @@ class Row:
 
 def held_out_rows(embedder: Embedder, seed: int = 1) -> list[Row]:
     """calibrate.held_out's folds, with the vector scores of the same held-out phrases beside."""
-    content = faq_content()
-    answers = training_phrases(content, answers=True)
-    plain = training_phrases(content, answers=False)
-    topic_ids = [topic.id for topic in content.topics]
     rows: list[Row] = []
-    for language, items in plain.items():
-        order = list(range(len(items)))
-        random.Random(seed).shuffle(order)
-        answer_only = [item for item in answers[language] if item not in items]
-        for fold in range(FOLDS):
-            held = set(order[fold::FOLDS])
-            kept = [item for number, item in enumerate(items) if number not in held]
-            phrases = dict(answers)
-            phrases[language] = kept + answer_only
-            matcher = FaqMatcher(phrases, topic_ids, Tuning())
-            index = None
-            if language in embedder.languages:
-                index = VectorIndex(embedder, kept + answer_only, topic_ids)
-            for number in sorted(held):
-                label, text = items[number]
-                vector = index.scores(embedder.many([text])[0]) if index else None
-                rows.append(Row(label, language, matcher.scores(text, language), vector))
+    for fold in calibrate.folds(faq_content(), seed):
+        language = fold.language
+        matcher = FaqMatcher(fold.phrases, fold.topic_ids, Tuning())
+        index = None
+        if language in embedder.languages:
+            index = VectorIndex(embedder, fold.phrases[language], fold.topic_ids)
+        for label, text in fold.held:
+            vector = index.scores(embedder.many([text])[0]) if index else None
+            rows.append(Row(label, language, matcher.scores(text, language), vector))
     return rows
 
 

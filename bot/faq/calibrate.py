@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 from bot.faq.matcher import OFF_TOPIC, FaqMatcher, Scores, Tuning, training_phrases
@@ -36,12 +36,22 @@ class HeldOut:
         return self.label == OFF_TOPIC
 
 
-def held_out(content: FaqContent, tuning: Tuning, seed: int = 1) -> list[HeldOut]:
-    """Every title, example and off-topic phrase, scored by a matcher trained without it."""
+@dataclass(frozen=True)
+class Fold:
+    """One fold of one language: the phrases held out, and what the rest trains on."""
+
+    language: str
+    held: list[tuple[str, str]]  # (label, phrase), in the phrases' own order
+    phrases: dict[str, list[tuple[str, str]]]  # training phrases per language, without `held`
+    topic_ids: list[str]
+
+
+def folds(content: FaqContent, seed: int = 1) -> Iterator[Fold]:
+    """A tenth of each language's titles, examples and off-topic phrases held out at a time;
+    answer sentences always stay in training."""
     answers = training_phrases(content, answers=True)
     plain = training_phrases(content, answers=False)
     topic_ids = [topic.id for topic in content.topics]
-    found: list[HeldOut] = []
     for language, items in plain.items():
         order = list(range(len(items)))
         random.Random(seed).shuffle(order)
@@ -52,10 +62,16 @@ def held_out(content: FaqContent, tuning: Tuning, seed: int = 1) -> list[HeldOut
             phrases[language] = [
                 item for number, item in enumerate(items) if number not in held
             ] + answer_only
-            matcher = FaqMatcher(phrases, topic_ids, tuning)
-            for number in sorted(held):
-                label, text = items[number]
-                found.append(HeldOut(label, matcher.scores(text, language)))
+            yield Fold(language, [items[number] for number in sorted(held)], phrases, topic_ids)
+
+
+def held_out(content: FaqContent, tuning: Tuning, seed: int = 1) -> list[HeldOut]:
+    """Every title, example and off-topic phrase, scored by a matcher trained without it."""
+    found: list[HeldOut] = []
+    for fold in folds(content, seed):
+        matcher = FaqMatcher(fold.phrases, fold.topic_ids, tuning)
+        for label, text in fold.held:
+            found.append(HeldOut(label, matcher.scores(text, fold.language)))
     return found
 
 
