@@ -15,17 +15,13 @@ from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 from sqlalchemy import func, select
 
 from bot.cards.actions import Verb
-from bot.db.engine import create_session_factory
-from bot.demo.loader import load_demo_data
 from bot.dialogs.aside import Aside, AsideRouter, Flow, Routing, area_asked
 from bot.dialogs.intents import IntentKind, read_intent
 from bot.faq.models import FaqQuestion
-from tests.support.activities import TeamsUser
-from tests.support.bot import BotUnderTest, running_bot
+from tests.support.bot import MAIJA, BotUnderTest, demo_bot
 from tests.support.cards import all_text, buttons
 
 NOW = datetime(2027, 3, 15, 10, 0, tzinfo=UTC)
-MAIJA = TeamsUser("00000000-0000-4000-8000-000000000001", "Maija Meikäläinen")
 PHONE_WAITS = 'Puhelimen valinta odottaa. Jatka kortin painikkeista tai kirjoita "peruuta".'
 PHONE_WAITS_EN = 'Your phone choice is waiting. Carry on with the card\'s buttons or type "cancel".'
 USE_BUTTONS = "Käytä kortin painikkeita"
@@ -34,10 +30,7 @@ ANDROID_ONLY = {"os": "android", "max_monthly": "any", "size": "any", "camera": 
 
 @pytest.fixture
 async def bot(engine) -> AsyncIterator[BotUnderTest]:
-    async with create_session_factory(engine)() as session, session.begin():
-        await load_demo_data(session=session)
-    async with running_bot(engine, clock=lambda: NOW) as running:
-        await running.say(MAIJA, "hei")
+    async with demo_bot(engine, NOW) as running:
         yield running
 
 

@@ -11,26 +11,20 @@ from sqlalchemy import select, update
 
 from bot.catalog.models import PhoneModel
 from bot.choices.models import ChoiceStatus, PhoneChoice
-from bot.db.engine import create_session_factory
-from bot.demo.loader import load_demo_data
 from bot.faq.facts import FIRST_DEDUCTION_TIMING
 from bot.rollout.models import RolloutWave, RolloutWaveUnit
 from tests.support.activities import TeamsUser
-from tests.support.bot import BotUnderTest, running_bot
+from tests.support.bot import MAIJA, BotUnderTest, demo_bot
 from tests.support.cards import all_text, buttons
 from tests.support.facts import all_unconfirmed, use_facts, with_confirmed
 
 NOW = datetime(2027, 3, 15, 10, 0, tzinfo=UTC)  # not today: proves the clock is used
-MAIJA = TeamsUser("00000000-0000-4000-8000-000000000001", "Maija Meikäläinen")
 ANDROID_ONLY = {"os": "android", "max_monthly": "any", "size": "any", "camera": "false"}
 
 
 @pytest.fixture
 async def bot(engine) -> AsyncIterator[BotUnderTest]:
-    async with create_session_factory(engine)() as session, session.begin():
-        await load_demo_data(session=session)
-    async with running_bot(engine, clock=lambda: NOW) as running:
-        await running.say(MAIJA, "hei")
+    async with demo_bot(engine, NOW) as running:
         yield running
 
 

@@ -15,23 +15,18 @@ from bot.deductions.service import DeliveryError, deliver_choice
 from bot.demo.loader import load_demo_data
 from bot.faq.facts import FIRST_DEDUCTION_TIMING, MISSED_DEDUCTION_MOVES_END
 from tests.support import activities
-from tests.support.activities import TeamsUser
-from tests.support.bot import BotUnderTest, running_bot
+from tests.support.bot import MAIJA, BotUnderTest, demo_bot
 from tests.support.cards import all_text, buttons
 from tests.support.facts import all_unconfirmed, use_facts, with_confirmed
 
 NOW = datetime(2026, 12, 10, 10, 0, tzinfo=UTC)
-MAIJA = TeamsUser("00000000-0000-4000-8000-000000000001", "Maija Meikäläinen")
 ANNA = "00000000-0000-4000-8000-000000000002"
 FIRST = date(2027, 1, 1)
 
 
 @pytest.fixture
 async def bot(engine) -> AsyncIterator[BotUnderTest]:
-    async with create_session_factory(engine)() as session, session.begin():
-        await load_demo_data(session=session)
-    async with running_bot(engine, clock=lambda: NOW) as running:
-        await running.say(MAIJA, "hei")
+    async with demo_bot(engine, NOW) as running:
         yield running
 
 

@@ -13,20 +13,15 @@ from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade
 from bot.demo.loader import load_demo_data
 from bot.rollout.service import WaveError, schedule_wave
-from tests.support.activities import TeamsUser
-from tests.support.bot import BotUnderTest, running_bot
+from tests.support.bot import MAIJA, BotUnderTest, demo_bot
 from tests.support.cards import all_text, buttons
 
 NOW = datetime(2027, 1, 15, 10, 0, tzinfo=UTC)
-MAIJA = TeamsUser("00000000-0000-4000-8000-000000000001", "Maija Meikäläinen")  # Sivistystoimiala
 
 
 @pytest.fixture
 async def bot(engine) -> AsyncIterator[BotUnderTest]:
-    async with create_session_factory(engine)() as session, session.begin():
-        await load_demo_data(session=session)
-    async with running_bot(engine, clock=lambda: NOW) as running:
-        await running.say(MAIJA, "hei")
+    async with demo_bot(engine, NOW) as running:
         yield running
 
 

@@ -13,17 +13,14 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from bot.db.engine import create_session_factory
-from bot.demo.loader import load_demo_data
 from bot.faq.models import FaqFeedback
 from bot.notifications.models import Campaign
 from bot.settings import Settings
 from tests.support.activities import TeamsUser
-from tests.support.bot import BotUnderTest, running_bot
+from tests.support.bot import MAIJA, BotUnderTest, demo_bot
 from tests.support.cards import all_text, buttons, executes
 
 NOW = datetime(2027, 3, 15, 10, 0, tzinfo=UTC)  # a Monday, noon in Helsinki
-MAIJA = TeamsUser("00000000-0000-4000-8000-000000000001", "Maija Meikäläinen")
 ADMIN = TeamsUser("00000000-0000-4000-8000-0000000000ad", "Iida Ylläpitäjä")
 APOLOGY = "Pahoittelen"
 TOO_BIG = [2**31, 10**20]
@@ -33,11 +30,8 @@ ANY_WISH = {"os": "any", "size": "any", "camera": "false"}
 
 @pytest.fixture
 async def bot(engine) -> AsyncIterator[BotUnderTest]:
-    async with create_session_factory(engine)() as session, session.begin():
-        await load_demo_data(session=session)
     settings = Settings(_env_file=None, app_id="", ict_admin_ids=ADMIN.aad_object_id)
-    async with running_bot(engine, settings, clock=lambda: NOW) as running:
-        await running.say(MAIJA, "hei")
+    async with demo_bot(engine, NOW, settings) as running:
         yield running
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from aiohttp import ClientResponse
@@ -15,12 +16,16 @@ from bot.adapters.botframework.fake_connector import FakeBotConnector
 from bot.adapters.botframework.tokens import FixedTokenProvider
 from bot.app import COMPONENTS, Components, create_app
 from bot.clock import Clock
+from bot.db.engine import create_session_factory
+from bot.demo.loader import load_demo_data
 from bot.settings import Settings
 from tests.support import activities
 from tests.support.activities import TeamsUser
 from tests.support.clock import TEST_NOW
 
 OUTGOING_TOKEN = "outgoing-test-token"
+# The demo data's first employee (Sivistystoimiala), whom the demo chats as.
+MAIJA = TeamsUser("00000000-0000-4000-8000-000000000001", "Maija Meikäläinen")
 
 
 @dataclass
@@ -91,3 +96,15 @@ async def running_bot(
     finally:
         await client.close()
         await connector_server.close()
+
+
+@asynccontextmanager
+async def demo_bot(
+    engine: AsyncEngine, now: datetime, settings: Settings | None = None
+) -> AsyncIterator[BotUnderTest]:
+    """The bot over the demo data with time standing at `now`, Maija having said hello."""
+    async with create_session_factory(engine)() as session, session.begin():
+        await load_demo_data(session=session)
+    async with running_bot(engine, settings, clock=lambda: now) as running:
+        await running.say(MAIJA, "hei")
+        yield running
