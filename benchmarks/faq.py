@@ -1,5 +1,5 @@
-"""FAQ matching on the development question set and on the blind held-out set (totals only): the
-bot's matcher beside a plain BM25 baseline.
+"""FAQ matching on the development set, the two blind validation sets and the blind held-out set
+(totals only): the bot's matcher beside a plain BM25 baseline.
 
 Both learn only from bot/faq/content/topics.yaml. The baseline is Okapi BM25 over unstemmed
 lowercase words, one document per topic (its titles and examples in both languages, concatenated);
@@ -8,7 +8,10 @@ training phrases with the off-topic phrases as negatives. Top-1 accuracy counts 
 as right only when the answer is given ("id" of `phonebot faq match --json`), refusal counts an
 off-topic question whose "id" is null. Latency is one match() call, after a warm-up.
 
-    .venv/bin/python benchmarks/faq.py
+    .venv/bin/python benchmarks/faq.py [--validation-misses] [--without-heldout]
+
+While tuning, `--without-heldout` leaves the held-out set unread: it is read once before and once
+after a change, never in between.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from bot.faq.language import words  # noqa: E402
 from bot.faq.topics import FaqContent, faq_content  # noqa: E402
 from tests.support.faq_dev import dev_questions  # noqa: E402
 from tests.support.faq_heldout import HeldOut, heldout_questions  # noqa: E402
+from tests.support.faq_validation import SETS as VALIDATION_SETS  # noqa: E402
 from tests.support.faq_validation import validation_questions  # noqa: E402
 
 FOLDS = 10
@@ -249,8 +253,8 @@ def training_wordings(content: FaqContent) -> set[str]:
 def main() -> None:
     content = faq_content()
     topical, off_topic = dev_questions()
-    heldout = heldout_questions()
-    validation = validation_questions()
+    heldout = [] if "--without-heldout" in sys.argv else heldout_questions()
+    validation = {name: validation_questions(name) for name in VALIDATION_SETS}
     started = time.perf_counter()
     bot = bot_matcher.default_matcher()
     build_seconds = time.perf_counter() - started
@@ -308,18 +312,25 @@ def main() -> None:
         },
         "bm25": {**bm25_result, "threshold": threshold},
         "without_wordings_in_training": unseen,
-        "validation": {
-            "bot": heldout_totals(bot_answer, validation, bot_suggestions),
-            "bm25": heldout_totals(bm25_answer, validation),
+        **{
+            name: {
+                "bot": heldout_totals(bot_answer, questions, bot_suggestions),
+                "bm25": heldout_totals(bm25_answer, questions),
+            }
+            for name, questions in validation.items()
         },
         "heldout": {
             "bot": heldout_totals(bot_answer, heldout, bot_suggestions),
             "bm25": heldout_totals(bm25_answer, heldout),
-        },
+        }
+        if heldout
+        else "not read (--without-heldout)",
         "bot_misses": bot_misses,
     }
     if "--validation-misses" in sys.argv:
-        report["validation_misses"] = validation_misses(bot_answer, validation)
+        report["validation_misses"] = {
+            name: validation_misses(bot_answer, questions) for name, questions in validation.items()
+        }
     print(json.dumps(report, ensure_ascii=False, indent=2))
 
 

@@ -1,7 +1,8 @@
-"""The blind validation question set (tests/data/faq/validation/): tuning may look at it."""
+"""The blind validation question sets (tests/data/faq/validation/): tuning may look at them."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import yaml
@@ -9,11 +10,14 @@ import yaml
 from tests.support.faq_heldout import HeldOut
 
 VALIDATION = Path(__file__).resolve().parent.parent / "data" / "faq" / "validation"
+# Each set was written blind by another writer; the second after the first had been tuned on.
+SETS = {"validation": "questions.yaml", "validation_2": "questions-2.yaml"}
 
 
-def validation_questions() -> list[HeldOut]:
-    """Every validation question with its topic (None for the off-topic ones)."""
-    data = yaml.safe_load((VALIDATION / "questions.yaml").read_text(encoding="utf-8"))
+def validation_questions(name: str = "validation") -> list[HeldOut]:
+    """Every question of one validation set with its topic (None for the off-topic ones)."""
+    path = VALIDATION / SETS[name]
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
     topical = [
         HeldOut(item["q"], item["lang"], False, False, item["topic"], frozenset())
         for item in data["topics"]
@@ -23,3 +27,13 @@ def validation_questions() -> list[HeldOut]:
         for item in data["off_topic"]
     ]
     return topical + off_topic
+
+
+def frozen_digests() -> dict[str, str]:
+    """What SHA256SUMS says each set's file must hash to."""
+    lines = (VALIDATION / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
+    return {name: digest for digest, name in (line.split() for line in lines if line.strip())}
+
+
+def digest(file_name: str) -> str:
+    return hashlib.sha256((VALIDATION / file_name).read_bytes()).hexdigest()
