@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from bot.faq.topics import faq_content
-from tests.support.faq_validation import SETS, digest, frozen_digests, validation_questions
+from tests.support.faq_heldout import digest, frozen_digests
+from tests.support.faq_validation import SETS, VALIDATION, validation_questions
 
 
 def test_the_validation_sets_are_frozen():
-    assert {file: digest(file) for file in SETS.values()} == frozen_digests()
+    assert {file: digest(file, VALIDATION) for file in SETS.values()} == frozen_digests(VALIDATION)
 
 
 @pytest.mark.parametrize("name", SETS)

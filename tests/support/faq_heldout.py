@@ -26,14 +26,14 @@ class HeldOut:
         return self.also | {self.topic} if self.topic else frozenset()
 
 
-def frozen_digests() -> dict[str, str]:
-    """What SHA256SUMS says each file must hash to."""
-    lines = (HELDOUT / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
+def frozen_digests(folder: Path = HELDOUT) -> dict[str, str]:
+    """What a question set's SHA256SUMS says each of its files must hash to."""
+    lines = (folder / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
     return {name: digest for digest, name in (line.split() for line in lines if line.strip())}
 
 
-def digest(name: str) -> str:
-    return hashlib.sha256((HELDOUT / name).read_bytes()).hexdigest()
+def digest(name: str, folder: Path = HELDOUT) -> str:
+    return hashlib.sha256((folder / name).read_bytes()).hexdigest()
 
 
 def heldout_questions() -> list[HeldOut]:

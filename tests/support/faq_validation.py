@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import yaml
@@ -27,13 +26,3 @@ def validation_questions(name: str = "validation") -> list[HeldOut]:
         for item in data["off_topic"]
     ]
     return topical + off_topic
-
-
-def frozen_digests() -> dict[str, str]:
-    """What SHA256SUMS says each set's file must hash to."""
-    lines = (VALIDATION / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
-    return {name: digest for digest, name in (line.split() for line in lines if line.strip())}
-
-
-def digest(file_name: str) -> str:
-    return hashlib.sha256((VALIDATION / file_name).read_bytes()).hexdigest()
