@@ -19,15 +19,13 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
-import snowballstemmer
-
 from bot.dialogs.intents import Intent, IntentKind
 from bot.faq.language import (
     ENGLISH_WORDS,
     FINNISH_WORDS,
-    fold,
     lemma,
     spoken_finnish,
+    stem,
     word_set,
     words,
 )
@@ -50,7 +48,6 @@ AREA_TOPICS: Mapping[IntentKind, frozenset[str]] = {
     IntentKind.MY_TICKETS: frozenset({"talk-to-human"}),
 }
 _TYPED = (IntentKind.TEXT, IntentKind.CHOOSE_PHONE, *ASIDE_AREAS)
-_STEMMERS = {"fi": "finnish", "en": "english", "sv": "swedish"}
 _SMALL_WORDS = FINNISH_WORDS | ENGLISH_WORDS
 FIRST_PERSON = word_set(
     """
@@ -187,10 +184,4 @@ def _forms(text: str, language: str) -> frozenset[str]:
 
 
 def _stem(word: str, language: str) -> str:
-    standard = spoken_finnish(word) if language == "fi" else word
-    return fold(_stemmer(language).stemWord(standard))
-
-
-@cache
-def _stemmer(language: str) -> snowballstemmer.stemmer:
-    return snowballstemmer.stemmer(_STEMMERS[language])
+    return stem(spoken_finnish(word) if language == "fi" else word, language)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import simplemma
+import snowballstemmer
 
 FINNISH = "fi"
 ENGLISH = "en"
@@ -215,6 +216,19 @@ def words(text: str) -> list[str]:
 def fold(word: str) -> str:
     """The word without umlauts (ä -> a, ö -> o, å -> o), as people type on English keyboards."""
     return word.translate(_FOLD)
+
+
+_SNOWBALL = {"fi": "finnish", "en": "english", "sv": "swedish"}
+
+
+def stem(word: str, language: str) -> str:
+    """The word's Snowball stem with umlauts folded, so that inflected and typed forms meet."""
+    return fold(_snowball(language).stemWord(word))
+
+
+@cache
+def _snowball(language: str) -> snowballstemmer.stemmer:
+    return snowballstemmer.stemmer(_SNOWBALL[language])
 
 
 def detect_language(text: str) -> str:

@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Literal
 
-import snowballstemmer
-
 from bot.faq.bayes import WordEvidence
 from bot.faq.language import (
     ENGLISH,
@@ -35,6 +33,7 @@ from bot.faq.language import (
     fold,
     possible_languages,
     spoken_finnish,
+    stem,
     synonyms,
     without_question_clitic,
     word_set,
@@ -371,12 +370,12 @@ def _word_features(
             forms.append(standard)
     features: list[str] = []
     for form in dict.fromkeys(forms):
-        stem = fold(_stem(form, language))
-        features.append(f"w:{stem}")
+        word_stem = stem(form, language)
+        features.append(f"w:{word_stem}")
         features.extend(
             f"w:{fold(base)}"
             for base in bases[form]
-            if fold(base) != stem and base not in _STOPWORDS[language]
+            if fold(base) != word_stem and base not in _STOPWORDS[language]
         )
         features.extend(f"g:{gram}" for gram in _ngrams(fold(form)))
     return tuple(features)
@@ -392,15 +391,6 @@ def _spoken_ending(raw: str, word: str, morphology: Morphology) -> str:
 
 def _standard(word: str, language: str) -> str:
     return without_question_clitic(spoken_finnish(word)) if language == FINNISH else word
-
-
-@cache
-def _stemmer(language: str) -> snowballstemmer.stemmer:
-    return snowballstemmer.stemmer("finnish" if language == FINNISH else "english")
-
-
-def _stem(word: str, language: str) -> str:
-    return str(_stemmer(language).stemWord(word))
 
 
 def _ngrams(word: str) -> list[str]:
