@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -30,7 +31,6 @@ from bot.conversations import service as conversations
 from bot.deductions import service as deductions
 from bot.dialogs.aside import Aside, AsideRouter, Flow
 from bot.dialogs.choose_phone import FLOW_VERBS, ChoosePhoneDialog
-from bot.dialogs.context import CONTACT_KEY, TEXTS_KEY, texts_of
 from bot.dialogs.helpdesk import HELPDESK_VERBS, helpdesk_options
 from bot.dialogs.intents import Intent, IntentKind, read_intent
 from bot.dialogs.main_menu import (
@@ -46,19 +46,18 @@ from bot.dialogs.replies import (
     send_card,
     send_text,
 )
+from bot.dialogs.turn import PERSONAL, read_turn, remember, texts_of, turn_of
 from bot.directory import service as directory
 from bot.faq.service import FaqDesk, Feedback
-from bot.helpdesk.desk import AGENT_VERBS, ChannelPlace, Helpdesk
+from bot.helpdesk.desk import AGENT_VERBS, Helpdesk
 from bot.i18n import SUPPORTED_LANGUAGES, resolve_language, texts
 from bot.numbers import payload_int
 from bot.rollout.campaigns import Later, LaterReminders
-from bot.tickets.service import Actor, Member
+from bot.tickets.service import Member
 from bot.turn_start import Person, TurnStarter
 
 log = logging.getLogger(__name__)
 
-PERSONAL = "personal"
-NOTICES_KEY = "puhelinbotti.notices"
 _RESTARTS = (IntentKind.MENU, IntentKind.CANCEL, IntentKind.SWITCH_LANGUAGE)
 _OPENS_AREA_BY_WORDS = {
     IntentKind.CHOOSE_PHONE: Verb.CHOOSE_PHONE,
@@ -117,16 +116,18 @@ class PuhelinbottiHandler(TeamsActivityHandler):
     async def _prepare_turn(self, turn_context: TurnContext) -> None:
         """Remember where to reach this conversation, load its state, settle the language."""
         activity = turn_context.activity
-        user = activity.from_property
-        aad_object_id = getattr(user, "aad_object_id", None) if user else None
+        seen = read_turn(activity, language_texts=texts(activity.locale))
+        sender = seen.sender
         has_reference = bool(activity.conversation and activity.service_url)
         person = (
-            Person(aad_object_id, user.name)
-            if aad_object_id and _is_personal(turn_context) and not _from_bot(turn_context)
+            Person(sender.aad_object_id, sender.name)
+            if sender.aad_object_id and seen.personal and not seen.from_bot
             else None
         )
         start = await self._turn_starter.start(
-            facts=_facts_of(turn_context) if has_reference else None,
+            facts=_facts_of(activity, sender.aad_object_id if seen.personal else None)
+            if has_reference
+            else None,
             reference=_reference_of(turn_context) if has_reference else None,
             person=person,
             state_key=_state_key(self._conversation_state, turn_context),
@@ -136,9 +137,6 @@ class PuhelinbottiHandler(TeamsActivityHandler):
             turn_context, *((start.state.etag, start.state.data) if start.state else (None, None))
         )
         contact = start.contact
-        if contact is not None:
-            turn_context.turn_state[CONTACT_KEY] = contact
-            turn_context.turn_state[NOTICES_KEY] = start.notices
         # The city's directory knows an employee's language better than a Teams client's locale,
         # which is often English only because that is how the app was installed.
         language = resolve_language(
@@ -147,10 +145,13 @@ class PuhelinbottiHandler(TeamsActivityHandler):
             activity.locale,
             default=self._default_language,
         )
-        turn_context.turn_state[TEXTS_KEY] = texts(language)
+        notices = tuple(start.notices) if contact else ()
+        remember(
+            turn_context, replace(seen, texts=texts(language), contact=contact, notices=notices)
+        )
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
-        if not _is_personal(turn_context):
+        if not turn_of(turn_context).personal:
             await self._shared_message(turn_context)
             return
         await self._tell_notices(turn_context)
@@ -204,10 +205,12 @@ class PuhelinbottiHandler(TeamsActivityHandler):
             TurnContext.remove_recipient_mention(activity) if activity.entities else activity.text
         )
         intent = read_intent(text, None)
-        place = _place_of(turn_context)
+        turn = turn_of(turn_context)
+        place = turn.place
         if self._helpdesk is not None and intent.kind is IntentKind.HELPDESK_CHANNEL:
-            sender = Actor(_sender_id(turn_context) or "", _sender_name(turn_context))
-            answer = await self._helpdesk.set_channel(texts(intent.language), sender, place)
+            answer = await self._helpdesk.set_channel(
+                texts(intent.language), turn.sender.actor, place
+            )
             await send_text(turn_context, answer)
             return
         hint = await self._helpdesk.channel_hint(place.team_id) if self._helpdesk else None
@@ -224,7 +227,9 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         flow, state = waiting
         turn_context = dialog_context.context
         routing = await self._asides.route(
-            intent, expects_text=flow.expects_text(state), asker=_sender_id(turn_context)
+            intent,
+            expects_text=flow.expects_text(state),
+            asker=turn_of(turn_context).sender.aad_object_id,
         )
         if routing is None:
             return False
@@ -257,7 +262,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
 
     async def _tell_notices(self, turn_context: TurnContext) -> None:
         """Life events, each claimed before it is sent and released if the send fails."""
-        for notice in turn_context.turn_state.get(NOTICES_KEY, []):
+        for notice in turn_of(turn_context).notices:
             async with self._sessions() as session, session.begin():
                 claimed = await deductions.mark_notice_sent(
                     session=session, notice_id=notice.id, now=self._clock()
@@ -267,7 +272,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
 
     async def _remind_later(self, turn_context: TurnContext, value: dict[str, Any]) -> None:
         t = texts_of(turn_context)
-        contact = turn_context.turn_state.get(CONTACT_KEY)
+        contact = turn_of(turn_context).contact
         wave_id = payload_int(value.get("wave"))
         answer, at = Later.NOT_POSSIBLE, None
         if self._later_reminders and contact and wave_id is not None:
@@ -283,7 +288,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
 
     async def _admin_action(self, turn_context: TurnContext, intent: Intent) -> None:
         t = texts_of(turn_context)
-        sender = _sender_id(turn_context)
+        sender = turn_of(turn_context).sender.aad_object_id
         if self._admin is None or not self._admin.allows(sender):
             await send_text(turn_context, t("admin.only_admins"))
             return
@@ -334,13 +339,15 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         if verb is Verb.FAQ_FEEDBACK:
             return await self._faq_feedback(turn_context, data)
         if verb in AGENT_VERBS and self._helpdesk is not None:
-            actor = Actor(_sender_id(turn_context) or "", _sender_name(turn_context))
-            answer = await self._helpdesk.act(verb, data, actor, _place_of(turn_context))
+            turn = turn_of(turn_context)
+            answer = await self._helpdesk.act(verb, data, turn.sender.actor, turn.place)
             if answer.card is None:
                 return error_invoke_response(answer.status, "Refused", answer.message)
             return card_invoke_response(answer.card)
         if verb in (Verb.ADMIN_CAMPAIGNS, Verb.ADMIN_ANNOUNCEMENTS):
-            if self._admin is None or not self._admin.allows(_sender_id(turn_context)):
+            if self._admin is None or not self._admin.allows(
+                turn_of(turn_context).sender.aad_object_id
+            ):
                 return error_invoke_response(
                     403, "Forbidden", texts_of(turn_context)("admin.only_admins")
                 )
@@ -375,7 +382,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
             question_id=question,
             topic_id=topic,
             helpful=helpful,
-            asker=_sender_id(turn_context) or "",
+            asker=turn_of(turn_context).sender.aad_object_id or "",
         )
         if given is Feedback.NOT_YOURS:
             log.warning("refused feedback on someone else's question")
@@ -408,7 +415,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
             await self._greet_on_install(turn_context)
         people = [_member(account) for account in members_added if account.id != bot_id]
         if self._helpdesk is not None and people:
-            await self._helpdesk.members_changed(_place_of(turn_context), people, [])
+            await self._helpdesk.members_changed(turn_of(turn_context).place, people, [])
 
     async def on_teams_members_removed_dispatch(
         self,
@@ -419,7 +426,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         """Someone left a team: if it is the helpdesk's, they can no longer act on tickets."""
         gone = [account.aad_object_id for account in members_removed if account.aad_object_id]
         if self._helpdesk is not None and gone:
-            await self._helpdesk.members_changed(_place_of(turn_context), [], gone)
+            await self._helpdesk.members_changed(turn_of(turn_context).place, [], gone)
 
     async def on_teams_members_added(
         self,
@@ -430,7 +437,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         return None
 
     async def _greet_on_install(self, turn_context: TurnContext) -> None:
-        if _is_personal(turn_context):
+        if turn_of(turn_context).personal:
             if await self._welcome_if_new(turn_context):
                 await send_card(turn_context, menu_card(texts_of(turn_context)))
             return
@@ -438,7 +445,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
 
     async def _welcome_if_new(self, turn_context: TurnContext) -> bool:
         """Send the welcome card once per person, whether they installed or just wrote."""
-        contact = turn_context.turn_state.get(CONTACT_KEY)
+        contact = turn_of(turn_context).contact
         if contact is None or not contact.needs_welcome:
             return False
         async with self._sessions() as session, session.begin():
@@ -458,7 +465,8 @@ class PuhelinbottiHandler(TeamsActivityHandler):
 
     async def _store_language(self, turn_context: TurnContext, language: str) -> None:
         """Remember the choice and speak it from this turn on."""
-        aad_object_id = getattr(turn_context.activity.from_property, "aad_object_id", None)
+        turn = turn_of(turn_context)
+        aad_object_id = turn.sender.aad_object_id
         if aad_object_id:
             async with self._sessions() as session, session.begin():
                 await directory.choose_language(
@@ -467,7 +475,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
                     language=language,
                     now=self._clock(),
                 )
-        turn_context.turn_state[TEXTS_KEY] = texts(language)
+        remember(turn_context, turn.speaking(texts(language)))
 
 
 _ADMIN_KINDS = (
@@ -490,31 +498,8 @@ _ADMIN_VERBS = (
 )
 
 
-def _sender_id(turn_context: TurnContext) -> str | None:
-    return getattr(turn_context.activity.from_property, "aad_object_id", None)
-
-
-def _sender_name(turn_context: TurnContext) -> str:
-    return getattr(turn_context.activity.from_property, "name", None) or ""
-
-
 def _member(account: ChannelAccount) -> Member:
     return Member(account.aad_object_id or "", account.id or "", account.name or "")
-
-
-def _place_of(turn_context: TurnContext) -> ChannelPlace:
-    """The team and channel an activity came from, as Teams' channel data names them."""
-    activity = turn_context.activity
-    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    team = channel_data.get("team") or {}
-    channel = channel_data.get("channel") or {}
-    tenant = (channel_data.get("tenant") or {}).get("id")
-    return ChannelPlace(
-        team_id=team.get("id") if isinstance(team, dict) else None,
-        channel_id=channel.get("id") if isinstance(channel, dict) else None,
-        service_url=activity.service_url or "",
-        tenant_id=tenant,
-    )
 
 
 _PERSON_KEYS = ("aad_object_id", "aadObjectId", "employee", "employee_number", "user_id")
@@ -522,8 +507,8 @@ _PERSON_KEYS = ("aad_object_id", "aadObjectId", "employee", "employee_number", "
 
 def _names_someone_else(turn_context: TurnContext) -> bool:
     """Our cards never carry a person; a payload that names anyone but the sender is forged."""
-    sender = turn_context.activity.from_property
-    own = {str(getattr(sender, "aad_object_id", None)), str(getattr(sender, "id", None))}
+    sender = turn_of(turn_context).sender
+    own = {str(sender.aad_object_id), str(sender.teams_id)}
     return any(str(value) not in own for value in _person_values(turn_context.activity.value))
 
 
@@ -585,33 +570,19 @@ def _menu_options(intent: Intent) -> dict[str, Any]:
     return {}
 
 
-def _is_personal(turn_context: TurnContext) -> bool:
-    """Only a conversation Teams calls personal: anything unknown is treated as shared."""
-    conversation = turn_context.activity.conversation
-    return bool(conversation) and conversation.conversation_type == PERSONAL
-
-
-def _from_bot(turn_context: TurnContext) -> bool:
-    sender = turn_context.activity.from_property
-    recipient = turn_context.activity.recipient
-    return bool(sender and recipient and sender.id == recipient.id)
-
-
-def _facts_of(turn_context: TurnContext) -> conversations.ConversationFacts:
-    activity = turn_context.activity
+def _facts_of(activity: Any, personal_id: str | None) -> conversations.ConversationFacts:
     channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
     tenant = (channel_data.get("tenant") or {}).get("id") or getattr(
         activity.conversation, "tenant_id", None
     )
     team = (channel_data.get("team") or {}).get("id")
-    user = activity.from_property
     return conversations.ConversationFacts(
         conversation_id=activity.conversation.id,
         conversation_type=activity.conversation.conversation_type or PERSONAL,
         channel_id=activity.channel_id or "msteams",
         service_url=activity.service_url,
         tenant_id=tenant,
-        aad_object_id=getattr(user, "aad_object_id", None) if _is_personal(turn_context) else None,
+        aad_object_id=personal_id,
         team_id=team,
     )
 

@@ -10,8 +10,8 @@ from botbuilder.core import ConversationState, InvokeResponse, MessageFactory, T
 from botbuilder.schema import Activity, ActivityTypes
 
 from bot.adapters.state_storage import EtagConflictError
-from bot.dialogs.context import texts_of
 from bot.dialogs.replies import error_invoke_response
+from bot.dialogs.turn import texts_of
 
 log = logging.getLogger("bot.turn")
 

@@ -124,3 +124,33 @@ def test_only_the_clock_and_the_composition_roots_read_the_wall_clock():
         assert not wall_clock_reads(path), f"{path.relative_to(BOT)}: {wall_clock_reads(path)}"
         text = path.read_text(encoding="utf-8")
         assert "system_clock" not in text, f"{path.relative_to(BOT)} picks the system clock"
+
+
+def attribute_reads(path: Path, name: str) -> list[int]:
+    """Lines where `<something>.<name>` is read."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute) and node.attr == name
+    ]
+
+
+TURN_READER = BOT / "dialogs" / "turn.py"
+
+
+def test_only_the_turn_reads_who_wrote_from_the_activity():
+    """One sender, read once: no area derives the Entra id with a fallback of its own."""
+    for path in python_files(BOT):
+        if path == TURN_READER:
+            continue
+        lines = attribute_reads(path, "from_property")
+        assert not lines, f"{path.relative_to(BOT)} reads the sender itself (lines {lines})"
+
+
+def test_per_turn_facts_travel_in_the_turn_not_under_string_keys():
+    for path in python_files(BOT):
+        if path == TURN_READER or path.is_relative_to(BOT / "adapters"):
+            continue
+        lines = attribute_reads(path, "turn_state")
+        assert not lines, f"{path.relative_to(BOT)} uses turn_state (lines {lines})"

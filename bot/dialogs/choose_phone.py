@@ -53,8 +53,8 @@ from bot.choices.service import (
     WithdrawOutcome,
 )
 from bot.dialogs.aside import Flow
-from bot.dialogs.context import texts_of
 from bot.dialogs.replies import send_card, send_text
+from bot.dialogs.turn import texts_of, turn_of
 from bot.numbers import payload_int
 
 FLOW_VERBS = frozenset(verb for verb in Verb if verb.value.startswith(("phone.", "flow.")))
@@ -363,8 +363,8 @@ class ChoosePhoneDialog(Flow, Dialog):
 
 
 def _aad(dc: DialogContext) -> str:
-    sender = dc.context.activity.from_property
-    return str(getattr(sender, "aad_object_id", None) or getattr(sender, "id", ""))
+    """The chooser; with no Entra id, nobody the directory knows (so not allowed to choose)."""
+    return turn_of(dc.context).sender.aad_object_id or ""
 
 
 def _clean_preferences(value: dict[str, Any]) -> dict[str, str]:

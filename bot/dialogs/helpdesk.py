@@ -24,10 +24,9 @@ from typing import Any
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 
 from bot.cards.actions import VERB_KEY, Verb, verb_of
-from bot.dialogs.context import texts_of
 from bot.dialogs.replies import send_card, send_text
+from bot.dialogs.turn import turn_of
 from bot.helpdesk.desk import Helpdesk
-from bot.tickets.service import Actor
 
 HELPDESK_VERBS = frozenset({Verb.HELPDESK, Verb.HELPDESK_SEND, Verb.MY_TICKETS, Verb.TICKET_ANSWER})
 
@@ -41,17 +40,16 @@ class HelpdeskDialog(Dialog):
         self, dialog_context: DialogContext, options: object = None
     ) -> DialogTurnResult:
         turn = dialog_context.context
-        t = texts_of(turn)
+        sender = turn_of(turn).sender
+        t = turn_of(turn).texts
         value: dict[str, Any] = options if isinstance(options, dict) else {}
         verb = verb_of(value) or Verb.HELPDESK
-        sender = turn.activity.from_property
-        aad_object_id = getattr(sender, "aad_object_id", None)
+        aad_object_id = sender.aad_object_id
         if not aad_object_id:
             await send_text(turn, t("helpdesk.only_personal"))
             return await dialog_context.end_dialog()
         if verb is Verb.HELPDESK_SEND:
-            person = Actor(aad_object_id, getattr(sender, "name", None) or "")
-            await send_card(turn, await self._helpdesk.send_request(t, person, value))
+            await send_card(turn, await self._helpdesk.send_request(t, sender.actor, value))
         elif verb is Verb.MY_TICKETS:
             await send_card(turn, await self._helpdesk.my_tickets(t, aad_object_id))
         elif verb is Verb.TICKET_ANSWER:

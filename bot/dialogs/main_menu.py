@@ -31,8 +31,8 @@ from botbuilder.dialogs.prompts import Prompt
 
 from bot.cards.actions import Verb, verb_of
 from bot.cards.menu import MENU_AREAS, coming_soon_card, language_card, menu_card
-from bot.dialogs.context import texts_of
 from bot.dialogs.replies import card_activity, send_card, send_text
+from bot.dialogs.turn import texts_of
 
 AREA_VERBS = frozenset(verb for verb, _ in MENU_AREAS) | {Verb.PICK_LANGUAGE}
 _AREA_LABELS = dict(MENU_AREAS)

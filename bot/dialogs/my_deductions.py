@@ -13,8 +13,8 @@ from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 
 from bot.cards.deductions import deductions_card
 from bot.deductions.service import DeductionReader
-from bot.dialogs.context import texts_of
 from bot.dialogs.replies import send_card, send_text
+from bot.dialogs.turn import turn_of
 
 
 class MyDeductionsDialog(Dialog):
@@ -27,16 +27,15 @@ class MyDeductionsDialog(Dialog):
     async def begin_dialog(
         self, dialog_context: DialogContext, options: object = None
     ) -> DialogTurnResult:
-        turn = dialog_context.context
-        t = texts_of(turn)
-        if turn.activity.conversation.conversation_type != "personal":
-            await send_text(turn, t("deductions.private_here"))
+        context = dialog_context.context
+        turn = turn_of(context)
+        t = turn.texts
+        if not turn.personal:
+            await send_text(context, t("deductions.private_here"))
             return await dialog_context.end_dialog()
-        sender = turn.activity.from_property
-        aad_object_id = getattr(sender, "aad_object_id", None)
-        if not aad_object_id:
-            await send_text(turn, t("deductions.unknown_person"))
+        if not turn.sender.aad_object_id:
+            await send_text(context, t("deductions.unknown_person"))
             return await dialog_context.end_dialog()
-        mine = await self._reader.for_employee(aad_object_id)
-        await send_card(turn, deductions_card(t, mine))
+        mine = await self._reader.for_employee(turn.sender.aad_object_id)
+        await send_card(context, deductions_card(t, mine))
         return await dialog_context.end_dialog()

@@ -12,8 +12,8 @@ from __future__ import annotations
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 
 from bot.cards.rollout import my_turn_card
-from bot.dialogs.context import texts_of
 from bot.dialogs.replies import send_card
+from bot.dialogs.turn import turn_of
 from bot.rollout.service import TurnReader
 
 
@@ -25,9 +25,7 @@ class MyTurnDialog(Dialog):
     async def begin_dialog(
         self, dialog_context: DialogContext, options: object = None
     ) -> DialogTurnResult:
-        turn = dialog_context.context
-        sender = turn.activity.from_property
-        aad_object_id = str(getattr(sender, "aad_object_id", None) or "")
-        unit_turn = await self._reader.for_employee(aad_object_id)
-        await send_card(turn, my_turn_card(texts_of(turn), unit_turn))
+        turn = turn_of(dialog_context.context)
+        unit_turn = await self._reader.for_employee(turn.sender.aad_object_id or "")
+        await send_card(dialog_context.context, my_turn_card(turn.texts, unit_turn))
         return await dialog_context.end_dialog()

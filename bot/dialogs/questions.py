@@ -22,8 +22,8 @@ from typing import Any
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 
 from bot.cards.faq import answer_card, ask_card, suggestions_card, unknown_card
-from bot.dialogs.context import texts_of
 from bot.dialogs.replies import send_card
+from bot.dialogs.turn import turn_of
 from bot.faq.service import FaqDesk
 
 QUESTION_KEY = "question"  # typed text
@@ -41,11 +41,11 @@ class QuestionsDialog(Dialog):
         self, dialog_context: DialogContext, options: object = None
     ) -> DialogTurnResult:
         turn = dialog_context.context
-        t = texts_of(turn)
+        t = turn_of(turn).texts
         given: dict[str, Any] = options if isinstance(options, dict) else {}
         content = self._desk.content
         known = {topic.id: topic for topic in content.topics}
-        asker = getattr(turn.activity.from_property, "aad_object_id", None)
+        asker = turn_of(turn).sender.aad_object_id
         if isinstance(given.get(QUESTION_KEY), str) and given[QUESTION_KEY].strip():
             asked = await self._desk.ask(given[QUESTION_KEY], asker=asker)
             match = asked.match

@@ -39,6 +39,7 @@ from bot.cards.tickets import (
 )
 from bot.clock import Clock
 from bot.db.base import as_utc
+from bot.dialogs.turn import ChannelPlace
 from bot.helpdesk.relay import TicketRelay
 from bot.helpdesk.views import channel_texts, refresh_ids, ticket_line
 from bot.i18n import Texts
@@ -62,16 +63,6 @@ AGENT_VERBS = frozenset(
         Verb.TICKET_REFRESH,
     }
 )
-
-
-@dataclass(frozen=True)
-class ChannelPlace:
-    """Where a channel message or card press came from."""
-
-    team_id: str | None
-    channel_id: str | None
-    service_url: str
-    tenant_id: str | None
 
 
 class Access(Enum):
