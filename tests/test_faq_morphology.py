@@ -10,7 +10,7 @@ import pytest
 from bot.faq.bayes import WordEvidence
 from bot.faq.language import SPOKEN_FINNISH, spoken_finnish
 from bot.faq.matcher import FaqMatcher, Scores, Tuning, analyse
-from bot.faq.morphology import compound_parts, finnish_morphology
+from bot.faq.morphology import compound_parts, finnish_morphology, spellings
 
 
 @pytest.mark.parametrize(
@@ -51,6 +51,28 @@ def test_an_inflected_compound_meets_its_base_form_parts_in_the_features():
     voikko = finnish_morphology()
     features = set(analyse("palkanvähennyksistä", "fi", morphology=voikko))
     assert {"w:palkanvahennys", "w:palkka", "w:vahennys"} <= features
+
+
+def test_spellings_restore_umlauts_fewest_first_and_give_up_on_long_words():
+    assert spellings("tyo") == ["tyo", "työ"]
+    assert spellings("vahennys") == ["vahennys", "vähennys"]
+    assert spellings("mita")[:3] == ["mita", "mitä"]
+    assert spellings("kannykka") == ["kannykka", "kännykka", "kannykkä", "kännykkä"]
+    assert spellings("puhelin") == ["puhelin"]
+    assert spellings("aaaaaaa") == ["aaaaaaa"]
+
+
+@needs_voikko
+def test_a_word_typed_without_umlauts_is_read_as_the_word_with_them():
+    voikko = finnish_morphology()
+    assert voikko is not None
+    analysis = voikko.analyse("tyoprofiili")
+    assert analysis is not None
+    assert analysis.base_forms == ("työprofiili",)
+    assert analysis.parts == ("työ", "profiili")
+    # A word Voikko knows as typed keeps its own reading.
+    known = voikko.analyse("maksaa")
+    assert known is not None and "maksaa" in known.base_forms
 
 
 def test_without_voikko_the_matcher_falls_back_to_stemming_and_still_answers():

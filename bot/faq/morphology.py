@@ -12,11 +12,16 @@ import re
 from collections.abc import Hashable
 from dataclasses import dataclass
 from functools import cache
+from itertools import combinations
 from typing import Protocol
 
 log = logging.getLogger(__name__)
 
 MAX_ANALYSES = 3
+# A word typed without its umlauts ("tyoprofiili") is tried with them restored, fewest first;
+# more than this many a's and o's would be too many spellings to try.
+MAX_UMLAUT_GUESSES = 5
+_UMLAUTS = {"a": "ä", "o": "ö"}
 _MORPHEME = re.compile(r"\+([^+(]*)(?:\(([^)]*)\))?")
 
 
@@ -53,7 +58,9 @@ class VoikkoMorphology:
         return self._cache[word]
 
     def _analyse(self, word: str) -> Analysis | None:
-        analyses = self._voikko.analyze(word)[:MAX_ANALYSES]  # type: ignore[attr-defined]
+        analyses = next(
+            (found for spelling in spellings(word) if (found := self._analyses(spelling))), []
+        )
         if not analyses:
             return None
         base_forms = tuple(
@@ -66,6 +73,24 @@ class VoikkoMorphology:
         first = analyses[0]
         parts = compound_parts(first.get("WORDBASES", ""), first.get("BASEFORM", "").lower())
         return Analysis(base_forms=base_forms, parts=parts if len(parts) > 1 else ())
+
+    def _analyses(self, word: str) -> list[dict[str, str]]:
+        return list(self._voikko.analyze(word)[:MAX_ANALYSES])  # type: ignore[attr-defined]
+
+
+def spellings(word: str) -> list[str]:
+    """The word as typed, then with umlauts restored: one a/o changed, then two, and so on."""
+    places = [index for index, letter in enumerate(word) if letter in _UMLAUTS]
+    if not places or len(places) > MAX_UMLAUT_GUESSES:
+        return [word]
+    found = [word]
+    for count in range(1, len(places) + 1):
+        for chosen in combinations(places, count):
+            letters = list(word)
+            for index in chosen:
+                letters[index] = _UMLAUTS[letters[index]]
+            found.append("".join(letters))
+    return found
 
 
 def compound_parts(wordbases: str, base_form: str) -> tuple[str, ...]:
