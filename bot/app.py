@@ -24,7 +24,6 @@ from bot.adapters.graph.client import GraphDirectory
 from bot.adapters.graph.directory_sync import build_directory_sync, graph_directory
 from bot.adapters.retry import RetryPolicy
 from bot.adapters.state_storage import SqlStorage
-from bot.admin import AdminDesk
 from bot.background import (
     BackgroundJobs,
     CampaignPlanner,
@@ -38,6 +37,8 @@ from bot.clock import Clock, system_clock
 from bot.db import migrate
 from bot.db.engine import create_engine, create_session_factory, lone_statements
 from bot.deductions.service import DeductionReader
+from bot.dialogs.admin.area import AdminArea
+from bot.dialogs.admin.desk import AdminDesk
 from bot.dialogs.choose_phone import ChoosePhoneDialog
 from bot.dialogs.helpdesk import HelpdeskDialog
 from bot.dialogs.main_menu import MainMenuDialog
@@ -194,7 +195,9 @@ async def build_components(
         instalments=settings.instalments,
         clock=clock,
         later_reminders=LaterReminders(sessions, clock, working_hours(settings)),
-        admin=AdminDesk(sessions, clock, settings.ict_admins, wake_sender=dispatcher.wake),
+        admin=AdminArea(
+            AdminDesk(sessions, clock, settings.ict_admins, wake_sender=dispatcher.wake)
+        ),
         faq=faq,
         helpdesk=helpdesk,
     )

@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.adapters.botframework.wire import serialize_model
 from bot.adapters.conversation_state import TurnConversationState
-from bot.admin import AdminDesk
 from bot.cards.actions import Verb, verb_of
 from bot.cards.deductions import notice_card
 from bot.cards.faq import answer_card
@@ -29,6 +28,7 @@ from bot.cards.menu import language_set_card, menu_card, welcome_card
 from bot.clock import Clock
 from bot.conversations import service as conversations
 from bot.deductions import service as deductions
+from bot.dialogs.admin.area import REFRESHED_IN_PLACE, AdminArea
 from bot.dialogs.aside import Aside, AsideRouter, Flow
 from bot.dialogs.choose_phone import FLOW_VERBS, ChoosePhoneDialog
 from bot.dialogs.helpdesk import HELPDESK_VERBS, helpdesk_options
@@ -83,7 +83,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         instalments: int,
         clock: Clock,
         later_reminders: LaterReminders | None = None,
-        admin: AdminDesk | None = None,
+        admin: AdminArea | None = None,
         faq: FaqDesk | None = None,
         helpdesk: Helpdesk | None = None,
     ) -> None:
@@ -98,7 +98,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         self._instalments = instalments
         self._clock = clock
         self._later_reminders = later_reminders
-        self._admin = admin
+        self._admin = admin or AdminArea(None)
         self._faq = faq
         self._asides = AsideRouter(faq)
         self._helpdesk = helpdesk
@@ -163,8 +163,8 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         if intent.verb is Verb.REMIND_LATER:
             await self._remind_later(turn_context, intent.value or {})
             return
-        if intent.kind in _ADMIN_KINDS or intent.verb in _ADMIN_VERBS:
-            await self._admin_action(turn_context, intent)
+        if self._admin.owns(intent):
+            await self._admin.on_message(turn_context, intent)
             return
         if intent.kind is IntentKind.SWITCH_LANGUAGE and intent.language:
             await self._switch_language(turn_context, intent.language)
@@ -286,42 +286,6 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         else:
             await send_text(turn_context, t("notify.later_closed"))
 
-    async def _admin_action(self, turn_context: TurnContext, intent: Intent) -> None:
-        t = texts_of(turn_context)
-        sender = turn_of(turn_context).sender.aad_object_id
-        if self._admin is None or not self._admin.allows(sender):
-            await send_text(turn_context, t("admin.only_admins"))
-            return
-        value = intent.value or {}
-        answer: list[dict[str, Any]] | dict[str, Any] | str
-        if intent.kind is IntentKind.ADMIN_CAMPAIGNS or intent.verb is Verb.ADMIN_CAMPAIGNS:
-            answer = await self._admin.campaigns(t)
-        elif intent.verb is Verb.ADMIN_SCHEDULE_WAVE:
-            answer = await self._admin.schedule(t, value, author=sender or "")
-        elif intent.kind is IntentKind.ADMIN_ANNOUNCE or intent.verb is Verb.ADMIN_ANNOUNCE:
-            answer = await self._admin.compose(t, value)
-        elif intent.verb is Verb.ADMIN_ANNOUNCE_PREVIEW:
-            answer = await self._admin.preview(t, value, author=sender or "")
-        elif intent.verb is Verb.ADMIN_ANNOUNCE_SEND:
-            answer = await self._admin.send(t, value, author=sender or "")
-        elif (
-            intent.kind is IntentKind.ADMIN_ANNOUNCEMENTS or intent.verb is Verb.ADMIN_ANNOUNCEMENTS
-        ):
-            answer = await self._admin.announcements(t)
-        elif intent.verb is Verb.ADMIN_ANNOUNCE_CANCEL:
-            answer = await self._admin.stop_announcement(t, value, author=sender or "")
-        elif intent.verb is Verb.ADMIN_ANNOUNCE_SAVE:
-            answer = await self._admin.save_draft(t, value, author=sender or "")
-        elif intent.verb is Verb.ADMIN_ANNOUNCE_DELETE:
-            answer = await self._admin.delete_draft(t, value)
-        else:
-            answer = await self._admin.waves(t)
-        if isinstance(answer, str):
-            await send_text(turn_context, answer)
-            return
-        for card in answer if isinstance(answer, list) else [answer]:
-            await send_card(turn_context, card)
-
     async def on_adaptive_card_invoke(
         self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
     ) -> AdaptiveCardInvokeResponse:
@@ -344,17 +308,8 @@ class PuhelinbottiHandler(TeamsActivityHandler):
             if answer.card is None:
                 return error_invoke_response(answer.status, "Refused", answer.message)
             return card_invoke_response(answer.card)
-        if verb in (Verb.ADMIN_CAMPAIGNS, Verb.ADMIN_ANNOUNCEMENTS):
-            if self._admin is None or not self._admin.allows(
-                turn_of(turn_context).sender.aad_object_id
-            ):
-                return error_invoke_response(
-                    403, "Forbidden", texts_of(turn_context)("admin.only_admins")
-                )
-            t = texts_of(turn_context)
-            if verb is Verb.ADMIN_ANNOUNCEMENTS:
-                return card_invoke_response(await self._admin.announcements(t))
-            return card_invoke_response(await self._admin.campaigns(t))
+        if verb in REFRESHED_IN_PLACE:
+            return await self._admin.on_invoke(turn_context, verb)
         log.warning("refused Action.Execute with verb %r", action.get("verb"))
         return error_invoke_response(
             400, "BadRequest", texts_of(turn_context)("errors.unknown_action")
@@ -476,26 +431,6 @@ class PuhelinbottiHandler(TeamsActivityHandler):
                     now=self._clock(),
                 )
         remember(turn_context, turn.speaking(texts(language)))
-
-
-_ADMIN_KINDS = (
-    IntentKind.ADMIN_WAVES,
-    IntentKind.ADMIN_CAMPAIGNS,
-    IntentKind.ADMIN_ANNOUNCE,
-    IntentKind.ADMIN_ANNOUNCEMENTS,
-)
-_ADMIN_VERBS = (
-    Verb.ADMIN_WAVES,
-    Verb.ADMIN_SCHEDULE_WAVE,
-    Verb.ADMIN_CAMPAIGNS,
-    Verb.ADMIN_ANNOUNCE,
-    Verb.ADMIN_ANNOUNCE_PREVIEW,
-    Verb.ADMIN_ANNOUNCE_SEND,
-    Verb.ADMIN_ANNOUNCEMENTS,
-    Verb.ADMIN_ANNOUNCE_CANCEL,
-    Verb.ADMIN_ANNOUNCE_SAVE,
-    Verb.ADMIN_ANNOUNCE_DELETE,
-)
 
 
 def _member(account: ChannelAccount) -> Member:

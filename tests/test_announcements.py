@@ -353,8 +353,8 @@ def test_the_fullest_form_still_fits_in_a_teams_message():
     """Teams refuses messages over about 28 KB: the form shown again with everything typed."""
     import json
 
-    from bot.cards.admin import UnitOption
-    from bot.cards.announcements import compose_card
+    from bot.dialogs.admin.announcement_cards import compose_card
+    from bot.dialogs.admin.cards import UnitOption
     from bot.i18n import texts
 
     form = {

@@ -5,15 +5,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from bot.cards.admin import (
-    DraftLine,
-    UnitOption,
-    WaveLine,
-    announcements_card,
-    campaigns_card,
-    waves_card,
-)
-from bot.cards.announcements import announcement_card, compose_card, preview_controls_card
 from bot.cards.deductions import deductions_card, notice_card
 from bot.cards.faq import answer_card, ask_card, suggestions_card, unknown_card
 from bot.cards.menu import (
@@ -52,6 +43,19 @@ from bot.choices.models import ChoiceOption, ChoiceStatus
 from bot.choices.service import CurrentChoice, Eligibility, Quote
 from bot.deductions import ledger
 from bot.deductions.service import DeductionKind, MyDeductions, Notice
+from bot.dialogs.admin.announcement_cards import (
+    announcement_card,
+    compose_card,
+    preview_controls_card,
+)
+from bot.dialogs.admin.cards import (
+    DraftLine,
+    UnitOption,
+    WaveLine,
+    announcements_card,
+    campaigns_card,
+    waves_card,
+)
 from bot.faq.topics import faq_content
 from bot.i18n import SUPPORTED_LANGUAGES, Texts, texts
 from bot.notifications.outbox import CampaignReport

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.cards.actions import Verb, submit
-from bot.cards.admin import UnitOption
 from bot.cards.menu import card, text_block
+from bot.dialogs.admin.cards import UnitOption
 from bot.i18n import Texts
 
 Card = dict[str, Any]

@@ -28,7 +28,15 @@ from bot.announcements.service import (
     save_draft,
 )
 from bot.announcements.service import send as send_announcement
-from bot.cards.admin import (
+from bot.clock import Clock
+from bot.db.base import as_utc
+from bot.deductions.service import LIFE_EVENT
+from bot.dialogs.admin.announcement_cards import (
+    announcement_card,
+    compose_card,
+    preview_controls_card,
+)
+from bot.dialogs.admin.cards import (
     DraftLine,
     UnitOption,
     WaveLine,
@@ -36,14 +44,6 @@ from bot.cards.admin import (
     campaigns_card,
     waves_card,
 )
-from bot.cards.announcements import (
-    announcement_card,
-    compose_card,
-    preview_controls_card,
-)
-from bot.clock import Clock
-from bot.db.base import as_utc
-from bot.deductions.service import LIFE_EVENT
 from bot.directory.service import all_units
 from bot.i18n import Texts, texts
 from bot.notifications.models import Campaign
