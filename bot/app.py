@@ -31,20 +31,20 @@ from bot.background import (
     build_helpdesk,
     working_hours,
 )
-from bot.cards.actions import Verb
 from bot.choices.service import ChoicePolicy, PhoneChoices
 from bot.clock import Clock, system_clock
 from bot.db import migrate
 from bot.db.engine import create_engine, create_session_factory, lone_statements
 from bot.deductions.service import DeductionReader
+from bot.dialogs.actions import Verb
 from bot.dialogs.admin.area import AdminArea
 from bot.dialogs.admin.desk import AdminDesk
-from bot.dialogs.choose_phone import ChoosePhoneDialog
-from bot.dialogs.helpdesk import HelpdeskDialog
-from bot.dialogs.main_menu import MainMenuDialog
-from bot.dialogs.my_deductions import MyDeductionsDialog
-from bot.dialogs.my_turn import MyTurnDialog
-from bot.dialogs.questions import QuestionsDialog
+from bot.dialogs.deductions.dialog import MyDeductionsDialog
+from bot.dialogs.helpdesk.dialog import HelpdeskDialog
+from bot.dialogs.menu.dialog import MainMenuDialog
+from bot.dialogs.phone.dialog import ChoosePhoneDialog
+from bot.dialogs.questions.dialog import QuestionsDialog
+from bot.dialogs.rollout.dialog import MyTurnDialog
 from bot.faq.matcher import default_matcher
 from bot.faq.service import FaqDesk
 from bot.faq.topics import faq_content

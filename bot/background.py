@@ -23,10 +23,10 @@ from bot.adapters.retry import RetryPolicy
 from bot.clock import Clock
 from bot.deductions.service import plan_life_event_notices
 from bot.delivery import TeamsDeliverer
+from bot.dialogs.helpdesk.desk import Helpdesk
+from bot.dialogs.helpdesk.relay import TicketRelay
 from bot.directory.sync import DirectorySync
 from bot.faq.service import RETENTION, forget_questions_before
-from bot.helpdesk.desk import Helpdesk
-from bot.helpdesk.relay import TicketRelay
 from bot.notifications import outbox
 from bot.notifications.dispatcher import Dispatcher
 from bot.notifications.quiet_hours import WorkingHours

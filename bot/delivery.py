@@ -26,13 +26,13 @@ from bot.adapters.botframework.proactive import (
 )
 from bot.adapters.graph.client import AppCatalogUnreadable, AppNotPublished, GraphError
 from bot.announcements import service as announcements
-from bot.cards.deductions import notice_card
-from bot.cards.notifications import window_open_card, window_reminder_card
 from bot.clock import Clock, helsinki_today
 from bot.conversations import service as conversations
 from bot.conversations.models import ConversationReferenceRecord
 from bot.deductions import service as deductions
 from bot.dialogs.admin.announcement_cards import announcement_card
+from bot.dialogs.deductions.cards import notice_card
+from bot.dialogs.rollout.notice_cards import window_open_card, window_reminder_card
 from bot.directory.models import Employee
 from bot.i18n import Texts, resolve_language, texts
 from bot.notifications.delivery import (

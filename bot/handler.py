@@ -21,25 +21,26 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.adapters.botframework.wire import serialize_model
 from bot.adapters.conversation_state import TurnConversationState
-from bot.cards.actions import Verb, verb_of
-from bot.cards.deductions import notice_card
-from bot.cards.faq import answer_card
-from bot.cards.menu import language_set_card, menu_card, welcome_card
 from bot.clock import Clock
 from bot.conversations import service as conversations
 from bot.deductions import service as deductions
+from bot.dialogs.actions import Verb, verb_of
 from bot.dialogs.admin.area import REFRESHED_IN_PLACE, AdminArea
 from bot.dialogs.aside import Aside, AsideRouter, Flow
-from bot.dialogs.choose_phone import FLOW_VERBS, ChoosePhoneDialog
-from bot.dialogs.helpdesk import HELPDESK_VERBS, helpdesk_options
+from bot.dialogs.deductions.cards import notice_card
+from bot.dialogs.helpdesk.desk import AGENT_VERBS, Helpdesk
+from bot.dialogs.helpdesk.dialog import HELPDESK_VERBS, helpdesk_options
 from bot.dialogs.intents import Intent, IntentKind, read_intent
-from bot.dialogs.main_menu import (
+from bot.dialogs.menu.cards import language_set_card, menu_card, welcome_card
+from bot.dialogs.menu.dialog import (
     AREA_OPTIONS_KEY,
     AREA_VERBS,
     VERB_KEY,
     MainMenuDialog,
 )
-from bot.dialogs.questions import QUESTION_ID_KEY, QUESTION_KEY, TOPIC_KEY
+from bot.dialogs.phone.dialog import FLOW_VERBS, ChoosePhoneDialog
+from bot.dialogs.questions.cards import answer_card
+from bot.dialogs.questions.dialog import QUESTION_ID_KEY, QUESTION_KEY, TOPIC_KEY
 from bot.dialogs.replies import (
     card_invoke_response,
     error_invoke_response,
@@ -49,7 +50,6 @@ from bot.dialogs.replies import (
 from bot.dialogs.turn import PERSONAL, read_turn, remember, texts_of, turn_of
 from bot.directory import service as directory
 from bot.faq.service import FaqDesk, Feedback
-from bot.helpdesk.desk import AGENT_VERBS, Helpdesk
 from bot.i18n import SUPPORTED_LANGUAGES, resolve_language, texts
 from bot.numbers import payload_int
 from bot.rollout.campaigns import Later, LaterReminders

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from bot.cards.actions import Verb
 from bot.demo.loader import load_demo_data
+from bot.dialogs.actions import Verb
 from bot.directory.models import Unit
 from bot.notifications import outbox
 from bot.rollout.models import RolloutWave

@@ -14,7 +14,7 @@ import pytest
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 from sqlalchemy import func, select
 
-from bot.cards.actions import Verb
+from bot.dialogs.actions import Verb
 from bot.dialogs.aside import Aside, AsideRouter, Flow, Routing, area_asked
 from bot.dialogs.intents import IntentKind, read_intent
 from bot.faq.models import FaqQuestion

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from bot.cards.phone import (
+from bot.choices.cost import InstalmentRule
+from bot.dialogs.phone.cards import (
     consent_text,
     model_detail_card,
     model_list_card,
@@ -17,7 +18,6 @@ from bot.cards.phone import (
     preferences_card,
     summary_card,
 )
-from bot.choices.cost import InstalmentRule
 from bot.faq.facts import FIRST_DEDUCTION_TIMING
 from bot.i18n import texts
 from tests.support.card_gallery import FLOW, SAMPLE_WINDOW, TOKEN, sample_quote

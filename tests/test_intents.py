@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.cards.actions import Verb
+from bot.dialogs.actions import Verb
 from bot.dialogs.intents import IntentKind, read_intent
 
 

@@ -8,7 +8,7 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
-from bot.cards.actions import Verb, verb_of
+from bot.dialogs.actions import Verb, verb_of
 from bot.i18n import SUPPORTED_LANGUAGES, catalog_entry
 
 

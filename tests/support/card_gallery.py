@@ -1,43 +1,11 @@
-"""Every card the bot can send, in every language: add each new card of bot/cards/ here."""
+"""Every card the bot can send, in every language: add each new card of an area's cards module
+(bot/dialogs/<area>/*cards.py) here."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from typing import Any
 
-from bot.cards.deductions import deductions_card, notice_card
-from bot.cards.faq import answer_card, ask_card, suggestions_card, unknown_card
-from bot.cards.menu import (
-    MENU_AREAS,
-    coming_soon_card,
-    language_card,
-    language_set_card,
-    menu_card,
-    welcome_card,
-)
-from bot.cards.notifications import window_open_card, window_reminder_card
-from bot.cards.phone import (
-    confirmation_card,
-    current_choice_card,
-    model_detail_card,
-    model_list_card,
-    options_card,
-    pori_confirm_card,
-    preferences_card,
-    summary_card,
-)
-from bot.cards.rollout import my_turn_card
-from bot.cards.tickets import (
-    Draft,
-    TicketLine,
-    answer_added_card,
-    answer_again_card,
-    my_tickets_card,
-    request_form_card,
-    request_sent_card,
-    ticket_card,
-    update_for_requester_card,
-)
 from bot.choices.cost import InstalmentRule, cost_breakdown
 from bot.choices.models import ChoiceOption, ChoiceStatus
 from bot.choices.service import CurrentChoice, Eligibility, Quote
@@ -56,6 +24,39 @@ from bot.dialogs.admin.cards import (
     campaigns_card,
     waves_card,
 )
+from bot.dialogs.deductions.cards import deductions_card, notice_card
+from bot.dialogs.helpdesk.cards import (
+    Draft,
+    TicketLine,
+    answer_added_card,
+    answer_again_card,
+    my_tickets_card,
+    request_form_card,
+    request_sent_card,
+    ticket_card,
+    update_for_requester_card,
+)
+from bot.dialogs.menu.cards import (
+    MENU_AREAS,
+    coming_soon_card,
+    language_card,
+    language_set_card,
+    menu_card,
+    welcome_card,
+)
+from bot.dialogs.phone.cards import (
+    confirmation_card,
+    current_choice_card,
+    model_detail_card,
+    model_list_card,
+    options_card,
+    pori_confirm_card,
+    preferences_card,
+    summary_card,
+)
+from bot.dialogs.questions.cards import answer_card, ask_card, suggestions_card, unknown_card
+from bot.dialogs.rollout.cards import my_turn_card
+from bot.dialogs.rollout.notice_cards import window_open_card, window_reminder_card
 from bot.faq.topics import faq_content
 from bot.i18n import SUPPORTED_LANGUAGES, Texts, texts
 from bot.notifications.outbox import CampaignReport

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.cards.actions import Verb, submit
-from bot.cards.menu import card, text_block
+from bot.dialogs.actions import Verb, submit
 from bot.dialogs.admin.cards import UnitOption
+from bot.dialogs.cards import card, text_block
 from bot.i18n import Texts
 
 Card = dict[str, Any]

@@ -12,7 +12,7 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.schema import AdaptiveCardInvokeResponse
 
-from bot.cards.actions import Verb
+from bot.dialogs.actions import Verb
 from bot.dialogs.admin.desk import AdminDesk
 from bot.dialogs.intents import Intent, IntentKind
 from bot.dialogs.replies import card_invoke_response, error_invoke_response, send_card, send_text

@@ -7,8 +7,8 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
-from bot.cards.actions import Verb, execute, submit
-from bot.cards.menu import card, proportion_bar, text_block
+from bot.dialogs.actions import Verb, execute, submit
+from bot.dialogs.cards import card, proportion_bar, text_block
 from bot.i18n import Texts, catalog_keys
 from bot.notifications.outbox import CampaignReport
 

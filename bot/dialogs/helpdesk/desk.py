@@ -22,8 +22,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.adapters.botframework.connector import BotConnectorClient, ConnectorError
-from bot.cards.actions import Verb
-from bot.cards.tickets import (
+from bot.clock import Clock
+from bot.db.base import as_utc
+from bot.dialogs.actions import Verb
+from bot.dialogs.helpdesk.cards import (
     DESCRIPTION_INPUT,
     REPLY_INPUT,
     TOPIC_INPUT,
@@ -37,11 +39,9 @@ from bot.cards.tickets import (
     request_sent_card,
     ticket_card,
 )
-from bot.clock import Clock
-from bot.db.base import as_utc
+from bot.dialogs.helpdesk.relay import TicketRelay
+from bot.dialogs.helpdesk.views import channel_texts, refresh_ids, ticket_line
 from bot.dialogs.turn import ChannelPlace
-from bot.helpdesk.relay import TicketRelay
-from bot.helpdesk.views import channel_texts, refresh_ids, ticket_line
 from bot.i18n import Texts
 from bot.numbers import payload_int
 from bot.tickets import service as tickets

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from bot.cards.actions import Verb, submit
-from bot.cards.menu import card, proportion_bar, text_block
 from bot.deductions.ledger import add_months
 from bot.deductions.service import DeductionKind, MyDeductions, Notice
+from bot.dialogs.actions import Verb, submit
+from bot.dialogs.cards import card, proportion_bar, text_block
 from bot.faq.facts import FIRST_DEDUCTION_TIMING, MISSED_DEDUCTION_MOVES_END
 from bot.i18n import Texts
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cards.tickets import TicketLine
 from bot.db.base import as_utc
+from bot.dialogs.helpdesk.cards import TicketLine
 from bot.directory.models import Unit
 from bot.i18n import Texts, texts
 from bot.tickets import service as tickets

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 
-from bot.cards.rollout import my_turn_card
 from bot.dialogs.replies import send_card
+from bot.dialogs.rollout.cards import my_turn_card
 from bot.dialogs.turn import turn_of
 from bot.rollout.service import TurnReader
 

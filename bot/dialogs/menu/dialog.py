@@ -29,8 +29,8 @@ from botbuilder.dialogs import (
 )
 from botbuilder.dialogs.prompts import Prompt
 
-from bot.cards.actions import Verb, verb_of
-from bot.cards.menu import MENU_AREAS, coming_soon_card, language_card, menu_card
+from bot.dialogs.actions import Verb, verb_of
+from bot.dialogs.menu.cards import MENU_AREAS, coming_soon_card, language_card, menu_card
 from bot.dialogs.replies import card_activity, send_card, send_text
 from bot.dialogs.turn import texts_of
 

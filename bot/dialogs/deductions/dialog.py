@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 
-from bot.cards.deductions import deductions_card
 from bot.deductions.service import DeductionReader
+from bot.dialogs.deductions.cards import deductions_card
 from bot.dialogs.replies import send_card, send_text
 from bot.dialogs.turn import turn_of
 

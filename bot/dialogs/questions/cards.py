@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.cards.actions import Verb, execute, submit
-from bot.cards.menu import card, text_block
+from bot.dialogs.actions import Verb, execute, submit
+from bot.dialogs.cards import card, text_block
 from bot.faq.topics import Topic
 from bot.i18n import Texts
 

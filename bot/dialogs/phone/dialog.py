@@ -28,9 +28,19 @@ from typing import Any
 
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 
-from bot.cards.actions import Verb, verb_of
-from bot.cards.menu import menu_card
-from bot.cards.phone import (
+from bot.catalog.service import Preferences
+from bot.choices.service import (
+    Eligibility,
+    PhoneChoices,
+    RecordOutcome,
+    RecordResult,
+    ShownFigures,
+    WithdrawOutcome,
+)
+from bot.dialogs.actions import Verb, verb_of
+from bot.dialogs.aside import Flow
+from bot.dialogs.menu.cards import menu_card
+from bot.dialogs.phone.cards import (
     FLOW_KEY,
     blocked_text,
     confirmation_card,
@@ -43,16 +53,6 @@ from bot.cards.phone import (
     preferences_card,
     summary_card,
 )
-from bot.catalog.service import Preferences
-from bot.choices.service import (
-    Eligibility,
-    PhoneChoices,
-    RecordOutcome,
-    RecordResult,
-    ShownFigures,
-    WithdrawOutcome,
-)
-from bot.dialogs.aside import Flow
 from bot.dialogs.replies import send_card, send_text
 from bot.dialogs.turn import texts_of, turn_of
 from bot.numbers import payload_int

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.cards.actions import Verb, submit
-from bot.cards.menu import card, text_block
+from bot.dialogs.actions import Verb, submit
+from bot.dialogs.cards import card, text_block
 from bot.i18n import Texts
 from bot.rollout.service import UnitTurn, WindowState
 

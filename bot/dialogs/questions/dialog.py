@@ -21,7 +21,7 @@ from typing import Any
 
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 
-from bot.cards.faq import answer_card, ask_card, suggestions_card, unknown_card
+from bot.dialogs.questions.cards import answer_card, ask_card, suggestions_card, unknown_card
 from bot.dialogs.replies import send_card
 from bot.dialogs.turn import turn_of
 from bot.faq.service import FaqDesk

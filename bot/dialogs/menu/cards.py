@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.cards.actions import Verb, execute, submit
+from bot.dialogs.actions import Verb, execute, submit
+from bot.dialogs.cards import card, text_block
 from bot.i18n import SUPPORTED_LANGUAGES, Texts, texts
-
-SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
-VERSION = "1.5"
 
 MENU_AREAS: tuple[tuple[Verb, str], ...] = (
     (Verb.CHOOSE_PHONE, "menu.choose_phone"),
@@ -17,34 +15,6 @@ MENU_AREAS: tuple[tuple[Verb, str], ...] = (
     (Verb.MY_TURN, "menu.my_turn"),
     (Verb.HELPDESK, "menu.helpdesk"),
 )
-
-
-def card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """An Adaptive Card 1.5 that fills the width of a Teams message."""
-    content: dict[str, Any] = {
-        "type": "AdaptiveCard",
-        "$schema": SCHEMA,
-        "version": VERSION,
-        "msteams": {"width": "Full"},
-        "body": body,
-    }
-    if actions:
-        content["actions"] = actions
-    return content
-
-
-def text_block(text: str, **style: Any) -> dict[str, Any]:
-    return {"type": "TextBlock", "text": text, "wrap": True, **style}
-
-
-def proportion_bar(parts: list[tuple[int, str]]) -> dict[str, Any]:
-    """Coloured columns as wide as their shares: a progress bar Teams draws on any screen."""
-    columns = [
-        {"type": "Column", "width": f"{weight}", "style": style, "minHeight": "12px", "items": []}
-        for weight, style in parts
-        if weight > 0
-    ]
-    return {"type": "ColumnSet", "columns": columns, "spacing": "Small"}
 
 
 def welcome_card(t: Texts, name: str | None, months: int) -> dict[str, Any]:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from bot.cards.actions import Verb, submit
-from bot.cards.menu import card, text_block
 from bot.choices.cost import CostBreakdown, InstalmentRule, last_deduction_month
 from bot.choices.models import ChoiceOption
 from bot.choices.service import Blocked, CurrentChoice, Eligibility, Quote
 from bot.clock import helsinki_today
+from bot.dialogs.actions import Verb, submit
+from bot.dialogs.cards import card, text_block
 from bot.faq.facts import FIRST_DEDUCTION_TIMING
 from bot.i18n import Texts
 

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.cards.actions import Verb, execute, submit
-from bot.cards.faq import plain
-from bot.cards.menu import card, text_block
+from bot.dialogs.actions import Verb, execute, submit
+from bot.dialogs.cards import card, text_block
+from bot.dialogs.questions.cards import plain
 from bot.i18n import Texts
 from bot.tickets.service import MAX_DESCRIPTION, MAX_MESSAGE, TOPICS
 

@@ -23,10 +23,10 @@ from typing import Any
 
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 
-from bot.cards.actions import VERB_KEY, Verb, verb_of
+from bot.dialogs.actions import VERB_KEY, Verb, verb_of
+from bot.dialogs.helpdesk.desk import Helpdesk
 from bot.dialogs.replies import send_card, send_text
 from bot.dialogs.turn import turn_of
-from bot.helpdesk.desk import Helpdesk
 
 HELPDESK_VERBS = frozenset({Verb.HELPDESK, Verb.HELPDESK_SEND, Verb.MY_TICKETS, Verb.TICKET_ANSWER})
 

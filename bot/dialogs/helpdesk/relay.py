@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.adapters.botframework.connector import BotConnectorClient, ConnectorError
-from bot.cards.tickets import ticket_card, ticket_note, update_for_requester_card
 from bot.clock import Clock, helsinki_today
 from bot.delivery import TeamsDeliverer
-from bot.helpdesk.views import channel_texts, refresh_ids, ticket_line
+from bot.dialogs.helpdesk.cards import ticket_card, ticket_note, update_for_requester_card
+from bot.dialogs.helpdesk.views import channel_texts, refresh_ids, ticket_line
 from bot.i18n import Texts
 from bot.notifications.delivery import DeliveryFailed
 from bot.notifications.quiet_hours import WorkingHours

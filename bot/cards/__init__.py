@@ -1,1 +1,0 @@
-"""Adaptive Cards (schema 1.5, what Teams renders), built by functions from data."""

@@ -1,0 +1,1 @@
+"""My deductions: the employee's own status card and the life-event notices."""

@@ -1,0 +1,1 @@
+"""The main menu: the areas to choose from, the welcome and the language cards."""

@@ -1,0 +1,1 @@
+"""Choosing a phone: the Free Choice or the Pori-phone, step by step, with its cards."""

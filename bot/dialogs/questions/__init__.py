@@ -1,0 +1,1 @@
+"""Questions and answers: a typed question matched to a topic, and the answer cards."""
