@@ -39,11 +39,13 @@ from bot.deductions.service import DeductionReader
 from bot.dialogs.actions import Verb
 from bot.dialogs.admin.area import AdminArea
 from bot.dialogs.admin.desk import AdminDesk
+from bot.dialogs.areas import AREA_VERBS, check_partition
 from bot.dialogs.deductions.dialog import MyDeductionsDialog
-from bot.dialogs.helpdesk.dialog import HelpdeskDialog
-from bot.dialogs.menu.dialog import MainMenuDialog
+from bot.dialogs.helpdesk.dialog import HelpdeskDialog, TicketButtons
+from bot.dialogs.menu.dialog import MainMenuDialog, MenuInPlace
 from bot.dialogs.phone.dialog import ChoosePhoneDialog
 from bot.dialogs.questions.dialog import QuestionsDialog
+from bot.dialogs.questions.feedback import FaqFeedback
 from bot.dialogs.rollout.dialog import MyTurnDialog
 from bot.faq.matcher import default_matcher
 from bot.faq.service import FaqDesk
@@ -127,6 +129,7 @@ async def build_components(
     token_provider: AccessTokenProvider | None = None,
     clock: Clock = system_clock,
 ) -> Components:
+    check_partition(AREA_VERBS)  # before anything opens: a verb without an area stops here
     engine = engine or create_engine(settings.database_url)
     sessions = create_session_factory(engine)
     http = aiohttp.ClientSession()
@@ -186,6 +189,7 @@ async def build_components(
             Verb.HELPDESK: HelpdeskDialog(helpdesk),
         }
     )
+    admin = AdminArea(AdminDesk(sessions, clock, settings.ict_admins, wake_sender=dispatcher.wake))
     handler = PuhelinbottiHandler(
         sessions=sessions,
         conversation_state=conversation_state,
@@ -195,11 +199,10 @@ async def build_components(
         instalments=settings.instalments,
         clock=clock,
         later_reminders=LaterReminders(sessions, clock, working_hours(settings)),
-        admin=AdminArea(
-            AdminDesk(sessions, clock, settings.ict_admins, wake_sender=dispatcher.wake)
-        ),
+        admin=admin,
         faq=faq,
         helpdesk=helpdesk,
+        in_place=[MenuInPlace(), FaqFeedback(faq), TicketButtons(helpdesk), admin],
     )
     return Components(
         settings=settings,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -25,10 +26,11 @@ from bot.clock import Clock
 from bot.conversations import service as conversations
 from bot.deductions import service as deductions
 from bot.dialogs.actions import Verb, verb_of
-from bot.dialogs.admin.area import REFRESHED_IN_PLACE, AdminArea
+from bot.dialogs.admin.area import AdminArea
+from bot.dialogs.areas import AnswersInPlace, in_place_routes
 from bot.dialogs.aside import Aside, AsideRouter, Flow
 from bot.dialogs.deductions.cards import notice_card
-from bot.dialogs.helpdesk.desk import AGENT_VERBS, Helpdesk
+from bot.dialogs.helpdesk.desk import Helpdesk
 from bot.dialogs.helpdesk.dialog import HELPDESK_VERBS, helpdesk_options
 from bot.dialogs.intents import Intent, IntentKind, read_intent
 from bot.dialogs.menu.cards import language_set_card, menu_card, welcome_card
@@ -40,7 +42,7 @@ from bot.dialogs.menu.dialog import (
 )
 from bot.dialogs.phone.dialog import FLOW_VERBS, ChoosePhoneDialog
 from bot.dialogs.questions.cards import answer_card
-from bot.dialogs.questions.dialog import QUESTION_ID_KEY, QUESTION_KEY, TOPIC_KEY
+from bot.dialogs.questions.dialog import QUESTION_KEY, TOPIC_KEY
 from bot.dialogs.replies import (
     card_invoke_response,
     error_invoke_response,
@@ -49,7 +51,7 @@ from bot.dialogs.replies import (
 )
 from bot.dialogs.turn import PERSONAL, read_turn, remember, texts_of, turn_of
 from bot.directory import service as directory
-from bot.faq.service import FaqDesk, Feedback
+from bot.faq.service import FaqDesk
 from bot.i18n import SUPPORTED_LANGUAGES, resolve_language, texts
 from bot.numbers import payload_int
 from bot.rollout.campaigns import Later, LaterReminders
@@ -86,6 +88,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         admin: AdminArea | None = None,
         faq: FaqDesk | None = None,
         helpdesk: Helpdesk | None = None,
+        in_place: Iterable[AnswersInPlace] = (),
     ) -> None:
         self._sessions = sessions
         self._conversation_state = conversation_state
@@ -102,6 +105,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         self._faq = faq
         self._asides = AsideRouter(faq)
         self._helpdesk = helpdesk
+        self._in_place = in_place_routes(in_place)
 
     @property
     def main_dialog(self) -> MainMenuDialog:
@@ -298,54 +302,13 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         if verb is Verb.SET_LANGUAGE and language in SUPPORTED_LANGUAGES:
             await self._store_language(turn_context, language)
             return card_invoke_response(language_set_card(texts_of(turn_context)))
-        if verb is Verb.OPEN_MENU:
-            return card_invoke_response(menu_card(texts_of(turn_context)))
-        if verb is Verb.FAQ_FEEDBACK:
-            return await self._faq_feedback(turn_context, data)
-        if verb in AGENT_VERBS and self._helpdesk is not None:
-            turn = turn_of(turn_context)
-            answer = await self._helpdesk.act(verb, data, turn.sender.actor, turn.place)
-            if answer.card is None:
-                return error_invoke_response(answer.status, "Refused", answer.message)
-            return card_invoke_response(answer.card)
-        if verb in REFRESHED_IN_PLACE:
-            return await self._admin.on_invoke(turn_context, verb)
+        area = self._in_place.get(verb) if verb else None
+        if verb is not None and area is not None:
+            return await area.on_invoke(turn_context, verb, data)
         log.warning("refused Action.Execute with verb %r", action.get("verb"))
         return error_invoke_response(
             400, "BadRequest", texts_of(turn_context)("errors.unknown_action")
         )
-
-    async def _faq_feedback(
-        self, turn_context: TurnContext, data: dict[str, Any]
-    ) -> AdaptiveCardInvokeResponse:
-        """👍/👎 replaces the answer card with the same answer and a thank-you; only the asker's
-        counts, and only on the topic they were answered."""
-        t = texts_of(turn_context)
-        question, topic, helpful = (
-            payload_int(data.get(QUESTION_ID_KEY)),
-            data.get(TOPIC_KEY),
-            data.get("helpful"),
-        )
-        if not (
-            self._faq is not None
-            and question is not None
-            and isinstance(topic, str)
-            and isinstance(helpful, bool)
-        ):
-            return error_invoke_response(400, "BadRequest", t("faq.feedback_lost"))
-        given = await self._faq.feedback(
-            question_id=question,
-            topic_id=topic,
-            helpful=helpful,
-            asker=turn_of(turn_context).sender.aad_object_id or "",
-        )
-        if given is Feedback.NOT_YOURS:
-            log.warning("refused feedback on someone else's question")
-            return error_invoke_response(403, "Forbidden", t("faq.feedback_not_yours"))
-        if given is not Feedback.RECORDED:
-            return error_invoke_response(404, "NotFound", t("faq.feedback_lost"))
-        topic_shown = self._faq.content.topic(topic)
-        return card_invoke_response(answer_card(t, topic_shown, question, helpful=helpful))
 
     async def on_installation_update_add(self, turn_context: TurnContext) -> None:
         await self._greet_on_install(turn_context)

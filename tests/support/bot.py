@@ -90,8 +90,8 @@ async def running_bot(
         clock=clock or (lambda: TEST_NOW),
     )
     client: TestClient[Any, Any] = TestClient(TestServer(app))
-    await client.start_server()
     try:
+        await client.start_server()
         yield BotUnderTest(client, connector, str(connector_server.make_url("")).rstrip("/"))
     finally:
         await client.close()

@@ -71,6 +71,8 @@ REFRESHED_IN_PLACE = frozenset({Verb.ADMIN_CAMPAIGNS, Verb.ADMIN_ANNOUNCEMENTS})
 class AdminArea:
     """ICT's commands in a personal chat; refused for anyone who is not an ICT admin."""
 
+    in_place = REFRESHED_IN_PLACE
+
     def __init__(self, desk: AdminDesk | None) -> None:
         self._desk = desk
 
@@ -95,7 +97,9 @@ class AdminArea:
         for card in answer if isinstance(answer, list) else [answer]:
             await send_card(turn_context, card)
 
-    async def on_invoke(self, turn_context: TurnContext, verb: Verb) -> AdaptiveCardInvokeResponse:
+    async def on_invoke(
+        self, turn_context: TurnContext, verb: Verb, data: dict[str, Any]
+    ) -> AdaptiveCardInvokeResponse:
         """A list's refresh button: the fresh list replaces the card, for admins only."""
         turn = turn_of(turn_context)
         desk = self._allowed(turn_context)

@@ -12,9 +12,12 @@ from __future__ import annotations
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 
 from bot.deductions.service import DeductionReader
+from bot.dialogs.actions import Verb
 from bot.dialogs.deductions.cards import deductions_card
 from bot.dialogs.replies import send_card, send_text
 from bot.dialogs.turn import turn_of
+
+VERBS = frozenset({Verb.MY_DEDUCTIONS})
 
 
 class MyDeductionsDialog(Dialog):

@@ -21,14 +21,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from botbuilder.core import TurnContext
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
+from botbuilder.schema import AdaptiveCardInvokeResponse
 
 from bot.dialogs.actions import VERB_KEY, Verb, verb_of
-from bot.dialogs.helpdesk.desk import Helpdesk
-from bot.dialogs.replies import send_card, send_text
+from bot.dialogs.helpdesk.desk import AGENT_VERBS, Helpdesk
+from bot.dialogs.replies import (
+    card_invoke_response,
+    error_invoke_response,
+    send_card,
+    send_text,
+)
 from bot.dialogs.turn import turn_of
 
 HELPDESK_VERBS = frozenset({Verb.HELPDESK, Verb.HELPDESK_SEND, Verb.MY_TICKETS, Verb.TICKET_ANSWER})
+# The requester's verbs in the chat, and the helpdesk team's on ticket cards in its channel.
+VERBS = HELPDESK_VERBS | AGENT_VERBS
 
 
 class HelpdeskDialog(Dialog):
@@ -61,6 +70,24 @@ class HelpdeskDialog(Dialog):
         else:
             await send_card(turn, self._helpdesk.request_form(t, value))
         return await dialog_context.end_dialog()
+
+
+class TicketButtons:
+    """The helpdesk team's buttons on ticket cards in its channel: the answer replaces the card."""
+
+    in_place = AGENT_VERBS
+
+    def __init__(self, helpdesk: Helpdesk) -> None:
+        self._helpdesk = helpdesk
+
+    async def on_invoke(
+        self, turn_context: TurnContext, verb: Verb, data: dict[str, Any]
+    ) -> AdaptiveCardInvokeResponse:
+        turn = turn_of(turn_context)
+        answer = await self._helpdesk.act(verb, data, turn.sender.actor, turn.place)
+        if answer.card is None:
+            return error_invoke_response(answer.status, "Refused", answer.message)
+        return card_invoke_response(answer.card)
 
 
 def helpdesk_options(verb: Verb, value: dict[str, Any] | None) -> dict[str, Any]:

@@ -28,13 +28,16 @@ from botbuilder.dialogs import (
     WaterfallStepContext,
 )
 from botbuilder.dialogs.prompts import Prompt
+from botbuilder.schema import AdaptiveCardInvokeResponse
 
 from bot.dialogs.actions import Verb, verb_of
 from bot.dialogs.menu.cards import MENU_AREAS, coming_soon_card, language_card, menu_card
-from bot.dialogs.replies import card_activity, send_card, send_text
+from bot.dialogs.replies import card_activity, card_invoke_response, send_card, send_text
 from bot.dialogs.turn import texts_of
 
 AREA_VERBS = frozenset(verb for verb, _ in MENU_AREAS) | {Verb.PICK_LANGUAGE}
+# The menu itself and the language: each area owns the verb that opens it.
+VERBS = frozenset({Verb.OPEN_MENU, Verb.PICK_LANGUAGE, Verb.SET_LANGUAGE})
 _AREA_LABELS = dict(MENU_AREAS)
 VERB_KEY = "verb"
 AREA_OPTIONS_KEY = "area_options"
@@ -101,6 +104,17 @@ class MainMenuDialog(ComponentDialog):
             return await step.replace_dialog(dialog_id, step.values.get(AREA_OPTIONS_KEY))
         await step.context.send_activity(card_activity(coming_soon_card(t, _AREA_LABELS[verb])))
         return await step.end_dialog()
+
+
+class MenuInPlace:
+    """ "Menu" on a card that answers in place: the menu replaces that card."""
+
+    in_place = frozenset({Verb.OPEN_MENU})
+
+    async def on_invoke(
+        self, turn_context: TurnContext, verb: Verb, data: dict[str, Any]
+    ) -> AdaptiveCardInvokeResponse:
+        return card_invoke_response(menu_card(texts_of(turn_context)))
 
 
 async def _explain_not_understood(turn_context: TurnContext, text: str | None) -> None:

@@ -58,6 +58,7 @@ from bot.dialogs.turn import texts_of, turn_of
 from bot.numbers import payload_int
 
 FLOW_VERBS = frozenset(verb for verb in Verb if verb.value.startswith(("phone.", "flow.")))
+VERBS = FLOW_VERBS | {Verb.CHOOSE_PHONE}
 _OS_VALUES = {"ios", "android"}
 _SIZE_VALUES = {"compact", "large"}
 

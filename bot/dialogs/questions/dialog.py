@@ -21,6 +21,7 @@ from typing import Any
 
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 
+from bot.dialogs.actions import Verb
 from bot.dialogs.questions.cards import answer_card, ask_card, suggestions_card, unknown_card
 from bot.dialogs.replies import send_card
 from bot.dialogs.turn import turn_of
@@ -29,6 +30,7 @@ from bot.faq.service import FaqDesk
 QUESTION_KEY = "question"  # typed text
 QUESTION_ID_KEY = "question_id"  # the kept question an answer card's feedback belongs to
 TOPIC_KEY = "topic"
+VERBS = frozenset({Verb.QUESTIONS, Verb.FAQ_TOPIC, Verb.FAQ_FEEDBACK})
 COMMON_TOPICS = ("options-overview", "free-choice-cost", "rollout-schedule", "broken-or-lost")
 
 

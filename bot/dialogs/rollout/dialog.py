@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 
+from bot.dialogs.actions import Verb
 from bot.dialogs.replies import send_card
 from bot.dialogs.rollout.cards import my_turn_card
 from bot.dialogs.turn import turn_of
 from bot.rollout.service import TurnReader
+
+# The unit's turn, and "remind me later" on the card that says the window is open.
+VERBS = frozenset({Verb.MY_TURN, Verb.REMIND_LATER})
 
 
 class MyTurnDialog(Dialog):
