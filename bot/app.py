@@ -47,6 +47,7 @@ from bot.dialogs.phone.dialog import ChoosePhoneDialog
 from bot.dialogs.questions.dialog import QuestionsDialog
 from bot.dialogs.questions.feedback import FaqFeedback
 from bot.dialogs.rollout.dialog import MyTurnDialog
+from bot.dialogs.rollout.remind_later import RemindLater
 from bot.faq.matcher import default_matcher
 from bot.faq.service import FaqDesk
 from bot.faq.topics import faq_content
@@ -198,10 +199,9 @@ async def build_components(
         default_language=settings.default_language,
         instalments=settings.instalments,
         clock=clock,
-        later_reminders=LaterReminders(sessions, clock, working_hours(settings)),
-        admin=admin,
         faq=faq,
         helpdesk=helpdesk,
+        outright=[RemindLater(LaterReminders(sessions, clock, working_hours(settings))), admin],
         in_place=[MenuInPlace(), FaqFeedback(faq), TicketButtons(helpdesk), admin],
     )
     return Components(

@@ -26,8 +26,7 @@ from bot.clock import Clock
 from bot.conversations import service as conversations
 from bot.deductions import service as deductions
 from bot.dialogs.actions import Verb, verb_of
-from bot.dialogs.admin.area import AdminArea
-from bot.dialogs.areas import AnswersInPlace, in_place_routes
+from bot.dialogs.areas import AnswersInPlace, AnswersOutright, in_place_routes
 from bot.dialogs.aside import Aside, AsideRouter, Flow
 from bot.dialogs.deductions.cards import notice_card
 from bot.dialogs.helpdesk.desk import Helpdesk
@@ -53,8 +52,6 @@ from bot.dialogs.turn import PERSONAL, read_turn, remember, texts_of, turn_of
 from bot.directory import service as directory
 from bot.faq.service import FaqDesk
 from bot.i18n import SUPPORTED_LANGUAGES, resolve_language, texts
-from bot.numbers import payload_int
-from bot.rollout.campaigns import Later, LaterReminders
 from bot.tickets.service import Member
 from bot.turn_start import Person, TurnStarter
 
@@ -84,10 +81,9 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         default_language: str,
         instalments: int,
         clock: Clock,
-        later_reminders: LaterReminders | None = None,
-        admin: AdminArea | None = None,
         faq: FaqDesk | None = None,
         helpdesk: Helpdesk | None = None,
+        outright: Iterable[AnswersOutright] = (),
         in_place: Iterable[AnswersInPlace] = (),
     ) -> None:
         self._sessions = sessions
@@ -100,8 +96,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         self._default_language = default_language
         self._instalments = instalments
         self._clock = clock
-        self._later_reminders = later_reminders
-        self._admin = admin or AdminArea(None)
+        self._outright = tuple(outright)
         self._faq = faq
         self._asides = AsideRouter(faq)
         self._helpdesk = helpdesk
@@ -164,11 +159,9 @@ class PuhelinbottiHandler(TeamsActivityHandler):
             await send_text(turn_context, texts_of(turn_context)("deductions.only_your_own"))
             return
         intent = read_intent(turn_context.activity.text, turn_context.activity.value)
-        if intent.verb is Verb.REMIND_LATER:
-            await self._remind_later(turn_context, intent.value or {})
-            return
-        if self._admin.owns(intent):
-            await self._admin.on_message(turn_context, intent)
+        outright = next((area for area in self._outright if area.owns(intent)), None)
+        if outright is not None:
+            await outright.on_message(turn_context, intent)
             return
         if intent.kind is IntentKind.SWITCH_LANGUAGE and intent.language:
             await self._switch_language(turn_context, intent.language)
@@ -273,22 +266,6 @@ class PuhelinbottiHandler(TeamsActivityHandler):
                 )
                 if claimed:
                     await send_card(turn_context, notice_card(texts_of(turn_context), notice))
-
-    async def _remind_later(self, turn_context: TurnContext, value: dict[str, Any]) -> None:
-        t = texts_of(turn_context)
-        contact = turn_of(turn_context).contact
-        wave_id = payload_int(value.get("wave"))
-        answer, at = Later.NOT_POSSIBLE, None
-        if self._later_reminders and contact and wave_id is not None:
-            answer, at = await self._later_reminders.schedule(
-                aad_object_id=contact.aad_object_id, wave_id=wave_id
-            )
-        if answer is Later.SCHEDULED and at is not None:
-            await send_text(turn_context, t("notify.later_set", when=t.datetime(at)))
-        elif answer is Later.TOO_LATE:
-            await send_text(turn_context, t("notify.later_too_late"))
-        else:
-            await send_text(turn_context, t("notify.later_closed"))
 
     async def on_adaptive_card_invoke(
         self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue

@@ -17,6 +17,7 @@ from bot.dialogs.actions import Verb
 from bot.dialogs.admin.area import VERBS as ADMIN
 from bot.dialogs.deductions.dialog import VERBS as DEDUCTIONS
 from bot.dialogs.helpdesk.dialog import VERBS as HELPDESK
+from bot.dialogs.intents import Intent
 from bot.dialogs.menu.dialog import VERBS as MENU
 from bot.dialogs.phone.dialog import VERBS as PHONE
 from bot.dialogs.questions.dialog import VERBS as QUESTIONS
@@ -49,6 +50,15 @@ def check_partition(areas: Mapping[str, frozenset[Verb]], verbs: Iterable[Verb] 
     )
     if unowned or shared:
         raise VerbsNotPartitioned(f"verbs with no area: {unowned}; verbs in two areas: {shared}")
+
+
+class AnswersOutright(Protocol):
+    """An area that answers a message at once, outside the dialog stack (ICT's commands,
+    "remind me later"): whatever flow was waiting stays where it was."""
+
+    def owns(self, intent: Intent) -> bool: ...
+
+    async def on_message(self, turn_context: TurnContext, intent: Intent) -> None: ...
 
 
 class AnswersInPlace(Protocol):
