@@ -1,4 +1,4 @@
-"""The layering in DESIGN.md §2, kept honest by reading imports."""
+"""The layering in docs/architecture.md, kept honest by reading the code."""
 
 from __future__ import annotations
 

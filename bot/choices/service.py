@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -18,6 +16,7 @@ from bot.catalog.models import CatalogVersion, PhoneModel
 from bot.choices.cost import CostBreakdown, InstalmentRule, cost_breakdown, first_deduction_month
 from bot.choices.models import OPEN_STATUSES, ChoiceOption, ChoiceStatus, PhoneChoice
 from bot.clock import Clock, helsinki_today
+from bot.db.sessions import SessionFactory
 from bot.deductions.models import DeductionPlan, PayrollPosting
 from bot.directory.models import Employee
 from bot.rollout.models import RolloutWave
@@ -136,9 +135,6 @@ class RecordResult:
     choice: CurrentChoice | None = None
     blocked: Blocked | None = None
     quote: Quote | None = None
-
-
-SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
 class PhoneChoices:

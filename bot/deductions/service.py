@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -15,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.choices.cost import first_deduction_month
 from bot.choices.models import ChoiceOption, ChoiceStatus, PhoneChoice
 from bot.clock import helsinki_today
+from bot.db.sessions import SessionFactory
 from bot.deductions import ledger
 from bot.deductions.models import DeductionPlan, PayrollPosting, PendingNotice
 from bot.notifications import outbox
@@ -40,9 +39,6 @@ class MyDeductions:
 
 class DeliveryError(Exception):
     """The choice cannot be marked delivered (unknown, or not chosen/ordered)."""
-
-
-SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 
 class DeductionReader:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -13,13 +11,13 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.db.sessions import SessionFactory
 from bot.db.upsert import upsert
 from bot.faq.language import words
 from bot.faq.matcher import FaqMatcher, Match
 from bot.faq.models import FaqFeedback, FaqQuestion
 from bot.faq.topics import FaqContent
 
-SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 MAX_QUESTION_LENGTH = 500
 MATCHED_LENGTH = 300  # no question needs more; it bounds the matcher's work
 RETENTION = timedelta(days=180)

@@ -13,13 +13,11 @@ import os
 import socket
 import time
 from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.clock import Clock
+from bot.db.sessions import SessionFactory
 from bot.notifications import outbox
 from bot.notifications.breaker import CircuitBreaker, is_outage
 from bot.notifications.delivery import (
@@ -40,7 +38,6 @@ log = logging.getLogger(__name__)
 # is a permission missing for everyone rather than a policy for one person.
 FORBIDDEN_IN_A_ROW = 5
 
-SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 Sleep = Callable[[float], Awaitable[None]]
 
 

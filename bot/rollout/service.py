@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -12,11 +10,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, helsinki_today
+from bot.db.sessions import SessionFactory
 from bot.directory.models import Employee, Unit
 from bot.i18n import texts
 from bot.rollout.models import RolloutWave, RolloutWaveUnit
-
-SessionFactory = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 
 ROLLOUT_WAVES_LOCK = 0x726F6C6C6F7574  # "rollout" in ASCII: PostgreSQL advisory lock key
 

@@ -1,7 +1,8 @@
 """Microsoft Graph through msgraph-sdk: users, their changes, unit groups and Teams app installs.
 
 Pages are sent through the SDK's request adapter (its auth, retry and Retry-After handling) but
-read as plain JSON: building typed `User` models costs seconds of CPU per page (DESIGN.md §4).
+read as plain JSON: building typed `User` models costs seconds of CPU per page (README,
+"Directory sync").
 """
 
 from __future__ import annotations
