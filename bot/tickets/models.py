@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, utcnow
+
+
+class TicketState(StrEnum):
+    """Open until someone of the helpdesk takes it; resolved until reopened."""
+
+    OPEN = "open"
+    TAKEN = "taken"
+    RESOLVED = "resolved"
 
 
 class Ticket(Base):

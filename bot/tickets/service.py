@@ -20,10 +20,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.directory.models import Employee
-from bot.tickets.models import HelpdeskChannel, HelpdeskMember, Ticket, TicketEvent
+from bot.tickets.models import HelpdeskChannel, HelpdeskMember, Ticket, TicketEvent, TicketState
 
-OPEN, TAKEN, RESOLVED = "open", "taken", "resolved"
-STATES = (OPEN, TAKEN, RESOLVED)
+STATES = tuple(state.value for state in TicketState)
 TOPICS = ("phone_choice", "deductions", "delivery", "device_problem", "lost_or_stolen", "other")
 URGENT_TOPICS = frozenset({"lost_or_stolen"})
 MAX_DESCRIPTION = 1000
@@ -133,7 +132,7 @@ async def open_ticket(
         asked=_clip(new.asked),
         bot_answer=_clip(new.bot_answer),
         urgent=new.urgent or new.topic in URGENT_TOPICS,
-        state=OPEN,
+        state=TicketState.OPEN,
         created_at=now,
         updated_at=now,
     )
@@ -165,9 +164,9 @@ async def take(
     *, session: AsyncSession, ticket_id: int, version: int, actor: Actor, now: datetime
 ) -> Ticket:
     ticket = await _current(session, ticket_id, version)
-    if ticket.state == TAKEN and ticket.assignee_aad == actor.aad_object_id:
+    if ticket.state == TicketState.TAKEN and ticket.assignee_aad == actor.aad_object_id:
         return ticket
-    if ticket.state != OPEN:
+    if ticket.state != TicketState.OPEN:
         raise TicketError("not_open", ticket)
     return await _change(
         session,
@@ -175,7 +174,7 @@ async def take(
         TAKEN_EVENT,
         actor,
         now,
-        state=TAKEN,
+        state=TicketState.TAKEN,
         assignee_aad=actor.aad_object_id,
         assignee_name=actor.name,
     )
@@ -185,12 +184,19 @@ async def release(
     *, session: AsyncSession, ticket_id: int, version: int, actor: Actor, now: datetime
 ) -> Ticket:
     ticket = await _current(session, ticket_id, version)
-    if ticket.state != TAKEN:
+    if ticket.state != TicketState.TAKEN:
         raise TicketError("not_taken", ticket)
     if ticket.assignee_aad != actor.aad_object_id:
         raise TicketError("not_assignee", ticket)
     return await _change(
-        session, ticket, RELEASED, actor, now, state=OPEN, assignee_aad=None, assignee_name=None
+        session,
+        ticket,
+        RELEASED,
+        actor,
+        now,
+        state=TicketState.OPEN,
+        assignee_aad=None,
+        assignee_name=None,
     )
 
 
@@ -198,11 +204,18 @@ async def resolve(
     *, session: AsyncSession, ticket_id: int, version: int, actor: Actor, now: datetime
 ) -> Ticket:
     ticket = await _current(session, ticket_id, version)
-    if ticket.state == RESOLVED:
+    if ticket.state == TicketState.RESOLVED:
         raise TicketError("already_resolved", ticket)
     assignee = {} if ticket.assignee_aad else _assignee(actor)
     return await _change(
-        session, ticket, RESOLVED_EVENT, actor, now, state=RESOLVED, resolved_at=now, **assignee
+        session,
+        ticket,
+        RESOLVED_EVENT,
+        actor,
+        now,
+        state=TicketState.RESOLVED,
+        resolved_at=now,
+        **assignee,
     )
 
 
@@ -210,10 +223,17 @@ async def reopen(
     *, session: AsyncSession, ticket_id: int, version: int, actor: Actor, now: datetime
 ) -> Ticket:
     ticket = await _current(session, ticket_id, version)
-    if ticket.state != RESOLVED:
+    if ticket.state != TicketState.RESOLVED:
         raise TicketError("not_resolved", ticket)
     return await _change(
-        session, ticket, REOPENED, actor, now, state=TAKEN, resolved_at=None, **_assignee(actor)
+        session,
+        ticket,
+        REOPENED,
+        actor,
+        now,
+        state=TicketState.TAKEN,
+        resolved_at=None,
+        **_assignee(actor),
     )
 
 
@@ -224,13 +244,13 @@ async def reply(
     sends nothing. Replying to an unassigned ticket takes it."""
     ticket = await _ticket(session, ticket_id)
     message = _message(text, ticket)
-    if ticket.state == RESOLVED:
+    if ticket.state == TicketState.RESOLVED:
         raise TicketError("already_resolved", ticket)
     try:
         if ticket.version != version:
             raise TicketError("stale", ticket)
-        assignee = _assignee(actor) if ticket.state == OPEN else {}
-        state = TAKEN if ticket.state == OPEN else ticket.state
+        assignee = _assignee(actor) if ticket.state == TicketState.OPEN else {}
+        state = TicketState.TAKEN if ticket.state == TicketState.OPEN else ticket.state
         return await _change(
             session, ticket, REPLIED, actor, now, text=message, state=state, **assignee
         )
@@ -264,8 +284,11 @@ async def answer(
         ticket = await _ticket(session, ticket_id)
         if await _answered_with(session, ticket_id, press):
             raise TicketError("already_answered", ticket)
-        reopened = ticket.state == RESOLVED
-        reopening = {"state": TAKEN if ticket.assignee_aad else OPEN, "resolved_at": None}
+        reopened = ticket.state == TicketState.RESOLVED
+        reopening = {
+            "state": TicketState.TAKEN if ticket.assignee_aad else TicketState.OPEN,
+            "resolved_at": None,
+        }
         try:
             changed = await _change(
                 session,
@@ -521,7 +544,7 @@ async def due_for_reraise(
     query = (
         select(Ticket.id)
         .where(
-            Ticket.state == OPEN,
+            Ticket.state == TicketState.OPEN,
             Ticket.updated_at <= now - older_than,
             or_(Ticket.reraised_on.is_(None), Ticket.reraised_on < today),
             Ticket.card_activity_id.is_not(None),
@@ -536,7 +559,7 @@ async def reraise(*, session: AsyncSession, ticket_id: int, today: date, now: da
         update(Ticket)
         .where(
             Ticket.id == ticket_id,
-            Ticket.state == OPEN,
+            Ticket.state == TicketState.OPEN,
             or_(Ticket.reraised_on.is_(None), Ticket.reraised_on < today),
         )
         .values(reraised_on=today, relay_pending=True)

@@ -14,6 +14,7 @@ from bot.dialogs.actions import Verb, execute, submit
 from bot.dialogs.cards import card, text_block
 from bot.dialogs.questions.cards import plain
 from bot.i18n import Texts
+from bot.tickets.models import TicketState
 from bot.tickets.service import MAX_DESCRIPTION, MAX_MESSAGE, TOPICS
 
 TOPIC_INPUT = "ticket_topic"
@@ -259,7 +260,7 @@ def ticket_card(
     agent never acts on what another has already changed.
     """
     state = t(f"tickets.state.{ticket.state}")
-    if ticket.state == "taken" and ticket.assignee_name:
+    if ticket.state == TicketState.TAKEN and ticket.assignee_name:
         state = t("tickets.taken_by", agent=plain(ticket.assignee_name, 80))
     title_key = "tickets.title_urgent" if ticket.urgent else "tickets.title"
     body: list[dict[str, Any]] = [
@@ -271,7 +272,9 @@ def ticket_card(
             color="Attention" if ticket.urgent else "Default",
         ),
         text_block(
-            state, weight="Bolder", color="Good" if ticket.state == "resolved" else "Accent"
+            state,
+            weight="Bolder",
+            color="Good" if ticket.state == TicketState.RESOLVED else "Accent",
         ),
         {
             "type": "FactSet",
@@ -334,10 +337,10 @@ def _ticket_actions(
     t: Texts, ticket: TicketLine, viewer: str | None, reply_draft: str
 ) -> list[dict[str, Any]]:
     keys = {"ticket": ticket.id, "version": ticket.version}
-    if ticket.state == "resolved":
+    if ticket.state == TicketState.RESOLVED:
         return [execute(t("tickets.reopen"), Verb.TICKET_REOPEN, **keys)]
     actions = []
-    if ticket.state == "open":
+    if ticket.state == TicketState.OPEN:
         actions.append(execute(t("tickets.take"), Verb.TICKET_TAKE, **keys))
     elif viewer is not None and ticket.assignee_aad == viewer:
         actions.append(execute(t("tickets.release"), Verb.TICKET_RELEASE, **keys))

@@ -45,7 +45,7 @@ from bot.dialogs.turn import ChannelPlace
 from bot.i18n import Texts
 from bot.numbers import payload_int
 from bot.tickets import service as tickets
-from bot.tickets.models import HelpdeskChannel
+from bot.tickets.models import HelpdeskChannel, TicketState
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +161,9 @@ class Helpdesk:
         async with self._sessions() as session:
             own = await tickets.list_tickets(session=session, requester_aad=requester_aad, limit=10)
             lines = [await ticket_line(session, ticket, t.language) for ticket in own]
-        forms = {line.id: tickets.new_token() for line in lines if line.state != tickets.RESOLVED}
+        forms = {
+            line.id: tickets.new_token() for line in lines if line.state != TicketState.RESOLVED
+        }
         return my_tickets_card(t, lines, self._clock(), forms)
 
     async def answer(self, t: Texts, requester_aad: str, value: dict[str, Any]) -> Card | str:
