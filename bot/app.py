@@ -22,7 +22,6 @@ from bot.adapters.botframework.tokens import AccessTokenProvider, MsalTokenProvi
 from bot.adapters.conversation_state import TurnConversationState
 from bot.adapters.graph.client import GraphDirectory
 from bot.adapters.graph.directory_sync import build_directory_sync, graph_directory
-from bot.adapters.retry import RetryPolicy
 from bot.adapters.state_storage import SqlStorage
 from bot.background import (
     BackgroundJobs,
@@ -31,6 +30,7 @@ from bot.background import (
     build_helpdesk,
     working_hours,
 )
+from bot.backoff import RetryPolicy
 from bot.choices.service import ChoicePolicy, PhoneChoices
 from bot.clock import Clock, system_clock
 from bot.db import migrate

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.adapters.botframework.connector import BotConnectorClient
 from bot.adapters.botframework.proactive import AppInstaller, ProactiveSender
 from bot.adapters.botframework.tokens import AccessTokenProvider
-from bot.adapters.retry import RetryPolicy
+from bot.backoff import RetryPolicy
 from bot.clock import Clock
 from bot.deductions.service import plan_life_event_notices
 from bot.delivery import TeamsDeliverer

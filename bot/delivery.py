@@ -26,6 +26,7 @@ from bot.adapters.botframework.proactive import (
 )
 from bot.adapters.graph.client import AppCatalogUnreadable, AppNotPublished, GraphError
 from bot.announcements import service as announcements
+from bot.backoff import is_retryable
 from bot.clock import Clock, helsinki_today
 from bot.conversations import service as conversations
 from bot.conversations.models import ConversationReferenceRecord
@@ -43,7 +44,6 @@ from bot.notifications.delivery import (
     InstallForbidden,
     Outgoing,
 )
-from bot.notifications.retry import is_retryable
 from bot.rollout import campaigns
 
 log = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ from bot.adapters.botframework.connector import BotConnectorClient
 from bot.adapters.botframework.fake_connector import FakeBotConnector, Outage
 from bot.adapters.botframework.proactive import ProactiveSender
 from bot.adapters.botframework.tokens import NoTokenProvider
-from bot.adapters.retry import RetryPolicy
+from bot.backoff import RetryPolicy
 from bot.clock import HELSINKI
 from bot.conversations.models import ConversationReferenceRecord
 from bot.db.engine import create_session_factory

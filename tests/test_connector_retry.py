@@ -26,7 +26,7 @@ from bot.adapters.botframework.tokens import (
     FixedTokenProvider,
     NoTokenProvider,
 )
-from bot.adapters.retry import RetryPolicy, parse_retry_after
+from bot.backoff import RetryPolicy, parse_retry_after
 from tests.support.activities import TeamsUser
 from tests.support.bot import BotUnderTest
 

@@ -10,8 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapters.retry import RETRYABLE_STATUSES as ADAPTER_RETRYABLE
-from bot.adapters.retry import RetryPolicy
+from bot.backoff import RetryPolicy, RetryRules, is_retryable
 from bot.clock import HELSINKI
 from bot.db.engine import create_session_factory
 from bot.notifications import outbox
@@ -28,7 +27,6 @@ from bot.notifications.dispatcher import FORBIDDEN_IN_A_ROW, Dispatcher
 from bot.notifications.models import Notification
 from bot.notifications.quiet_hours import WorkingHours
 from bot.notifications.rate_limit import ConversationLimiter, RateLimiter
-from bot.notifications.retry import RETRYABLE_STATUSES, RetryRules, is_retryable
 from bot.notifications.testing import FakeDeliverer, FakeTime
 from tests.support.database import postgres_database, second_engine
 
@@ -232,7 +230,6 @@ async def test_transient_failures_back_off_exponentially(sqlite_engine, failure)
 def test_one_set_of_retry_rules_for_the_outbox_and_the_connector():
     retried = [status for status in range(400, 600) if is_retryable(status)]
     assert retried == [412, 429, 500, 502, 503, 504] and is_retryable(None)
-    assert ADAPTER_RETRYABLE is RETRYABLE_STATUSES
     assert [RetryPolicy().should_retry(status, 1) for status in (None, 500, 501, 502)] == [
         True,
         True,

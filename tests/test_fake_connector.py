@@ -32,7 +32,7 @@ from bot.adapters.botframework.fake_connector import (
     ScriptedFailure,
 )
 from bot.adapters.botframework.tokens import FixedTokenProvider
-from bot.adapters.retry import RetryPolicy
+from bot.backoff import RetryPolicy
 
 CONVERSATION = "a:personal-1"
 ACTIVITY = {"type": "message", "text": "hei"}

@@ -20,7 +20,7 @@ from bot.adapters.botframework.proactive import (
     ProactiveSender,
 )
 from bot.adapters.botframework.tokens import NoTokenProvider
-from bot.adapters.retry import RetryPolicy
+from bot.backoff import RetryPolicy
 
 TENANT = "tenant-pori"
 USER = "00000000-0000-4000-8000-000000000042"

@@ -22,7 +22,7 @@ from bot.adapters.botframework.connector import BotConnectorClient
 from bot.adapters.botframework.fake_connector import FakeBotConnector
 from bot.adapters.botframework.proactive import ProactiveSender
 from bot.adapters.botframework.tokens import NoTokenProvider
-from bot.adapters.retry import RetryPolicy
+from bot.backoff import RetryPolicy
 from bot.choices.models import ChoiceOption, PhoneChoice
 from bot.conversations import service as conversations
 from bot.conversations.models import ConversationReferenceRecord

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.backoff import RetryRules, is_retryable
 from bot.clock import Clock
 from bot.db.sessions import SessionFactory
 from bot.notifications import outbox
@@ -30,7 +31,6 @@ from bot.notifications.delivery import (
 from bot.notifications.outbox import CONFIGURATION, CONNECTOR_DOWN, GAVE_UP, Settlement
 from bot.notifications.quiet_hours import WorkingHours
 from bot.notifications.rate_limit import ConversationLimiter, RateLimiter
-from bot.notifications.retry import RetryRules, is_retryable
 
 log = logging.getLogger(__name__)
 

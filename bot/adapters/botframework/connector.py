@@ -19,7 +19,7 @@ import aiohttp
 from yarl import URL
 
 from bot.adapters.botframework.tokens import AccessTokenProvider
-from bot.adapters.retry import RetryPolicy, parse_retry_after
+from bot.backoff import RetryPolicy, parse_retry_after
 
 log = logging.getLogger(__name__)
 
