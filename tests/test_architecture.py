@@ -166,3 +166,14 @@ def test_per_turn_facts_travel_in_the_turn_not_under_string_keys():
             continue
         lines = attribute_reads(path, "turn_state")
         assert not lines, f"{path.relative_to(BOT)} uses turn_state (lines {lines})"
+
+
+def test_the_database_layer_imports_no_domain_and_no_adapter():
+    """Only the migration environment sees every domain's tables; the engine and base stay below."""
+    for path in python_files(BOT / "db"):
+        if path.is_relative_to(BOT / "db" / "migrations"):
+            continue
+        for module in imported_modules(path):
+            assert not module.startswith(
+                ("bot.adapters", *(f"bot.{domain}" for domain in DOMAINS))
+            ), f"{path.relative_to(BOT)} imports {module}"

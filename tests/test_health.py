@@ -50,7 +50,7 @@ async def test_the_migrations_build_exactly_the_tables_the_models_declare(sqlite
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    from bot.db.models import Base
+    from bot.db.migrations.schema import Base
 
     async with sqlite_engine.connect() as connection:
         differences = await connection.run_sync(

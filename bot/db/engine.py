@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from bot.adapters import sqlite as one_trip_sqlite
+from bot.db import sqlite as one_trip_sqlite
 
 
 def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:

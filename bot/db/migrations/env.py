@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from bot.db.models import Base
+from bot.db.migrations.schema import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:

@@ -1,4 +1,4 @@
-"""Imports every table so metadata (and Alembic) sees the whole schema."""
+"""Every table of every domain, so Alembic (env.py) and the schema test see the whole schema."""
 
 from bot.adapters.state_storage import BotStateRecord
 from bot.announcements.models import AnnouncementDraft
