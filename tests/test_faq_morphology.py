@@ -66,13 +66,22 @@ def test_spellings_restore_umlauts_fewest_first_and_give_up_on_long_words():
 def test_a_word_typed_without_umlauts_is_read_as_the_word_with_them():
     voikko = finnish_morphology()
     assert voikko is not None
-    analysis = voikko.analyse("tyoprofiili")
+    assert voikko.analyse("tyoprofiili") is None
+    analysis = voikko.guess("tyoprofiili")
     assert analysis is not None
     assert analysis.base_forms == ("työprofiili",)
     assert analysis.parts == ("työ", "profiili")
     # A word Voikko knows as typed keeps its own reading.
-    known = voikko.analyse("maksaa")
+    known = voikko.guess("maksaa")
     assert known is not None and "maksaa" in known.base_forms
+
+
+@needs_voikko
+def test_a_dropped_final_i_is_put_back_before_any_umlaut_is_guessed():
+    voikko = finnish_morphology()
+    features = set(analyse("par kysymystä", "fi", morphology=voikko))
+    assert "w:pari" in features
+    assert "w:par" not in features
 
 
 def test_without_voikko_the_matcher_falls_back_to_stemming_and_still_answers():

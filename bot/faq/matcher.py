@@ -354,7 +354,8 @@ def _word_features(
         word = _spoken_ending(raw, word, morphology)
     if word in _STOPWORDS[language]:
         return ()
-    analysis = morphology.analyse(word) if morphology and language == FINNISH else None
+    # Only after the spoken ending: "par" is pari, not a guessed "pär".
+    analysis = morphology.guess(word) if morphology and language == FINNISH else None
     if analysis is not None:
         bases = {word: analysis.base_forms, **{part: (part,) for part in analysis.parts}}
     else:

@@ -40,6 +40,10 @@ class Morphology(Hashable, Protocol):
 
     def analyse(self, word: str) -> Analysis | None: ...
 
+    def guess(self, word: str) -> Analysis | None:
+        """The word as typed, else as it reads with its umlauts restored ("tyoprofiili")."""
+        ...
+
 
 class VoikkoMorphology:
     """Voikko's analyses, cached: the same words come back in every question."""
@@ -57,10 +61,14 @@ class VoikkoMorphology:
             self._cache[word] = self._analyse(word)
         return self._cache[word]
 
-    def _analyse(self, word: str) -> Analysis | None:
-        analyses = next(
-            (found for spelling in spellings(word) if (found := self._analyses(spelling))), []
+    def guess(self, word: str) -> Analysis | None:
+        """The word as typed, else as it reads with its umlauts restored ("tyoprofiili")."""
+        return next(
+            (found for spelling in spellings(word) if (found := self.analyse(spelling))), None
         )
+
+    def _analyse(self, word: str) -> Analysis | None:
+        analyses = list(self._voikko.analyze(word)[:MAX_ANALYSES])  # type: ignore[attr-defined]
         if not analyses:
             return None
         base_forms = tuple(
@@ -73,9 +81,6 @@ class VoikkoMorphology:
         first = analyses[0]
         parts = compound_parts(first.get("WORDBASES", ""), first.get("BASEFORM", "").lower())
         return Analysis(base_forms=base_forms, parts=parts if len(parts) > 1 else ())
-
-    def _analyses(self, word: str) -> list[dict[str, str]]:
-        return list(self._voikko.analyze(word)[:MAX_ANALYSES])  # type: ignore[attr-defined]
 
 
 def spellings(word: str) -> list[str]:
