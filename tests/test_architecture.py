@@ -177,3 +177,35 @@ def test_the_database_layer_imports_no_domain_and_no_adapter():
             assert not module.startswith(
                 ("bot.adapters", *(f"bot.{domain}" for domain in DOMAINS))
             ), f"{path.relative_to(BOT)} imports {module}"
+
+
+def status_writes(path: Path) -> list[int]:
+    """Lines that set a status: `.values(status=…)` or `<row>.status = ChoiceStatus…`."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    lines = []
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "values"
+            and any(keyword.arg == "status" for keyword in node.keywords)
+        ) or (
+            isinstance(node, ast.Assign)
+            and any(
+                isinstance(target, ast.Attribute) and target.attr == "status"
+                for target in node.targets
+            )
+            and "ChoiceStatus" in ast.unparse(node.value)
+        ):
+            lines.append(node.lineno)
+    return lines
+
+
+def test_only_the_choice_lifecycle_changes_a_choices_status():
+    lifecycle = BOT / "choices" / "lifecycle.py"
+    assert status_writes(lifecycle), "has the lifecycle moved?"
+    for path in python_files(BOT):
+        if path == lifecycle:
+            continue
+        lines = status_writes(path)
+        assert not lines, f"{path.relative_to(BOT)} changes a choice's status (lines {lines})"

@@ -7,12 +7,13 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, literal, select, update
+from sqlalchemy import func, literal, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog import service as catalog
 from bot.catalog.models import CatalogVersion, PhoneModel
+from bot.choices import lifecycle
 from bot.choices.cost import CostBreakdown, InstalmentRule, cost_breakdown, first_deduction_month
 from bot.choices.models import OPEN_STATUSES, ChoiceOption, ChoiceStatus, PhoneChoice
 from bot.clock import Clock, helsinki_today
@@ -367,14 +368,7 @@ async def record_choice(
     choice = _new_choice(aad_object_id, quote, consent_token, language, now)
     try:
         async with session.begin_nested():
-            await session.execute(
-                update(PhoneChoice)
-                .where(
-                    PhoneChoice.aad_object_id == aad_object_id,
-                    PhoneChoice.status == ChoiceStatus.CHOSEN.value,
-                )
-                .values(status=ChoiceStatus.CHANGED.value, closed_at=now)
-            )
+            await lifecycle.replace_open(session=session, aad_object_id=aad_object_id, now=now)
             session.add(choice)
             await session.flush()
     except IntegrityError:
@@ -392,15 +386,7 @@ async def record_choice(
 
 async def cancel_choice(*, session: AsyncSession, aad_object_id: str, now: datetime) -> bool:
     """Withdraw a choice that has not been ordered yet; False if there is none to withdraw."""
-    result = await session.execute(
-        update(PhoneChoice)
-        .where(
-            PhoneChoice.aad_object_id == aad_object_id,
-            PhoneChoice.status == ChoiceStatus.CHOSEN.value,
-        )
-        .values(status=ChoiceStatus.CANCELLED.value, closed_at=now)
-    )
-    return bool(getattr(result, "rowcount", 0))
+    return await lifecycle.cancel_open(session=session, aad_object_id=aad_object_id, now=now)
 
 
 def _new_choice(
@@ -520,10 +506,4 @@ async def mark_all_ordered(*, session: AsyncSession, now: datetime) -> list[int]
     One UPDATE … RETURNING, so a choice changed at the same moment is either locked and
     exported, or left out and still changeable: never exported while being replaced.
     """
-    result = await session.execute(
-        update(PhoneChoice)
-        .where(PhoneChoice.status == ChoiceStatus.CHOSEN.value)
-        .values(status=ChoiceStatus.ORDERED.value, updated_at=now)
-        .returning(PhoneChoice.id)
-    )
-    return [row[0] for row in result]
+    return await lifecycle.order_all_open(session=session, now=now)

@@ -26,7 +26,7 @@ from sqlalchemy import ColumnElement, Table, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
-from bot.choices.models import OPEN_STATUSES, ChoiceStatus, PhoneChoice
+from bot.choices import lifecycle
 from bot.db.base import Base
 from bot.deductions import ledger
 from bot.deductions.models import (
@@ -717,14 +717,8 @@ async def _correct_postings(
 
 async def _mark_paid_off(session: AsyncSession, plans: Sequence[_Plan], now: datetime) -> None:
     """The phone is now the employee's: close the choice, and keep one notice per plan."""
-    open_statuses = [status.value for status in OPEN_STATUSES]
     for choice_ids in _chunks([plan.choice_id for plan in plans if plan.choice_id is not None]):
-        await session.execute(
-            update(PhoneChoice)
-            .where(PhoneChoice.id.in_(choice_ids), PhoneChoice.status.in_(open_statuses))
-            .values(status=ChoiceStatus.PAID_OFF.value, closed_at=now, updated_at=now)
-            .execution_options(synchronize_session="fetch")
-        )
+        await lifecycle.pay_off(session=session, choice_ids=choice_ids, now=now)
     noticed: set[int] = set()
     for chunk in _chunks(sorted({plan.person.aad_object_id for plan in plans})):
         payloads = await session.scalars(
@@ -750,15 +744,7 @@ async def _mark_paid_off(session: AsyncSession, plans: Sequence[_Plan], now: dat
 async def _reopen(session: AsyncSession, plans: Sequence[_Plan], now: datetime) -> None:
     """A correction left money owing: the phone is not the employee's yet after all."""
     for choice_ids in _chunks([plan.choice_id for plan in plans if plan.choice_id is not None]):
-        await session.execute(
-            update(PhoneChoice)
-            .where(
-                PhoneChoice.id.in_(choice_ids),
-                PhoneChoice.status == ChoiceStatus.PAID_OFF.value,
-            )
-            .values(status=ChoiceStatus.DELIVERED.value, closed_at=None, updated_at=now)
-            .execution_options(synchronize_session="fetch")
-        )
+        await lifecycle.reopen_paid_off(session=session, choice_ids=choice_ids, now=now)
 
 
 async def _due_plans(

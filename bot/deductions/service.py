@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.choices import lifecycle
 from bot.choices.cost import first_deduction_month
 from bot.choices.models import ChoiceOption, ChoiceStatus, PhoneChoice
 from bot.clock import helsinki_today
@@ -125,10 +126,9 @@ async def deliver_choice(
     choice = await session.get(PhoneChoice, choice_id, with_for_update=True)
     if choice is None:
         raise DeliveryError(f"valintaa {choice_id} ei ole")
-    if choice.status not in (ChoiceStatus.CHOSEN.value, ChoiceStatus.ORDERED.value):
+    if not lifecycle.can_deliver(choice):
         raise DeliveryError(f"valinta {choice_id} on tilassa {choice.status}")
-    choice.status = ChoiceStatus.DELIVERED.value
-    choice.updated_at = now
+    lifecycle.deliver(choice, now)
     if choice.option != ChoiceOption.FREE_CHOICE.value or choice.employee_share_cents == 0:
         return None
     if choice.first_deduction_month is None:
