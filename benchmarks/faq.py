@@ -1,5 +1,5 @@
-"""FAQ matching on the development set, the two blind validation sets and the blind held-out set
-(totals only): the bot's matcher beside a plain BM25 baseline.
+"""FAQ matching on the development set, the two blind validation sets and the two blind held-out
+sets (totals only): the bot's matcher beside a plain BM25 baseline.
 
 Both learn only from bot/faq/content/topics.yaml. The baseline is Okapi BM25 over unstemmed
 lowercase words, one document per topic (its titles and examples in both languages, concatenated);
@@ -10,8 +10,8 @@ off-topic question whose "id" is null. Latency is one match() call, after a warm
 
     .venv/bin/python benchmarks/faq.py [--validation-misses] [--without-heldout]
 
-While tuning, `--without-heldout` leaves the held-out set unread: it is read once before and once
-after a change, never in between.
+While tuning, `--without-heldout` leaves the held-out sets unread: they are read once before and
+once after a change, never in between.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from bot.faq import matcher as bot_matcher  # noqa: E402
 from bot.faq.language import words  # noqa: E402
 from bot.faq.topics import FaqContent, faq_content  # noqa: E402
 from tests.support.faq_dev import dev_questions  # noqa: E402
+from tests.support.faq_heldout import SETS as HELDOUT_SETS  # noqa: E402
 from tests.support.faq_heldout import HeldOut, heldout_questions  # noqa: E402
 from tests.support.faq_validation import SETS as VALIDATION_SETS  # noqa: E402
 from tests.support.faq_validation import validation_questions  # noqa: E402
@@ -253,7 +254,11 @@ def training_wordings(content: FaqContent) -> set[str]:
 def main() -> None:
     content = faq_content()
     topical, off_topic = dev_questions()
-    heldout = [] if "--without-heldout" in sys.argv else heldout_questions()
+    heldout = (
+        {}
+        if "--without-heldout" in sys.argv
+        else {name: heldout_questions(folder) for name, folder in HELDOUT_SETS.items()}
+    )
     validation = {name: validation_questions(name) for name in VALIDATION_SETS}
     started = time.perf_counter()
     bot = bot_matcher.default_matcher()
@@ -319,12 +324,15 @@ def main() -> None:
             }
             for name, questions in validation.items()
         },
-        "heldout": {
-            "bot": heldout_totals(bot_answer, heldout, bot_suggestions),
-            "bm25": heldout_totals(bm25_answer, heldout),
-        }
-        if heldout
-        else "not read (--without-heldout)",
+        **{
+            name: {
+                "bot": heldout_totals(bot_answer, heldout[name], bot_suggestions),
+                "bm25": heldout_totals(bm25_answer, heldout[name]),
+            }
+            if heldout
+            else "not read (--without-heldout)"
+            for name in HELDOUT_SETS
+        },
         "bot_misses": bot_misses,
     }
     if "--validation-misses" in sys.argv:

@@ -1,4 +1,4 @@
-"""The frozen, blind held-out question set (tests/data/faq/heldout/): totals only, never tuning."""
+"""The frozen, blind held-out question sets (tests/data/faq/heldout*/): totals only, no tuning."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ from pathlib import Path
 import yaml
 
 HELDOUT = Path(__file__).resolve().parent.parent / "data" / "faq" / "heldout"
+# Each written blind by writers who saw only the program's description, and labelled by another.
+# The second was written when the first had been read after every change for three sessions.
+SETS = {"heldout": HELDOUT, "heldout_2": HELDOUT.with_name("heldout-2")}
 FILES = ("questions.yaml", "labels.yaml")
 
 
@@ -36,9 +39,9 @@ def digest(name: str, folder: Path = HELDOUT) -> str:
     return hashlib.sha256((folder / name).read_bytes()).hexdigest()
 
 
-def heldout_questions() -> list[HeldOut]:
-    questions = yaml.safe_load((HELDOUT / "questions.yaml").read_text(encoding="utf-8"))
-    labels = yaml.safe_load((HELDOUT / "labels.yaml").read_text(encoding="utf-8"))
+def heldout_questions(folder: Path = HELDOUT) -> list[HeldOut]:
+    questions = yaml.safe_load((folder / "questions.yaml").read_text(encoding="utf-8"))
+    labels = yaml.safe_load((folder / "labels.yaml").read_text(encoding="utf-8"))
     if len(questions) != len(labels):
         raise ValueError("questions and labels differ in length")
     return [
