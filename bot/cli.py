@@ -39,7 +39,8 @@ CATALOG_COLUMNS = (
 )
 PAYROLL_FORMAT = (
     "The file payroll produces: CSV with ';' separators, UTF-8 (with or without BOM) or "
-    "ISO-8859-1, one row per employee number and pay period, header "
+    "ISO-8859-1, or Excel's tab-separated Unicode text (UTF-16); one row per employee number and "
+    "pay period, header "
     "henkilonumero;palkkakausi;summa (other columns are ignored); period as 2026-11 or 11/2026, "
     "amount as 12,50. A file with any problem changes nothing; the same file twice changes "
     "nothing; a row with a new amount for a stored period replaces it and is recorded."

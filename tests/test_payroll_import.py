@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import codecs
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -111,6 +112,13 @@ def test_the_same_content_in_both_encodings_reads_the_same_but_hashes_differentl
     assert utf8.sha256 != latin1.sha256
 
 
+def test_excels_unicode_text_reads_like_the_csv():
+    """Excel's "Unicode text": UTF-16 with a BOM, tabs between cells (the catalog takes it too)."""
+    content = "Henkilönumero;palkkakausi;summa\n100001;2026-11;10,41\n100002;2026-11;14,58\n"
+    unicode_text = content.replace(";", "\t").encode("utf-16")
+    assert parse_payroll_bytes(unicode_text).rows == parse_payroll_bytes(content.encode()).rows
+
+
 @pytest.mark.parametrize(
     ("amount", "cents"),
     [
@@ -205,7 +213,7 @@ def test_periods_that_are_refused(period):
         (b"\xef\xbb\xbf", "tiedosto on tyhjä"),
         (f"{HEADER}\n".encode(), "vain otsikkorivi"),
         (f"{HEADER}\n;;\n\n".encode(), "vain otsikkorivi"),
-        ("\ufeffhenkilonumero".encode("utf-16"), "UTF-16"),
+        (codecs.BOM_UTF16_LE + b"henkil\xf6numero", "UTF-16-muotoiseksi mutta on rikki"),
         (b"\xef\xbb\xbfhenkil\xf6numero;palkkakausi;summa\n", "rikki"),
     ],
 )

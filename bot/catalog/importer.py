@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
@@ -18,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog.models import CatalogVersion, PhoneModel
 from bot.numbers import LARGEST
-from bot.text_files import decode_without_bom
+from bot.text_files import UnreadableText, decode_spreadsheet
 
 MAX_PRICE_CENTS = 500_000
 SCREEN_INCHES_RANGE = (Decimal(4), Decimal(8))
@@ -229,23 +228,11 @@ def _values(row: CatalogRow) -> dict[str, Any]:
 # --- reading ---------------------------------------------------------------------------------
 
 
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-
-
 def _decode(data: bytes) -> str:
-    """UTF-8 with or without BOM, UTF-16 with BOM (Excel's "Unicode text"), else Windows-1252."""
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            try:
-                return data.decode(encoding)
-            except UnicodeDecodeError as error:
-                message = f"tiedosto on merkitty {encoding[:6].upper()}-muotoiseksi mutta on rikki"
-                raise CatalogFileError([Problem(0, "", message)]) from error
-    return decode_without_bom(data)
+    try:
+        return decode_spreadsheet(data)
+    except UnreadableText as error:
+        raise CatalogFileError([Problem(0, "", str(error))]) from error
 
 
 def _fold(name: str) -> str:

@@ -1,15 +1,14 @@
 """Payroll's monthly deduction file: checked in full, then posted to the ledger in one go.
 
-The file is CSV with `;` separators and decimal commas, one row per employee number and pay period
-with the amount deducted. A file with any problem changes nothing; the same file twice changes
-nothing; a row whose amount differs from the stored posting replaces it and is kept as a
-correction; the PayrollImport row is the record of what a file changed. Nothing here logs:
-amounts reach ICT only through the CLI reports.
+The file is CSV with `;` separators (or Excel's tab-separated "Unicode text") and decimal commas,
+one row per employee number and pay period with the amount deducted. A file with any problem
+changes nothing; the same file twice changes nothing; a row whose amount differs from the stored
+posting replaces it and is kept as a correction; the PayrollImport row is the record of what a
+file changed. Nothing here logs: amounts reach ICT only through the CLI reports.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import hashlib
 import io
@@ -38,7 +37,7 @@ from bot.deductions.models import (
 )
 from bot.directory.models import Employee
 from bot.numbers import payload_int
-from bot.text_files import decode_without_bom
+from bot.text_files import UnreadableText, decode_spreadsheet, tab_separated
 
 if TYPE_CHECKING:
     from _csv import Reader
@@ -212,7 +211,9 @@ def parse_payroll_bytes(data: bytes, columns: PayrollColumns = DEFAULT_COLUMNS) 
     digest = hashlib.sha256(data).hexdigest()
     if not data.strip():
         raise PayrollFileError([Problem(0, "", "tiedosto on tyhjä")])
-    reader = csv.reader(io.StringIO(decode_file(data), newline=""), delimiter=";")
+    text = decode_file(data)
+    delimiter = "\t" if tab_separated(text) else ";"
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header: list[str] | None = None
         while header is None:
@@ -230,18 +231,11 @@ def parse_payroll_bytes(data: bytes, columns: PayrollColumns = DEFAULT_COLUMNS) 
 
 
 def decode_file(data: bytes) -> str:
-    """UTF-8 with or without BOM, else Windows-1252 / ISO-8859-1 (they differ only in 0x80–0x9F)."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise PayrollFileError(
-            [Problem(0, "", "tiedosto on UTF-16-muodossa; tallenna UTF-8- tai ISO-8859-1-muodossa")]
-        )
-    if data.startswith(codecs.BOM_UTF8):
-        try:
-            return data.decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            message = "tiedosto on merkitty UTF-8-muotoiseksi mutta on rikki"
-            raise PayrollFileError([Problem(0, "", message)]) from error
-    return decode_without_bom(data)
+    """As the catalog importer reads: UTF-8, Excel's UTF-16 "Unicode text", else Windows-1252."""
+    try:
+        return decode_spreadsheet(data)
+    except UnreadableText as error:
+        raise PayrollFileError([Problem(0, "", str(error))]) from error
 
 
 def _fold(name: str) -> str:

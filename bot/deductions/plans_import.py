@@ -28,6 +28,7 @@ from bot.deductions.payroll import (
 )
 from bot.directory.models import Employee
 from bot.numbers import payload_int
+from bot.text_files import tab_separated
 
 COLUMNS = ("henkilonumero", "malli", "osuus", "erat", "ensimmainen_kausi")
 MAX_INSTALMENTS = 120
@@ -55,7 +56,8 @@ def parse_plan_file(path: Path) -> list[ExistingPlan]:
     """Every row, or every problem of the file at once."""
     try:
         text = decode_file(path.read_bytes())
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+        delimiter = "\t" if tab_separated(text) else ";"
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except OSError as error:
         raise PlanFileError([Problem(0, "", f"tiedostoa ei voi lukea: {error}")]) from error
     except PayrollFileError as error:
