@@ -101,7 +101,7 @@ CLOCK_READERS = {
     BOT / "db" / "base.py",
     BOT / "adapters" / "botframework" / "fake_openid.py",
 }
-COMPOSITION_ROOTS = {BOT / "app.py", BOT / "cli.py", BOT / "demo" / "runner.py"}
+COMPOSITION_ROOTS = {BOT / "app.py", *(BOT / "cli").glob("*.py"), BOT / "demo" / "runner.py"}
 _WALL_CLOCK_CALLS = {
     ("datetime", "now"),
     ("datetime", "utcnow"),

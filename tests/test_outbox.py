@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.cli import _progress_bar, main
+from bot.cli import main
+from bot.cli.campaigns import _progress_bar
 from bot.db.engine import create_engine, create_session_factory
 from bot.notifications import outbox
 from bot.notifications.delivery import Delivered

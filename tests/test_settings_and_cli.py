@@ -197,7 +197,7 @@ def served(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, ob
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'serve.sqlite3'}")
     calls: list[dict[str, object]] = []
-    monkeypatch.setattr("bot.cli.web.run_app", lambda app, **options: calls.append(options))
+    monkeypatch.setattr("bot.cli.server.web.run_app", lambda app, **options: calls.append(options))
     return calls
 
 

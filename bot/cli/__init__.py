@@ -1,0 +1,75 @@
+"""The `phonebot` command: each area's commands are registered by its module, next to their
+handlers (serve, demo, database, catalog, choices, payroll, rollout, directory, campaigns,
+tickets, manifest, FAQ)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from bot.cli import (
+    campaigns,
+    catalog,
+    choices,
+    directory,
+    faq,
+    manifest,
+    payroll,
+    rollout,
+    server,
+    tickets,
+)
+from bot.settings import Settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        print(f"phonebot: configuration error: {_one_line(error)}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    return int(args.run(args, settings) or 0)
+
+
+def _one_line(error: ValidationError) -> str:
+    """Each problem as `VARIABLE: reason`, on one line, without pydantic's links."""
+    problems = []
+    for problem in error.errors(include_url=False):
+        where = ".".join(str(part) for part in problem["loc"])
+        reason = str(problem["msg"]).removeprefix("Value error, ")
+        problems.append(f"{where}: {reason}" if where else reason)
+    return "; ".join(problems)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="phonebot", description="Puhelinbotti, the Teams bot")
+    commands = parser.add_subparsers(title="commands")
+    for area in (
+        server,
+        catalog,
+        choices,
+        payroll,
+        rollout,
+        directory,
+        campaigns,
+        tickets,
+        manifest,
+        faq,
+    ):
+        area.register(commands)
+    return parser

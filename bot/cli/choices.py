@@ -1,0 +1,109 @@
+"""Recorded phone choices: the web shop's export and marking orders delivered."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.cli.common import open_session
+from bot.clock import system_clock
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    pass
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Its commands, with the handlers below."""
+    choices = commands.add_parser("choices", help="recorded phone choices").add_subparsers(
+        title="choices commands"
+    )
+    export = choices.add_parser(
+        "export", help="CSV (Finnish Excel conventions) for ICT and payroll"
+    )
+    export.add_argument(
+        "--status", default="chosen", help="comma-separated statuses (default: chosen)"
+    )
+    export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    export.add_argument(
+        "--mark-ordered",
+        action="store_true",
+        help="mark the exported 'chosen' choices as ordered: employees can no longer change them",
+    )
+    export.set_defaults(run=_choices_export)
+
+    deliver = choices.add_parser(
+        "deliver", help="mark choices delivered; a Free Choice with a share gets its deduction plan"
+    )
+    deliver.add_argument("choice_ids", type=int, nargs="+", metavar="CHOICE_ID")
+    deliver.set_defaults(run=_choices_deliver)
+
+
+def _choices_export(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.choices.export import ExportRow, export_rows, write_csv
+    from bot.choices.service import mark_all_ordered
+
+    statuses = [status.strip() for status in args.status.split(",") if status.strip()]
+    if args.mark_ordered and args.output is None:
+        print("phonebot: --mark-ordered needs -o FILE", file=sys.stderr)
+        return 2
+    staging = args.output.with_name(f".{args.output.name}.partial") if args.output else None
+
+    async def run() -> list[ExportRow]:
+        async with open_session(settings) as session, session.begin():
+            if args.mark_ordered:
+                ids = await mark_all_ordered(session=session, now=system_clock())
+                rows = await export_rows(session=session, statuses=["ordered"], choice_ids=ids)
+            else:
+                rows = await export_rows(session=session, statuses=statuses)
+            if staging is not None:
+                # Written before the commit: if the file cannot be written, nothing is locked.
+                with staging.open("w", encoding="utf-8", newline="") as stream:
+                    write_csv(rows, stream)
+            return rows
+
+    try:
+        rows = asyncio.run(run())
+    except BaseException as error:
+        if staging is not None:
+            staging.unlink(missing_ok=True)
+        if isinstance(error, ValueError):
+            print(f"phonebot: {error}", file=sys.stderr)
+            return 2
+        raise
+    if staging is None:
+        if isinstance(sys.stdout, io.TextIOWrapper):
+            sys.stdout.reconfigure(encoding="utf-8", newline="")
+        write_csv(rows, sys.stdout)
+        return 0
+    staging.replace(args.output)
+    print(f"wrote {len(rows)} choices to {args.output}", file=sys.stderr)
+    if args.mark_ordered:
+        print(f"marked {len(rows)} choices as ordered", file=sys.stderr)
+    return 0
+
+
+def _choices_deliver(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.deductions.service import DeliveryError, deliver_choice
+
+    async def run() -> int:
+        async with open_session(settings) as session, session.begin():
+            plans = 0
+            for choice_id in args.choice_ids:
+                plan = await deliver_choice(
+                    session=session, choice_id=choice_id, now=system_clock()
+                )
+                plans += plan is not None
+            return plans
+
+    try:
+        plans = asyncio.run(run())
+    except DeliveryError as error:
+        print(f"phonebot: {error}; mitään ei merkitty toimitetuksi", file=sys.stderr)
+        return 1
+    print(f"{len(args.choice_ids)} valintaa merkitty toimitetuksi, {plans} vähennyssuunnitelmaa")
+    return 0

@@ -1,0 +1,30 @@
+"""The Teams app package."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    pass
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Its commands, with the handlers below."""
+    manifest = commands.add_parser("manifest", help="Teams app package").add_subparsers(
+        title="manifest commands"
+    )
+    build = manifest.add_parser("build", help="write the app package zip")
+    build.add_argument("-o", "--output", type=Path, default=Path("puhelinbotti.zip"))
+    build.set_defaults(run=_manifest_build)
+
+
+def _manifest_build(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.manifest import build_package
+
+    path = build_package(settings, args.output)
+    print(f"wrote {path}")
+    return 0

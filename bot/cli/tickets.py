@@ -1,0 +1,77 @@
+"""Helpdesk tickets for reporting."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from typing import TYPE_CHECKING
+
+from bot.cli.common import read_once
+from bot.clock import system_clock
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.tickets.models import Ticket, TicketEvent
+
+
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Its commands, with the handlers below."""
+    tickets = commands.add_parser(
+        "tickets", help="helpdesk tickets escalated from the chat"
+    ).add_subparsers(title="tickets commands")
+    tickets_list = tickets.add_parser("list", help="tickets, oldest first, for reporting")
+    tickets_list.add_argument(
+        "--state",
+        default="open,taken",
+        help="comma-separated: open, taken, resolved, or all (default: open,taken)",
+    )
+    tickets_list.add_argument("--csv", action="store_true", help="CSV for Excel instead of lines")
+    tickets_list.set_defaults(run=_tickets_list)
+    tickets_show = tickets.add_parser("show", help="one ticket and its whole history")
+    tickets_show.add_argument("ticket_id", type=int, metavar="NUMBER")
+    tickets_show.set_defaults(run=_tickets_show)
+
+
+def _tickets_list(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.tickets.report import ticket_rows, write_csv, write_table
+    from bot.tickets.service import STATES
+
+    wanted = [state.strip() for state in args.state.split(",") if state.strip()]
+    unknown = [state for state in wanted if state not in (*STATES, "all")]
+    if unknown or not wanted:
+        print(
+            f"phonebot: tuntematon tila {', '.join(unknown)}; valitse {', '.join(STATES)} tai all",
+            file=sys.stderr,
+        )
+        return 2
+    states = None if "all" in wanted else wanted
+    rows = asyncio.run(
+        read_once(settings, lambda session: ticket_rows(session=session, states=states))
+    )
+    now = system_clock()
+    if args.csv:
+        write_csv(rows, sys.stdout, now)
+    elif rows:
+        write_table(rows, sys.stdout, now)
+    else:
+        print("ei tukipyyntöjä")
+    return 0
+
+
+def _tickets_show(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.tickets.report import write_history
+    from bot.tickets.service import history, ticket_of
+
+    async def read(session: AsyncSession) -> tuple[Ticket | None, list[TicketEvent]]:
+        ticket = await ticket_of(session=session, ticket_id=args.ticket_id)
+        return ticket, await history(session=session, ticket_id=args.ticket_id)
+
+    ticket, events = asyncio.run(read_once(settings, read))
+    if ticket is None:
+        print(f"phonebot: tukipyyntöä #{args.ticket_id} ei ole", file=sys.stderr)
+        return 1
+    write_history(ticket, events, sys.stdout, system_clock())
+    return 0
