@@ -60,13 +60,9 @@ async def order_all_open(*, session: AsyncSession, now: datetime) -> list[int]:
     return [row[0] for row in result]
 
 
-def can_deliver(choice: PhoneChoice) -> bool:
-    return choice.status in DELIVERABLE
-
-
 def deliver(choice: PhoneChoice, now: datetime) -> None:
     """The phone is in the employee's hands (the caller holds the row locked)."""
-    if not can_deliver(choice):
+    if choice.status not in DELIVERABLE:
         raise NotAllowed(f"{choice.status} -> {ChoiceStatus.DELIVERED.value}")
     choice.status = ChoiceStatus.DELIVERED.value
     choice.updated_at = now

@@ -126,9 +126,10 @@ async def deliver_choice(
     choice = await session.get(PhoneChoice, choice_id, with_for_update=True)
     if choice is None:
         raise DeliveryError(f"valintaa {choice_id} ei ole")
-    if not lifecycle.can_deliver(choice):
-        raise DeliveryError(f"valinta {choice_id} on tilassa {choice.status}")
-    lifecycle.deliver(choice, now)
+    try:
+        lifecycle.deliver(choice, now)
+    except lifecycle.NotAllowed as error:
+        raise DeliveryError(f"valinta {choice_id} on tilassa {choice.status}") from error
     if choice.option != ChoiceOption.FREE_CHOICE.value or choice.employee_share_cents == 0:
         return None
     if choice.first_deduction_month is None:
