@@ -6,8 +6,9 @@ A question becomes a TF-IDF vector of two feature groups. Words: colloquial Finn
 and brand names mapped to the program's words ("luuri" -> "puhelin", "pixel" -> "malli"), then
 Snowball stems with umlauts folded. Character 3-5-grams inside each word, so that compounds meet
 their parts and typos still overlap. A word weighs more the fewer topics use it. A topic's score
-mixes its best training phrase, its centroid and a naive Bayes posterior over its words; the
-off-topic phrases compete as one more class and a constant stands for "something else". A softmax
+mixes its best training phrase, its centroid, a naive Bayes posterior over its words and a
+logistic regression's probability (bot/faq/classifier.py); the off-topic phrases compete as one
+more class and a constant stands for "something else". A softmax
 of the best topic's score against those two is the confidence, calibrated on the training phrases;
 a runner-up close to the best topic turns an answer into suggestions.
 """
