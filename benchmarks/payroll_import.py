@@ -44,12 +44,9 @@ from bot.db import migrate
 from bot.db.engine import create_engine, create_session_factory
 from bot.deductions.ledger import add_months
 from bot.deductions.models import DeductionPlan
-from bot.deductions.payroll import (
-    import_payroll,
-    leavers_report,
-    parse_payroll_file,
-    reconciliation_report,
-)
+from bot.deductions.payroll.parse import parse_payroll_file
+from bot.deductions.payroll.post import import_payroll
+from bot.deductions.payroll.report import leavers_report, reconciliation_report
 from bot.directory.models import Employee
 
 POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"

@@ -13,7 +13,8 @@ from bot.catalog.models import PhoneModel
 from bot.choices.models import ChoiceStatus, PhoneChoice
 from bot.db.engine import create_session_factory
 from bot.deductions.models import DeductionPlan
-from bot.deductions.payroll import import_payroll, parse_payroll_bytes
+from bot.deductions.payroll.parse import parse_payroll_bytes
+from bot.deductions.payroll.post import import_payroll
 from bot.deductions.service import deliver_choice
 from bot.demo.loader import load_demo_data
 from bot.faq.facts import FIRST_DEDUCTION_TIMING

@@ -28,20 +28,17 @@ from bot.deductions.models import (
     PayrollPosting,
     PendingNotice,
 )
-from bot.deductions.payroll import (
+from bot.deductions.payroll.parse import (
     MAX_AMOUNT_CENTS,
-    LeaverLine,
     PayrollColumns,
     PayrollFileError,
-    PayrollResult,
     Problem,
-    import_payroll,
-    leavers_report,
     parse_amount,
     parse_payroll_bytes,
     parse_payroll_file,
-    reconciliation_report,
 )
+from bot.deductions.payroll.post import PayrollResult, import_payroll
+from bot.deductions.payroll.report import LeaverLine, leavers_report, reconciliation_report
 from bot.demo.loader import load_demo_data
 from bot.directory.models import Employee
 

@@ -15,7 +15,7 @@ from bot.clock import system_clock
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.deductions.payroll import ReconciliationLine
+    from bot.deductions.payroll.report import ReconciliationLine
 
 
 PAYROLL_FORMAT = (
@@ -77,13 +77,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _payroll_import(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.deductions.payroll import (
-        PayrollColumns,
-        PayrollFileError,
-        PayrollResult,
-        import_payroll,
-        parse_payroll_file,
-    )
+    from bot.deductions.payroll.parse import PayrollColumns, PayrollFileError, parse_payroll_file
+    from bot.deductions.payroll.post import PayrollResult, import_payroll
 
     path: Path = args.file
     columns = PayrollColumns(args.employee_column, args.period_column, args.amount_column)
@@ -140,7 +135,7 @@ def _payroll_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _deductions_report(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.deductions.payroll import leavers_report, reconciliation_report
+    from bot.deductions.payroll.report import leavers_report, reconciliation_report
     from bot.i18n import texts
 
     if not args.leavers:

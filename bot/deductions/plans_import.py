@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.choices.cost import split_evenly
 from bot.choices.models import OPEN_STATUSES, PhoneChoice
 from bot.deductions.models import DeductionPlan
-from bot.deductions.payroll import (
+from bot.deductions.payroll.parse import (
     PayrollFileError,
     Problem,
     decode_file,

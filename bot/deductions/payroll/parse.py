@@ -1,0 +1,312 @@
+"""Payroll's monthly deduction file as read: every row checked, nothing stored yet.
+
+The file is CSV with `;` separators (or Excel's tab-separated "Unicode text") and decimal commas,
+one row per employee number and pay period with the amount deducted. Problems in single rows are
+kept for the posting step to report together with the ones that need the database.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+from bot.numbers import payload_int
+from bot.text_files import UnreadableText, decode_spreadsheet, tab_separated
+
+if TYPE_CHECKING:
+    from _csv import Reader
+
+HEADER_LINE = 1
+YEARS = range(2000, 2100)
+MAX_AMOUNT_CENTS = 1_000_000  # 10 000 €: more than any phone's share; a larger one is a typo
+
+# ASCII digits only: \d would take other scripts' digits too, and int() reads them.
+_PERIOD_ISO = re.compile(r"([0-9]{4})-([0-9]{2})")
+_PERIOD_SLASH = re.compile(r"([0-9]{1,2})/([0-9]{4})")
+_AMOUNT = re.compile(
+    r"(?P<sign>[-+]?)\s*"
+    r"(?P<whole>[0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+|[0-9]{1,3}(?:\.[0-9]{3})+(?=,)|[0-9]+)"
+    r"(?:[.,](?P<fraction>[0-9]+))?"
+)
+_CURRENCY = re.compile(r"\s*(?:€|eur(?:oa?)?)$", re.IGNORECASE)
+_ASCII = str.maketrans({"ä": "a", "ö": "o", "å": "a"})
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in the file; line as an editor numbers it (0 = the file as a whole)."""
+
+    line: int
+    column: str
+    message: str
+
+
+class PayrollFileError(Exception):
+    """The file cannot be imported; every problem found is listed, sorted by line."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = sorted(problems, key=lambda problem: problem.line)
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return "\n".join(self._line(problem) for problem in self.problems)
+
+    @staticmethod
+    def _line(problem: Problem) -> str:
+        where = f"rivi {problem.line}" if problem.line else "tiedosto"
+        if problem.column:
+            where += f', sarake "{problem.column}"'
+        return f"{where}: {problem.message}"
+
+
+@dataclass(frozen=True)
+class PayrollColumns:
+    """The header names of the three columns; compared without case, ä/ö/å or punctuation."""
+
+    employee_number: str = "henkilonumero"
+    period: str = "palkkakausi"
+    amount: str = "summa"
+
+
+DEFAULT_COLUMNS = PayrollColumns()
+
+
+class PayrollRow(NamedTuple):
+    """One valid row: the amount deducted from one employee in one pay period (first of month)."""
+
+    line: int
+    employee_number: str
+    period: date
+    amount_cents: int
+
+
+class RowReference(NamedTuple):
+    """A row with a problem, kept so that its employee can still be checked against the DB."""
+
+    line: int
+    employee_number: str
+    period: date | None
+
+
+@dataclass(frozen=True)
+class PayrollFile:
+    """A payroll file as read. Row problems stay here for import_payroll to report with its own."""
+
+    rows: tuple[PayrollRow, ...]
+    sha256: str
+    columns: PayrollColumns  # as the header spells them, for problem reports
+    problems: tuple[Problem, ...] = ()
+    incomplete: tuple[RowReference, ...] = ()
+
+    @property
+    def row_count(self) -> int:
+        return len(self.rows) + len(self.incomplete)
+
+    @property
+    def periods(self) -> list[date]:
+        return sorted({row.period for row in self.rows})
+
+
+def parse_payroll_file(path: Path, columns: PayrollColumns = DEFAULT_COLUMNS) -> PayrollFile:
+    """Read and check the file on its own; PayrollFileError if it cannot be read row by row.
+
+    Problems in single rows do not raise here: they are kept in `problems`, so that
+    import_payroll can report them together with the ones that need the database.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise PayrollFileError(
+            [Problem(0, "", f"tiedostoa ei voi lukea: {error.strerror or error}")]
+        ) from error
+    return parse_payroll_bytes(data, columns)
+
+
+def parse_payroll_bytes(data: bytes, columns: PayrollColumns = DEFAULT_COLUMNS) -> PayrollFile:
+    """parse_payroll_file for bytes already read."""
+    digest = hashlib.sha256(data).hexdigest()
+    if not data.strip():
+        raise PayrollFileError([Problem(0, "", "tiedosto on tyhjä")])
+    text = decode_file(data)
+    delimiter = "\t" if tab_separated(text) else ";"
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header: list[str] | None = None
+        while header is None:
+            record = next(reader, None)
+            if record is None:
+                raise PayrollFileError([Problem(0, "", "tiedosto on tyhjä")])
+            if any(cell.strip() for cell in record):
+                header = record
+        header_line = reader.line_num
+        indexes, shown = _header(header, header_line, columns)
+        return _rows(reader, header, indexes, shown, digest)
+    except csv.Error as error:
+        message = f"CSV-tiedostoa ei voi lukea (rivi {reader.line_num}): {error}"
+        raise PayrollFileError([Problem(0, "", message)]) from error
+
+
+def decode_file(data: bytes) -> str:
+    """As the catalog importer reads: UTF-8, Excel's UTF-16 "Unicode text", else Windows-1252."""
+    try:
+        return decode_spreadsheet(data)
+    except UnreadableText as error:
+        raise PayrollFileError([Problem(0, "", str(error))]) from error
+
+
+def _fold(name: str) -> str:
+    return re.sub(r"[\W_]+", "", name.replace("\ufeff", "").lower().translate(_ASCII))
+
+
+def _header(
+    header: list[str], line: int, columns: PayrollColumns
+) -> tuple[tuple[int, int, int], PayrollColumns]:
+    """Where the three columns are, and their names as written; or every header problem."""
+    wanted = {
+        "employee_number": columns.employee_number,
+        "period": columns.period,
+        "amount": columns.amount,
+    }
+    problems: list[Problem] = []
+    if len({_fold(name) for name in wanted.values()}) < len(wanted):
+        problems.append(Problem(line, "", "sama sarakenimi on annettu kahdelle tiedolle"))
+    found: dict[str, int] = {}
+    for field, name in wanted.items():
+        matches = [index for index, cell in enumerate(header) if _fold(cell) == _fold(name)]
+        if not matches:
+            written = "; ".join(cell.strip() for cell in header)
+            hint = ""
+            if len(header) == 1 and ("," in header[0] or "\t" in header[0]):
+                hint = "; erottimen pitää olla puolipiste (;)"
+            problems.append(
+                Problem(line, name, f"sarake puuttuu (otsikkorivillä: {written}){hint}")
+            )
+        elif len(matches) > 1:
+            lines = ", ".join(str(index + 1) for index in matches)
+            problems.append(
+                Problem(line, name, f"sarake on otsikkorivillä monta kertaa (kohdat {lines})")
+            )
+        else:
+            found[field] = matches[0]
+    if problems:
+        raise PayrollFileError(problems)
+    shown = PayrollColumns(**{field: header[index].strip() for field, index in found.items()})
+    return (found["employee_number"], found["period"], found["amount"]), shown
+
+
+def _rows(
+    reader: Reader,
+    header: list[str],
+    indexes: tuple[int, int, int],
+    shown: PayrollColumns,
+    digest: str,
+) -> PayrollFile:
+    number_at, period_at, amount_at = indexes
+    needed = max(indexes) + 1
+    rows: list[PayrollRow] = []
+    incomplete: list[RowReference] = []
+    problems: list[Problem] = []
+    first_line: dict[tuple[str, date], int] = {}
+    periods: dict[str, date | str] = {}  # memo: a file has few distinct periods and amounts
+    amounts: dict[str, int | str] = {}
+    for record in reader:
+        line = reader.line_num  # the last line of the record just read
+        if not "".join(record).strip():
+            continue  # a blank line, or only separators
+        ok = True
+        cells = record
+        if len(record) > len(header) and "".join(record[len(header) :]).strip():
+            message = f"rivillä on {len(record)} arvoa mutta otsikkorivillä {len(header)}"
+            problems.append(Problem(line, "", message))
+            ok = False
+        elif len(record) < needed:
+            cells = record + [""] * (needed - len(record))
+
+        number = cells[number_at].strip()
+        if not number:
+            problems.append(Problem(line, shown.employee_number, "henkilönumero puuttuu"))
+            ok = False
+
+        raw_period = cells[period_at]
+        period = periods.get(raw_period)
+        if period is None:
+            period = periods[raw_period] = parse_period(raw_period)
+        if isinstance(period, str):
+            problems.append(Problem(line, shown.period, period))
+            ok = False
+
+        raw_amount = cells[amount_at]
+        amount = amounts.get(raw_amount)
+        if amount is None:
+            amount = amounts[raw_amount] = parse_amount(raw_amount)
+        if isinstance(amount, str):
+            problems.append(Problem(line, shown.amount, amount))
+            ok = False
+
+        valid_period = period if isinstance(period, date) else None
+        if number and valid_period is not None:
+            first = first_line.setdefault((number, valid_period), line)
+            if first != line:
+                period_shown = month_label(valid_period)
+                message = f"henkilönumerolla {number} on kaudelle {period_shown} jo rivi {first}"
+                problems.append(Problem(line, "", message))
+                ok = False
+        if ok and isinstance(amount, int) and valid_period is not None:
+            rows.append(PayrollRow(line, number, valid_period, amount))
+        elif number:
+            incomplete.append(RowReference(line, number, valid_period))
+    if not rows and not incomplete:
+        problems.append(Problem(0, "", "tiedostossa ei ole yhtään riviä, vain otsikkorivi"))
+        raise PayrollFileError(problems)
+    return PayrollFile(tuple(rows), digest, shown, tuple(problems), tuple(incomplete))
+
+
+def parse_period(raw: str) -> date | str:
+    """The pay period as the first of its month, or the problem as shown to ICT."""
+    value = raw.strip()
+    if not value:
+        return "palkkakausi puuttuu"
+    if match := _PERIOD_ISO.fullmatch(value):
+        year, month = int(match.group(1)), int(match.group(2))
+    elif match := _PERIOD_SLASH.fullmatch(value):
+        month, year = int(match.group(1)), int(match.group(2))
+    else:
+        return f'palkkakausi "{value}" ei kelpaa; käytä muotoa 2026-11 tai 11/2026'
+    if not 1 <= month <= 12:
+        return f'palkkakaudessa "{value}" ei ole kuukautta {month}'
+    if year not in YEARS:
+        return f'palkkakauden "{value}" vuosi ei ole uskottava'
+    return date(year, month, 1)
+
+
+def parse_amount(raw: str) -> int | str:
+    """Euro cents from 12,50, 12.50, 1 234,50 or 1.234,50 (a trailing € is allowed)."""
+    value = raw.strip()
+    if not value:
+        return "summa puuttuu"
+    cleaned = _CURRENCY.sub("", value.replace("\u2212", "-"))
+    match = _AMOUNT.fullmatch(cleaned)
+    if match is None:
+        return f'ei ole summa: "{value}" (muoto 12,50)'
+    fraction = match.group("fraction") or ""
+    if len(fraction) > 2:
+        return f'summassa saa olla enintään 2 desimaalia, nyt "{value}"'
+    fraction = fraction.ljust(2, "0")
+    euros = payload_int(re.sub(r"[^0-9]", "", match.group("whole")), smallest=0)
+    cents = None if euros is None else euros * 100 + int(fraction[:2])
+    if match.group("sign") == "-" and cents != 0:
+        return f'summa ei voi olla negatiivinen, nyt "{value}"'
+    if cents is None or cents > MAX_AMOUNT_CENTS:
+        return f'summa "{value}" on epäuskottavan suuri (enintään {MAX_AMOUNT_CENTS // 100} €)'
+    return cents
+
+
+def month_label(period: date) -> str:
+    return f"{period.year}-{period.month:02d}"
