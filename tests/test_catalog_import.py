@@ -44,7 +44,7 @@ def problems_of(path: Path) -> list[Problem]:
 
 
 def where(problems: list[Problem]) -> list[tuple[int, str]]:
-    return [(problem.row, problem.column) for problem in problems]
+    return [(problem.line, problem.column) for problem in problems]
 
 
 # --- good files ------------------------------------------------------------------------------
@@ -174,14 +174,14 @@ def test_prices_as_written_in_finland_or_elsewhere(tmp_path, price, cents):
 def test_prices_that_are_refused(tmp_path, price, message):
     row = BASE_ROW.replace("199,00", f'"{price}"')
     (problem,) = problems_of(write(tmp_path, "c.csv", f"{HEADER}\n{row}\n"))
-    assert (problem.row, problem.column) == (2, "hinta") and message in problem.message
+    assert (problem.line, problem.column) == (2, "hinta") and message in problem.message
 
 
 @pytest.mark.parametrize("storage", [str(2**31), "9" * 30, "9" * 5000, "\uff11\uff12\uff18"])
 def test_storage_too_large_for_the_database_or_in_foreign_digits_is_refused(tmp_path, storage):
     row = BASE_ROW.replace(";128;", f";{storage};")
     (problem,) = problems_of(write(tmp_path, "c.csv", f"{HEADER}\n{row}\n"))
-    assert (problem.row, problem.column) == (2, "tallennustila")
+    assert (problem.line, problem.column) == (2, "tallennustila")
 
 
 @pytest.mark.parametrize(
@@ -206,7 +206,7 @@ def test_a_huge_whole_number_in_yaml_is_a_problem_of_its_model(tmp_path, key, va
     fields = ", ".join(f"{name}: {shown}" for name, shown in model.items())
     path = write(tmp_path, "c.yaml", f"models:\n  - {{{fields}}}\n")
     (problem,) = problems_of(path)
-    assert (problem.row, problem.column) == (1, key)
+    assert (problem.line, problem.column) == (1, key)
 
 
 @pytest.mark.parametrize(
@@ -293,13 +293,13 @@ def test_an_unquoted_decimal_comma_in_a_comma_file_is_explained(tmp_path):
     header = HEADER.replace(";", ",")
     row = BASE_ROW.replace(";", ",")  # 199,00 and 6,5 now split into two cells each
     (problem,) = problems_of(write(tmp_path, "c.csv", f"{header}\n{row}\n"))
-    assert problem.row == 2 and "ilman lainausmerkkejä" in problem.message
+    assert problem.line == 2 and "ilman lainausmerkkejä" in problem.message
 
 
 def test_no_base_model_is_a_problem(tmp_path):
     row = BASE_ROW.replace(";kyllä;kyllä", ";kyllä;ei")
     (problem,) = problems_of(write(tmp_path, "c.csv", f"{HEADER}\n{row}\n"))
-    assert (problem.row, problem.column) == (1, "perusmalli")
+    assert (problem.line, problem.column) == (1, "perusmalli")
     assert "täsmälleen yksi" in problem.message
 
 
@@ -323,7 +323,7 @@ def test_files_with_nothing_to_import(tmp_path, name, content, message):
 
 def test_an_unreadable_file(tmp_path):
     (problem,) = problems_of(tmp_path / "missing.csv")
-    assert problem.row == 0 and "tiedostoa ei voi lukea" in problem.message
+    assert problem.line == 0 and "tiedostoa ei voi lukea" in problem.message
     assert str(CatalogFileError([problem])).startswith("tiedosto: ")
 
 

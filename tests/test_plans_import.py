@@ -132,3 +132,15 @@ async def test_import_plans_command_dry_run_changes_nothing(tmp_path, monkeypatc
     assert await asyncio.to_thread(main, ["deductions", "import-plans", source]) == 1
     assert "henkilöllä on jo suunnitelma" in capsys.readouterr().err
     await engine.dispose()
+
+
+def test_a_header_written_as_excel_shows_it_is_read(tmp_path):
+    path = tmp_path / "suunnitelmat.csv"
+    path.write_text(
+        "Henkilönumero;Malli;Osuus (€);Erät;Ensimmäinen kausi\n"
+        "100003;iPhone 15;480,00;24;2025-06\n",
+        encoding="utf-8-sig",
+    )
+    (plan,) = parse_plan_file(path)
+    assert (plan.employee_number, plan.share_cents, plan.instalments) == ("100003", 48000, 24)
+    assert plan.first_month == date(2025, 6, 1)

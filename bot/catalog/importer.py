@@ -17,7 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog.models import CatalogVersion, PhoneModel
 from bot.numbers import LARGEST
-from bot.text_files import UnreadableText, decode_spreadsheet
+from bot.spreadsheet import (
+    Problem,
+    SpreadsheetError,
+    UnreadableText,
+    decode_spreadsheet,
+    fold_header,
+    parse_decimal,
+    without_euro_sign,
+)
 
 MAX_PRICE_CENTS = 500_000
 SCREEN_INCHES_RANGE = (Decimal(4), Decimal(8))
@@ -26,7 +34,7 @@ TEXT_LIMITS = {"sku": 64, "brand": 64, "name": 128}
 SOURCE_LIMIT = 500
 OPERATING_SYSTEMS = ("android", "ios")
 
-# Field -> accepted column names, compared after _fold() (lower case, ä→a, ö→o, å→a, brackets
+# Field -> accepted column names, compared after fold_header() (lower case, ä→a, ö→o, å→a, brackets
 # and punctuation dropped). The first name is the one shown when the column is missing.
 COLUMNS: dict[str, tuple[str, ...]] = {
     "sku": ("tuotekoodi", "sku", "tuotenumero", "product_code", "code"),
@@ -72,44 +80,19 @@ DEFAULTS = {"available": True, "is_base": False}  # when the column or key is ab
 
 _TRUE = frozenset({"kyllä", "k", "yes", "y", "true", "tosi", "1", "x", "✓", "✔"})
 _FALSE = frozenset({"ei", "e", "no", "n", "false", "epätosi", "0", "", "-"})
-# ASCII digits only: \d would take other scripts' digits too, and Decimal() reads them.
-_PLAIN_NUMBER = re.compile(r"[-+]?[0-9]+(?:\.[0-9]+)?")
-_SPACED_THOUSANDS = re.compile(r"[-+]?[0-9]{1,3}(?:\s[0-9]{3})+(?:[.,][0-9]+)?")
-_DOT_THOUSANDS = re.compile(r"[-+]?[0-9]{1,3}(?:\.[0-9]{3})+,[0-9]+")
-_COMMA_THOUSANDS = re.compile(r"[-+]?[0-9]{1,3}(?:,[0-9]{3})+\.[0-9]+")
-_CURRENCY = re.compile(r"€|\beur(?:oa?)?\b", re.IGNORECASE)
 _SCREEN_UNIT = re.compile(r"\s*(?:\"|”|″|''|tuumaa?|inch(?:es)?|in)$", re.IGNORECASE)
 _STORAGE_UNIT = re.compile(r"\s*(gb|gt|tb|tt)$", re.IGNORECASE)
 _CAMERA_UNIT = re.compile(r"\s*(?:mpx?|megapikseliä|megapixels?)$", re.IGNORECASE)
 _OS = re.compile(r"(android|ios)\b", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong in the file; row as a person sees it (0 = the file as a whole)."""
-
-    row: int
-    column: str
-    message: str
-
-
-class CatalogFileError(Exception):
-    """The file cannot be imported; every problem found is listed, sorted by row."""
+class CatalogFileError(SpreadsheetError):
+    """The file cannot be imported; every problem found is listed, sorted by row (or model)."""
 
     def __init__(self, problems: Iterable[Problem], *, row_label: str = "rivi") -> None:
-        self.problems = sorted(problems, key=lambda problem: problem.row)
-        self.row_label = row_label
+        self.row_label = row_label  # "malli": a YAML file's models are numbered, not its lines
         self.column_label = "kenttä" if row_label == "malli" else "sarake"
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        return "\n".join(self._line(problem) for problem in self.problems)
-
-    def _line(self, problem: Problem) -> str:
-        where = f"{self.row_label} {problem.row}" if problem.row else "tiedosto"
-        if problem.column:
-            where += f', {self.column_label} "{problem.column}"'
-        return f"{where}: {problem.message}"
+        super().__init__(problems)
 
 
 @dataclass(frozen=True)
@@ -235,26 +218,17 @@ def _decode(data: bytes) -> str:
         raise CatalogFileError([Problem(0, "", str(error))]) from error
 
 
-def _fold(name: str) -> str:
-    """A header or key as compared: lower case, no brackets, words joined by '_'."""
-    name = re.sub(r"\(.*?\)|\[.*?\]", " ", name.replace("\ufeff", "").lower())
-    return re.sub(r"[\W_]+", "_", name).strip("_")
-
-
-_ASCII = str.maketrans({"ä": "a", "ö": "o", "å": "a"})
-_ALIASES = {
-    _fold(alias).translate(_ASCII): name for name, aliases in COLUMNS.items() for alias in aliases
-}
-_NOTES = {_fold(note).translate(_ASCII) for note in NOTE_COLUMNS}
+_ALIASES = {fold_header(alias): name for name, aliases in COLUMNS.items() for alias in aliases}
+_NOTES = {fold_header(note) for note in NOTE_COLUMNS}
 _HINT = "tunnetut sarakkeet: " + ", ".join(names[0] for names in COLUMNS.values())
 
 
 def _field_for(header: str) -> str | None:
-    return _ALIASES.get(_fold(header).translate(_ASCII))
+    return _ALIASES.get(fold_header(header))
 
 
 def _is_note(header: str) -> bool:
-    return _fold(header).translate(_ASCII) in _NOTES
+    return fold_header(header) in _NOTES
 
 
 def _parse_csv(content: str) -> list[CatalogRow]:
@@ -500,22 +474,15 @@ def _number(value: Any, unit: re.Pattern[str] | None = None) -> tuple[Decimal, s
     if unit is not None and (match := unit.search(cleaned)):
         suffix = match.group(0).strip().lower()
         cleaned = cleaned[: match.start()].strip()
-    if _SPACED_THOUSANDS.fullmatch(cleaned):
-        cleaned = re.sub(r"\s", "", cleaned)
-    if _DOT_THOUSANDS.fullmatch(cleaned):
-        cleaned = cleaned.replace(".", "").replace(",", ".")
-    elif _COMMA_THOUSANDS.fullmatch(cleaned):
-        cleaned = cleaned.replace(",", "")
-    elif cleaned.count(",") == 1 and "." not in cleaned:
-        cleaned = cleaned.replace(",", ".")
-    if not _PLAIN_NUMBER.fullmatch(cleaned):
+    parsed = parse_decimal(cleaned)
+    if parsed is None:
         raise _Invalid(f'ei ole luku: "{shown}"')
-    return Decimal(cleaned), suffix
+    return parsed, suffix
 
 
 def _price_euros(value: Any) -> int:
     if isinstance(value, str):
-        value = _CURRENCY.sub(" ", value)
+        value = without_euro_sign(value)
     euros, _ = _number(value)
     return _checked_price(euros * 100)
 

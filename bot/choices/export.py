@@ -42,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.choices.models import ChoiceOption, ChoiceStatus, PhoneChoice
 from bot.directory.models import Employee, Unit
 from bot.i18n import texts
-from bot.text_files import excel_text
+from bot.spreadsheet import excel_text
 
 HEADERS = (
     "henkilonumero",

@@ -19,27 +19,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.choices.cost import split_evenly
 from bot.choices.models import OPEN_STATUSES, PhoneChoice
 from bot.deductions.models import DeductionPlan
-from bot.deductions.payroll.parse import (
-    PayrollFileError,
-    Problem,
-    decode_file,
-    parse_amount,
-    parse_period,
-)
+from bot.deductions.payroll.parse import parse_amount
 from bot.directory.models import Employee
 from bot.numbers import payload_int
-from bot.text_files import tab_separated
+from bot.spreadsheet import (
+    Problem,
+    SpreadsheetError,
+    UnreadableText,
+    decode_spreadsheet,
+    fold_header,
+    parse_month,
+    tab_separated,
+)
 
 COLUMNS = ("henkilonumero", "malli", "osuus", "erat", "ensimmainen_kausi")
 MAX_INSTALMENTS = 120
 
 
-class PlanFileError(Exception):
+class PlanFileError(SpreadsheetError):
     """The file was not imported; every problem is listed, by line."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(problems, key=lambda problem: problem.line)
-        super().__init__("\n".join(_describe(problem) for problem in self.problems))
 
 
 @dataclass(frozen=True)
@@ -55,18 +53,18 @@ class ExistingPlan:
 def parse_plan_file(path: Path) -> list[ExistingPlan]:
     """Every row, or every problem of the file at once."""
     try:
-        text = decode_file(path.read_bytes())
+        text = decode_spreadsheet(path.read_bytes())
         delimiter = "\t" if tab_separated(text) else ";"
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except OSError as error:
         raise PlanFileError([Problem(0, "", f"tiedostoa ei voi lukea: {error}")]) from error
-    except PayrollFileError as error:
-        raise PlanFileError(list(error.problems)) from error
+    except UnreadableText as error:
+        raise PlanFileError([Problem(0, "", str(error))]) from error
     except csv.Error as error:
         raise PlanFileError(
             [Problem(0, "", f"tiedosto ei ole kelvollinen CSV: {error}")]
         ) from error
-    if not rows or [cell.strip().lower() for cell in rows[0]] != list(COLUMNS):
+    if not rows or [fold_header(cell) for cell in rows[0]] != [fold_header(c) for c in COLUMNS]:
         expected = ";".join(COLUMNS)
         raise PlanFileError([Problem(1, "", f"otsikkorivin pitää olla {expected}")])
     plans: list[ExistingPlan] = []
@@ -95,7 +93,7 @@ def parse_plan_file(path: Path) -> list[ExistingPlan]:
         instalments = payload_int(count) or 0
         if not 1 <= instalments <= MAX_INSTALMENTS:
             found.append(Problem(line, "erat", f'erien määrä "{count}" ei kelpaa (1–120)'))
-        month = parse_period(first)
+        month = parse_month(first)
         if isinstance(month, str):
             found.append(Problem(line, "ensimmainen_kausi", month))
         if number in seen:
@@ -174,10 +172,3 @@ async def import_plans(*, session: AsyncSession, plans: list[ExistingPlan], now:
 
 def _required(line: int, column: str, value: str) -> Problem | None:
     return None if value else Problem(line, column, "arvo puuttuu")
-
-
-def _describe(problem: Problem) -> str:
-    if problem.line == 0:
-        return f"tiedosto: {problem.message}"
-    column = f', sarake "{problem.column}"' if problem.column else ""
-    return f"rivi {problem.line}{column}: {problem.message}"

@@ -12,7 +12,7 @@ from bot.db.base import as_utc
 from bot.directory.models import Employee, Unit
 from bot.i18n import texts
 from bot.notifications.models import Notification
-from bot.text_files import excel_text
+from bot.spreadsheet import excel_text
 
 HEADERS = (
     "henkilö",

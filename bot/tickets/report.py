@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.base import as_utc
 from bot.directory.models import Unit
 from bot.i18n import texts
-from bot.text_files import excel_text
+from bot.spreadsheet import excel_text
 from bot.tickets.models import Ticket, TicketEvent
 
 _OWED = {"pending": "odottaa", "failed": "ei tavoitettu"}

@@ -10,60 +10,31 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from bot.numbers import payload_int
-from bot.text_files import UnreadableText, decode_spreadsheet, tab_separated
+from bot.spreadsheet import (
+    Problem,
+    SpreadsheetError,
+    UnreadableText,
+    decode_spreadsheet,
+    fold_header,
+    parse_cents,
+    parse_month,
+    tab_separated,
+)
 
 if TYPE_CHECKING:
     from _csv import Reader
 
 HEADER_LINE = 1
-YEARS = range(2000, 2100)
 MAX_AMOUNT_CENTS = 1_000_000  # 10 000 €: more than any phone's share; a larger one is a typo
 
-# ASCII digits only: \d would take other scripts' digits too, and int() reads them.
-_PERIOD_ISO = re.compile(r"([0-9]{4})-([0-9]{2})")
-_PERIOD_SLASH = re.compile(r"([0-9]{1,2})/([0-9]{4})")
-_AMOUNT = re.compile(
-    r"(?P<sign>[-+]?)\s*"
-    r"(?P<whole>[0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+|[0-9]{1,3}(?:\.[0-9]{3})+(?=,)|[0-9]+)"
-    r"(?:[.,](?P<fraction>[0-9]+))?"
-)
-_CURRENCY = re.compile(r"\s*(?:€|eur(?:oa?)?)$", re.IGNORECASE)
-_ASCII = str.maketrans({"ä": "a", "ö": "o", "å": "a"})
 
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong in the file; line as an editor numbers it (0 = the file as a whole)."""
-
-    line: int
-    column: str
-    message: str
-
-
-class PayrollFileError(Exception):
+class PayrollFileError(SpreadsheetError):
     """The file cannot be imported; every problem found is listed, sorted by line."""
-
-    def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems = sorted(problems, key=lambda problem: problem.line)
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        return "\n".join(self._line(problem) for problem in self.problems)
-
-    @staticmethod
-    def _line(problem: Problem) -> str:
-        where = f"rivi {problem.line}" if problem.line else "tiedosto"
-        if problem.column:
-            where += f', sarake "{problem.column}"'
-        return f"{where}: {problem.message}"
 
 
 @dataclass(frozen=True)
@@ -134,7 +105,7 @@ def parse_payroll_bytes(data: bytes, columns: PayrollColumns = DEFAULT_COLUMNS) 
     digest = hashlib.sha256(data).hexdigest()
     if not data.strip():
         raise PayrollFileError([Problem(0, "", "tiedosto on tyhjä")])
-    text = decode_file(data)
+    text = _decoded(data)
     delimiter = "\t" if tab_separated(text) else ";"
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
@@ -153,16 +124,12 @@ def parse_payroll_bytes(data: bytes, columns: PayrollColumns = DEFAULT_COLUMNS) 
         raise PayrollFileError([Problem(0, "", message)]) from error
 
 
-def decode_file(data: bytes) -> str:
+def _decoded(data: bytes) -> str:
     """As the catalog importer reads: UTF-8, Excel's UTF-16 "Unicode text", else Windows-1252."""
     try:
         return decode_spreadsheet(data)
     except UnreadableText as error:
         raise PayrollFileError([Problem(0, "", str(error))]) from error
-
-
-def _fold(name: str) -> str:
-    return re.sub(r"[\W_]+", "", name.replace("\ufeff", "").lower().translate(_ASCII))
 
 
 def _header(
@@ -175,11 +142,13 @@ def _header(
         "amount": columns.amount,
     }
     problems: list[Problem] = []
-    if len({_fold(name) for name in wanted.values()}) < len(wanted):
+    if len({fold_header(name) for name in wanted.values()}) < len(wanted):
         problems.append(Problem(line, "", "sama sarakenimi on annettu kahdelle tiedolle"))
     found: dict[str, int] = {}
     for field, name in wanted.items():
-        matches = [index for index, cell in enumerate(header) if _fold(cell) == _fold(name)]
+        matches = [
+            index for index, cell in enumerate(header) if fold_header(cell) == fold_header(name)
+        ]
         if not matches:
             written = "; ".join(cell.strip() for cell in header)
             hint = ""
@@ -237,7 +206,7 @@ def _rows(
         raw_period = cells[period_at]
         period = periods.get(raw_period)
         if period is None:
-            period = periods[raw_period] = parse_period(raw_period)
+            period = periods[raw_period] = parse_month(raw_period)
         if isinstance(period, str):
             problems.append(Problem(line, shown.period, period))
             ok = False
@@ -268,44 +237,9 @@ def _rows(
     return PayrollFile(tuple(rows), digest, shown, tuple(problems), tuple(incomplete))
 
 
-def parse_period(raw: str) -> date | str:
-    """The pay period as the first of its month, or the problem as shown to ICT."""
-    value = raw.strip()
-    if not value:
-        return "palkkakausi puuttuu"
-    if match := _PERIOD_ISO.fullmatch(value):
-        year, month = int(match.group(1)), int(match.group(2))
-    elif match := _PERIOD_SLASH.fullmatch(value):
-        month, year = int(match.group(1)), int(match.group(2))
-    else:
-        return f'palkkakausi "{value}" ei kelpaa; käytä muotoa 2026-11 tai 11/2026'
-    if not 1 <= month <= 12:
-        return f'palkkakaudessa "{value}" ei ole kuukautta {month}'
-    if year not in YEARS:
-        return f'palkkakauden "{value}" vuosi ei ole uskottava'
-    return date(year, month, 1)
-
-
 def parse_amount(raw: str) -> int | str:
-    """Euro cents from 12,50, 12.50, 1 234,50 or 1.234,50 (a trailing € is allowed)."""
-    value = raw.strip()
-    if not value:
-        return "summa puuttuu"
-    cleaned = _CURRENCY.sub("", value.replace("\u2212", "-"))
-    match = _AMOUNT.fullmatch(cleaned)
-    if match is None:
-        return f'ei ole summa: "{value}" (muoto 12,50)'
-    fraction = match.group("fraction") or ""
-    if len(fraction) > 2:
-        return f'summassa saa olla enintään 2 desimaalia, nyt "{value}"'
-    fraction = fraction.ljust(2, "0")
-    euros = payload_int(re.sub(r"[^0-9]", "", match.group("whole")), smallest=0)
-    cents = None if euros is None else euros * 100 + int(fraction[:2])
-    if match.group("sign") == "-" and cents != 0:
-        return f'summa ei voi olla negatiivinen, nyt "{value}"'
-    if cents is None or cents > MAX_AMOUNT_CENTS:
-        return f'summa "{value}" on epäuskottavan suuri (enintään {MAX_AMOUNT_CENTS // 100} €)'
-    return cents
+    """The amount deducted, in cents, or the problem as shown to payroll."""
+    return parse_cents(raw, limit_cents=MAX_AMOUNT_CENTS)
 
 
 def month_label(period: date) -> str:

@@ -1,0 +1,114 @@
+"""What the three importers share about Excel's files (bot/spreadsheet.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from bot.catalog.importer import CatalogFileError
+from bot.deductions.payroll.parse import PayrollFileError, parse_payroll_bytes
+from bot.deductions.plans_import import PlanFileError
+from bot.spreadsheet import (
+    Problem,
+    fold_header,
+    parse_cents,
+    parse_decimal,
+    parse_month,
+    without_euro_sign,
+)
+
+
+@pytest.mark.parametrize(
+    ("written", "folded"),
+    [
+        ("Henkilö-numero", "henkilonumero"),
+        ("\ufeffhenkilonumero", "henkilonumero"),
+        ("Summa (€)", "summa"),
+        ("Hinta [eur]", "hinta"),
+        ("näytön koko", "naytonkoko"),
+        ("price_cents", "pricecents"),
+        ("Åland", "aland"),
+    ],
+)
+def test_headers_are_compared_folded(written, folded):
+    assert fold_header(written) == folded
+
+
+@pytest.mark.parametrize(
+    ("written", "number"),
+    [
+        ("449", "449"),
+        ("449,00", "449.00"),
+        ("449.00", "449.00"),
+        ("1 299,90", "1299.90"),
+        ("1\u00a0299,90", "1299.90"),
+        ("1.299,90", "1299.90"),
+        ("1,299.90", "1299.90"),
+        ("\u221212,50", "-12.50"),
+    ],
+)
+def test_numbers_as_excel_writes_them(written, number):
+    assert parse_decimal(written) == Decimal(number)
+
+
+@pytest.mark.parametrize("written", ["", "12,", "1e5", "12,50,1", "\uff11\uff12", "abc", "1 2"])
+def test_what_is_not_a_number(written):
+    assert parse_decimal(written) is None
+
+
+def test_euro_signs_and_words_are_read_past():
+    assert [without_euro_sign(text) for text in ("12,50 €", "€12.50", "12,50 euroa")] == [
+        "12,50",
+        "12.50",
+        "12,50",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("written", "cents"),
+    [("12,50", 1250), ("12,5", 1250), ("€ 1 234,50", 123450), ("-0,00", 0), ("0", 0)],
+)
+def test_cents(written, cents):
+    assert parse_cents(written, limit_cents=1_000_000) == cents
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        ("12,500", "enintään 2 desimaalia"),
+        ("-1,00", "negatiivinen"),
+        ("10 000,01", "epäuskottavan suuri"),
+        ("", "puuttuu"),
+        ("kaksi", "ei ole summa"),
+    ],
+)
+def test_cents_refused(written, message):
+    problem = parse_cents(written, limit_cents=1_000_000)
+    assert isinstance(problem, str) and message in problem
+
+
+def test_months():
+    assert parse_month("2026-11") == parse_month(" 11/2026 ") == date(2026, 11, 1)
+    assert "kuukautta 13" in str(parse_month("2026-13"))
+    assert "uskottava" in str(parse_month("1999-01"))
+    assert "puuttuu" in str(parse_month(""))
+
+
+@pytest.mark.parametrize("error", [CatalogFileError, PayrollFileError, PlanFileError])
+def test_every_importer_describes_problems_alike(error):
+    raised = error([Problem(3, "summa", "summa puuttuu"), Problem(0, "", "tiedosto on tyhjä")])
+    assert str(raised) == 'tiedosto: tiedosto on tyhjä\nrivi 3, sarake "summa": summa puuttuu'
+
+
+def test_a_yaml_catalog_numbers_its_models():
+    raised = CatalogFileError([Problem(2, "hinta", "puuttuu")], row_label="malli")
+    assert str(raised) == 'malli 2, kenttä "hinta": puuttuu'
+
+
+def test_payroll_reads_a_header_with_its_unit_in_brackets():
+    parsed = parse_payroll_bytes(
+        "Henkilönumero;Palkkakausi;Summa (€)\n100001;2026-11;10,41\n".encode()
+    )
+    assert [(row.employee_number, row.amount_cents) for row in parsed.rows] == [("100001", 1041)]
