@@ -23,6 +23,7 @@ from bot.backoff import RetryPolicy
 from bot.clock import Clock
 from bot.deductions.service import plan_life_event_notices
 from bot.delivery import TeamsDeliverer
+from bot.dialogs.areas import UNASKED
 from bot.dialogs.helpdesk.desk import Helpdesk
 from bot.dialogs.helpdesk.relay import TicketRelay
 from bot.directory.sync import DirectorySync
@@ -102,6 +103,7 @@ def _deliverer(
         default_language=settings.default_language,
         tenant_id=settings.tenant_id,
         service_url=settings.teams_service_url,
+        unasked=UNASKED,
         clock=clock,
     )
 

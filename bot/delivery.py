@@ -2,15 +2,15 @@
 
 The dispatcher (bot/notifications) knows nothing of Teams; this is its Deliverer: it finds where
 the employee can be reached, renders the card the campaign's kind calls for, makes one attempt
-through the proactive sender, and says what happened in the outbox's terms.
+through the proactive sender, and says what happened in the outbox's terms. The areas say how
+each kind of row reads and looks (bot/dialogs/unasked.py); the composition root hands them over.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -25,36 +25,28 @@ from bot.adapters.botframework.proactive import (
     Sent,
 )
 from bot.adapters.graph.client import AppCatalogUnreadable, AppNotPublished, GraphError
-from bot.announcements import service as announcements
 from bot.backoff import is_retryable
-from bot.clock import Clock, helsinki_today
+from bot.clock import Clock
 from bot.conversations import service as conversations
 from bot.conversations.models import ConversationReferenceRecord
-from bot.deductions import service as deductions
-from bot.dialogs.admin.announcement_cards import announcement_card
-from bot.dialogs.deductions.cards import notice_card
-from bot.dialogs.rollout.notice_cards import window_open_card, window_reminder_card
+from bot.dialogs.unasked import Card, Unasked
 from bot.directory.models import Employee
 from bot.i18n import Texts, resolve_language, texts
 from bot.notifications.delivery import (
     INSTALL_FORBIDDEN,
+    AfterSending,
     ConfigurationError,
     Delivered,
     DeliveryFailed,
     InstallForbidden,
     Outgoing,
 )
-from bot.rollout import campaigns
 
 log = logging.getLogger(__name__)
 
 PERSONAL = "personal"
 SKIPPED = "skipped"
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
-
-Card = dict[str, Any]
-Renderer = Callable[[AsyncSession, Outgoing, Texts, datetime], Awaitable[Card | None]]
-AfterSending = Callable[[AsyncSession, Outgoing, datetime], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -64,81 +56,6 @@ class Reach:
     address: Address | None
     language: str
     removed_app: bool
-
-
-async def _current_wave(
-    session: AsyncSession, outgoing: Outgoing, now: datetime
-) -> campaigns.WaveNotice | None:
-    """The wave as it is now: None once it is over or the employee has moved to another unit."""
-    notice = await campaigns.wave_notice(
-        session=session, wave_id=int(outgoing.payload["wave_id"]), aad_object_id=outgoing.recipient
-    )
-    if notice is None or not notice.in_wave or helsinki_today(now) > notice.closes_on:
-        return None
-    return notice
-
-
-async def _window_open(
-    session: AsyncSession, outgoing: Outgoing, t: Texts, now: datetime
-) -> Card | None:
-    notice = await _current_wave(session, outgoing, now)
-    if notice is None:
-        return None
-    unit = notice.unit_name_en if t.language == "en" and notice.unit_name_en else None
-    return window_open_card(
-        t,
-        wave_id=notice.wave_id,
-        unit=unit or notice.unit_name_fi,
-        closes_on=notice.closes_on,
-    )
-
-
-async def _window_reminder(
-    session: AsyncSession, outgoing: Outgoing, t: Texts, now: datetime
-) -> Card | None:
-    notice = await _current_wave(session, outgoing, now)
-    if notice is None or notice.has_open_choice:
-        return None  # chose in the meantime: nothing to remind of
-    return window_reminder_card(t, wave_id=notice.wave_id, closes_on=notice.closes_on)
-
-
-async def _life_event(
-    session: AsyncSession, outgoing: Outgoing, t: Texts, now: datetime
-) -> Card | None:
-    notice = await deductions.unsent_notice(
-        session=session, notice_id=int(outgoing.payload["notice_id"])
-    )
-    return None if notice is None else notice_card(t, notice)  # None: told in a chat already
-
-
-async def _mark_notice_told(session: AsyncSession, outgoing: Outgoing, now: datetime) -> None:
-    """Marked after the send: a crash in between can tell it twice, never lose it."""
-    await deductions.mark_notice_sent(
-        session=session, notice_id=int(outgoing.payload["notice_id"]), now=now
-    )
-
-
-async def _announcement(
-    session: AsyncSession, outgoing: Outgoing, t: Texts, now: datetime
-) -> Card | None:
-    title, text = announcements.content_for(outgoing.payload, t.language)
-    payload = outgoing.payload
-    return announcement_card(
-        t,
-        title=title,
-        text=text,
-        image_url=str(payload.get("image_url") or ""),
-        links=announcements.links_of(payload),
-    )
-
-
-RENDERERS: dict[str, Renderer] = {
-    announcements.ANNOUNCEMENT: _announcement,
-    campaigns.WINDOW_OPEN: _window_open,
-    campaigns.WINDOW_REMINDER: _window_reminder,
-    deductions.LIFE_EVENT: _life_event,
-}
-AFTER_SENDING: dict[str, AfterSending] = {deductions.LIFE_EVENT: _mark_notice_told}
 
 
 class TeamsDeliverer:
@@ -152,7 +69,7 @@ class TeamsDeliverer:
         default_language: str,
         tenant_id: str,
         service_url: str,
-        renderers: dict[str, Renderer] | None = None,
+        unasked: Mapping[str, Unasked[Any]],
         clock: Clock,
     ) -> None:
         self._sessions = sessions
@@ -160,25 +77,26 @@ class TeamsDeliverer:
         self._default_language = default_language
         self._tenant_id = tenant_id
         self._service_url = service_url
-        self._renderers = renderers or RENDERERS
+        self._unasked = unasked
         self._clock = clock
 
     async def deliver(self, outgoing: Outgoing) -> Delivered:
-        render = self._renderers.get(outgoing.kind)
-        if render is None:
+        kind = self._unasked.get(outgoing.kind)
+        if kind is None:
             raise DeliveryFailed(
                 "unknown_kind", final=True, message=outgoing.kind, reached_connector=False
             )
         async with self._sessions() as session:
             reach = await self._reach(session, outgoing.recipient)
-            card = await render(session, outgoing, texts(reach.language), self._clock())
-        if card is None:
+            found = await kind.lookup(session, outgoing, self._clock())
+        if found is None:
             return Delivered(SKIPPED, reached_connector=False)
-        delivered = await self._send(reach, card)
-        after = AFTER_SENDING.get(outgoing.kind)
-        if after is not None:
+        delivered = await self._send(reach, kind.card(texts(reach.language), found))
+        if kind.after_sending is not None:
             await self._after_sending(
-                f"record {outgoing.kind} as told", self._in_transaction(after), outgoing
+                f"record {outgoing.kind} as told",
+                self._in_transaction(kind.after_sending),
+                outgoing,
             )
         return delivered
 

@@ -1,15 +1,26 @@
-"""Every verb a card can carry belongs to exactly one area, and the bot will not start otherwise."""
+"""Every verb a card can carry belongs to exactly one area, and the bot will not start otherwise;
+every kind of card sent unasked is rendered by exactly one area."""
 
 from __future__ import annotations
 
 import pytest
 
+from bot.announcements import service as announcements
+from bot.deductions import service as deductions
 from bot.dialogs.actions import Verb
 from bot.dialogs.admin.area import AdminArea
-from bot.dialogs.areas import AREA_VERBS, VerbsNotPartitioned, check_partition, in_place_routes
+from bot.dialogs.areas import (
+    AREA_VERBS,
+    UNASKED,
+    VerbsNotPartitioned,
+    check_partition,
+    in_place_routes,
+)
 from bot.dialogs.helpdesk.dialog import TicketButtons
 from bot.dialogs.menu.dialog import MenuInPlace
 from bot.dialogs.questions.feedback import FaqFeedback
+from bot.dialogs.unasked import KindClaimedTwice, Unasked, unasked_by_kind
+from bot.rollout import campaigns
 from tests.support.bot import running_bot
 
 
@@ -52,3 +63,23 @@ async def test_the_bot_does_not_start_with_a_verb_no_area_owns(engine, monkeypat
     with pytest.raises(VerbsNotPartitioned, match=r"area\.my_turn"):
         async with running_bot(engine):
             pass
+
+
+def test_every_kind_the_domain_plans_has_a_card():
+    planned = {
+        announcements.ANNOUNCEMENT,
+        campaigns.WINDOW_OPEN,
+        campaigns.WINDOW_REMINDER,
+        deductions.LIFE_EVENT,
+    }
+    assert set(UNASKED) == planned
+
+
+def test_two_areas_cannot_render_the_same_kind():
+    async def nothing(session, outgoing, now):
+        return None
+
+    unasked = Unasked(nothing, lambda t, found: {})
+    assert unasked_by_kind([{"a": unasked}, {"b": unasked}]).keys() == {"a", "b"}
+    with pytest.raises(KindClaimedTwice, match="'a'"):
+        unasked_by_kind([{"a": unasked}, {"a": unasked}])

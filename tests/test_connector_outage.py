@@ -26,6 +26,7 @@ from bot.clock import HELSINKI
 from bot.conversations.models import ConversationReferenceRecord
 from bot.db.engine import create_session_factory
 from bot.delivery import TeamsDeliverer
+from bot.dialogs.unasked import Unasked
 from bot.i18n import Texts
 from bot.notifications import outbox
 from bot.notifications.delivery import Outgoing
@@ -44,10 +45,12 @@ TUESDAY_MORNING = datetime(2026, 12, 1, 9, 0, tzinfo=HELSINKI).astimezone(UTC)
 PEOPLE = [f"00000000-0000-4000-a000-{number:012d}" for number in range(RECIPIENTS)]
 
 
-async def notice_card(
-    session: AsyncSession, outgoing: Outgoing, t: Texts, now: datetime
-) -> dict[str, Any]:
-    return {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "x"}]}
+async def the_notice(session: AsyncSession, outgoing: Outgoing, now: datetime) -> str:
+    return "x"
+
+
+def notice_card(t: Texts, text: str) -> dict[str, Any]:
+    return {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": text}]}
 
 
 @pytest.fixture
@@ -100,7 +103,7 @@ def dispatcher(
         default_language="fi",
         tenant_id=TENANT,
         service_url=service_url,
-        renderers={NOTICE: notice_card},
+        unasked={NOTICE: Unasked(the_notice, notice_card)},
         clock=time.now,
     )
     return Dispatcher(

@@ -31,6 +31,7 @@ from bot.deductions.models import PendingNotice
 from bot.deductions.service import mark_notice_sent, pending_notices, plan_life_event_notices
 from bot.delivery import TeamsDeliverer
 from bot.demo.loader import load_demo_data
+from bot.dialogs.areas import UNASKED
 from bot.directory.models import Employee
 from bot.notifications import outbox
 from bot.notifications.dispatcher import Dispatcher
@@ -136,6 +137,7 @@ async def rollout(engine: AsyncEngine) -> AsyncIterator[Rollout]:
             default_language="fi",
             tenant_id=TENANT,
             service_url=url,
+            unasked=UNASKED,
             clock=lambda: rollout.now,
         )
         yield rollout

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.announcements.models import AnnouncementDraft
 from bot.directory.models import Employee, Unit
 from bot.notifications import outbox
+from bot.notifications.delivery import Outgoing
 from bot.numbers import payload_int
 from bot.rollout.models import RolloutWave, RolloutWaveUnit
 
@@ -302,3 +303,29 @@ async def _aad_by_upn(
         query = query.where(Employee.account_enabled.is_(True), Employee.left_at.is_(None))
     rows = (await session.execute(query)).all()
     return {str(upn).casefold(): aad for upn, aad in rows if upn}
+
+
+@dataclass(frozen=True)
+class SentAnnouncement:
+    """An announcement as its recipients get it, in both languages as written."""
+
+    payload: dict[str, Any]
+
+    def content(self, language: str) -> tuple[str, str]:
+        """The title and text in the recipient's language (see content_for)."""
+        return content_for(self.payload, language)
+
+    @property
+    def image_url(self) -> str:
+        return str(self.payload.get("image_url") or "")
+
+    @property
+    def links(self) -> list[tuple[str, str]]:
+        return links_of(self.payload)
+
+
+async def announcement_to_tell(
+    session: AsyncSession, outgoing: Outgoing, now: datetime
+) -> SentAnnouncement:
+    """An announcement travels whole in its outbox row: nothing to read, nothing goes stale."""
+    return SentAnnouncement(outgoing.payload)

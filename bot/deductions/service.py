@@ -18,6 +18,7 @@ from bot.db.sessions import SessionFactory
 from bot.deductions import ledger
 from bot.deductions.models import DeductionPlan, PayrollPosting, PendingNotice
 from bot.notifications import outbox
+from bot.notifications.delivery import Outgoing
 
 
 class DeductionKind(StrEnum):
@@ -221,3 +222,13 @@ async def unsent_notice(*, session: AsyncSession, notice_id: int) -> Notice | No
     if notice is None or notice.sent_at is not None:
         return None
     return Notice(notice.kind, dict(notice.payload or {}), notice.id)
+
+
+async def notice_to_tell(session: AsyncSession, outgoing: Outgoing, now: datetime) -> Notice | None:
+    """The life event an outbox row tells; None once it has been told in a chat."""
+    return await unsent_notice(session=session, notice_id=int(outgoing.payload["notice_id"]))
+
+
+async def mark_told(session: AsyncSession, outgoing: Outgoing, now: datetime) -> None:
+    """Marked after the send: a crash in between can tell it twice, never lose it."""
+    await mark_notice_sent(session=session, notice_id=int(outgoing.payload["notice_id"]), now=now)

@@ -1,4 +1,5 @@
-"""Which area owns each verb, and which area answers a press in place (Action.Execute).
+"""Which area owns each verb, which area answers a press in place (Action.Execute), and which
+renders each kind of card sent unasked.
 
 Every verb a card can carry belongs to exactly one area; the composition root checks it at
 start-up, so a verb added without an owner stops the bot before it can be pressed.
@@ -14,7 +15,9 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import AdaptiveCardInvokeResponse
 
 from bot.dialogs.actions import Verb
+from bot.dialogs.admin.announcement_cards import UNASKED as ADMIN_UNASKED
 from bot.dialogs.admin.area import VERBS as ADMIN
+from bot.dialogs.deductions.cards import UNASKED as DEDUCTIONS_UNASKED
 from bot.dialogs.deductions.dialog import VERBS as DEDUCTIONS
 from bot.dialogs.helpdesk.dialog import VERBS as HELPDESK
 from bot.dialogs.intents import Intent
@@ -22,6 +25,8 @@ from bot.dialogs.menu.dialog import VERBS as MENU
 from bot.dialogs.phone.dialog import VERBS as PHONE
 from bot.dialogs.questions.dialog import VERBS as QUESTIONS
 from bot.dialogs.rollout.dialog import VERBS as ROLLOUT
+from bot.dialogs.rollout.notice_cards import UNASKED as ROLLOUT_UNASKED
+from bot.dialogs.unasked import Unasked, unasked_by_kind
 
 AREA_VERBS: dict[str, frozenset[Verb]] = {
     "menu": MENU,
@@ -32,6 +37,10 @@ AREA_VERBS: dict[str, frozenset[Verb]] = {
     "helpdesk": HELPDESK,
     "admin": ADMIN,
 }
+# The cards areas send unasked, by the kind of outbox row: delivery renders with these.
+UNASKED: dict[str, Unasked[Any]] = unasked_by_kind(
+    [ROLLOUT_UNASKED, DEDUCTIONS_UNASKED, ADMIN_UNASKED]
+)
 
 
 class VerbsNotPartitioned(ValueError):

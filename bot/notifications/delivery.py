@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 
 @dataclass(frozen=True)
@@ -73,3 +76,10 @@ class Deliverer(Protocol):
     """Makes exactly one attempt per call; the dispatcher owns retries."""
 
     async def deliver(self, outgoing: Outgoing) -> Delivered: ...
+
+
+Found = TypeVar("Found")
+# What one kind of outbox row is about, read when it is sent (None: nothing to tell any more,
+# e.g. the window closed or the notice was told in a chat), and what to record once it is sent.
+Lookup = Callable[[AsyncSession, Outgoing, datetime], Awaitable[Found | None]]
+AfterSending = Callable[[AsyncSession, Outgoing, datetime], Awaitable[None]]

@@ -19,6 +19,7 @@ from bot.choices.models import OPEN_STATUSES, PhoneChoice
 from bot.clock import Clock, helsinki_today
 from bot.directory.models import Employee, Unit
 from bot.notifications import outbox
+from bot.notifications.delivery import Outgoing
 from bot.notifications.models import Campaign, CampaignState, Notification
 from bot.notifications.quiet_hours import WorkingHours
 from bot.rollout.models import RolloutWave, RolloutWaveUnit
@@ -187,6 +188,27 @@ async def wave_notice(
         has_open_choice=bool(chosen),
         in_wave=membership is not None,
     )
+
+
+async def window_to_tell(
+    session: AsyncSession, outgoing: Outgoing, now: datetime
+) -> WaveNotice | None:
+    """The wave as a window card tells it now: None once the window has closed or the employee
+    has moved to a unit outside the wave."""
+    notice = await wave_notice(
+        session=session, wave_id=int(outgoing.payload["wave_id"]), aad_object_id=outgoing.recipient
+    )
+    if notice is None or not notice.in_wave or helsinki_today(now) > notice.closes_on:
+        return None
+    return notice
+
+
+async def reminder_to_tell(
+    session: AsyncSession, outgoing: Outgoing, now: datetime
+) -> WaveNotice | None:
+    """As window_to_tell, and None as well for someone who has chosen in the meantime."""
+    notice = await window_to_tell(session, outgoing, now)
+    return None if notice is None or notice.has_open_choice else notice
 
 
 class LaterReminders:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.announcements import service as announcements
+from bot.announcements.service import SentAnnouncement
 from bot.dialogs.actions import Verb, submit
 from bot.dialogs.admin.cards import UnitOption
 from bot.dialogs.cards import card, text_block
+from bot.dialogs.unasked import Unasked
 from bot.i18n import Texts
 
 Card = dict[str, Any]
@@ -156,3 +159,13 @@ def _text_input(
     if multiline:
         element["isMultiline"] = True
     return element
+
+
+def _sent(t: Texts, announcement: SentAnnouncement) -> dict[str, Any]:
+    title, text = announcement.content(t.language)
+    return announcement_card(
+        t, title=title, text=text, image_url=announcement.image_url, links=announcement.links
+    )
+
+
+UNASKED = {announcements.ANNOUNCEMENT: Unasked(announcements.announcement_to_tell, _sent)}

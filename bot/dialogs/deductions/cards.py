@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from bot.deductions import service as deductions
 from bot.deductions.ledger import add_months
 from bot.deductions.service import DeductionKind, MyDeductions, Notice
 from bot.dialogs.actions import Verb, submit
 from bot.dialogs.cards import card, proportion_bar, text_block
+from bot.dialogs.unasked import Unasked
 from bot.faq.facts import FIRST_DEDUCTION_TIMING, MISSED_DEDUCTION_MOVES_END
 from bot.i18n import Texts
 
@@ -84,3 +86,10 @@ def notice_card(t: Texts, notice: Notice) -> dict[str, Any]:
         [text_block(t(f"deductions.notice.{notice.kind}", model=model), weight="Bolder")],
         [submit(t("menu.choose_phone"), Verb.CHOOSE_PHONE)],
     )
+
+
+UNASKED = {
+    deductions.LIFE_EVENT: Unasked(
+        deductions.notice_to_tell, notice_card, after_sending=deductions.mark_told
+    ),
+}

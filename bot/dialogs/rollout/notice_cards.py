@@ -7,7 +7,10 @@ from typing import Any
 
 from bot.dialogs.actions import Verb, submit
 from bot.dialogs.cards import card, text_block
+from bot.dialogs.unasked import Unasked
 from bot.i18n import Texts
+from bot.rollout import campaigns
+from bot.rollout.campaigns import WaveNotice
 
 
 def window_open_card(
@@ -49,3 +52,20 @@ def _actions(t: Texts, wave_id: int) -> list[dict[str, Any]]:
         submit(t("notify.questions"), Verb.QUESTIONS),
         submit(t("notify.later"), Verb.REMIND_LATER, wave=wave_id),
     ]
+
+
+def _window_open(t: Texts, notice: WaveNotice) -> dict[str, Any]:
+    unit = notice.unit_name_en if t.language == "en" and notice.unit_name_en else None
+    return window_open_card(
+        t, wave_id=notice.wave_id, unit=unit or notice.unit_name_fi, closes_on=notice.closes_on
+    )
+
+
+def _window_reminder(t: Texts, notice: WaveNotice) -> dict[str, Any]:
+    return window_reminder_card(t, wave_id=notice.wave_id, closes_on=notice.closes_on)
+
+
+UNASKED = {
+    campaigns.WINDOW_OPEN: Unasked(campaigns.window_to_tell, _window_open),
+    campaigns.WINDOW_REMINDER: Unasked(campaigns.reminder_to_tell, _window_reminder),
+}
