@@ -52,7 +52,6 @@ TRANSACTIONS_IN_AREAS = {
     BOT / "dialogs" / "admin" / "desk.py",
     BOT / "dialogs" / "helpdesk" / "desk.py",
     BOT / "dialogs" / "helpdesk" / "relay.py",
-    BOT / "dialogs" / "helpdesk" / "views.py",
 }
 
 

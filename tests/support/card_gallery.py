@@ -27,7 +27,6 @@ from bot.dialogs.admin.cards import (
 from bot.dialogs.deductions.cards import deductions_card, notice_card
 from bot.dialogs.helpdesk.cards import (
     Draft,
-    TicketLine,
     answer_added_card,
     answer_again_card,
     my_tickets_card,
@@ -61,6 +60,7 @@ from bot.faq.topics import faq_content
 from bot.i18n import SUPPORTED_LANGUAGES, Texts, texts
 from bot.notifications.outbox import CampaignReport
 from bot.rollout.service import ChoiceWindow, UnitTurn, WindowState
+from bot.tickets.views import TicketLine
 
 SAMPLE_NAME = "Maija Meikäläinen"
 FLOW = "flow-sample"

@@ -13,9 +13,10 @@ from typing import Any
 from bot.dialogs.actions import Verb, execute, submit
 from bot.dialogs.cards import card, text_block
 from bot.dialogs.questions.cards import plain
-from bot.i18n import Texts
-from bot.tickets.models import TicketState
+from bot.i18n import Texts, texts
+from bot.tickets.models import HelpdeskChannel, TicketState
 from bot.tickets.service import MAX_DESCRIPTION, MAX_MESSAGE, TOPICS
+from bot.tickets.views import TicketLine
 
 TOPIC_INPUT = "ticket_topic"
 DESCRIPTION_INPUT = "ticket_description"
@@ -26,27 +27,6 @@ ANSWERABLE = 3  # answer boxes on the requester's list of tickets
 REFRESH_USERS = 60  # Teams refreshes a card automatically for at most this many users
 
 Card = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class TicketLine:
-    """A ticket as a card shows it."""
-
-    id: int
-    version: int
-    state: str
-    topic: str
-    description: str
-    urgent: bool
-    requester_name: str
-    unit_name: str | None
-    asked: str | None
-    bot_answer: str | None
-    assignee_aad: str | None
-    assignee_name: str | None
-    created_at: datetime
-    updated_at: datetime
-    last_message: str | None = None
 
 
 @dataclass(frozen=True)
@@ -384,3 +364,8 @@ def _answer_box(t: Texts, ticket_id: int, typed: str = "") -> list[dict[str, Any
 
 def _answer_actions(t: Texts, ticket_id: int, form: str) -> list[dict[str, Any]]:
     return [submit(t("helpdesk.send_answer"), Verb.TICKET_ANSWER, ticket=ticket_id, form=form)]
+
+
+def channel_texts(channel: HelpdeskChannel | None, default_language: str) -> Texts:
+    """The helpdesk channel speaks the language it was set up in."""
+    return texts(channel.language if channel else default_language)

@@ -34,18 +34,19 @@ from bot.dialogs.helpdesk.cards import (
     answer_added_card,
     answer_again_card,
     answer_input,
+    channel_texts,
     my_tickets_card,
     request_form_card,
     request_sent_card,
     ticket_card,
 )
 from bot.dialogs.helpdesk.relay import TicketRelay
-from bot.dialogs.helpdesk.views import channel_texts, refresh_ids, ticket_line
 from bot.dialogs.turn import ChannelPlace
 from bot.i18n import Texts
 from bot.numbers import payload_int
 from bot.tickets import service as tickets
 from bot.tickets.models import HelpdeskChannel, TicketState
+from bot.tickets.views import helpdesk_teams_ids, ticket_line
 
 log = logging.getLogger(__name__)
 
@@ -264,7 +265,7 @@ class Helpdesk:
                 draft = reply if kept else ""
                 log.info("ticket %s: %s refused (%s)", ticket_id, verb.value, error.reason)
             line = await ticket_line(session, ticket, t.language)
-            ids = await refresh_ids(session)
+            ids = await helpdesk_teams_ids(session)
         if changed:
             log.info("ticket %s: %s", ticket_id, verb.value)
             self.relay.kick()

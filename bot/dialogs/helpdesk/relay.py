@@ -18,13 +18,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.adapters.botframework.connector import BotConnectorClient, ConnectorError
 from bot.clock import Clock, helsinki_today
 from bot.delivery import TeamsDeliverer
-from bot.dialogs.helpdesk.cards import ticket_card, ticket_note, update_for_requester_card
-from bot.dialogs.helpdesk.views import channel_texts, refresh_ids, ticket_line
+from bot.dialogs.helpdesk.cards import (
+    channel_texts,
+    ticket_card,
+    ticket_note,
+    update_for_requester_card,
+)
 from bot.i18n import Texts
 from bot.notifications.delivery import DeliveryFailed
 from bot.notifications.quiet_hours import WorkingHours
 from bot.tickets import service as tickets
 from bot.tickets.models import HelpdeskChannel, Ticket, TicketEvent
+from bot.tickets.views import helpdesk_teams_ids, ticket_line
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +172,7 @@ class TicketRelay:
         t = channel_texts(channel, self._default_language)
         async with self._sessions() as session:
             line = await ticket_line(session, ticket, t.language)
-            ids = await refresh_ids(session)
+            ids = await helpdesk_teams_ids(session)
         content = ticket_card(t, line, viewer=None, refresh_ids=ids, now=self._clock())
         if ticket.card_activity_id is None or ticket.card_conversation_id is None:
             conversation_id, activity_id = await self._post_card(channel, content)

@@ -1,21 +1,45 @@
-"""Tickets as the cards show them, read in the session that acts on them."""
+"""Tickets as the helpdesk's cards show them: one line per ticket, read in the session that acts
+on it, and who keeps the cards current."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import as_utc
-from bot.dialogs.helpdesk.cards import TicketLine
 from bot.directory.models import Unit
-from bot.i18n import Texts, texts
 from bot.tickets import service as tickets
-from bot.tickets.models import HelpdeskChannel, Ticket, TicketEvent
+from bot.tickets.models import Ticket, TicketEvent
 
 _MESSAGES = (tickets.REPLIED, tickets.ANSWERED)
 
 
+@dataclass(frozen=True)
+class TicketLine:
+    """A ticket as a card shows it."""
+
+    id: int
+    version: int
+    state: str
+    topic: str
+    description: str
+    urgent: bool
+    requester_name: str
+    unit_name: str | None
+    asked: str | None
+    bot_answer: str | None
+    assignee_aad: str | None
+    assignee_name: str | None
+    created_at: datetime
+    updated_at: datetime
+    last_message: str | None = None
+
+
 async def ticket_line(session: AsyncSession, ticket: Ticket, language: str) -> TicketLine:
+    """The ticket with its unit's name in the language, and its latest message."""
     unit_name = None
     if ticket.unit_code:
         unit = await session.get(Unit, ticket.unit_code)
@@ -46,11 +70,6 @@ async def ticket_line(session: AsyncSession, ticket: Ticket, language: str) -> T
     )
 
 
-async def refresh_ids(session: AsyncSession) -> list[str]:
+async def helpdesk_teams_ids(session: AsyncSession) -> list[str]:
     """Teams user ids of the helpdesk team: their clients keep ticket cards current."""
     return [member.teams_id for member in await tickets.members(session=session)]
-
-
-def channel_texts(channel: HelpdeskChannel | None, default_language: str) -> Texts:
-    """The helpdesk channel speaks the language it was set up in."""
-    return texts(channel.language if channel else default_language)
