@@ -15,10 +15,14 @@ from decimal import Decimal
 YEARS = range(2000, 2100)  # a month outside these is a typo
 # ASCII digits only: \d would take other scripts' digits too, and Decimal() reads them.
 _PLAIN_NUMBER = re.compile(r"[-+]?[0-9]+(?:\.[0-9]+)?")
-_SPACED_THOUSANDS = re.compile(r"[-+]?[0-9]{1,3}(?:\s[0-9]{3})+(?:[.,][0-9]+)?")
+_SPACE = "[ \u00a0\u202f]"  # space, no-break space and narrow no-break space, as Excel writes
+_SPACED_THOUSANDS = re.compile(rf"[-+]?[0-9]{{1,3}}(?:{_SPACE}[0-9]{{3}})+(?:[.,][0-9]+)?")
+_SIGN_APART = re.compile(rf"^([-+]){_SPACE}+")
+# More whole digits than any amount or price a person writes.
+MAX_NUMBER_LENGTH = 40
 _DOT_THOUSANDS = re.compile(r"[-+]?[0-9]{1,3}(?:\.[0-9]{3})+,[0-9]+")
 _COMMA_THOUSANDS = re.compile(r"[-+]?[0-9]{1,3}(?:,[0-9]{3})+\.[0-9]+")
-_EUROS = re.compile(r"\s*(?:€|\beur(?:oa?)?\b)\s*", re.IGNORECASE)
+_EUROS = re.compile(r"\s*(?:€|(?<![a-z])eur(?:oa?)?\b)\s*", re.IGNORECASE)
 _MONTH_ISO = re.compile(r"([0-9]{4})-([0-9]{2})")
 _MONTH_SLASH = re.compile(r"([0-9]{1,2})/([0-9]{4})")
 _BRACKETS = re.compile(r"\(.*?\)|\[.*?\]")
@@ -55,25 +59,34 @@ class SpreadsheetError(Exception):
         return f"{where}: {problem.message}"
 
 
-def fold_header(name: str) -> str:
-    """A column name as compared: lower case, ä/ö/å as a/o/a, without what is in brackets
-    ("Hinta (€)"), punctuation or spaces, so "Henkilö-numero" is "henkilonumero"."""
-    name = _BRACKETS.sub(" ", name.replace("\ufeff", "").lower()).translate(_ASCII)
-    return re.sub(r"[\W_]+", "", name)
+def fold_header(name: str, *, brackets: bool = False) -> str:
+    """A column name as compared: lower case, ä/ö/å as a/o/a, without punctuation or spaces, so
+    "Henkilö-numero" is "henkilonumero"; and without what is in brackets ("Hinta (€)" is "hinta")
+    unless `brackets` keeps it ("Summa (netto)" is "summanetto")."""
+    name = name.replace("\ufeff", "").lower()
+    if not brackets:
+        name = _BRACKETS.sub(" ", name)
+    return re.sub(r"[\W_]+", "", name.translate(_ASCII))
 
 
 def parse_decimal(text: str) -> Decimal | None:
-    """A number as Excel writes it: 449, 449,00, 449.00, 1 299,90, 1.299,90 or 1,299.90."""
-    cleaned = text.strip().replace("\u2212", "-")
+    """A number as Excel writes it: 449, 449,00, 449.00, 1 299,90, 1.299,90 or 1,299.90; None if
+    it is not one. One with more than MAX_NUMBER_LENGTH whole digits reads as 10**40."""
+    cleaned = _SIGN_APART.sub(r"\1", text.strip().replace("\u2212", "-"))
     if _SPACED_THOUSANDS.fullmatch(cleaned):
-        cleaned = re.sub(r"\s", "", cleaned)
+        cleaned = re.sub(_SPACE, "", cleaned)
     if _DOT_THOUSANDS.fullmatch(cleaned):
         cleaned = cleaned.replace(".", "").replace(",", ".")
     elif _COMMA_THOUSANDS.fullmatch(cleaned):
         cleaned = cleaned.replace(",", "")
     elif cleaned.count(",") == 1 and "." not in cleaned:
         cleaned = cleaned.replace(",", ".")
-    return Decimal(cleaned) if _PLAIN_NUMBER.fullmatch(cleaned) else None
+    if not _PLAIN_NUMBER.fullmatch(cleaned):
+        return None
+    if len(cleaned.lstrip("+-").partition(".")[0]) > MAX_NUMBER_LENGTH:
+        # Far beyond any amount: kept finite, for Decimal would overflow on a million digits.
+        return Decimal(f"{'-' if cleaned.startswith('-') else ''}1E{MAX_NUMBER_LENGTH}")
+    return Decimal(cleaned)
 
 
 def without_euro_sign(text: str) -> str:

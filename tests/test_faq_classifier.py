@@ -37,10 +37,11 @@ def test_a_label_without_phrases_never_wins():
     assert likely[0] > likely[2]
 
 
-def test_one_label_is_certain():
+def test_one_label_adds_nothing():
+    # With nothing to tell apart, it must not vouch for the one topic a language has.
     classifier = TopicClassifier([{"a": 1.0}, {"b": 1.0}], [1, 1], 2)
-    assert classifier.probabilities({"a": 1.0}) == [0.0, 1.0]
-    assert classifier.probabilities({}) == [0.0, 1.0]
+    assert classifier.probabilities({"a": 1.0}) == [0.0, 0.0]
+    assert TopicClassifier([], [], 3).probabilities({}) == [0.0, 0.0, 0.0]
 
 
 def test_the_fit_is_the_same_every_time():

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from bot.catalog.importer import CatalogFileError
-from bot.deductions.payroll.parse import PayrollFileError, parse_payroll_bytes
+from bot.deductions.payroll.parse import PayrollColumns, PayrollFileError, parse_payroll_bytes
 from bot.deductions.plans_import import PlanFileError
 from bot.spreadsheet import (
     Problem,
@@ -53,7 +53,10 @@ def test_numbers_as_excel_writes_them(written, number):
     assert parse_decimal(written) == Decimal(number)
 
 
-@pytest.mark.parametrize("written", ["", "12,", "1e5", "12,50,1", "\uff11\uff12", "abc", "1 2"])
+@pytest.mark.parametrize(
+    "written",
+    ["", "12,", "1e5", "12,50,1", "\uff11\uff12", "abc", "1 2", "1\n234,50", "1\t234"],
+)
 def test_what_is_not_a_number(written):
     assert parse_decimal(written) is None
 
@@ -68,7 +71,18 @@ def test_euro_signs_and_words_are_read_past():
 
 @pytest.mark.parametrize(
     ("written", "cents"),
-    [("12,50", 1250), ("12,5", 1250), ("€ 1 234,50", 123450), ("-0,00", 0), ("0", 0)],
+    [
+        ("12,50", 1250),
+        ("12,5", 1250),
+        ("€ 1 234,50", 123450),
+        ("-0,00", 0),
+        ("- 0", 0),
+        ("0", 0),
+        ("+ 5", 500),
+        ("12,50eur", 1250),
+        ("12,50EUR", 1250),
+        ("12,50 euroa", 1250),
+    ],
 )
 def test_cents(written, cents):
     assert parse_cents(written, limit_cents=1_000_000) == cents
@@ -79,6 +93,7 @@ def test_cents(written, cents):
     [
         ("12,500", "enintään 2 desimaalia"),
         ("-1,00", "negatiivinen"),
+        ("- 12,50", "negatiivinen"),
         ("10 000,01", "epäuskottavan suuri"),
         ("", "puuttuu"),
         ("kaksi", "ei ole summa"),
@@ -112,3 +127,19 @@ def test_payroll_reads_a_header_with_its_unit_in_brackets():
         "Henkilönumero;Palkkakausi;Summa (€)\n100001;2026-11;10,41\n".encode()
     )
     assert [(row.employee_number, row.amount_cents) for row in parsed.rows] == [("100001", 1041)]
+
+
+def test_payroll_tells_apart_columns_that_differ_in_brackets():
+    content = "henkilonumero;palkkakausi;Summa;Summa (kertymä)\n100001;2026-11;10,41;250,00\n"
+    (row,) = parse_payroll_bytes(content.encode()).rows
+    assert row.amount_cents == 1041
+    content = "henkilonumero;palkkakausi;Summa (brutto);Summa (netto)\n100001;2026-11;10,41;8,00\n"
+    columns = PayrollColumns(amount="Summa (netto)")
+    (row,) = parse_payroll_bytes(content.encode(), columns).rows
+    assert row.amount_cents == 800
+
+
+def test_a_number_too_long_for_anyone_is_too_large_not_an_error():
+    assert parse_decimal("9" * 1_000_001) == Decimal("1E40")
+    assert parse_decimal("-" + "9" * 50) == Decimal("-1E40")
+    assert "epäuskottavan suuri" in str(parse_cents("9" * 1_000_001, limit_cents=100))

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.catalog.models import CatalogVersion, PhoneModel
 from bot.numbers import LARGEST
 from bot.spreadsheet import (
+    MAX_NUMBER_LENGTH,
     Problem,
     SpreadsheetError,
     UnreadableText,
@@ -463,13 +464,15 @@ def _number(value: Any, unit: re.Pattern[str] | None = None) -> tuple[Decimal, s
         raise _Invalid("arvo puuttuu")
     if isinstance(value, bool):
         raise _Invalid(f'ei ole luku: "{value}"')
+    if isinstance(value, int) and abs(value) >= 10**MAX_NUMBER_LENGTH:
+        raise _Invalid(f"luku on liian pitkä (enintään {MAX_NUMBER_LENGTH} numeroa)")
     if isinstance(value, (int, float)):
         number = Decimal(str(value))
         if not number.is_finite():
             raise _Invalid(f'ei ole luku: "{value}"')
         return number, ""
     shown = str(value).strip()
-    cleaned = shown.replace("\u2212", "-")
+    cleaned = shown
     suffix = ""
     if unit is not None and (match := unit.search(cleaned)):
         suffix = match.group(0).strip().lower()

@@ -39,8 +39,8 @@ class TopicClassifier:
         self._weights = np.zeros((len(self._columns), self._count))
         # A label without phrases never wins.
         self._intercepts = np.full(self._count, -np.inf)
-        if len(self._labels) < 2:  # nothing to tell apart: the one label is certain
-            self._intercepts[self._labels] = 0.0
+        self._tells_apart = len(self._labels) >= 2
+        if not self._tells_apart:  # nothing to tell apart: it adds nothing to any label
             return
         model = LogisticRegression(
             C=STRENGTH,
@@ -59,7 +59,10 @@ class TopicClassifier:
             self._intercepts[label] = intercepts[row]
 
     def probabilities(self, vector: Mapping[str, float]) -> list[float]:
-        """P(label | features) for every label; features never seen in training count nothing."""
+        """P(label | features) for every label; features never seen in training count nothing.
+        All zeros when training had fewer than two labels: then it knows nothing."""
+        if not self._tells_apart:
+            return [0.0] * self._count
         rows = [
             (self._columns[feature], value)
             for feature, value in vector.items()

@@ -29,7 +29,6 @@ from bot.spreadsheet import (
 if TYPE_CHECKING:
     from _csv import Reader
 
-HEADER_LINE = 1
 MAX_AMOUNT_CENTS = 1_000_000  # 10 000 €: more than any phone's share; a larger one is a typo
 
 
@@ -39,7 +38,8 @@ class PayrollFileError(SpreadsheetError):
 
 @dataclass(frozen=True)
 class PayrollColumns:
-    """The header names of the three columns; compared without case, ä/ö/å or punctuation."""
+    """The header names of the three columns; compared without case, ä/ö/å or punctuation, and
+    without what is in brackets when the whole name is not there."""
 
     employee_number: str = "henkilonumero"
     period: str = "palkkakausi"
@@ -146,9 +146,7 @@ def _header(
         problems.append(Problem(line, "", "sama sarakenimi on annettu kahdelle tiedolle"))
     found: dict[str, int] = {}
     for field, name in wanted.items():
-        matches = [
-            index for index, cell in enumerate(header) if fold_header(cell) == fold_header(name)
-        ]
+        matches = _columns_named(header, name)
         if not matches:
             written = "; ".join(cell.strip() for cell in header)
             hint = ""
@@ -168,6 +166,19 @@ def _header(
         raise PayrollFileError(problems)
     shown = PayrollColumns(**{field: header[index].strip() for field, index in found.items()})
     return (found["employee_number"], found["period"], found["amount"]), shown
+
+
+def _columns_named(header: list[str], name: str) -> list[int]:
+    """Where a column is: by its whole name first ("Summa (netto)" beside "Summa (brutto)"), else
+    without what is in brackets ("Summa (€)" for "summa")."""
+    for brackets in (True, False):
+        wanted = fold_header(name, brackets=brackets)
+        found = [
+            at for at, cell in enumerate(header) if fold_header(cell, brackets=brackets) == wanted
+        ]
+        if found:
+            return found
+    return []
 
 
 def _rows(
