@@ -23,6 +23,10 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Literal
 
+import numpy as np
+from numpy.typing import NDArray
+from scipy.sparse import csr_matrix
+
 from bot.faq.bayes import WordEvidence
 from bot.faq.classifier import TopicClassifier
 from bot.faq.language import (
@@ -55,7 +59,11 @@ OFF_TOPIC = "(off-topic)"
 # above 80 % of held-out off-topic phrases. With the phrases of 2026-12-06 and EXAMPLE_WEIGHT 0.4
 # it proposed RUNNER_UP 0.9, within a phrase or two of 0.85 on its own objective; the blind
 # validation sets told them apart (0.9 answered 0.3-0.6 points more of their topic questions
-# wrong), so 0.85 stays.
+# wrong), so 0.85 stays. These constants predate the classifier (CLASSIFIER_WEIGHT): with it,
+# calibration proposed TEMPERATURE 0.3, UNKNOWN_SCORE 0.05, ANSWER_AT 0.61, SUGGEST_AT 0.17 and
+# RUNNER_UP 0.98, which answered as many validation questions right and more of them wrong, so
+# these stayed. Its scores reach about 2, so the confidence of most questions is near 1: the
+# off-topic score and the runner-up rule decide more than ANSWER_AT does.
 TEMPERATURE = 0.1
 UNKNOWN_SCORE = 0.35
 ANSWER_AT = 0.63
@@ -154,20 +162,21 @@ class Scores:
 
 
 Vector = dict[str, float]
-Postings = dict[str, list[tuple[int, float]]]
 
 
 @dataclass(frozen=True)
 class _Index:
-    """One language's training phrases as TF-IDF vectors, inverted for fast dot products."""
+    """One language's training phrases as TF-IDF vectors: sparse matrices with a row per feature,
+    so a question's dot products touch only the rows of its own features."""
 
     vocabulary: frozenset[str]
     idf: dict[str, float]
     unknown_idf: float
     labels: tuple[str, ...]
-    phrase_labels: tuple[int, ...]
-    phrases: Postings
-    centroids: Postings
+    rows: dict[str, int]  # feature -> row of the matrices
+    phrase_labels: NDArray[np.intp]
+    phrases: csr_matrix  # features x phrases
+    centroids: csr_matrix  # features x labels
     evidence: WordEvidence
     classifier: TopicClassifier
 
@@ -276,28 +285,35 @@ class FaqMatcher:
         index = self._indexes[language]
         features = analyse(text, language, index.vocabulary, self.morphology)
         vector = _vector(features, index.idf, index.unknown_idf)
-        by_phrase = [0.0] * len(index.phrase_labels)
-        by_centroid: dict[int, float] = defaultdict(float)
-        for feature, weight in vector.items():
-            for phrase, phrase_weight in index.phrases.get(feature, ()):
-                by_phrase[phrase] += weight * phrase_weight
-            for label, centroid_weight in index.centroids.get(feature, ()):
-                by_centroid[label] += weight * centroid_weight
-        closest = [0.0] * len(index.labels)
-        for label, similarity in zip(index.phrase_labels, by_phrase, strict=True):
-            if similarity > closest[label]:
-                closest[label] = similarity
+        known = [
+            (index.rows[feature], weight)
+            for feature, weight in vector.items()
+            if feature in index.rows
+        ]
+        question = csr_matrix(
+            (
+                [weight for _, weight in known],
+                ([0] * len(known), [row for row, _ in known]),
+            ),
+            shape=(1, len(index.rows)),
+        )
+        by_phrase = (question @ index.phrases).toarray()[0]
+        by_centroid = (question @ index.centroids).toarray()[0]
+        closest = np.zeros(len(index.labels))
+        np.maximum.at(closest, index.phrase_labels, by_phrase)
         mix = self.tuning.example_weight
         words_of = index.evidence.posterior(
             (feature for feature in features if feature.startswith("w:")), len(index.labels) - 1
         )
         topics = {
-            topic_id: mix * closest[position]
-            + (1 - mix) * by_centroid.get(position, 0.0)
-            + self.tuning.bayes_weight * words_of[position]
+            topic_id: float(
+                mix * closest[position]
+                + (1 - mix) * by_centroid[position]
+                + self.tuning.bayes_weight * words_of[position]
+            )
             for position, topic_id in enumerate(index.labels[:-1])
         }
-        return Scores(topics=topics, off_topic=closest[-1]), vector
+        return Scores(topics=topics, off_topic=float(closest[-1])), vector
 
 
 def _close_runner_up(ranked: Sequence[tuple[str, float]], share: float) -> bool:
@@ -471,30 +487,42 @@ def _build_index(
     # and a third of the p99 on the 2026-12-06 phrases, accuracy within a question or two); the
     # centroids and norms keep it.
     everywhere = {feature for feature, using in topics_using.items() if len(using) == count}
+    rows = {feature: row for row, feature in enumerate(idf)}
     sums: list[Vector] = [defaultdict(float) for _ in labels]
-    phrases: Postings = defaultdict(list)
+    phrases: list[tuple[int, int, float]] = []  # feature row, phrase, weight
     vectors = [_vector(features, idf, 0.0) for _, features in analysed]
     for number, ((label, _), vector) in enumerate(zip(analysed, vectors, strict=True)):
         for feature, weight in vector.items():
             if feature not in everywhere:
-                phrases[feature].append((number, weight))
+                phrases.append((rows[feature], number, weight))
             sums[label][feature] += weight
-    centroids: Postings = defaultdict(list)
+    centroids: list[tuple[int, int, float]] = []  # feature row, label, weight
     for label, total in enumerate(sums):
         norm = math.sqrt(sum(value * value for value in total.values())) or 1.0
-        for feature, value in total.items():
-            centroids[feature].append((label, value / norm))
+        centroids.extend((rows[feature], label, value / norm) for feature, value in total.items())
     return _Index(
         vocabulary=known_words,
         idf=idf,
         unknown_idf=math.log(1 + count) + 1,
         labels=labels,
-        phrase_labels=tuple(label for label, _ in analysed),
-        phrases=dict(phrases),
-        centroids=dict(centroids),
+        rows=rows,
+        phrase_labels=np.array([label for label, _ in analysed], dtype=np.intp),
+        phrases=_by_feature(phrases, (len(rows), len(analysed))),
+        centroids=_by_feature(centroids, (len(rows), len(labels))),
         evidence=WordEvidence(
             [(label, [f for f in features if f.startswith("w:")]) for label, features in analysed],
             len(labels),
         ),
         classifier=TopicClassifier(vectors, [label for label, _ in analysed], len(labels)),
+    )
+
+
+def _by_feature(entries: Sequence[tuple[int, int, float]], shape: tuple[int, int]) -> csr_matrix:
+    """(feature row, column, weight) entries as a sparse matrix with a row per feature."""
+    return csr_matrix(
+        (
+            [weight for _, _, weight in entries],
+            ([row for row, _, _ in entries], [column for _, column, _ in entries]),
+        ),
+        shape=shape,
     )
