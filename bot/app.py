@@ -39,10 +39,11 @@ from bot.deductions.service import DeductionReader
 from bot.dialogs.actions import Verb
 from bot.dialogs.admin.area import AdminArea
 from bot.dialogs.admin.desk import AdminDesk
-from bot.dialogs.areas import AREA_VERBS, check_partition
+from bot.dialogs.areas import AREA_VERBS, OPENINGS, check_partition
 from bot.dialogs.deductions.dialog import MyDeductionsDialog
 from bot.dialogs.helpdesk.dialog import HelpdeskDialog, TicketButtons
 from bot.dialogs.menu.dialog import MainMenuDialog, MenuInPlace
+from bot.dialogs.opening import Router
 from bot.dialogs.phone.dialog import ChoosePhoneDialog
 from bot.dialogs.questions.dialog import QuestionsDialog
 from bot.dialogs.questions.feedback import FaqFeedback
@@ -196,6 +197,7 @@ async def build_components(
         conversation_state=conversation_state,
         turn_starter=TurnStarter(engine, sessions, clock),
         main_dialog=main_dialog,
+        router=Router(OPENINGS),
         default_language=settings.default_language,
         instalments=settings.instalments,
         clock=clock,

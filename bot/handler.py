@@ -30,18 +30,11 @@ from bot.dialogs.areas import AnswersInPlace, AnswersOutright, in_place_routes
 from bot.dialogs.aside import Aside, AsideRouter, Flow
 from bot.dialogs.deductions.cards import notice_card
 from bot.dialogs.helpdesk.desk import Helpdesk
-from bot.dialogs.helpdesk.dialog import HELPDESK_VERBS, helpdesk_options
 from bot.dialogs.intents import Intent, IntentKind, read_intent
 from bot.dialogs.menu.cards import language_set_card, menu_card, welcome_card
-from bot.dialogs.menu.dialog import (
-    AREA_OPTIONS_KEY,
-    AREA_VERBS,
-    VERB_KEY,
-    MainMenuDialog,
-)
-from bot.dialogs.phone.dialog import FLOW_VERBS, ChoosePhoneDialog
+from bot.dialogs.menu.dialog import MainMenuDialog
+from bot.dialogs.opening import Router
 from bot.dialogs.questions.cards import answer_card
-from bot.dialogs.questions.dialog import QUESTION_KEY, TOPIC_KEY
 from bot.dialogs.replies import (
     card_invoke_response,
     error_invoke_response,
@@ -58,14 +51,6 @@ from bot.turn_start import Person, TurnStarter
 log = logging.getLogger(__name__)
 
 _RESTARTS = (IntentKind.MENU, IntentKind.CANCEL, IntentKind.SWITCH_LANGUAGE)
-_OPENS_AREA_BY_WORDS = {
-    IntentKind.CHOOSE_PHONE: Verb.CHOOSE_PHONE,
-    IntentKind.MY_DEDUCTIONS: Verb.MY_DEDUCTIONS,
-    IntentKind.MY_TURN: Verb.MY_TURN,
-    IntentKind.HELPDESK: Verb.HELPDESK,
-    IntentKind.MY_TICKETS: Verb.MY_TICKETS,
-}
-_FIRST_WISHES = (IntentKind.VERB, IntentKind.TEXT, *_OPENS_AREA_BY_WORDS)
 
 
 class PuhelinbottiHandler(TeamsActivityHandler):
@@ -78,6 +63,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         conversation_state: TurnConversationState,
         turn_starter: TurnStarter,
         main_dialog: MainMenuDialog,
+        router: Router,
         default_language: str,
         instalments: int,
         clock: Clock,
@@ -93,6 +79,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         self._dialogs = DialogSet(self._dialog_state)
         self._dialogs.add(main_dialog)
         self._main_dialog = main_dialog
+        self._router = router
         self._default_language = default_language
         self._instalments = instalments
         self._clock = clock
@@ -168,8 +155,8 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         dialog_context = await self._dialogs.create_context(turn_context)
         if await self._welcome_if_new(turn_context):
             await dialog_context.cancel_all_dialogs()
-            first_options = _menu_options(intent) if intent.kind in _FIRST_WISHES else {}
-            await dialog_context.begin_dialog(self._main_dialog.id, first_options)
+            first_wish = self._router.menu_options(intent)
+            await dialog_context.begin_dialog(self._main_dialog.id, first_wish)
             return
         if intent.kind in _RESTARTS:
             await dialog_context.cancel_all_dialogs()
@@ -180,20 +167,18 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         if intent.kind is IntentKind.TEXT and (area := await self._asides.area_of(intent.text)):
             # "paljonko minulla on vähennyksiä jäljellä?" opens one's deductions, not the FAQ.
             intent = Intent(area, text=intent.text)
-        if (
-            intent.kind in _OPENS_AREA_BY_WORDS
-            or _opens_an_area(intent)
-            or intent.kind is IntentKind.TEXT
-            or intent.verb is Verb.FAQ_TOPIC
-            or intent.verb in HELPDESK_VERBS
-            or (intent.verb in FLOW_VERBS and not _phone_flow_active(dialog_context))
-        ):
+        waiting = _waiting_inside(dialog_context)
+        opening = self._router.opening(intent, waiting.id if waiting else None)
+        if opening is not None:
+            # A menu button, a command or a question leaves whatever was going on.
             await dialog_context.cancel_all_dialogs()
-            await dialog_context.begin_dialog(self._main_dialog.id, _menu_options(intent))
+            await dialog_context.begin_dialog(self._main_dialog.id, opening.menu_options())
             return
         result = await dialog_context.continue_dialog()
         if result.status == DialogTurnStatus.Empty:
-            await dialog_context.begin_dialog(self._main_dialog.id, _menu_options(intent))
+            await dialog_context.begin_dialog(
+                self._main_dialog.id, self._router.menu_options(intent)
+            )
 
     async def _shared_message(self, turn_context: TurnContext) -> None:
         """In a channel: an ICT admin may make it the helpdesk's; the rest belongs in 1:1 chats."""
@@ -233,7 +218,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         t = texts_of(turn_context)
         if routing.aside is Aside.AREA and routing.area is not None:
             # The area opens above the flow and ends at once, so the flow is waiting again.
-            area = _menu_options(Intent(routing.area, text=intent.text))
+            area = self._router.menu_options(Intent(routing.area, text=intent.text))
             await dialog_context.begin_dialog(self._main_dialog.id, area)
         elif routing.aside is Aside.ANSWER and routing.asked and self._faq is not None:
             asked = routing.asked
@@ -401,12 +386,6 @@ def _person_values(node: Any) -> list[Any]:
     return found
 
 
-def _phone_flow_active(dialog_context: DialogContext) -> bool:
-    """Whether the phone dialog is the one waiting, inside the main menu component."""
-    waiting = _waiting_inside(dialog_context)
-    return waiting is not None and waiting.id == ChoosePhoneDialog.__name__
-
-
 def _waiting_inside(dialog_context: DialogContext) -> DialogInstance | None:
     """The dialog waiting inside the active component (the main menu's area), if any."""
     active = dialog_context.active_dialog
@@ -415,34 +394,6 @@ def _waiting_inside(dialog_context: DialogContext) -> DialogInstance | None:
     inner = active.state.get(ComponentDialog.persisted_dialog_state)
     stack = getattr(inner, "dialog_stack", None) or []
     return stack[0] if stack else None
-
-
-def _opens_an_area(intent: Intent) -> bool:
-    """A menu button pressed mid-conversation leaves that conversation for the new area."""
-    return intent.kind is IntentKind.VERB and intent.verb in AREA_VERBS
-
-
-def _menu_options(intent: Intent) -> dict[str, Any]:
-    verb = _OPENS_AREA_BY_WORDS.get(intent.kind) or intent.verb
-    if verb in HELPDESK_VERBS:
-        return {
-            VERB_KEY: Verb.HELPDESK.value,
-            AREA_OPTIONS_KEY: helpdesk_options(verb, intent.value),
-        }
-    if intent.verb is Verb.FAQ_TOPIC and intent.value:
-        chosen = {TOPIC_KEY: intent.value.get(TOPIC_KEY)}
-        return {VERB_KEY: Verb.QUESTIONS.value, AREA_OPTIONS_KEY: chosen}
-    if intent.kind in _OPENS_AREA_BY_WORDS:
-        return {VERB_KEY: _OPENS_AREA_BY_WORDS[intent.kind].value}
-    if intent.kind is IntentKind.VERB and intent.verb in FLOW_VERBS:
-        # A card of a conversation that has ended: the phone dialog decides what it means now.
-        return {VERB_KEY: Verb.CHOOSE_PHONE.value, AREA_OPTIONS_KEY: {"stale_value": intent.value}}
-    if intent.kind is IntentKind.VERB and intent.verb:
-        return {VERB_KEY: intent.verb.value}
-    if intent.kind is IntentKind.TEXT:
-        # Anything typed that is not a command is a question, whatever was going on before.
-        return {VERB_KEY: Verb.QUESTIONS.value, AREA_OPTIONS_KEY: {QUESTION_KEY: intent.text}}
-    return {}
 
 
 def _facts_of(activity: Any, personal_id: str | None) -> conversations.ConversationFacts:

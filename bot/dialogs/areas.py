@@ -1,5 +1,5 @@
-"""Which area owns each verb, which area answers a press in place (Action.Execute), and which
-renders each kind of card sent unasked.
+"""Which area owns each verb, which area a message opens, which area answers a press in place
+(Action.Execute), and which renders each kind of card sent unasked.
 
 Every verb a card can carry belongs to exactly one area; the composition root checks it at
 start-up, so a verb added without an owner stops the bot before it can be pressed.
@@ -17,13 +17,20 @@ from botbuilder.schema import AdaptiveCardInvokeResponse
 from bot.dialogs.actions import Verb
 from bot.dialogs.admin.announcement_cards import UNASKED as ADMIN_UNASKED
 from bot.dialogs.admin.area import VERBS as ADMIN
+from bot.dialogs.deductions import dialog as deductions
 from bot.dialogs.deductions.cards import UNASKED as DEDUCTIONS_UNASKED
 from bot.dialogs.deductions.dialog import VERBS as DEDUCTIONS
+from bot.dialogs.helpdesk import dialog as helpdesk
 from bot.dialogs.helpdesk.dialog import VERBS as HELPDESK
 from bot.dialogs.intents import Intent
+from bot.dialogs.menu import dialog as menu
 from bot.dialogs.menu.dialog import VERBS as MENU
+from bot.dialogs.opening import Opens
+from bot.dialogs.phone import dialog as phone
 from bot.dialogs.phone.dialog import VERBS as PHONE
+from bot.dialogs.questions import dialog as questions
 from bot.dialogs.questions.dialog import VERBS as QUESTIONS
+from bot.dialogs.rollout import dialog as rollout
 from bot.dialogs.rollout.dialog import VERBS as ROLLOUT
 from bot.dialogs.rollout.notice_cards import UNASKED as ROLLOUT_UNASKED
 from bot.dialogs.unasked import Unasked, unasked_by_kind
@@ -37,6 +44,15 @@ AREA_VERBS: dict[str, frozenset[Verb]] = {
     "helpdesk": HELPDESK,
     "admin": ADMIN,
 }
+# What each area a message can open says about a message: the router asks them in this order.
+OPENINGS: tuple[Opens, ...] = (
+    menu.opening,
+    phone.opening,
+    questions.opening,
+    deductions.opening,
+    rollout.opening,
+    helpdesk.opening,
+)
 # The cards areas send unasked, by the kind of outbox row: delivery renders with these.
 UNASKED: dict[str, Unasked[Any]] = unasked_by_kind(
     [ROLLOUT_UNASKED, DEDUCTIONS_UNASKED, ADMIN_UNASKED]

@@ -14,10 +14,19 @@ from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 from bot.deductions.service import DeductionReader
 from bot.dialogs.actions import Verb
 from bot.dialogs.deductions.cards import deductions_card
+from bot.dialogs.intents import Intent, IntentKind
+from bot.dialogs.opening import Opening
 from bot.dialogs.replies import send_card, send_text
 from bot.dialogs.turn import turn_of
 
 VERBS = frozenset({Verb.MY_DEDUCTIONS})
+
+
+def opening(intent: Intent) -> Opening | None:
+    """ "My deductions", pressed or typed, opens one's own deductions."""
+    if intent.kind is IntentKind.MY_DEDUCTIONS or intent.verb is Verb.MY_DEDUCTIONS:
+        return Opening(Verb.MY_DEDUCTIONS)
+    return None
 
 
 class MyDeductionsDialog(Dialog):

@@ -27,6 +27,8 @@ from botbuilder.schema import AdaptiveCardInvokeResponse
 
 from bot.dialogs.actions import VERB_KEY, Verb, verb_of
 from bot.dialogs.helpdesk.desk import AGENT_VERBS, Helpdesk
+from bot.dialogs.intents import Intent, IntentKind
+from bot.dialogs.opening import Opening
 from bot.dialogs.replies import (
     card_invoke_response,
     error_invoke_response,
@@ -38,6 +40,16 @@ from bot.dialogs.turn import turn_of
 HELPDESK_VERBS = frozenset({Verb.HELPDESK, Verb.HELPDESK_SEND, Verb.MY_TICKETS, Verb.TICKET_ANSWER})
 # The requester's verbs in the chat, and the helpdesk team's on ticket cards in its channel.
 VERBS = HELPDESK_VERBS | AGENT_VERBS
+_OPENED_BY_WORDS = {IntentKind.HELPDESK: Verb.HELPDESK, IntentKind.MY_TICKETS: Verb.MY_TICKETS}
+
+
+def opening(intent: Intent) -> Opening | None:
+    """ "Helpdesk" or "my requests", pressed or typed, and the buttons of one's own requests
+    open the helpdesk area, which is told the verb and the card's data."""
+    verb = _OPENED_BY_WORDS.get(intent.kind) or intent.verb
+    if verb is not None and verb in HELPDESK_VERBS:
+        return Opening(Verb.HELPDESK, helpdesk_options(verb, intent.value))
+    return None
 
 
 class HelpdeskDialog(Dialog):

@@ -31,7 +31,9 @@ from botbuilder.dialogs.prompts import Prompt
 from botbuilder.schema import AdaptiveCardInvokeResponse
 
 from bot.dialogs.actions import Verb, verb_of
+from bot.dialogs.intents import Intent
 from bot.dialogs.menu.cards import MENU_AREAS, coming_soon_card, language_card, menu_card
+from bot.dialogs.opening import AREA_OPTIONS_KEY, VERB_KEY, Opening
 from bot.dialogs.replies import card_activity, card_invoke_response, send_card, send_text
 from bot.dialogs.turn import texts_of
 
@@ -39,8 +41,11 @@ AREA_VERBS = frozenset(verb for verb, _ in MENU_AREAS) | {Verb.PICK_LANGUAGE}
 # The menu itself and the language: each area owns the verb that opens it.
 VERBS = frozenset({Verb.OPEN_MENU, Verb.PICK_LANGUAGE, Verb.SET_LANGUAGE})
 _AREA_LABELS = dict(MENU_AREAS)
-VERB_KEY = "verb"
-AREA_OPTIONS_KEY = "area_options"
+
+
+def opening(intent: Intent) -> Opening | None:
+    """The language button opens the language card."""
+    return Opening(Verb.PICK_LANGUAGE) if intent.verb is Verb.PICK_LANGUAGE else None
 
 
 class MenuChoicePrompt(Prompt):

@@ -39,7 +39,9 @@ from bot.choices.service import (
 )
 from bot.dialogs.actions import Verb, verb_of
 from bot.dialogs.aside import Flow
+from bot.dialogs.intents import Intent, IntentKind
 from bot.dialogs.menu.cards import menu_card
+from bot.dialogs.opening import Opening
 from bot.dialogs.phone.cards import (
     FLOW_KEY,
     blocked_text,
@@ -63,6 +65,20 @@ _OS_VALUES = {"ios", "android"}
 _SIZE_VALUES = {"compact", "large"}
 
 Step = Callable[[DialogContext, dict[str, Any], dict[str, Any]], Awaitable[DialogTurnResult]]
+
+
+def opening(intent: Intent) -> Opening | None:
+    """ "Choose a phone" opens the choice; a card of a choice that has ended reopens it with the
+    press, and the dialog decides what the press means now."""
+    if intent.kind is IntentKind.CHOOSE_PHONE or intent.verb is Verb.CHOOSE_PHONE:
+        return Opening(Verb.CHOOSE_PHONE)
+    if intent.kind is IntentKind.VERB and intent.verb in FLOW_VERBS:
+        return Opening(
+            Verb.CHOOSE_PHONE,
+            {"stale_value": intent.value},
+            unless_waiting=ChoosePhoneDialog.__name__,
+        )
+    return None
 
 
 class ChoosePhoneDialog(Flow, Dialog):

@@ -22,6 +22,8 @@ from typing import Any
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 
 from bot.dialogs.actions import Verb
+from bot.dialogs.intents import Intent, IntentKind
+from bot.dialogs.opening import Opening
 from bot.dialogs.questions.cards import answer_card, ask_card, suggestions_card, unknown_card
 from bot.dialogs.replies import send_card
 from bot.dialogs.turn import turn_of
@@ -32,6 +34,18 @@ QUESTION_ID_KEY = "question_id"  # the kept question an answer card's feedback b
 TOPIC_KEY = "topic"
 VERBS = frozenset({Verb.QUESTIONS, Verb.FAQ_TOPIC, Verb.FAQ_FEEDBACK})
 COMMON_TOPICS = ("options-overview", "free-choice-cost", "rollout-schedule", "broken-or-lost")
+
+
+def opening(intent: Intent) -> Opening | None:
+    """Anything typed that is not a command is a question, whatever was going on before; a
+    suggested topic pressed opens its answer."""
+    if intent.kind is IntentKind.TEXT:
+        return Opening(Verb.QUESTIONS, {QUESTION_KEY: intent.text})
+    if intent.verb is Verb.FAQ_TOPIC:
+        return Opening(Verb.QUESTIONS, {TOPIC_KEY: (intent.value or {}).get(TOPIC_KEY)})
+    if intent.verb is Verb.QUESTIONS:
+        return Opening(Verb.QUESTIONS)
+    return None
 
 
 class QuestionsDialog(Dialog):

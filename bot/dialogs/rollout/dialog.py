@@ -12,6 +12,8 @@ from __future__ import annotations
 from botbuilder.dialogs import Dialog, DialogContext, DialogTurnResult
 
 from bot.dialogs.actions import Verb
+from bot.dialogs.intents import Intent, IntentKind
+from bot.dialogs.opening import Opening
 from bot.dialogs.replies import send_card
 from bot.dialogs.rollout.cards import my_turn_card
 from bot.dialogs.turn import turn_of
@@ -19,6 +21,13 @@ from bot.rollout.service import TurnReader
 
 # The unit's turn, and "remind me later" on the card that says the window is open.
 VERBS = frozenset({Verb.MY_TURN, Verb.REMIND_LATER})
+
+
+def opening(intent: Intent) -> Opening | None:
+    """ "My unit's turn", pressed or typed, opens one's unit's window."""
+    if intent.kind is IntentKind.MY_TURN or intent.verb is Verb.MY_TURN:
+        return Opening(Verb.MY_TURN)
+    return None
 
 
 class MyTurnDialog(Dialog):

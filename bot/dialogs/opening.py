@@ -1,0 +1,63 @@
+"""Which area a message opens, and with what: each area declares it, the router asks them all.
+
+A message that opens an area leaves whatever conversation was going on; a message that opens
+nothing belongs to the dialog waiting for it. The one exception is declared by the area itself:
+a card of its own flow, pressed while that flow waits, goes to the flow (`unless_waiting`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.dialogs.actions import Verb
+from bot.dialogs.intents import Intent, IntentKind
+
+# The main menu's options: the area to open, and what that area is told.
+VERB_KEY = "verb"
+AREA_OPTIONS_KEY = "area_options"
+
+
+@dataclass(frozen=True)
+class Opening:
+    """The area a message opens (by the verb of its menu button) and what the area is told."""
+
+    verb: Verb
+    options: dict[str, Any] | None = None
+    # The id of the area's dialog that takes the message itself when it is the one waiting.
+    unless_waiting: str | None = None
+
+    def menu_options(self) -> dict[str, Any]:
+        """What the main menu is started with to open the area."""
+        return {VERB_KEY: self.verb.value, AREA_OPTIONS_KEY: self.options}
+
+
+Opens = Callable[[Intent], Opening | None]
+
+
+class Router:
+    """Asks each area in turn whether a message opens it; the first that says so wins."""
+
+    def __init__(self, openings: Iterable[Opens]) -> None:
+        self._openings = tuple(openings)
+        if not self._openings:
+            raise ValueError("a router without areas opens nothing")
+
+    def opening(self, intent: Intent, waiting: str | None = None) -> Opening | None:
+        """The area the message opens, or None: it belongs to the dialog that is waiting."""
+        for opens in self._openings:
+            opening = opens(intent)
+            if opening is not None:
+                return None if waiting and opening.unless_waiting == waiting else opening
+        return None
+
+    def menu_options(self, intent: Intent) -> dict[str, Any]:
+        """How the main menu starts for a message when no dialog waits for it: the area the
+        message opens, the verb of an older card (the menu decides), or just the menu."""
+        opening = self.opening(intent)
+        if opening is not None:
+            return opening.menu_options()
+        if intent.kind is IntentKind.VERB and intent.verb:
+            return {VERB_KEY: intent.verb.value}
+        return {}
