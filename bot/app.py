@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import aiohttp
 from aiohttp import web
+from botbuilder.dialogs import Dialog
 from botframework.connector.auth import MicrosoftAppCredentials
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -182,21 +183,20 @@ async def build_components(
     if matcher.morphology is not None:
         log.info("questions: Finnish base forms and compound words by %s", matcher.morphology.name)
     faq = FaqDesk(sessions, matcher, faq_content(), clock)
-    main_dialog = MainMenuDialog(
-        {
-            Verb.CHOOSE_PHONE: ChoosePhoneDialog(choices, settings.webshop_url),
-            Verb.MY_DEDUCTIONS: MyDeductionsDialog(DeductionReader(sessions)),
-            Verb.MY_TURN: MyTurnDialog(TurnReader(sessions, clock)),
-            Verb.QUESTIONS: QuestionsDialog(faq),
-            Verb.HELPDESK: HelpdeskDialog(helpdesk),
-        }
-    )
+    area_dialogs: dict[Verb, Dialog] = {
+        Verb.CHOOSE_PHONE: ChoosePhoneDialog(choices, settings.webshop_url),
+        Verb.MY_DEDUCTIONS: MyDeductionsDialog(DeductionReader(sessions)),
+        Verb.MY_TURN: MyTurnDialog(TurnReader(sessions, clock)),
+        Verb.QUESTIONS: QuestionsDialog(faq),
+        Verb.HELPDESK: HelpdeskDialog(helpdesk),
+    }
     admin = AdminArea(AdminDesk(sessions, clock, settings.ict_admins, wake_sender=dispatcher.wake))
     handler = PuhelinbottiHandler(
         sessions=sessions,
         conversation_state=conversation_state,
         turn_starter=TurnStarter(engine, sessions, clock),
-        main_dialog=main_dialog,
+        main_dialog=MainMenuDialog(),
+        areas=area_dialogs,
         router=Router(OPENINGS),
         default_language=settings.default_language,
         instalments=settings.instalments,

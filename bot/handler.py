@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -11,6 +11,7 @@ from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsActivityHandler
 from botbuilder.dialogs import (
     ComponentDialog,
+    Dialog,
     DialogContext,
     DialogInstance,
     DialogSet,
@@ -32,8 +33,8 @@ from bot.dialogs.deductions.cards import notice_card
 from bot.dialogs.helpdesk.desk import Helpdesk
 from bot.dialogs.intents import Intent, IntentKind, read_intent
 from bot.dialogs.menu.cards import language_set_card, menu_card, welcome_card
-from bot.dialogs.menu.dialog import MainMenuDialog
-from bot.dialogs.opening import Router
+from bot.dialogs.menu.dialog import MENU_STEPS, MainMenuDialog, MenuChoicePrompt
+from bot.dialogs.opening import Opening, Router
 from bot.dialogs.questions.cards import answer_card
 from bot.dialogs.replies import (
     card_invoke_response,
@@ -63,6 +64,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         conversation_state: TurnConversationState,
         turn_starter: TurnStarter,
         main_dialog: MainMenuDialog,
+        areas: Mapping[Verb, Dialog],
         router: Router,
         default_language: str,
         instalments: int,
@@ -79,6 +81,9 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         self._dialogs = DialogSet(self._dialog_state)
         self._dialogs.add(main_dialog)
         self._main_dialog = main_dialog
+        self._area_dialogs: dict[Verb, str] = {}
+        for verb, dialog in areas.items():
+            self.add_area(verb, dialog)
         self._router = router
         self._default_language = default_language
         self._instalments = instalments
@@ -89,10 +94,10 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         self._helpdesk = helpdesk
         self._in_place = in_place_routes(in_place)
 
-    @property
-    def main_dialog(self) -> MainMenuDialog:
-        """Where every conversation starts; its areas are the dialogs a flow can wait in."""
-        return self._main_dialog
+    def add_area(self, verb: Verb, dialog: Dialog) -> None:
+        """The dialog a message that opens `verb`'s area begins; a later one for a verb wins."""
+        self._dialogs.add(dialog)
+        self._area_dialogs[verb] = dialog.id
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         await self._prepare_turn(turn_context)
@@ -155,9 +160,9 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         dialog_context = await self._dialogs.create_context(turn_context)
         if await self._welcome_if_new(turn_context):
             await dialog_context.cancel_all_dialogs()
-            first_wish = self._router.menu_options(intent)
-            await dialog_context.begin_dialog(self._main_dialog.id, first_wish)
+            await self._start(dialog_context, intent)
             return
+        _lift_from_the_menu(dialog_context, self._main_dialog.id)
         if intent.kind in _RESTARTS:
             await dialog_context.cancel_all_dialogs()
             await dialog_context.begin_dialog(self._main_dialog.id)
@@ -167,18 +172,35 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         if intent.kind is IntentKind.TEXT and (area := await self._asides.area_of(intent.text)):
             # "paljonko minulla on vähennyksiä jäljellä?" opens one's deductions, not the FAQ.
             intent = Intent(area, text=intent.text)
-        waiting = _waiting_inside(dialog_context)
+        waiting = dialog_context.active_dialog
         opening = self._router.opening(intent, waiting.id if waiting else None)
         if opening is not None:
             # A menu button, a command or a question leaves whatever was going on.
             await dialog_context.cancel_all_dialogs()
-            await dialog_context.begin_dialog(self._main_dialog.id, opening.menu_options())
+            await self._open(dialog_context, opening)
             return
         result = await dialog_context.continue_dialog()
         if result.status == DialogTurnStatus.Empty:
+            await self._start(dialog_context, intent)
+
+    async def _start(self, dialog_context: DialogContext, intent: Intent) -> None:
+        """With nothing waiting: the area the message opens, or the menu."""
+        opening = self._router.opening(intent)
+        if opening is not None:
+            await self._open(dialog_context, opening)
+        else:
             await dialog_context.begin_dialog(
                 self._main_dialog.id, self._router.menu_options(intent)
             )
+
+    async def _open(self, dialog_context: DialogContext, opening: Opening) -> None:
+        """The area's own dialog; what has none (the language card, an area still to come) is
+        the menu's."""
+        dialog_id = self._area_dialogs.get(opening.verb)
+        if dialog_id is not None:
+            await dialog_context.begin_dialog(dialog_id, opening.options)
+        else:
+            await dialog_context.begin_dialog(self._main_dialog.id, opening.menu_options())
 
     async def _shared_message(self, turn_context: TurnContext) -> None:
         """In a channel: an ICT admin may make it the helpdesk's; the rest belongs in 1:1 chats."""
@@ -218,8 +240,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         t = texts_of(turn_context)
         if routing.aside is Aside.AREA and routing.area is not None:
             # The area opens above the flow and ends at once, so the flow is waiting again.
-            area = self._router.menu_options(Intent(routing.area, text=intent.text))
-            await dialog_context.begin_dialog(self._main_dialog.id, area)
+            await self._start(dialog_context, Intent(routing.area, text=intent.text))
         elif routing.aside is Aside.ANSWER and routing.asked and self._faq is not None:
             asked = routing.asked
             topic = self._faq.content.topic(asked.match.topic_id or "")
@@ -234,12 +255,9 @@ class PuhelinbottiHandler(TeamsActivityHandler):
     async def _waiting_flow(
         self, dialog_context: DialogContext
     ) -> tuple[Flow, dict[str, Any]] | None:
-        """The flow waiting inside the main menu, with its state, if one is."""
-        active = dialog_context.active_dialog
-        if active is None or active.id != self._main_dialog.id:
-            return None
-        waiting = _waiting_inside(dialog_context)
-        flow = await self._main_dialog.find_dialog(waiting.id) if waiting else None
+        """The flow waiting for this message, with its state, if one is."""
+        waiting = dialog_context.active_dialog
+        flow = await self._dialogs.find(waiting.id) if waiting else None
         return (flow, waiting.state) if waiting and isinstance(flow, Flow) else None
 
     async def _tell_notices(self, turn_context: TurnContext) -> None:
@@ -386,14 +404,16 @@ def _person_values(node: Any) -> list[Any]:
     return found
 
 
-def _waiting_inside(dialog_context: DialogContext) -> DialogInstance | None:
-    """The dialog waiting inside the active component (the main menu's area), if any."""
-    active = dialog_context.active_dialog
-    if active is None:
-        return None
-    inner = active.state.get(ComponentDialog.persisted_dialog_state)
-    stack = getattr(inner, "dialog_stack", None) or []
-    return stack[0] if stack else None
+def _lift_from_the_menu(dialog_context: DialogContext, menu_id: str) -> None:
+    """Dialog state saved before the areas were dialogs of their own has the waiting area inside
+    the main menu: it is lifted to the top, so the conversation goes on where it was."""
+    stack = dialog_context.stack
+    if not stack or stack[0].id != menu_id:
+        return
+    inner = stack[0].state.get(ComponentDialog.persisted_dialog_state)
+    waiting: list[DialogInstance] = getattr(inner, "dialog_stack", None) or []
+    if waiting and waiting[0].id != MENU_STEPS and waiting[0].id != MenuChoicePrompt.__name__:
+        stack[0] = waiting[0]
 
 
 def _facts_of(activity: Any, personal_id: str | None) -> conversations.ConversationFacts:

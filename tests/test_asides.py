@@ -160,7 +160,7 @@ class DescriptionFlow(Flow, Dialog):
     ],
 )
 async def test_a_step_that_expects_text_keeps_it(bot, typed):
-    bot.components.handler.main_dialog.add_area(Verb.MY_TURN, DescriptionFlow())
+    bot.components.handler.add_area(Verb.MY_TURN, DescriptionFlow())
     menu = await bot.say(MAIJA, "valikko")
     asked = await bot.press(MAIJA, buttons(menu)["Yksikköni vuoro"])
     assert all_text(asked) == "Describe it."

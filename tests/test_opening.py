@@ -7,7 +7,7 @@ import pytest
 from bot.dialogs.actions import Verb
 from bot.dialogs.areas import AREA_VERBS, OPENINGS
 from bot.dialogs.intents import Intent, IntentKind, read_intent
-from bot.dialogs.opening import AREA_OPTIONS_KEY, VERB_KEY, Router
+from bot.dialogs.opening import VERB_KEY, Router
 from bot.dialogs.phone.dialog import ChoosePhoneDialog
 
 ROUTER = Router(OPENINGS)
@@ -39,10 +39,7 @@ def test_an_area_is_opened_only_by_a_verb_an_area_owns():
 def test_typed_text_is_a_question_whatever_was_waiting():
     opening = ROUTER.opening(Intent(IntentKind.TEXT, text="paljonko maksaa?"), "AnyDialog")
     assert opening is not None and opening.verb is Verb.QUESTIONS
-    assert opening.menu_options() == {
-        VERB_KEY: Verb.QUESTIONS.value,
-        AREA_OPTIONS_KEY: {"question": "paljonko maksaa?"},
-    }
+    assert opening.options == {"question": "paljonko maksaa?"}
 
 
 def test_a_suggested_topic_opens_its_answer():

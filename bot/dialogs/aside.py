@@ -19,6 +19,8 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
+from botbuilder.dialogs import Dialog, DialogContext, DialogReason, DialogTurnResult
+
 from bot.dialogs.intents import Intent, IntentKind
 from bot.faq.language import (
     ENGLISH_WORDS,
@@ -66,6 +68,12 @@ class Flow:
     def expects_text(self, state: dict[str, Any]) -> bool:
         """Whether the step waiting in `state` asks for typed text; buttons-only by default."""
         return False
+
+    async def resume_dialog(
+        self, dialog_context: DialogContext, reason: DialogReason, result: object = None
+    ) -> DialogTurnResult:
+        """An area opened above the flow (an aside) has ended: the flow waits where it was."""
+        return Dialog.end_of_turn
 
 
 class Aside(StrEnum):

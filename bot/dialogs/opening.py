@@ -14,9 +14,8 @@ from typing import Any
 from bot.dialogs.actions import Verb
 from bot.dialogs.intents import Intent, IntentKind
 
-# The main menu's options: the area to open, and what that area is told.
+# The main menu's option: the verb of the button it was opened with.
 VERB_KEY = "verb"
-AREA_OPTIONS_KEY = "area_options"
 
 
 @dataclass(frozen=True)
@@ -29,8 +28,8 @@ class Opening:
     unless_waiting: str | None = None
 
     def menu_options(self) -> dict[str, Any]:
-        """What the main menu is started with to open the area."""
-        return {VERB_KEY: self.verb.value, AREA_OPTIONS_KEY: self.options}
+        """What the main menu is started with when the area has no dialog of its own."""
+        return {VERB_KEY: self.verb.value}
 
 
 Opens = Callable[[Intent], Opening | None]

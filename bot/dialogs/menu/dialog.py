@@ -1,26 +1,26 @@
-"""The main menu: show the areas, wait for a choice, open it (or say honestly it is coming).
+"""The main menu: show the areas and wait for a button (or say honestly an area is coming).
+
+The areas are dialogs of their own: the handler's router opens them, whether their button is
+pressed here or anywhere else. The menu itself opens only the language card.
 
 ```mermaid
 stateDiagram-v2
-    [*] --> ShowMenu: menu / start
-    [*] --> OpenArea: area button pressed, or a question typed (the questions area)
+    [*] --> ShowMenu: menu / start / a press no area opens
+    [*] --> LanguageCard: language button
     ShowMenu --> WaitChoice
     WaitChoice --> WaitChoice: a button that is not an area (menu again)
-    WaitChoice --> OpenArea: area button
-    OpenArea --> AreaDialog: area exists
-    OpenArea --> [*]: coming soon / language card
+    WaitChoice --> [*]: an area's button (the router opens the area)
+    LanguageCard --> [*]
 ```
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from botbuilder.core import TurnContext
 from botbuilder.dialogs import (
     ComponentDialog,
-    Dialog,
     DialogTurnResult,
     PromptOptions,
     PromptRecognizerResult,
@@ -33,7 +33,7 @@ from botbuilder.schema import AdaptiveCardInvokeResponse
 from bot.dialogs.actions import Verb, verb_of
 from bot.dialogs.intents import Intent
 from bot.dialogs.menu.cards import MENU_AREAS, coming_soon_card, language_card, menu_card
-from bot.dialogs.opening import AREA_OPTIONS_KEY, VERB_KEY, Opening
+from bot.dialogs.opening import VERB_KEY, Opening
 from bot.dialogs.replies import card_activity, card_invoke_response, send_card, send_text
 from bot.dialogs.turn import texts_of
 
@@ -41,6 +41,7 @@ AREA_VERBS = frozenset(verb for verb, _ in MENU_AREAS) | {Verb.PICK_LANGUAGE}
 # The menu itself and the language: each area owns the verb that opens it.
 VERBS = frozenset({Verb.OPEN_MENU, Verb.PICK_LANGUAGE, Verb.SET_LANGUAGE})
 _AREA_LABELS = dict(MENU_AREAS)
+MENU_STEPS = "main_menu.steps"
 
 
 def opening(intent: Intent) -> Opening | None:
@@ -74,26 +75,18 @@ class MenuChoicePrompt(Prompt):
 
 
 class MainMenuDialog(ComponentDialog):
-    """Entry point of every conversation; area dialogs register themselves by verb."""
+    """Shows the menu and waits for a button; the areas are dialogs of their own, which the
+    handler opens. What the menu opens itself: the language card, and an area still to come."""
 
-    def __init__(self, area_dialogs: Mapping[Verb, Dialog] | None = None) -> None:
+    def __init__(self) -> None:
         super().__init__(MainMenuDialog.__name__)
-        self._area_dialogs: dict[Verb, str] = {}
-        for verb, dialog in (area_dialogs or {}).items():
-            self.add_area(verb, dialog)
         self.add_dialog(MenuChoicePrompt(MenuChoicePrompt.__name__))
-        self.add_dialog(WaterfallDialog("main_menu.steps", [self._ask_for_area, self._open_area]))
-        self.initial_dialog_id = "main_menu.steps"
-
-    def add_area(self, verb: Verb, dialog: Dialog) -> None:
-        """The dialog a menu button (or its words) opens; a later one for a verb replaces it."""
-        self.add_dialog(dialog)
-        self._area_dialogs[verb] = dialog.id
+        self.add_dialog(WaterfallDialog(MENU_STEPS, [self._ask_for_area, self._open_area]))
+        self.initial_dialog_id = MENU_STEPS
 
     async def _ask_for_area(self, step: WaterfallStepContext) -> DialogTurnResult:
         options: dict[str, Any] = step.options if isinstance(step.options, dict) else {}
         chosen = options.get(VERB_KEY)
-        step.values[AREA_OPTIONS_KEY] = options.get(AREA_OPTIONS_KEY)
         if chosen in AREA_VERBS:
             return await step.next(chosen)
         return await step.prompt(MenuChoicePrompt.__name__, PromptOptions())
@@ -104,9 +97,6 @@ class MainMenuDialog(ComponentDialog):
         if verb is Verb.PICK_LANGUAGE:
             await send_card(step.context, language_card(t))
             return await step.end_dialog()
-        dialog_id = self._area_dialogs.get(verb)
-        if dialog_id:
-            return await step.replace_dialog(dialog_id, step.values.get(AREA_OPTIONS_KEY))
         await step.context.send_activity(card_activity(coming_soon_card(t, _AREA_LABELS[verb])))
         return await step.end_dialog()
 
