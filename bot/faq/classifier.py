@@ -28,15 +28,17 @@ class TopicClassifier:
     """Multinomial logistic regression over weighted features, labels numbered 0..count-1."""
 
     def __init__(
-        self, vectors: Sequence[Mapping[str, float]], labels: Sequence[int], count: int
+        self,
+        vectors: Sequence[Mapping[str, float]],
+        labels: Sequence[int],
+        count: int,
+        columns: Mapping[str, int],
     ) -> None:
-        self._columns: dict[str, int] = {}
-        for vector in vectors:
-            for feature in vector:
-                self._columns.setdefault(feature, len(self._columns))
+        """`columns` numbers every feature of the vectors: the matcher's own index, shared."""
+        self._columns = columns
         self._labels = sorted(set(labels))
         self._count = count
-        self._weights = np.zeros((len(self._columns), self._count))
+        self._weights = np.zeros((len(columns), self._count))
         # A label without phrases never wins.
         self._intercepts = np.full(self._count, -np.inf)
         self._tells_apart = len(self._labels) >= 2

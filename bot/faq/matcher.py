@@ -513,7 +513,7 @@ def _build_index(
             [(label, [f for f in features if f.startswith("w:")]) for label, features in analysed],
             len(labels),
         ),
-        classifier=TopicClassifier(vectors, [label for label, _ in analysed], len(labels)),
+        classifier=TopicClassifier(vectors, [label for label, _ in analysed], len(labels), rows),
     )
 
 
