@@ -141,20 +141,17 @@ _BOMS = (
 )
 
 
-class UnreadableText(ValueError):
-    """A file marked as Unicode whose bytes are not; the message is for the person who saved it."""
-
-
-def decode_spreadsheet(data: bytes) -> str:
+def decode_spreadsheet(data: bytes, failure: type[SpreadsheetError]) -> str:
     """What the three importers accept from Excel: UTF-8 with or without BOM, UTF-16 with BOM,
-    else Windows-1252 (ISO-8859-1 as a last resort)."""
+    else Windows-1252 (ISO-8859-1 as a last resort). A file marked as Unicode whose bytes are
+    not raises the importer's own `failure`, about the file as a whole."""
     for bom, encoding, name in _BOMS:
         if data.startswith(bom):
             try:
                 return data.decode(encoding)
             except UnicodeDecodeError as error:
                 message = f"tiedosto on merkitty {name}-muotoiseksi mutta on rikki"
-                raise UnreadableText(message) from error
+                raise failure([Problem(0, "", message)]) from error
     return decode_without_bom(data)
 
 

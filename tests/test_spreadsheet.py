@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from datetime import date
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ from bot.deductions.payroll.parse import PayrollColumns, PayrollFileError, parse
 from bot.deductions.plans_import import PlanFileError
 from bot.spreadsheet import (
     Problem,
+    decode_spreadsheet,
     fold_header,
     parse_cents,
     parse_decimal,
@@ -143,3 +145,19 @@ def test_a_number_too_long_for_anyone_is_too_large_not_an_error():
     assert parse_decimal("9" * 1_000_001) == Decimal("1E40")
     assert parse_decimal("-" + "9" * 50) == Decimal("-1E40")
     assert "epäuskottavan suuri" in str(parse_cents("9" * 1_000_001, limit_cents=100))
+
+
+@pytest.mark.parametrize("failure", [CatalogFileError, PayrollFileError, PlanFileError])
+@pytest.mark.parametrize("bom", [codecs.BOM_UTF8, codecs.BOM_UTF16_LE])
+def test_a_file_marked_unicode_that_is_not_fails_as_its_importer_does(failure, bom):
+    broken = bom + (b"\xff\xfe\xfd" if bom == codecs.BOM_UTF8 else b"\x00\xd8")
+    with pytest.raises(failure) as raised:
+        decode_spreadsheet(broken, failure)
+    [problem] = raised.value.problems
+    assert problem.line == 0 and "mutta on rikki" in problem.message
+    assert str(raised.value).startswith("tiedosto:")
+
+
+def test_text_without_a_mark_is_read_as_excel_saves_it():
+    assert decode_spreadsheet("hinta;€".encode("cp1252"), CatalogFileError) == "hinta;€"
+    assert decode_spreadsheet(codecs.BOM_UTF8 + "ä".encode(), CatalogFileError) == "ä"

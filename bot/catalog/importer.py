@@ -21,7 +21,6 @@ from bot.spreadsheet import (
     MAX_NUMBER_LENGTH,
     Problem,
     SpreadsheetError,
-    UnreadableText,
     decode_spreadsheet,
     fold_header,
     parse_decimal,
@@ -146,8 +145,8 @@ def read_catalog_file(path: Path) -> CatalogFile:
     if not data.strip():
         raise CatalogFileError([Problem(0, "", "tiedosto on tyhjä")])
     if suffix == ".csv":
-        return CatalogFile(_parse_csv(_decode(data)))
-    return _parse_yaml(_decode(data))
+        return CatalogFile(_parse_csv(decode_spreadsheet(data, CatalogFileError)))
+    return _parse_yaml(decode_spreadsheet(data, CatalogFileError))
 
 
 async def import_catalog(
@@ -210,13 +209,6 @@ def _values(row: CatalogRow) -> dict[str, Any]:
 
 
 # --- reading ---------------------------------------------------------------------------------
-
-
-def _decode(data: bytes) -> str:
-    try:
-        return decode_spreadsheet(data)
-    except UnreadableText as error:
-        raise CatalogFileError([Problem(0, "", str(error))]) from error
 
 
 _ALIASES = {fold_header(alias): name for name, aliases in COLUMNS.items() for alias in aliases}

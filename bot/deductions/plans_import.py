@@ -25,7 +25,6 @@ from bot.numbers import payload_int
 from bot.spreadsheet import (
     Problem,
     SpreadsheetError,
-    UnreadableText,
     decode_spreadsheet,
     fold_header,
     parse_month,
@@ -53,13 +52,11 @@ class ExistingPlan:
 def parse_plan_file(path: Path) -> list[ExistingPlan]:
     """Every row, or every problem of the file at once."""
     try:
-        text = decode_spreadsheet(path.read_bytes())
+        text = decode_spreadsheet(path.read_bytes(), PlanFileError)
         delimiter = "\t" if tab_separated(text) else ";"
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except OSError as error:
         raise PlanFileError([Problem(0, "", f"tiedostoa ei voi lukea: {error}")]) from error
-    except UnreadableText as error:
-        raise PlanFileError([Problem(0, "", str(error))]) from error
     except csv.Error as error:
         raise PlanFileError(
             [Problem(0, "", f"tiedosto ei ole kelvollinen CSV: {error}")]

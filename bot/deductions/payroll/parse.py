@@ -12,13 +12,13 @@ import hashlib
 import io
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from bot.spreadsheet import (
     Problem,
     SpreadsheetError,
-    UnreadableText,
     decode_spreadsheet,
     fold_header,
     parse_cents,
@@ -105,7 +105,7 @@ def parse_payroll_bytes(data: bytes, columns: PayrollColumns = DEFAULT_COLUMNS) 
     digest = hashlib.sha256(data).hexdigest()
     if not data.strip():
         raise PayrollFileError([Problem(0, "", "tiedosto on tyhjä")])
-    text = _decoded(data)
+    text = decode_spreadsheet(data, PayrollFileError)
     delimiter = "\t" if tab_separated(text) else ";"
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
@@ -122,14 +122,6 @@ def parse_payroll_bytes(data: bytes, columns: PayrollColumns = DEFAULT_COLUMNS) 
     except csv.Error as error:
         message = f"CSV-tiedostoa ei voi lukea (rivi {reader.line_num}): {error}"
         raise PayrollFileError([Problem(0, "", message)]) from error
-
-
-def _decoded(data: bytes) -> str:
-    """As the catalog importer reads: UTF-8, Excel's UTF-16 "Unicode text", else Windows-1252."""
-    try:
-        return decode_spreadsheet(data)
-    except UnreadableText as error:
-        raise PayrollFileError([Problem(0, "", str(error))]) from error
 
 
 def _header(
@@ -194,8 +186,9 @@ def _rows(
     incomplete: list[RowReference] = []
     problems: list[Problem] = []
     first_line: dict[tuple[str, date], int] = {}
-    periods: dict[str, date | str] = {}  # memo: a file has few distinct periods and amounts
-    amounts: dict[str, int | str] = {}
+    # A file has few distinct periods and amounts: each is parsed once.
+    period_of = cache(parse_month)
+    amount_of = cache(parse_amount)
     for record in reader:
         line = reader.line_num  # the last line of the record just read
         if not "".join(record).strip():
@@ -214,18 +207,12 @@ def _rows(
             problems.append(Problem(line, shown.employee_number, "henkilönumero puuttuu"))
             ok = False
 
-        raw_period = cells[period_at]
-        period = periods.get(raw_period)
-        if period is None:
-            period = periods[raw_period] = parse_month(raw_period)
+        period = period_of(cells[period_at])
         if isinstance(period, str):
             problems.append(Problem(line, shown.period, period))
             ok = False
 
-        raw_amount = cells[amount_at]
-        amount = amounts.get(raw_amount)
-        if amount is None:
-            amount = amounts[raw_amount] = parse_amount(raw_amount)
+        amount = amount_of(cells[amount_at])
         if isinstance(amount, str):
             problems.append(Problem(line, shown.amount, amount))
             ok = False
