@@ -33,7 +33,7 @@ from bot.dialogs.deductions.cards import notice_card
 from bot.dialogs.helpdesk.desk import Helpdesk
 from bot.dialogs.intents import Intent, IntentKind, read_intent
 from bot.dialogs.menu.cards import language_set_card, menu_card, welcome_card
-from bot.dialogs.menu.dialog import MENU_STEPS, MainMenuDialog, MenuChoicePrompt
+from bot.dialogs.menu.dialog import MainMenuDialog
 from bot.dialogs.opening import Opening, Router
 from bot.dialogs.questions.cards import answer_card
 from bot.dialogs.replies import (
@@ -94,8 +94,14 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         self._helpdesk = helpdesk
         self._in_place = in_place_routes(in_place)
 
+    @property
+    def area_verbs(self) -> frozenset[Verb]:
+        """The verbs whose area has a dialog of its own here."""
+        return frozenset(self._area_dialogs)
+
     def add_area(self, verb: Verb, dialog: Dialog) -> None:
-        """The dialog a message that opens `verb`'s area begins; a later one for a verb wins."""
+        """The dialog a message that opens `verb`'s area begins (a later one for the same verb
+        is begun instead; dialog ids must differ)."""
         self._dialogs.add(dialog)
         self._area_dialogs[verb] = dialog.id
 
@@ -162,7 +168,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
             await dialog_context.cancel_all_dialogs()
             await self._start(dialog_context, intent)
             return
-        _lift_from_the_menu(dialog_context, self._main_dialog.id)
+        _lift_from_the_menu(dialog_context, self._main_dialog.id, set(self._area_dialogs.values()))
         if intent.kind in _RESTARTS:
             await dialog_context.cancel_all_dialogs()
             await dialog_context.begin_dialog(self._main_dialog.id)
@@ -189,9 +195,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         if opening is not None:
             await self._open(dialog_context, opening)
         else:
-            await dialog_context.begin_dialog(
-                self._main_dialog.id, self._router.menu_options(intent)
-            )
+            await dialog_context.begin_dialog(self._main_dialog.id)
 
     async def _open(self, dialog_context: DialogContext, opening: Opening) -> None:
         """The area's own dialog; what has none (the language card, an area still to come) is
@@ -404,16 +408,17 @@ def _person_values(node: Any) -> list[Any]:
     return found
 
 
-def _lift_from_the_menu(dialog_context: DialogContext, menu_id: str) -> None:
-    """Dialog state saved before the areas were dialogs of their own has the waiting area inside
-    the main menu: it is lifted to the top, so the conversation goes on where it was."""
+def _lift_from_the_menu(dialog_context: DialogContext, menu_id: str, areas: set[str]) -> None:
+    """Dialog state saved before the areas were dialogs of their own (until 2026-12-07) has the
+    waiting area inside the main menu: its stack is lifted to the top, so the conversation goes
+    on where it was. Migration code: it can go once no conversation of that time can wait."""
     stack = dialog_context.stack
     if not stack or stack[0].id != menu_id:
         return
     inner = stack[0].state.get(ComponentDialog.persisted_dialog_state)
     waiting: list[DialogInstance] = getattr(inner, "dialog_stack", None) or []
-    if waiting and waiting[0].id != MENU_STEPS and waiting[0].id != MenuChoicePrompt.__name__:
-        stack[0] = waiting[0]
+    if waiting and waiting[0].id in areas:
+        stack[0:1] = waiting
 
 
 def _facts_of(activity: Any, personal_id: str | None) -> conversations.ConversationFacts:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.state_storage import BotStateRecord, decode_item, encode_item
 from bot.db.engine import create_session_factory
+from bot.dialogs.actions import Verb
 from bot.dialogs.menu.dialog import MainMenuDialog
 from bot.dialogs.phone.dialog import ChoosePhoneDialog
 from tests.support.bot import MAIJA, BotUnderTest, demo_bot
@@ -50,6 +51,27 @@ async def _store_in_the_old_shape(engine: AsyncEngine) -> None:
             .where(BotStateRecord.key == row.key)
             .values(data=encode_item(item))
         )
+
+
+async def test_an_aside_right_after_the_lift_leaves_the_choice_waiting(bot, engine):
+    shown = await bot.say(MAIJA, "valikko")
+    options = await bot.press(MAIJA, buttons(shown)["Valitse puhelin"])
+    wishes = await bot.press(MAIJA, buttons(options)["Free Choice"])
+    await _store_in_the_old_shape(engine)
+
+    aside = await bot.say(MAIJA, "paljonko minulla on vähennyksiä jäljellä?")
+    assert "Omat vähennykset" in all_text(aside)
+    assert "Puhelimen valinta odottaa" in all_text(aside)
+    listed = await bot.press(MAIJA, {**buttons(wishes)["Näytä puhelimet"], **ANDROID_ONLY})
+    assert "Samsung Galaxy A56" in all_text(listed)
+
+
+async def test_the_menu_waiting_on_its_own_is_left_as_it_is(bot):
+    # The menu's own prompt waits inside it: not an area, so nothing is lifted, and a press
+    # the menu does not know gets the menu again.
+    await bot.say(MAIJA, "valikko")
+    replies = await bot.press(MAIJA, {"verb": Verb.FAQ_FEEDBACK.value})
+    assert "Valitse puhelin" in buttons(replies)
 
 
 async def test_a_choice_stored_inside_the_menu_goes_on_at_its_step(bot, engine):

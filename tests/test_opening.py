@@ -7,8 +7,11 @@ import pytest
 from bot.dialogs.actions import Verb
 from bot.dialogs.areas import AREA_VERBS, OPENINGS
 from bot.dialogs.intents import Intent, IntentKind, read_intent
-from bot.dialogs.opening import VERB_KEY, Router
+from bot.dialogs.menu.cards import MENU_AREAS
+from bot.dialogs.menu.dialog import MENU_BUTTON_VERBS
+from bot.dialogs.opening import Router
 from bot.dialogs.phone.dialog import ChoosePhoneDialog
+from tests.support.bot import running_bot
 
 ROUTER = Router(OPENINGS)
 
@@ -76,10 +79,23 @@ def test_a_phone_card_goes_to_the_phone_choice_that_waits_for_it():
     assert reopened.options == {"stale_value": pressed.value}
 
 
-def test_a_press_no_area_opens_starts_the_menu_with_its_verb():
-    assert ROUTER.opening(_pressed(Verb.FAQ_FEEDBACK)) is None
-    assert ROUTER.menu_options(_pressed(Verb.FAQ_FEEDBACK)) == {VERB_KEY: Verb.FAQ_FEEDBACK.value}
-    assert ROUTER.menu_options(Intent(IntentKind.EMPTY)) == {}
+def test_a_press_no_area_opens_belongs_to_what_waits():
+    assert ROUTER.opening(_pressed(Verb.FAQ_FEEDBACK), ChoosePhoneDialog.__name__) is None
+    assert ROUTER.opening(Intent(IntentKind.EMPTY)) is None
+
+
+@pytest.mark.parametrize("verb", MENU_BUTTON_VERBS)
+def test_every_menu_button_leaves_a_waiting_flow_for_its_area(verb):
+    opening = ROUTER.opening(_pressed(verb), ChoosePhoneDialog.__name__)
+    assert opening is not None and opening.verb is verb
+
+
+async def test_every_area_opened_has_a_dialog_in_the_running_bot(engine):
+    async with running_bot(engine) as bot:
+        with_dialogs = bot.components.handler.area_verbs
+    opened = {o.verb for i in _every_intent() if (o := ROUTER.opening(i)) is not None}
+    assert opened - with_dialogs == {Verb.PICK_LANGUAGE}  # the menu's own language card
+    assert {verb for verb, _ in MENU_AREAS} <= with_dialogs
 
 
 def test_a_router_without_areas_is_refused():

@@ -10,7 +10,7 @@ import pytest
 
 from bot.catalog.importer import CatalogFileError
 from bot.deductions.payroll.parse import PayrollColumns, PayrollFileError, parse_payroll_bytes
-from bot.deductions.plans_import import PlanFileError
+from bot.deductions.plans_import import PlanFileError, parse_plan_file
 from bot.spreadsheet import (
     Problem,
     decode_spreadsheet,
@@ -161,3 +161,10 @@ def test_a_file_marked_unicode_that_is_not_fails_as_its_importer_does(failure, b
 def test_text_without_a_mark_is_read_as_excel_saves_it():
     assert decode_spreadsheet("hinta;€".encode("cp1252"), CatalogFileError) == "hinta;€"
     assert decode_spreadsheet(codecs.BOM_UTF8 + "ä".encode(), CatalogFileError) == "ä"
+
+
+def test_the_plans_importer_reports_a_broken_unicode_file_as_its_own_error(tmp_path):
+    path = tmp_path / "plans.csv"
+    path.write_bytes(codecs.BOM_UTF16_LE + b"\x00\xd8")
+    with pytest.raises(PlanFileError, match="UTF-16-muotoiseksi mutta on rikki"):
+        parse_plan_file(path)

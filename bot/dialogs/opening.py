@@ -11,11 +11,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.dialogs.actions import Verb
-from bot.dialogs.intents import Intent, IntentKind
-
-# The main menu's option: the verb of the button it was opened with.
-VERB_KEY = "verb"
+from bot.dialogs.actions import VERB_KEY, Verb
+from bot.dialogs.intents import Intent
 
 
 @dataclass(frozen=True)
@@ -50,13 +47,3 @@ class Router:
             if opening is not None:
                 return None if waiting and opening.unless_waiting == waiting else opening
         return None
-
-    def menu_options(self, intent: Intent) -> dict[str, Any]:
-        """How the main menu starts for a message when no dialog waits for it: the area the
-        message opens, the verb of an older card (the menu decides), or just the menu."""
-        opening = self.opening(intent)
-        if opening is not None:
-            return opening.menu_options()
-        if intent.kind is IntentKind.VERB and intent.verb:
-            return {VERB_KEY: intent.verb.value}
-        return {}

@@ -8,8 +8,8 @@ stateDiagram-v2
     [*] --> ShowMenu: menu / start / a press no area opens
     [*] --> LanguageCard: language button
     ShowMenu --> WaitChoice
-    WaitChoice --> WaitChoice: a button that is not an area (menu again)
-    WaitChoice --> [*]: an area's button (the router opens the area)
+    WaitChoice --> WaitChoice: a press that is not a menu button (menu again)
+    WaitChoice --> [*]: a menu button (the router ends the menu and opens the area)
     LanguageCard --> [*]
 ```
 """
@@ -30,14 +30,16 @@ from botbuilder.dialogs import (
 from botbuilder.dialogs.prompts import Prompt
 from botbuilder.schema import AdaptiveCardInvokeResponse
 
-from bot.dialogs.actions import Verb, verb_of
+from bot.dialogs.actions import VERB_KEY, Verb
 from bot.dialogs.intents import Intent
 from bot.dialogs.menu.cards import MENU_AREAS, coming_soon_card, language_card, menu_card
-from bot.dialogs.opening import VERB_KEY, Opening
+from bot.dialogs.opening import Opening
 from bot.dialogs.replies import card_activity, card_invoke_response, send_card, send_text
 from bot.dialogs.turn import texts_of
 
-AREA_VERBS = frozenset(verb for verb, _ in MENU_AREAS) | {Verb.PICK_LANGUAGE}
+# What the menu opens itself when the handler starts it with one of these: the language card,
+# or "coming soon" for a button whose area has no dialog.
+MENU_BUTTON_VERBS = frozenset(verb for verb, _ in MENU_AREAS) | {Verb.PICK_LANGUAGE}
 # The menu itself and the language: each area owns the verb that opens it.
 VERBS = frozenset({Verb.OPEN_MENU, Verb.PICK_LANGUAGE, Verb.SET_LANGUAGE})
 _AREA_LABELS = dict(MENU_AREAS)
@@ -50,7 +52,9 @@ def opening(intent: Intent) -> Opening | None:
 
 
 class MenuChoicePrompt(Prompt):
-    """Accepts a press of one of the menu's buttons; anything else gets a helpful re-prompt."""
+    """Waits while the menu is shown. Every button of the menu is opened by the handler's router
+    before the prompt sees it, so what reaches the prompt is something else: it explains that
+    and shows the menu again."""
 
     async def on_prompt(
         self,
@@ -66,12 +70,7 @@ class MenuChoicePrompt(Prompt):
     async def on_recognize(
         self, turn_context: TurnContext, state: dict[str, object], options: PromptOptions
     ) -> PromptRecognizerResult:
-        verb = verb_of(turn_context.activity.value)
-        result = PromptRecognizerResult()
-        if verb in AREA_VERBS:
-            result.succeeded = True
-            result.value = verb.value if verb else None
-        return result
+        return PromptRecognizerResult()
 
 
 class MainMenuDialog(ComponentDialog):
@@ -87,7 +86,7 @@ class MainMenuDialog(ComponentDialog):
     async def _ask_for_area(self, step: WaterfallStepContext) -> DialogTurnResult:
         options: dict[str, Any] = step.options if isinstance(step.options, dict) else {}
         chosen = options.get(VERB_KEY)
-        if chosen in AREA_VERBS:
+        if chosen in MENU_BUTTON_VERBS:
             return await step.next(chosen)
         return await step.prompt(MenuChoicePrompt.__name__, PromptOptions())
 
