@@ -384,7 +384,7 @@ async def test_export_command_writes_the_file_and_marks_ordered(tmp_path, monkey
     with output.open(encoding="utf-8-sig", newline="") as stream:
         rows = list(csv.DictReader(stream, delimiter=";"))
     assert [row["nimi"] for row in rows] == ["Maija Meikäläinen"]
-    assert "marked 1 choices as ordered" in capsys.readouterr().err
+    assert "1 valinta merkitty tilatuksi" in capsys.readouterr().err
 
     engine = create_engine(database)
     async with create_session_factory(engine)() as session:
@@ -394,7 +394,9 @@ async def test_export_command_writes_the_file_and_marks_ordered(tmp_path, monkey
     assert await asyncio.to_thread(main, ["choices", "export", "--status", "choosen"]) == 2
 
 
-async def test_mark_ordered_needs_a_file_and_locks_exactly_what_it_exports(tmp_path, monkeypatch):
+async def test_mark_ordered_needs_a_file_and_locks_exactly_what_it_exports(
+    tmp_path, monkeypatch, capsys
+):
     database = f"sqlite+aiosqlite:///{tmp_path / 'lock.sqlite3'}"
     engine = create_engine(database)
     await upgrade(engine)
@@ -411,6 +413,7 @@ async def test_mark_ordered_needs_a_file_and_locks_exactly_what_it_exports(tmp_p
             )
     monkeypatch.setenv("DATABASE_URL", database)
     assert await asyncio.to_thread(main, ["choices", "export", "--mark-ordered"]) == 2
+    assert "--mark-ordered tarvitsee tiedoston (-o TIEDOSTO)" in capsys.readouterr().err
 
     output = tmp_path / "tilaukseen.csv"
     assert (

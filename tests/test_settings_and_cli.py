@@ -60,7 +60,7 @@ def test_secret_never_shows_in_repr():
 def test_db_upgrade_command(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}")
     assert main(["db", "upgrade"]) == 0
-    assert f"database at revision {migrate.head_revision()}" in capsys.readouterr().out
+    assert f"tietokanta on versiossa {migrate.head_revision()}" in capsys.readouterr().out
 
 
 def test_no_command_prints_help(capsys):
@@ -326,3 +326,9 @@ def test_invalid_settings_are_one_line_not_a_traceback(monkeypatch, tmp_path, ca
 
     errors = capsys.readouterr().err
     assert errors.count("\n") == 1 and "MicrosoftAppTenantId" in errors
+
+
+def test_a_setting_that_does_not_validate_is_told_in_the_commands_language(monkeypatch, capsys):
+    monkeypatch.setenv("NOTIFY_RATE_PER_SECOND", "many")
+    assert main(["catalog", "import", "whatever.csv"]) == 2
+    assert capsys.readouterr().err.startswith("phonebot: asetusvirhe: ")

@@ -23,6 +23,7 @@ from bot.cli import (
     server,
     tickets,
 )
+from bot.cli.common import say
 from bot.settings import Settings
 
 
@@ -35,7 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as error:
-        print(f"phonebot: configuration error: {_one_line(error)}", file=sys.stderr)
+        print(say("cli.configuration_error", error=_one_line(error)), file=sys.stderr)
         return 2
     logging.basicConfig(
         level=settings.log_level.upper(),

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli.common import open_session
+from bot.cli.common import open_session, say
 from bot.clock import system_clock
 from bot.settings import Settings
 
@@ -49,7 +49,7 @@ def _choices_export(args: argparse.Namespace, settings: Settings) -> int:
 
     statuses = [status.strip() for status in args.status.split(",") if status.strip()]
     if args.mark_ordered and args.output is None:
-        print("phonebot: --mark-ordered needs -o FILE", file=sys.stderr)
+        print(say("cli.mark_ordered_needs_file"), file=sys.stderr)
         return 2
     staging = args.output.with_name(f".{args.output.name}.partial") if args.output else None
 
@@ -81,9 +81,9 @@ def _choices_export(args: argparse.Namespace, settings: Settings) -> int:
         write_csv(rows, sys.stdout)
         return 0
     staging.replace(args.output)
-    print(f"wrote {len(rows)} choices to {args.output}", file=sys.stderr)
+    print(say("cli.choices_written", count=len(rows), path=str(args.output)), file=sys.stderr)
     if args.mark_ordered:
-        print(f"marked {len(rows)} choices as ordered", file=sys.stderr)
+        print(say("cli.choices_marked_ordered", count=len(rows)), file=sys.stderr)
     return 0
 
 

@@ -1,4 +1,4 @@
-"""What several commands share: a database session for one command's work."""
+"""What several commands share: a database session for one command's work, and their words."""
 
 from __future__ import annotations
 
@@ -14,6 +14,15 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T")
+# The commands are ICT's and payroll's in Pori: they speak Finnish, from the locale catalog.
+CLI_LANGUAGE = "fi"
+
+
+def say(key: str, **values: object) -> str:
+    """A command's message from the catalog (`cli.*` and the like), in the commands' language."""
+    from bot.i18n import texts
+
+    return texts(CLI_LANGUAGE)(key, **values)
 
 
 async def read_once(settings: Settings, read: Callable[[AsyncSession], Awaitable[T]]) -> T:

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.cli.common import say
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -26,5 +27,5 @@ def _manifest_build(args: argparse.Namespace, settings: Settings) -> int:
     from bot.manifest import build_package
 
     path = build_package(settings, args.output)
-    print(f"wrote {path}")
+    print(say("cli.package_written", path=str(path)))
     return 0

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from bot.cli.common import open_engine
+from bot.cli.common import open_engine, say
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -59,5 +59,5 @@ def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
             return await migrate.current_revision(engine)
 
     revision = asyncio.run(run())
-    print(f"database at revision {revision}")
+    print(say("cli.database_revision", revision=revision))
     return 0
