@@ -55,6 +55,7 @@ from bot.faq.service import FaqDesk
 from bot.faq.topics import faq_content
 from bot.handler import PuhelinbottiHandler
 from bot.i18n import load_catalogs
+from bot.ict.console import IctConsole
 from bot.rollout.campaigns import LaterReminders
 from bot.rollout.service import TurnReader
 from bot.settings import GRAPH_V1, Settings
@@ -190,7 +191,8 @@ async def build_components(
         Verb.QUESTIONS: QuestionsDialog(faq),
         Verb.HELPDESK: HelpdeskDialog(helpdesk),
     }
-    admin = AdminArea(AdminDesk(sessions, clock, settings.ict_admins, wake_sender=dispatcher.wake))
+    console = IctConsole(sessions, clock, wake_sender=dispatcher.wake)
+    admin = AdminArea(AdminDesk(console, settings.ict_admins))
     handler = PuhelinbottiHandler(
         sessions=sessions,
         conversation_state=conversation_state,

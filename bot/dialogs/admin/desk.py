@@ -8,29 +8,11 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
 from datetime import date
 from typing import Any
 from urllib.parse import unquote
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from bot.announcements.service import (
-    ANNOUNCEMENT,
-    FORM_FIELDS,
-    Draft,
-    content_for,
-    delete_draft,
-    draft_form,
-    drafts,
-    read_draft,
-    recipients,
-    save_draft,
-)
-from bot.announcements.service import send as send_announcement
-from bot.clock import Clock
-from bot.db.base import as_utc
-from bot.deductions.service import LIFE_EVENT
+from bot.announcements.service import FORM_FIELDS, Draft, content_for
 from bot.dialogs.admin.announcement_cards import (
     announcement_card,
     compose_card,
@@ -44,12 +26,9 @@ from bot.dialogs.admin.cards import (
     campaigns_card,
     waves_card,
 )
-from bot.directory.service import all_units
 from bot.i18n import Texts, texts
-from bot.notifications.models import Campaign
-from bot.notifications.outbox import cancel_campaign, list_campaigns
+from bot.ict.console import Form, IctConsole, UnitName, Waves, WaveSummary
 from bot.numbers import payload_int
-from bot.rollout.service import WaveError, all_waves, schedule_wave
 
 log = logging.getLogger(__name__)
 
@@ -57,20 +36,11 @@ Card = dict[str, Any]
 
 
 class AdminDesk:
-    """What the admin commands read and change, one short transaction per action."""
+    """ICT's commands as cards: checks the role, asks the console, renders what it says."""
 
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        clock: Clock,
-        admins: frozenset[str],
-        *,
-        wake_sender: Callable[[], None] | None = None,
-    ) -> None:
-        self._sessions = sessions
-        self._clock = clock
+    def __init__(self, console: IctConsole, admins: frozenset[str]) -> None:
+        self._console = console
         self._admins = admins
-        self._wake_sender = wake_sender
 
     def allows(self, aad_object_id: str | None) -> bool:
         allowed = aad_object_id is not None and aad_object_id in self._admins
@@ -79,67 +49,45 @@ class AdminDesk:
         return allowed
 
     async def waves(self, t: Texts, *, notice: str | None = None) -> Card:
-        async with self._sessions() as session:
-            return await self._waves_card(session, t, notice=notice)
+        return _waves_card(t, await self._console.waves(), notice=notice)
 
     async def schedule(self, t: Texts, value: dict[str, Any], *, author: str) -> Card:
         """Schedules the wave the form describes, or shows its problems; saves all or none."""
         name = str(value.get("name") or "").strip()
         units = [unquote(code) for code in str(value.get("units") or "").split(",") if code]
         opens, closes = _date(value.get("opens")), _date(value.get("closes"))
-        async with self._sessions() as session, session.begin():
-            if opens is None or closes is None:
-                return await self._waves_card(session, t, problems=[t("admin.bad_date")])
-            try:
-                wave = await schedule_wave(
-                    session=session, name=name, opens_on=opens, closes_on=closes, unit_codes=units
-                )
-            except WaveError as error:
-                problems = [t(f"wave_problem.{key}", **values) for key, values in error.problems]
-                return await self._waves_card(session, t, problems=problems)
-            log.info("wave %s scheduled by an ICT admin", wave.id)
-            notice = t(
-                "admin.scheduled", name=wave.name, opens=t.date(opens), closes=t.date(closes)
-            )
-            return await self._waves_card(session, t, notice=notice)
+        if opens is None or closes is None:
+            return _waves_card(t, await self._console.waves(), problems=[t("admin.bad_date")])
+        scheduled = await self._console.schedule(
+            name=name, units=units, opens_on=opens, closes_on=closes
+        )
+        if scheduled.wave is None:
+            problems = [t(f"wave_problem.{key}", **values) for key, values in scheduled.problems]
+            return _waves_card(t, scheduled.waves, problems=problems)
+        log.info("wave %s scheduled by an ICT admin", scheduled.wave.id)
+        notice = t(
+            "admin.scheduled", name=scheduled.wave.name, opens=t.date(opens), closes=t.date(closes)
+        )
+        return _waves_card(t, scheduled.waves, notice=notice)
 
     async def campaigns(self, t: Texts) -> Card:
-        """The newest campaigns ICT runs; each life event's one-person campaign would crowd it."""
-        async with self._sessions() as session:
-            reports = await list_campaigns(session=session, limit=10, except_kinds=[LIFE_EVENT])
-        return campaigns_card(t, reports, self._clock())
+        return campaigns_card(t, await self._console.campaigns(), self._console.now())
 
     async def compose(self, t: Texts, value: dict[str, Any] | None = None) -> Card:
         """The announcement form: empty, as it was when Edit was pressed, or a saved draft."""
         value = value or {}
-        draft_id = _draft_id(value)
-        form = _form(value)
-        async with self._sessions() as session:
-            if draft_id is not None and not form:
-                form = await draft_form(session=session, draft_id=draft_id) or {}
-            units, waves = await self._unit_options(session, t), await _wave_options(session)
-        return compose_card(t, units, form, waves=waves, draft_id=draft_id)
+        return _compose_card(t, await self._console.form(_form(value), _draft_id(value)))
 
     async def save_draft(self, t: Texts, value: dict[str, Any], *, author: str) -> Card:
         """Keeps the form, finished or not, and shows it among the announcements."""
         form = _form(value)
-        async with self._sessions() as session, session.begin():
-            await save_draft(
-                session=session,
-                form=form,
-                author=author,
-                now=self._clock(),
-                draft_id=_draft_id(value),
-            )
+        await self._console.save_draft(form, _draft_id(value), author)
         title = form.get("title_fi") or t("announce.untitled")
         return await self.announcements(t, notice=t("announce.saved", title=title))
 
     async def delete_draft(self, t: Texts, value: dict[str, Any]) -> Card:
         draft_id = _draft_id(value)
-        deleted = False
-        if draft_id is not None:
-            async with self._sessions() as session, session.begin():
-                deleted = await delete_draft(session=session, draft_id=draft_id)
+        deleted = draft_id is not None and await self._console.delete_draft(draft_id)
         return await self.announcements(t, notice=t("announce.deleted") if deleted else None)
 
     async def preview(self, t: Texts, value: dict[str, Any], *, author: str) -> list[Card]:
@@ -149,18 +97,11 @@ class AdminDesk:
         The form is kept as a draft, and the preview's buttons carry its number rather than its
         text, so even a long announcement with a long list of people fits in a Teams message.
         """
-        form = _form(value)
-        draft_id = _draft_id(value)
-        async with self._sessions() as session, session.begin():
-            now = self._clock()
-            reading = await read_draft(session=session, form=form, now=now)
-            if reading.draft is None:
-                return [await self._compose_again(session, t, form, reading.problems, draft_id)]
-            draft_id = await save_draft(
-                session=session, form=form, author=author, now=now, draft_id=draft_id
-            )
-            count = len(await recipients(session=session, draft=reading.draft))
-        draft = reading.draft
+        preview = await self._console.preview(_form(value), _draft_id(value), author)
+        if preview.draft is None or preview.draft_id is None:
+            assert preview.form is not None
+            return [_compose_card(t, preview.form)]
+        draft = preview.draft
         cards = [_recipient_card(texts("fi"), draft, "fi")]
         if draft.title_en:
             cards.append(_recipient_card(texts("en"), draft, "en"))
@@ -169,7 +110,7 @@ class AdminDesk:
         )
         token = secrets.token_urlsafe(12)
         controls = preview_controls_card(
-            t, recipients=count, when=when, token=token, draft_id=draft_id
+            t, recipients=preview.recipients, when=when, token=token, draft_id=preview.draft_id
         )
         return [*cards, controls]
 
@@ -179,87 +120,66 @@ class AdminDesk:
         token, draft_id = value.get("token"), _draft_id(value)
         if not isinstance(token, str) or not token or draft_id is None:
             return [await self.announcements(t)]
-        async with self._sessions() as session, session.begin():
-            now = self._clock()
-            form = await draft_form(session=session, draft_id=draft_id)
-            if form is None:
-                return [await self.announcements(t)]
-            reading = await read_draft(session=session, form=form, now=now)
-            if reading.draft is None:
-                return [await self._compose_again(session, t, form, reading.problems, draft_id)]
-            campaign_id, count = await send_announcement(
-                session=session, draft=reading.draft, token=token, author=author, now=now
-            )
-            await delete_draft(session=session, draft_id=draft_id)
-        log.info("announcement campaign %s queued for %d people", campaign_id, count)
-        if self._wake_sender is not None:
-            self._wake_sender()
-        notice = t("announce.sent", title=reading.draft.title_fi, count=count)
+        sent = await self._console.send(draft_id, token, author)
+        if sent.form is not None:
+            return [_compose_card(t, sent.form)]
+        if sent.campaign_id is None:
+            return [await self.announcements(t)]
+        log.info("announcement campaign %s queued for %d people", sent.campaign_id, sent.recipients)
+        notice = t("announce.sent", title=sent.title, count=sent.recipients)
         return [await self.announcements(t, notice=notice)]
 
     async def announcements(self, t: Texts, *, notice: str | None = None) -> Card:
-        async with self._sessions() as session:
-            reports = await list_campaigns(session=session, limit=10, only_kinds=[ANNOUNCEMENT])
-            saved = [
-                DraftLine(draft.id, draft.title, as_utc(draft.updated_at))
-                for draft in await drafts(session=session)
-            ]
-        return announcements_card(t, reports, self._clock(), drafts=saved, notice=notice)
+        found = await self._console.announcements()
+        saved = [DraftLine(draft.id, draft.title, draft.updated_at) for draft in found.drafts]
+        return announcements_card(
+            t, found.reports, self._console.now(), drafts=saved, notice=notice
+        )
 
     async def stop_announcement(self, t: Texts, value: dict[str, Any], *, author: str) -> Card:
         """Sends no more of an announcement; what went out stays sent."""
         campaign_id = payload_int(value.get("campaign"))
         stopped = None
         if campaign_id is not None:
-            async with self._sessions() as session, session.begin():
-                campaign = await session.get(Campaign, campaign_id)
-                if campaign is not None and campaign.kind == ANNOUNCEMENT:
-                    stopped = await cancel_campaign(
-                        session=session, campaign_id=campaign_id, now=self._clock()
-                    )
+            stopped = await self._console.stop_announcement(campaign_id)
         if stopped is None:
             return await self.announcements(t)
         log.info("announcement campaign %s stopped (%d unsent)", campaign_id, stopped)
         return await self.announcements(t, notice=t("announce.stopped_notice", count=stopped))
 
-    async def _compose_again(
-        self,
-        session: AsyncSession,
-        t: Texts,
-        form: dict[str, str],
-        problems: list[tuple[str, dict[str, str | int]]],
-        draft_id: int | None,
-    ) -> Card:
-        """The form with what was typed and what is wrong with it."""
-        units, waves = await self._unit_options(session, t), await _wave_options(session)
-        worded = [t(f"announce.problem.{key}", **values) for key, values in problems]
-        return compose_card(t, units, form, worded, waves=waves, draft_id=draft_id)
 
-    async def _unit_options(self, session: AsyncSession, t: Texts) -> list[UnitOption]:
-        return [
-            UnitOption(unit.code, unit.name_en if t.language == "en" else unit.name_fi)
-            for unit in await all_units(session=session)
-        ]
-
-    async def _waves_card(
-        self,
-        session: AsyncSession,
-        t: Texts,
-        *,
-        notice: str | None = None,
-        problems: list[str] | None = None,
-    ) -> Card:
-        waves = [
-            WaveLine(wave.name, wave.opens_on, wave.closes_on, units)
-            for wave, units in await all_waves(session=session)
-        ]
-        units = await self._unit_options(session, t)
-        return waves_card(t, waves, units, notice=notice, problems=problems)
+def _unit_options(t: Texts, units: list[UnitName]) -> list[UnitOption]:
+    return [
+        UnitOption(unit.code, unit.name_en if t.language == "en" else unit.name_fi)
+        for unit in units
+    ]
 
 
-async def _wave_options(session: AsyncSession) -> list[UnitOption]:
+def _waves_card(
+    t: Texts, found: Waves, *, notice: str | None = None, problems: list[str] | None = None
+) -> Card:
+    waves = [
+        WaveLine(wave.name, wave.opens_on, wave.closes_on, list(wave.units)) for wave in found.waves
+    ]
+    return waves_card(t, waves, _unit_options(t, found.units), notice=notice, problems=problems)
+
+
+def _wave_options(waves: list[WaveSummary]) -> list[UnitOption]:
     """Rollout waves as choices: an announcement may go to every unit of a wave."""
-    return [UnitOption(str(wave.id), wave.name) for wave, _ in await all_waves(session=session)]
+    return [UnitOption(str(wave.id), wave.name) for wave in waves]
+
+
+def _compose_card(t: Texts, form: Form) -> Card:
+    """The form with what was typed and, if any, what is wrong with it."""
+    worded = [t(f"announce.problem.{key}", **values) for key, values in form.problems]
+    return compose_card(
+        t,
+        _unit_options(t, form.units),
+        form.values,
+        worded,
+        waves=_wave_options(form.waves),
+        draft_id=form.draft_id,
+    )
 
 
 def _draft_id(value: dict[str, Any]) -> int | None:

@@ -1,0 +1,1 @@
+"""ICT's console: what its commands read and change, apart from the Teams side."""
