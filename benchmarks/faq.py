@@ -1,4 +1,4 @@
-"""FAQ matching on the development set, the two blind validation sets and the two blind held-out
+"""FAQ matching on the development set, the two blind validation sets and the three blind held-out
 sets (totals only): the bot's matcher beside a plain BM25 baseline.
 
 Both learn only from bot/faq/content/topics.yaml. The baseline is Okapi BM25 over unstemmed
