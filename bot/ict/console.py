@@ -149,10 +149,8 @@ class IctConsole:
             except WaveError as error:
                 problems: Problems = [(key, dict(values)) for key, values in error.problems]
                 return Scheduled(await _waves(session), problems=problems)
-            scheduled = WaveSummary(
-                wave.id, wave.name, opens_on, closes_on, tuple(sorted(set(units)))
-            )
-            return Scheduled(await _waves(session), wave=scheduled)
+            waves = await _waves(session)
+            return Scheduled(waves, wave=next(w for w in waves.waves if w.id == wave.id))
 
     async def campaigns(self) -> list[CampaignReport]:
         """The newest campaigns ICT runs; each life event's one-person campaign would crowd it."""
