@@ -114,7 +114,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _campaigns_list(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.i18n import texts
+    from bot.cli.common import cli_texts
     from bot.notifications.outbox import list_campaigns
 
     reports = asyncio.run(
@@ -123,7 +123,7 @@ def _campaigns_list(args: argparse.Namespace, settings: Settings) -> int:
     if not reports:
         print("ei kampanjoita")
         return 0
-    t = texts("fi")
+    t = cli_texts()
     for report in reports:
         counts = report.counts
         print(
@@ -178,9 +178,9 @@ def _campaigns_cancel(args: argparse.Namespace, settings: Settings) -> int:
     except OutboxError as error:
         print(f"phonebot: {error}", file=sys.stderr)
         return 1
-    from bot.i18n import texts
+    from bot.cli.common import say
 
-    print(texts("fi")("admin.campaign_cancelled", campaign=str(args.campaign_id), count=cancelled))
+    print(say("admin.campaign_cancelled", campaign=str(args.campaign_id), count=cancelled))
     return 0
 
 
@@ -249,10 +249,10 @@ def _progress_bar(report: CampaignReport, width: int = 30) -> str:
 
 def _campaign_text(report: CampaignReport) -> str:
     """ICT's plain-text campaign report."""
-    from bot.i18n import texts
+    from bot.cli.common import cli_texts
     from bot.notifications.outbox import CONFIGURATION, CONNECTOR_DOWN
 
-    t = texts("fi")
+    t = cli_texts()
     counts = report.counts
     lines = [
         f"Kampanja {report.id}: {report.title or report.key}",

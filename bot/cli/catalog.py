@@ -43,7 +43,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def _catalog_import(args: argparse.Namespace, settings: Settings) -> int:
     from bot.catalog.importer import CatalogFileError, import_catalog, read_catalog_file
-    from bot.i18n import texts
+    from bot.cli.common import cli_texts
 
     path: Path = args.file
     try:
@@ -58,7 +58,7 @@ def _catalog_import(args: argparse.Namespace, settings: Settings) -> int:
     base = next(row for row in catalog.rows if row.is_base)
     summary = (
         f"{len(catalog.rows)} mallia, perusmalli {base.brand} {base.name} "
-        f"{texts('fi').money(base.price_cents)}"
+        f"{cli_texts().money(base.price_cents)}"
     )
     if args.dry_run:
         print(f"{path}: kunnossa: {summary}. Tietokantaa ei muutettu (--dry-run).")

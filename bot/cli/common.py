@@ -12,17 +12,24 @@ from bot.settings import Settings
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+    from bot.i18n import Texts
+
 
 T = TypeVar("T")
 # The commands are ICT's and payroll's in Pori: they speak Finnish, from the locale catalog.
 CLI_LANGUAGE = "fi"
 
 
-def say(key: str, **values: object) -> str:
-    """A command's message from the catalog (`cli.*` and the like), in the commands' language."""
+def cli_texts() -> Texts:
+    """The commands' texts (messages, money, dates), in the commands' language."""
     from bot.i18n import texts
 
-    return texts(CLI_LANGUAGE)(key, **values)
+    return texts(CLI_LANGUAGE)
+
+
+def say(key: str, **values: object) -> str:
+    """A command's message from the catalog (`cli.*` and the like), in the commands' language."""
+    return cli_texts()(key, **values)
 
 
 async def read_once(settings: Settings, read: Callable[[AsyncSession], Awaitable[T]]) -> T:

@@ -68,15 +68,15 @@ def _faq_match(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _faq_report(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.common import cli_texts
     from bot.faq.service import feedback_report, unanswered_report
-    from bot.i18n import texts
 
     async def read(session: AsyncSession) -> tuple[list[Unanswered], list[TopicFeedback]]:
         unanswered = await unanswered_report(session=session, limit=args.limit)
         return unanswered, await feedback_report(session=session)
 
     unanswered, feedback = asyncio.run(read_once(settings, read))
-    t = texts("fi")
+    t = cli_texts()
     print("Kysymykset, joihin botti ei osannut vastata (useimmin kysytyt ensin):")
     if not unanswered:
         print("  ei yhtään")
@@ -92,9 +92,10 @@ def _faq_report(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _faq_facts(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.common import cli_texts
     from bot.faq import facts as program
     from bot.faq.topics import packaged_content
-    from bot.i18n import check_fact_texts, texts
+    from bot.i18n import check_fact_texts
 
     try:
         if args.file:
@@ -106,7 +107,7 @@ def _faq_facts(args: argparse.Namespace, settings: Settings) -> int:
     except (OSError, program.FactsError) as error:
         print(f"phonebot faq facts: {error}", file=sys.stderr)
         return 2
-    t = texts("fi")
+    t = cli_texts()
     confirmed = sum(fact.confirmed for fact in facts.facts)
     print(f"Ohjelman tiedot: {confirmed} vahvistettu, {len(facts.facts) - confirmed} vahvistamatta")
     for fact in facts.facts:

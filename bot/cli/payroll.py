@@ -135,8 +135,8 @@ def _payroll_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _deductions_report(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.common import cli_texts
     from bot.deductions.payroll.report import leavers_report, reconciliation_report
-    from bot.i18n import texts
 
     if not args.leavers:
         lines = asyncio.run(
@@ -148,7 +148,7 @@ def _deductions_report(args: argparse.Namespace, settings: Settings) -> int:
     if not leavers:
         print("Lähteneillä ei ole maksamattomia vähennyksiä.")
         return 0
-    money = texts("fi").money
+    money = cli_texts().money
     print(f"Lähteneet, joilla on maksamatta ({len(leavers)}), loppupalkasta vähennettäväksi:")
     for leaver in leavers:
         last = _period(leaver.last_period) if leaver.last_period else "ei vielä yhtään"
@@ -163,12 +163,12 @@ def _deductions_report(args: argparse.Namespace, settings: Settings) -> int:
 
 def _reconciliation_text(lines: Sequence[ReconciliationLine], heading: str) -> str:
     """ICT's plain-text report: one line per period that differs from the schedule."""
-    from bot.i18n import texts
+    from bot.cli.common import cli_texts
 
     if not lines:
         return f"{heading}: ei poikkeamia."
-    money = texts("fi").money
-    text = [texts("fi")("admin.discrepancies", heading=heading, count=len(lines))]
+    money = cli_texts().money
+    text = [cli_texts()("admin.discrepancies", heading=heading, count=len(lines))]
     for line in lines:
         text.append(
             f"  {line.employee_number or '-'} {line.employee_name}, {line.model_name}, "

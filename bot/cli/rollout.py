@@ -53,12 +53,12 @@ def _rollout_schedule(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _rollout_list(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.i18n import texts
+    from bot.cli.common import cli_texts
     from bot.rollout.service import all_waves
 
     async def run() -> list[str]:
         async with open_session(settings) as session:
-            t = texts("fi")
+            t = cli_texts()
             return [
                 f"{wave.id}: {wave.name} {t.date(wave.opens_on)}–{t.date(wave.closes_on)}: "
                 f"{', '.join(units)}"
