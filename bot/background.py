@@ -34,6 +34,8 @@ from bot.notifications.quiet_hours import WorkingHours
 from bot.notifications.rate_limit import RateLimiter
 from bot.rollout.campaigns import plan_rollout_campaigns
 from bot.settings import Settings
+from bot.tickets.desk import TicketDesk
+from bot.tickets.ledger import RelayLedger
 
 log = logging.getLogger(__name__)
 
@@ -119,22 +121,20 @@ def build_helpdesk(
     """Tickets' relay sends with retries on the wire: a helpdesk answer should not wait."""
     requesters = _deliverer(settings, sessions, connector, clock=clock, installer=installer)
     relay = TicketRelay(
-        sessions,
+        RelayLedger(sessions, clock),
         connector,
         requesters,
         bot_id=bot_account_id(settings),
         default_language=settings.default_language,
         working_hours=working_hours(settings),
         reraise_after=timedelta(hours=settings.helpdesk_reraise_after_hours),
-        clock=clock,
     )
     return Helpdesk(
-        sessions,
+        TicketDesk(sessions, clock),
         connector,
         relay,
         admins=settings.ict_admins,
         default_language=settings.default_language,
-        clock=clock,
     )
 
 

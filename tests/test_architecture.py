@@ -47,20 +47,13 @@ def test_domain_packages_know_nothing_of_teams_or_graph(domain):
             ), f"{path.relative_to(BOT)} imports {module}"
 
 
-# The areas' services that open transactions around domain calls (and the helpdesk's relay, a
-# background job). Their dialogs, cards and routing never do.
-TRANSACTIONS_IN_AREAS = {
-    BOT / "dialogs" / "helpdesk" / "desk.py",
-    BOT / "dialogs" / "helpdesk" / "relay.py",
-}
-
-
 def test_dialogs_do_not_touch_the_database_or_graph():
+    """The Teams side renders and routes; every transaction and Graph call is a domain's."""
     for path in python_files(BOT / "dialogs"):
-        if path in TRANSACTIONS_IN_AREAS:
-            continue
         for module in imported_modules(path):
-            assert not module.startswith(("sqlalchemy", "msgraph")), f"{path.name} imports {module}"
+            assert not module.startswith(("sqlalchemy", "msgraph", "bot.db")), (
+                f"{path.relative_to(BOT)} imports {module}"
+            )
 
 
 def module_level_nodes(tree: ast.Module):

@@ -19,11 +19,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from bot.adapters.botframework.connector import BotConnectorClient, ConnectorError
-from bot.clock import Clock
-from bot.db.base import as_utc
 from bot.dialogs.actions import Verb
 from bot.dialogs.helpdesk.cards import (
     DESCRIPTION_INPUT,
@@ -45,8 +41,8 @@ from bot.dialogs.turn import ChannelPlace
 from bot.i18n import Texts
 from bot.numbers import payload_int
 from bot.tickets import service as tickets
+from bot.tickets.desk import TicketAction, TicketDesk
 from bot.tickets.models import HelpdeskChannel, TicketState
-from bot.tickets.views import helpdesk_teams_ids, ticket_line
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +50,7 @@ Card = dict[str, Any]
 ROSTER_MAX_AGE = timedelta(minutes=10)  # a removed member whose leaving was missed, at most
 ROSTER_REFRESH = timedelta(minutes=1)  # how often someone unknown may cause a read
 ROSTER_RETRY = timedelta(seconds=30)  # after a failed read, presses wait this long for another
-AGENT_VERBS = frozenset(
-    {
-        Verb.TICKET_TAKE,
-        Verb.TICKET_RELEASE,
-        Verb.TICKET_REPLY,
-        Verb.TICKET_RESOLVE,
-        Verb.TICKET_REOPEN,
-        Verb.TICKET_REFRESH,
-    }
-)
+MY_TICKETS = 10  # the newest of the employee's own tickets on their card
 
 
 class Access(Enum):
@@ -84,20 +71,18 @@ class AgentAnswer:
 class Helpdesk:
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        desk: TicketDesk,
         connector: BotConnectorClient,
         relay: TicketRelay,
         *,
         admins: frozenset[str],
         default_language: str,
-        clock: Clock,
     ) -> None:
-        self._sessions = sessions
+        self._desk = desk
         self._connector = connector
         self.relay = relay
         self._admins = admins
         self._default_language = default_language
-        self._clock = clock
         self._roster_lock = asyncio.Lock()
         self._roster_failed_at: datetime | None = None
 
@@ -143,29 +128,29 @@ class Helpdesk:
             )
             return request_form_card(t, draft, problems)
         try:
-            async with self._sessions() as session, session.begin():
-                ticket, created = await tickets.open_ticket(
-                    session=session, new=new, now=self._clock()
-                )
+            opened = await self._desk.open(new)
         except tickets.TicketError as error:
             log.warning("refused a request form of another employee (%s)", error.reason)
             return request_form_card(t, Draft(token=tickets.new_token()), [error.reason])
-        if created:
+        if opened.created:
             log.info(
-                "ticket %s opened (topic %s, urgent %s)", ticket.id, ticket.topic, ticket.urgent
+                "ticket %s opened (topic %s, urgent %s)",
+                opened.ticket_id,
+                opened.topic,
+                opened.urgent,
             )
             self.relay.kick()
-        return request_sent_card(t, ticket.id, urgent=ticket.urgent, again=not created)
+        return request_sent_card(
+            t, opened.ticket_id, urgent=opened.urgent, again=not opened.created
+        )
 
     async def my_tickets(self, t: Texts, requester_aad: str) -> Card:
         """Only the sender's own tickets, whatever the card that asked."""
-        async with self._sessions() as session:
-            own = await tickets.list_tickets(session=session, requester_aad=requester_aad, limit=10)
-            lines = [await ticket_line(session, ticket, t.language) for ticket in own]
+        lines = await self._desk.own_tickets(requester_aad, t.language, limit=MY_TICKETS)
         forms = {
             line.id: tickets.new_token() for line in lines if line.state != TicketState.RESOLVED
         }
-        return my_tickets_card(t, lines, self._clock(), forms)
+        return my_tickets_card(t, lines, self._desk.now(), forms)
 
     async def answer(self, t: Texts, requester_aad: str, value: dict[str, Any]) -> Card | str:
         """The requester's answer to their ticket, once per answer box: a confirmation card, the
@@ -177,15 +162,9 @@ class Helpdesk:
         if not text:
             return t("helpdesk.answer_empty")
         try:
-            async with self._sessions() as session, session.begin():
-                ticket, reopened = await tickets.answer(
-                    session=session,
-                    ticket_id=ticket_id,
-                    requester_aad=requester_aad,
-                    token=_text(value.get("form")) or "",
-                    text=text,
-                    now=self._clock(),
-                )
+            answered = await self._desk.answer(
+                ticket_id, requester_aad, token=_text(value.get("form")) or "", text=text
+            )
         except tickets.TicketError as error:
             if error.reason == "no_token":
                 return answer_again_card(t, ticket_id, form=tickets.new_token(), typed=text)
@@ -195,7 +174,7 @@ class Helpdesk:
                 log.warning("refused an answer to ticket %s by someone else", ticket_id)
             return t(f"helpdesk.problem.{error.reason}")
         self.relay.kick()
-        return answer_added_card(t, ticket.id, reopened=reopened)
+        return answer_added_card(t, answered.ticket_id, reopened=answered.reopened)
 
     # The helpdesk channel's side
 
@@ -209,18 +188,14 @@ class Helpdesk:
             return t("tickets.channel_only_admins")
         if place.team_id is None or place.channel_id is None:
             return t("tickets.channel_needs_team")
-        now = self._clock()
-        async with self._sessions() as session, session.begin():
-            await tickets.set_channel(
-                session=session,
-                team_id=place.team_id,
-                channel_id=place.channel_id,
-                service_url=place.service_url,
-                tenant_id=place.tenant_id,
-                language=t.language,
-                set_by=sender.aad_object_id,
-                now=now,
-            )
+        await self._desk.set_channel(
+            team_id=place.team_id,
+            channel_id=place.channel_id,
+            service_url=place.service_url,
+            tenant_id=place.tenant_id,
+            language=t.language,
+            set_by=sender.aad_object_id,
+        )
         count = await self._fetch_roster(place.service_url, place.team_id) or 0
         log.info("helpdesk channel set by an ICT admin (%d members)", count)
         self.relay.kick()
@@ -228,8 +203,7 @@ class Helpdesk:
 
     async def channel_hint(self, team_id: str | None) -> str | None:
         """What the bot says to other posts in the helpdesk's team; None in any other team."""
-        async with self._sessions() as session:
-            channel = await tickets.helpdesk_channel(session=session)
+        channel = await self._desk.channel()
         if channel is None or team_id is None or channel.team_id != team_id:
             return None
         return channel_texts(channel, self._default_language)("tickets.channel_hint")
@@ -238,43 +212,36 @@ class Helpdesk:
         self, verb: Verb, data: dict[str, Any], actor: tickets.Actor, place: ChannelPlace
     ) -> AgentAnswer:
         """A ticket card's button, pressed in the helpdesk channel by one of its team."""
-        async with self._sessions() as session:
-            channel = await tickets.helpdesk_channel(session=session)
+        channel = await self._desk.channel()
         t = channel_texts(channel, self._default_language)
         access = await self._access(actor, place, channel)
         if access is Access.UNCHECKED:
             return AgentAnswer(status=503, message=t("tickets.roster_unavailable"))
         if access is Access.REFUSED:
             return AgentAnswer(status=403, message=t("tickets.only_helpdesk"))
+        action = _ACTIONS[verb]
         ticket_id, version = payload_int(data.get("ticket")), payload_int(data.get("version"))
-        if ticket_id is None or (verb is not Verb.TICKET_REFRESH and version is None):
+        if ticket_id is None or (action is not TicketAction.REFRESH and version is None):
             return AgentAnswer(status=400, message=t("tickets.not_found"))
         reply = _text(data.get(REPLY_INPUT)) or ""
-        notice, draft, changed = None, "", False
-        now = self._clock()
-        async with self._sessions() as session, session.begin():
-            try:
-                ticket = await self._perform(session, verb, ticket_id, version, actor, reply, now)
-                changed = verb is not Verb.TICKET_REFRESH
-            except tickets.TicketError as error:
-                if error.ticket is None:
-                    return AgentAnswer(status=404, message=t("tickets.not_found"))
-                ticket = error.ticket
-                notice = t(f"tickets.problem.{error.reason}")
-                kept = verb is Verb.TICKET_REPLY and error.reason != "already_replied"
-                draft = reply if kept else ""
-                log.info("ticket %s: %s refused (%s)", ticket_id, verb.value, error.reason)
-            line = await ticket_line(session, ticket, t.language)
-            ids = await helpdesk_teams_ids(session)
-        if changed:
+        acted = await self._desk.act(action, ticket_id, version, actor, reply, t.language)
+        if acted.line is None:
+            return AgentAnswer(status=404, message=t("tickets.not_found"))
+        notice, draft = None, ""
+        if acted.refused is not None:
+            notice = t(f"tickets.problem.{acted.refused}")
+            kept = action is TicketAction.REPLY and acted.refused != "already_replied"
+            draft = reply if kept else ""
+            log.info("ticket %s: %s refused (%s)", ticket_id, verb.value, acted.refused)
+        if acted.changed:
             log.info("ticket %s: %s", ticket_id, verb.value)
             self.relay.kick()
         card = ticket_card(
             t,
-            line,
+            acted.line,
             viewer=actor.aad_object_id,
-            refresh_ids=ids,
-            now=now,
+            refresh_ids=acted.teams_ids,
+            now=acted.at,
             notice=notice,
             reply_draft=draft,
         )
@@ -284,45 +251,8 @@ class Helpdesk:
         self, place: ChannelPlace, added: list[tickets.Member], removed: list[str]
     ) -> None:
         """Teams tells the bot when its team gains or loses members: the roster follows."""
-        if place.team_id is None:
-            return
-        async with self._sessions() as session, session.begin():
-            channel = await tickets.helpdesk_channel(session=session)
-            if channel is None or channel.team_id != place.team_id:
-                return
-            if added:
-                await tickets.add_members(session=session, members=added, now=self._clock())
-            if removed:
-                await tickets.remove_members(session=session, aad_object_ids=removed)
-
-    async def _perform(
-        self,
-        session: AsyncSession,
-        verb: Verb,
-        ticket_id: int,
-        version: Any,
-        agent: tickets.Actor,
-        reply: str,
-        now: datetime,
-    ) -> tickets.Ticket:
-        versioned = _VERSIONED.get(verb)
-        if versioned is not None:
-            return await versioned(
-                session=session, ticket_id=ticket_id, version=version, actor=agent, now=now
-            )
-        if verb is Verb.TICKET_REPLY:
-            return await tickets.reply(
-                session=session,
-                ticket_id=ticket_id,
-                version=version,
-                actor=agent,
-                text=reply,
-                now=now,
-            )
-        ticket = await tickets.ticket_of(session=session, ticket_id=ticket_id)
-        if ticket is None:
-            raise tickets.TicketError("not_found")
-        return ticket
+        if place.team_id is not None:
+            await self._desk.members_changed(place.team_id, added, removed)
 
     async def _access(
         self, actor: tickets.Actor, place: ChannelPlace, channel: HelpdeskChannel | None
@@ -330,19 +260,15 @@ class Helpdesk:
         if channel is None or place.team_id is None or channel.team_id != place.team_id:
             log.warning("refused a ticket action from outside the helpdesk team")
             return Access.REFUSED
-        async with self._sessions() as session:
-            known = await tickets.is_member(session=session, aad_object_id=actor.aad_object_id)
-        fetched = channel.roster_fetched_at
-        age = self._clock() - as_utc(fetched) if fetched is not None else None
+        known = await self._desk.is_agent(actor.aad_object_id)
+        age = self._desk.roster_age(channel)
         if known and age is not None and age < ROSTER_MAX_AGE:
             return Access.AGENT
         if known or age is None or age >= ROSTER_REFRESH:
             if not await self._reread_roster(channel):
                 log.warning("could not check the helpdesk team's roster; refused for now")
                 return Access.UNCHECKED
-            async with self._sessions() as session:
-                known = await tickets.is_member(session=session, aad_object_id=actor.aad_object_id)
-            if known:
+            if await self._desk.is_agent(actor.aad_object_id):
                 return Access.AGENT
         log.warning("refused a ticket action by someone not in the helpdesk team")
         return Access.REFUSED
@@ -350,13 +276,12 @@ class Helpdesk:
     async def _reread_roster(self, seen: HelpdeskChannel) -> bool:
         """Reads the roster once for every press waiting on it; False if it could not be read."""
         async with self._roster_lock:
-            async with self._sessions() as session:
-                channel = await tickets.helpdesk_channel(session=session)
+            channel = await self._desk.channel()
             if channel is None or channel.team_id != seen.team_id:
                 return False
             if channel.roster_fetched_at != seen.roster_fetched_at:
                 return True  # read meanwhile, by a press that waited here or another process
-            now = self._clock()
+            now = self._desk.now()
             if self._roster_failed_at is not None and now - self._roster_failed_at < ROSTER_RETRY:
                 return False
             if await self._fetch_roster(channel.service_url, channel.team_id) is None:
@@ -381,17 +306,19 @@ class Helpdesk:
             for member in found
             if member.get("aadObjectId") and member.get("id")
         ]
-        async with self._sessions() as session, session.begin():
-            await tickets.replace_roster(session=session, members=roster, now=self._clock())
+        await self._desk.replace_roster(roster)
         return len(roster)
 
 
-_VERSIONED = {
-    Verb.TICKET_TAKE: tickets.take,
-    Verb.TICKET_RELEASE: tickets.release,
-    Verb.TICKET_RESOLVE: tickets.resolve,
-    Verb.TICKET_REOPEN: tickets.reopen,
+_ACTIONS = {
+    Verb.TICKET_TAKE: TicketAction.TAKE,
+    Verb.TICKET_RELEASE: TicketAction.RELEASE,
+    Verb.TICKET_REPLY: TicketAction.REPLY,
+    Verb.TICKET_RESOLVE: TicketAction.RESOLVE,
+    Verb.TICKET_REOPEN: TicketAction.REOPEN,
+    Verb.TICKET_REFRESH: TicketAction.REFRESH,
 }
+AGENT_VERBS = frozenset(_ACTIONS)  # the ticket card's buttons, pressed by helpdesk agents
 
 
 def _text(value: Any) -> str | None:

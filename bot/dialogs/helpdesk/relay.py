@@ -13,10 +13,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from bot.adapters.botframework.connector import BotConnectorClient, ConnectorError
-from bot.clock import Clock, helsinki_today
 from bot.delivery import TeamsDeliverer
 from bot.dialogs.helpdesk.cards import (
     channel_texts,
@@ -28,8 +25,8 @@ from bot.i18n import Texts
 from bot.notifications.delivery import DeliveryFailed
 from bot.notifications.quiet_hours import WorkingHours
 from bot.tickets import service as tickets
+from bot.tickets.ledger import RelayLedger
 from bot.tickets.models import HelpdeskChannel, Ticket, TicketEvent
-from bot.tickets.views import helpdesk_teams_ids, ticket_line
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +41,7 @@ class ChannelUnavailable(Exception):
 class TicketRelay:
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        ledger: RelayLedger,
         connector: BotConnectorClient,
         requesters: TeamsDeliverer,
         *,
@@ -52,18 +49,16 @@ class TicketRelay:
         default_language: str,
         working_hours: WorkingHours | None,
         reraise_after: timedelta,
-        clock: Clock,
         lease: timedelta = timedelta(seconds=60),
         retry_base: timedelta = timedelta(seconds=30),
     ) -> None:
-        self._sessions = sessions
+        self._ledger = ledger
         self._connector = connector
         self._requesters = requesters
         self._bot_id = bot_id
         self._default_language = default_language
         self._working_hours = working_hours
         self._reraise_after = reraise_after
-        self._clock = clock
         self._lease = lease
         self._retry_base = retry_base
         self._running: asyncio.Task[int] | None = None
@@ -86,10 +81,7 @@ class TicketRelay:
         await self._reraise_overdue()
         finished = 0
         while True:
-            async with self._sessions() as session:
-                pending = await tickets.pending_relay(
-                    session=session, now=self._clock(), limit=BATCH
-                )
+            pending = await self._ledger.pending(BATCH)
             done = 0
             for ticket_id in pending:
                 done += await self._relay(ticket_id)
@@ -109,52 +101,30 @@ class TicketRelay:
                 return finished
 
     async def _reraise_overdue(self) -> None:
-        now = self._clock()
-        if self._working_hours is not None and not self._working_hours.allows(now):
+        if self._working_hours is not None and not self._working_hours.allows(self._ledger.now()):
             return
-        async with self._sessions() as session, session.begin():
-            due = await tickets.due_for_reraise(
-                session=session,
-                now=now,
-                older_than=self._reraise_after,
-                today=helsinki_today(now),
-            )
-            for ticket_id in due:
-                await tickets.reraise(
-                    session=session, ticket_id=ticket_id, today=helsinki_today(now), now=now
-                )
-        if due:
-            log.info("raised %d unassigned tickets again", len(due))
+        raised = await self._ledger.reraise_overdue(self._reraise_after)
+        if raised:
+            log.info("raised %d unassigned tickets again", raised)
 
     async def _relay(self, ticket_id: int) -> int:
-        async with self._sessions() as session, session.begin():
-            work = await tickets.claim_relay(
-                session=session, ticket_id=ticket_id, now=self._clock(), lease=self._lease
-            )
-            channel = await tickets.helpdesk_channel(session=session)
-        if work is None:
+        claimed = await self._ledger.claim(ticket_id, self._lease)
+        if claimed is None:
             return 0
+        work = claimed.work
         try:
-            await self._tell_channel(work, channel)
+            await self._tell_channel(work, claimed.channel)
             for event in work.events:
                 await self._tell_requester(work.ticket, event)
         except (ConnectorError, DeliveryFailed, ChannelUnavailable) as error:
-            async with self._sessions() as session, session.begin():
-                retry_at = await tickets.relay_failed(
-                    session=session,
-                    ticket_id=ticket_id,
-                    now=self._clock(),
-                    error=str(error) or type(error).__name__,
-                    retry_base=self._retry_base,
-                )
+            retry_at = await self._ledger.failed(
+                ticket_id, str(error) or type(error).__name__, self._retry_base
+            )
             log.warning(
                 "ticket %s not relayed (%s); trying again at %s", ticket_id, error, retry_at
             )
             return 0
-        async with self._sessions() as session, session.begin():
-            await tickets.relay_finished(
-                session=session, ticket_id=ticket_id, version=work.ticket.version
-            )
+        await self._ledger.finished(ticket_id, work.ticket.version)
         return 1
 
     async def _tell_channel(self, work: tickets.RelayWork, channel: HelpdeskChannel | None) -> None:
@@ -170,20 +140,13 @@ class TicketRelay:
         if channel is None:
             raise ChannelUnavailable("no helpdesk channel is set")
         t = channel_texts(channel, self._default_language)
-        async with self._sessions() as session:
-            line = await ticket_line(session, ticket, t.language)
-            ids = await helpdesk_teams_ids(session)
-        content = ticket_card(t, line, viewer=None, refresh_ids=ids, now=self._clock())
+        view = await self._ledger.card_view(ticket, t.language)
+        content = ticket_card(
+            t, view.line, viewer=None, refresh_ids=view.teams_ids, now=self._ledger.now()
+        )
         if ticket.card_activity_id is None or ticket.card_conversation_id is None:
             conversation_id, activity_id = await self._post_card(channel, content)
-            async with self._sessions() as session, session.begin():
-                await tickets.card_posted(
-                    session=session,
-                    ticket_id=ticket.id,
-                    conversation_id=conversation_id,
-                    activity_id=activity_id,
-                    version=ticket.version,
-                )
+            await self._ledger.card_posted(ticket.id, conversation_id, activity_id, ticket.version)
             ticket.card_conversation_id, ticket.card_activity_id = conversation_id, activity_id
         elif ticket.card_version < ticket.version:
             await self._connector.update_activity(
@@ -192,16 +155,12 @@ class TicketRelay:
                 ticket.card_activity_id,
                 {"type": "message", "id": ticket.card_activity_id, **_attached(content)},
             )
-            async with self._sessions() as session, session.begin():
-                await tickets.card_updated(
-                    session=session, ticket_id=ticket.id, version=ticket.version
-                )
+            await self._ledger.card_updated(ticket.id, ticket.version)
         for event in notes:
             await self._post_note(
                 channel, ticket.card_conversation_id, ticket.card_activity_id, t, event
             )
-            async with self._sessions() as session, session.begin():
-                await tickets.event_relayed(session=session, event_id=event.id, note=tickets.DONE)
+            await self._ledger.note_posted(event.id)
             event.note_state = tickets.DONE
 
     async def _post_card(
@@ -268,8 +227,7 @@ class TicketRelay:
                 raise
             log.warning("ticket %s: the requester cannot be told (%s)", ticket_id, failure.reason)
             state = tickets.FAILED
-        async with self._sessions() as session, session.begin():
-            await tickets.event_relayed(session=session, event_id=event.id, notify=state)
+        await self._ledger.requester_told(event.id, state)
         event.notify_state = state
 
 
