@@ -204,8 +204,11 @@ async def test_delivering_creates_the_plan_from_the_accepted_figures(bot):
         choice = await session.get(PhoneChoice, plan.choice_id)
         assert choice is not None and choice.status == ChoiceStatus.DELIVERED.value
     async with bot.components.sessions() as session, session.begin():
-        with pytest.raises(DeliveryError):
+        with pytest.raises(DeliveryError) as again:
             await deliver_choice(session=session, choice_id=plan.choice_id, now=NOW)
+    assert again.value.problems == [
+        ("not_deliverable", {"choice": str(plan.choice_id), "status": "delivered"})
+    ]
 
 
 async def test_a_paid_off_notice_is_told_once_at_the_next_message(bot):
@@ -255,10 +258,12 @@ async def test_deliver_command_is_all_or_nothing(tmp_path, monkeypatch, capsys):
             )
     monkeypatch.setenv("DATABASE_URL", database)
     assert await asyncio.to_thread(main, ["choices", "deliver", "1", "99"]) == 1
+    refused = capsys.readouterr().err
+    assert refused == "phonebot: valintaa 99 ei ole; mitään ei merkitty toimitetuksi\n"
     async with create_session_factory(engine)() as session:
         assert (await session.scalars(select(DeductionPlan))).all() == []
     assert await asyncio.to_thread(main, ["choices", "deliver", "1", "2"]) == 0
-    assert "2 valintaa merkitty toimitetuksi, 1 vähennyssuunnitelmaa" in capsys.readouterr().out
+    assert capsys.readouterr().out == "2 valintaa merkitty toimitetuksi, 1 vähennyssuunnitelma\n"
     async with create_session_factory(engine)() as session:
         assert len((await session.scalars(select(DeductionPlan))).all()) == 1
     await engine.dispose()

@@ -12,6 +12,7 @@ from bot.cli import main
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade
 from bot.demo.loader import load_demo_data
+from bot.i18n import texts
 from bot.rollout.service import WaveError, schedule_wave
 from tests.support.bot import MAIJA, BotUnderTest, demo_bot
 from tests.support.cards import all_text, buttons
@@ -60,7 +61,7 @@ async def test_overlapping_or_unknown_units_are_refused(bot):
     await wave(bot, date(2027, 3, 1), date(2027, 3, 20), "PERUSTURVA")
     with pytest.raises(WaveError) as raised:
         await wave(bot, date(2027, 3, 15), date(2027, 3, 10), "PERUSTURVA", "EIOLE")
-    message = str(raised.value)
+    message = raised.value.worded(texts("fi"))
     assert "ennen alkamispäivää" in message and "EIOLE" in message and "päällekkäinen" in message
 
 

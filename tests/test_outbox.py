@@ -320,10 +320,14 @@ async def test_retrying_refuses_an_unknown_or_cancelled_campaign(engine):
     campaign_id = await make_campaign(engine, ["anna"])
     async with create_session_factory(engine)() as session, session.begin():
         await outbox.cancel_campaign(session=session, campaign_id=campaign_id, now=NOW)
-    with pytest.raises(outbox.OutboxError, match="cancelled"):
+    with pytest.raises(outbox.OutboxError) as cancelled:
         await retry_failed(engine, campaign_id)
-    with pytest.raises(outbox.OutboxError, match="no campaign"):
+    assert cancelled.value.problems == [
+        ("not_active", {"campaign": str(campaign_id), "state": "cancelled"})
+    ]
+    with pytest.raises(outbox.OutboxError) as unknown:
         await retry_failed(engine, campaign_id + 1)
+    assert unknown.value.reason == "no_campaign"
 
 
 async def test_report_counts_states_reasons_and_outcomes(engine):
@@ -485,16 +489,16 @@ def test_cli_retries_failed_notifications(tmp_path, monkeypatch, capsys):
     assert "epäonnistuneet syyn mukaan: blocked 1" in out
 
     assert main(["campaigns", "retry", str(campaign_id)]) == 0
-    assert "1 epäonnistunutta viestiä palautettu jonoon" in capsys.readouterr().out
+    assert "1 epäonnistunut viesti palautettu jonoon; se lähetetään" in capsys.readouterr().out
     assert main(["campaigns", "show", str(campaign_id)]) == 0
     assert "epäonnistui 0, odottaa 2" in capsys.readouterr().out
 
     assert main(["campaigns", "retry", "999"]) == 1
-    assert "no campaign 999" in capsys.readouterr().err
+    assert capsys.readouterr().err == "phonebot: kampanjaa 999 ei ole\n"
     assert main(["campaigns", "cancel", str(campaign_id)]) == 0
     capsys.readouterr()
     assert main(["campaigns", "retry", str(campaign_id)]) == 1
-    assert f"campaign {campaign_id} is cancelled" in capsys.readouterr().err
+    assert f"kampanja {campaign_id} ei ole käynnissä (tila cancelled)" in capsys.readouterr().err
 
 
 async def held_campaign(url: str) -> int:

@@ -660,7 +660,7 @@ def test_cli_imports_and_reports(database, capsys):
     out = capsys.readouterr().out
     assert "tuotu (tuonti 1): 5 riviä: 5 uutta, 0 korjattua, 0 ennallaan." in out
     assert "tuotu (tuonti 2): 4 riviä: 4 uutta" in out
-    assert "maksettiin loppuun 1 puhelinta" in out
+    assert "maksettiin loppuun 1 puhelin; työntekijälle kerrotaan" in out
     assert "Täsmäytys, tiedoston suunnitelmat: ei poikkeamia." in out
     assert table_counts(database) == (2, 9, 0, 1)
 
@@ -733,7 +733,7 @@ def test_cli_column_names(database, tmp_path, capsys):
         "vähennys",
     ]
     assert main(["payroll", "import", *args, str(path)]) == 0
-    assert "1 uutta" in capsys.readouterr().out
+    assert "1 rivi: 1 uusi, 0 korjattua, 0 ennallaan" in capsys.readouterr().out
     assert table_counts(database) == (1, 1, 0, 0)
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -66,6 +69,143 @@ def test_db_upgrade_command(tmp_path, monkeypatch, capsys):
 def test_no_command_prints_help(capsys):
     assert main([]) == 2
     assert "phonebot" in capsys.readouterr().out
+
+
+# -- the commands speak the catalog's language, --help included ---------------------------------
+
+
+def _help(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    with pytest.raises(SystemExit) as exited:
+        main([*argv, "--help"])
+    assert exited.value.code == 0
+    return capsys.readouterr().out
+
+
+ARGPARSE_ENGLISH = ("usage:", "positional arguments", "options:", "show this help message")
+
+
+def test_help_is_in_the_commands_language(capsys):
+    shown = _help([], capsys)
+    assert shown.startswith("käyttö: phonebot [-h]")
+    assert "Puhelinbotti, Porin puhelinohjelman Teams-botti" in shown
+    assert "valitsimet:\n  -h, --help            näytä tämä ohje ja lopeta" in shown
+    assert "komennot:" in shown and "ilmoituskampanjat ja niiden toimitus" in shown
+    assert not [english for english in ARGPARSE_ENGLISH if english in shown]
+
+
+def test_a_subcommands_help_is_in_the_commands_language(capsys):
+    shown = _help(["campaigns", "show"], capsys)
+    assert shown.startswith("käyttö: phonebot campaigns show [-h] [--follow] ID\n")
+    assert "argumentit:" in shown and "valitsimet:" in shown
+    assert "odota edistymistä näyttäen, kunnes jokainen rivi on käsitelty" in shown
+    assert not [english for english in ARGPARSE_ENGLISH if english in shown]
+    imported = _help(["catalog", "import"], capsys)
+    assert "käyttö: phonebot catalog import [-h] [--dry-run] TIEDOSTO" in imported
+    assert "Sarakkeet suomeksi tai englanniksi" in imported
+
+
+@pytest.mark.parametrize(
+    ("language", "usage", "help_option"),
+    [
+        ("en", "usage: phonebot [-h]", "show this help message and exit"),
+        ("sv", "användning: phonebot [-h]", "visa den här hjälpen och avsluta"),
+    ],
+)
+def test_argparse_words_come_from_the_catalog(monkeypatch, capsys, language, usage, help_option):
+    monkeypatch.setattr("bot.cli.common.CLI_LANGUAGE", language)
+    shown = _help([], capsys)
+    assert shown.startswith(usage) and help_option in shown
+
+
+def test_a_mistyped_command_is_told_in_the_commands_language(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["campaigns", "show"])
+    assert exited.value.code == 2
+    usage, complaint = capsys.readouterr().err.splitlines()
+    assert usage == "käyttö: phonebot campaigns show [-h] [--follow] ID"
+    assert complaint.startswith("phonebot campaigns show: virheellinen komento: ")
+
+
+def test_an_unknown_choice_status_is_told_before_the_database_is_opened(
+    monkeypatch, tmp_path, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'none.sqlite3'}")
+    assert main(["choices", "export", "--status", "chosen,lost"]) == 2
+    assert capsys.readouterr().err.startswith("phonebot: tuntematon valinnan tila lost; valitse ")
+    assert not (tmp_path / "none.sqlite3").exists()
+
+
+CLI = Path(__file__).resolve().parent.parent / "bot" / "cli"
+# What argparse shows people; `prog` is the command's name and stays as it is.
+SHOWN_KEYWORDS = {"help", "description", "epilog", "title", "metavar", "usage"}
+A_WORD = re.compile(r"[^\W\d_]{2,}")
+PROSE = re.compile(r"[^\W\d_]{2,}\s+[^\W\d_]{2,}")
+# pydantic's prefix that `phonebot` strips from a setting's error; never printed.
+NOT_SHOWN = {"Value error, "}
+
+
+def _inline_texts(node: ast.AST) -> Iterator[str]:
+    """The text an expression writes itself: its str constants and the literal parts of its
+    f-strings; not what a call (say(), a join) returns, nor a format spec such as `.1f`."""
+    if isinstance(node, ast.Call):
+        return
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        yield node.value
+    elif isinstance(node, ast.FormattedValue):
+        yield from _inline_texts(node.value)
+    else:
+        for child in ast.iter_child_nodes(node):
+            yield from _inline_texts(child)
+
+
+def _shown_expressions(tree: ast.AST) -> Iterator[ast.expr]:
+    """What goes to print() or a stream's write(), and argparse's help-like keywords."""
+    for call in ast.walk(tree):
+        if not isinstance(call, ast.Call):
+            continue
+        func = call.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+        if name in {"print", "write"}:
+            yield from call.args
+        yield from (keyword.value for keyword in call.keywords if keyword.arg in SHOWN_KEYWORDS)
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    scopes = ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
+    return {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, scopes)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+
+
+@pytest.mark.parametrize("path", sorted(CLI.glob("*.py")), ids=lambda path: path.name)
+def test_the_commands_print_no_words_of_their_own(path):
+    """Every word `phonebot` prints or shows in --help comes from the catalog (say()); what is
+    written inline is layout only: indentation, separators, "\\n"."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    inline = [
+        (expression.lineno, text)
+        for expression in _shown_expressions(tree)
+        for text in _inline_texts(expression)
+        if A_WORD.search(text)
+    ]
+    assert inline == []
+    docstrings = _docstrings(tree)
+    prose = [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and id(node) not in docstrings
+        and node.value not in NOT_SHOWN
+        and PROSE.search(node.value)
+    ]
+    assert prose == [], "a sentence in the code: put it in the catalog under cli.*"
 
 
 def _free_port() -> int:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.db.engine import create_session_factory
 from bot.directory.models import Unit
 from bot.i18n import texts
+from bot.refusal import Reason
 from bot.rollout.models import RolloutWave
 from bot.rollout.service import ROLLOUT_WAVES_LOCK, WaveError, schedule_wave
 from tests.support.database import postgres_database, second_engine
@@ -28,13 +29,15 @@ PROBLEMS = [
 
 
 @pytest.mark.parametrize(("key", "values"), PROBLEMS, ids=[key for key, _ in PROBLEMS])
-def test_wave_errors_read_as_the_finnish_catalog_words_them(key, values):
-    assert str(WaveError([(key, values)])) == texts("fi")(f"wave_problem.{key}", **values)
+def test_wave_errors_read_as_the_catalog_words_them(key, values):
+    error = WaveError(key, **values)
+    assert error.worded(texts("fi")) == texts("fi")(f"wave_problem.{key}", **values)
+    assert error.worded(texts("en")) == texts("en")(f"wave_problem.{key}", **values)
 
 
 def test_several_problems_are_told_at_once():
-    error = WaveError([PROBLEMS[0], PROBLEMS[3]])
-    assert str(error) == "aallolla pitää olla nimi; tuntematon yksikkö EIOLE"
+    error = WaveError.for_all([Reason(key, values) for key, values in (PROBLEMS[0], PROBLEMS[3])])
+    assert error.worded(texts("fi")) == "aallolla pitää olla nimi; tuntematon yksikkö EIOLE"
     assert error.problems == [PROBLEMS[0], PROBLEMS[3]]
 
 

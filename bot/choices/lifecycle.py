@@ -16,12 +16,15 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.choices.models import OPEN_STATUSES, ChoiceStatus, PhoneChoice
+from bot.refusal import Refused
 
 DELIVERABLE = frozenset({ChoiceStatus.CHOSEN.value, ChoiceStatus.ORDERED.value})
 
 
-class NotAllowed(ValueError):
+class NotAllowed(Refused):
     """A choice cannot go from its status to the one asked."""
+
+    catalog = "choice_problem"
 
 
 async def replace_open(*, session: AsyncSession, aad_object_id: str, now: datetime) -> None:
@@ -63,7 +66,7 @@ async def order_all_open(*, session: AsyncSession, now: datetime) -> list[int]:
 def deliver(choice: PhoneChoice, now: datetime) -> None:
     """The phone is in the employee's hands (the caller holds the row locked)."""
     if choice.status not in DELIVERABLE:
-        raise NotAllowed(f"{choice.status} -> {ChoiceStatus.DELIVERED.value}")
+        raise NotAllowed("not_allowed", status=choice.status, to=ChoiceStatus.DELIVERED.value)
     choice.status = ChoiceStatus.DELIVERED.value
     choice.updated_at = now
 

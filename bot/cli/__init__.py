@@ -24,6 +24,7 @@ from bot.cli import (
     tickets,
 )
 from bot.cli.common import say
+from bot.cli.words import CommandParser
 from bot.settings import Settings
 
 
@@ -58,8 +59,8 @@ def _one_line(error: ValidationError) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="phonebot", description="Puhelinbotti, the Teams bot")
-    commands = parser.add_subparsers(title="commands")
+    parser = CommandParser(prog="phonebot", description=say("cli.help.description"))
+    commands = parser.add_subparsers(title=say("cli.help.commands"))
     for area in (
         server,
         catalog,

@@ -9,7 +9,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli.common import freeze_startup_objects, open_engine, open_session, read_once
+from bot.cli.common import (
+    freeze_startup_objects,
+    open_engine,
+    open_session,
+    read_once,
+    refusal_text,
+    say,
+)
 from bot.clock import system_clock
 from bot.settings import Settings
 
@@ -19,46 +26,44 @@ if TYPE_CHECKING:
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Its commands, with the handlers below."""
-    dispatch = commands.add_parser(
-        "dispatch",
-        help="plan rollout notifications and send the outbox (and sync the directory), no HTTP",
-    )
+    dispatch = commands.add_parser("dispatch", help=say("cli.campaigns.help.dispatch"))
+    dispatch.add_argument("--once", action="store_true", help=say("cli.campaigns.help.once"))
     dispatch.add_argument(
-        "--once", action="store_true", help="plan, send all that may be sent now, then exit"
+        "--worker-id", metavar=say("cli.metavar.name"), help=say("cli.campaigns.help.worker_id")
     )
-    dispatch.add_argument("--worker-id", help="name in the outbox's claims (default host:pid)")
     dispatch.set_defaults(run=_dispatch)
     campaigns = commands.add_parser(
-        "campaigns", help="notification campaigns and how their delivery goes"
-    ).add_subparsers(title="campaigns commands")
-    campaigns_list = campaigns.add_parser("list", help="the newest campaigns with their counts")
-    campaigns_list.add_argument("--limit", type=int, default=50)
+        "campaigns", help=say("cli.campaigns.help.campaigns")
+    ).add_subparsers(title=say("cli.help.commands"))
+    campaign_id = say("cli.metavar.id")
+    campaigns_list = campaigns.add_parser("list", help=say("cli.campaigns.help.list"))
+    campaigns_list.add_argument("--limit", type=int, default=50, metavar=say("cli.metavar.limit"))
     campaigns_list.set_defaults(run=_campaigns_list)
-    campaigns_show = campaigns.add_parser("show", help="one campaign: counts by state and reason")
-    campaigns_show.add_argument("campaign_id", type=int, metavar="ID")
+    campaigns_show = campaigns.add_parser("show", help=say("cli.campaigns.help.show"))
+    campaigns_show.add_argument("campaign_id", type=int, metavar=campaign_id)
     campaigns_show.add_argument(
-        "--follow", action="store_true", help="wait until every row is settled, with progress"
+        "--follow", action="store_true", help=say("cli.campaigns.help.follow")
     )
     campaigns_show.add_argument("--interval", type=float, default=1.0, help=argparse.SUPPRESS)
     campaigns_show.set_defaults(run=_campaigns_show)
-    campaigns_cancel = campaigns.add_parser(
-        "cancel", help="send no more of a campaign; what was sent stays sent"
-    )
-    campaigns_cancel.add_argument("campaign_id", type=int, metavar="ID")
+    campaigns_cancel = campaigns.add_parser("cancel", help=say("cli.campaigns.help.cancel"))
+    campaigns_cancel.add_argument("campaign_id", type=int, metavar=campaign_id)
     campaigns_cancel.set_defaults(run=_campaigns_cancel)
-    campaigns_retry = campaigns.add_parser(
-        "retry", help="send a campaign's failed notifications again (after an outage, say)"
-    )
-    campaigns_retry.add_argument("campaign_id", type=int, metavar="ID")
+    campaigns_retry = campaigns.add_parser("retry", help=say("cli.campaigns.help.retry"))
+    campaigns_retry.add_argument("campaign_id", type=int, metavar=campaign_id)
     campaigns_retry.add_argument(
-        "--reason", help="only those that failed for this reason (as `campaigns show` lists them)"
+        "--reason", metavar=say("cli.metavar.reason"), help=say("cli.campaigns.help.reason")
     )
     campaigns_retry.set_defaults(run=_campaigns_retry)
-    campaigns_export = campaigns.add_parser(
-        "export", help="one row per recipient: state, failure reason, attempts, when sent (CSV)"
+    campaigns_export = campaigns.add_parser("export", help=say("cli.campaigns.help.export"))
+    campaigns_export.add_argument("campaign_id", type=int, metavar=campaign_id)
+    campaigns_export.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar=say("cli.metavar.file"),
+        help=say("cli.campaigns.help.output"),
     )
-    campaigns_export.add_argument("campaign_id", type=int, metavar="ID")
-    campaigns_export.add_argument("-o", "--output", type=Path, help="file (default: stdout)")
     campaigns_export.set_defaults(run=_campaigns_export)
 
 
@@ -80,10 +85,14 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
                 if args.once:
                     added = await jobs.planner.plan_once()
                     stats = await jobs.dispatcher.run_until_idle()
-                    return (
-                        f"suunniteltu {added} uutta viestiä; toimitettu {stats.delivered}, "
-                        f"uusitaan myöhemmin {stats.retried}, epäonnistui {stats.failed}"
-                    ), jobs.dispatcher.configuration_error
+                    planned = say(
+                        "cli.campaigns.planned",
+                        count=added,
+                        delivered=stats.delivered,
+                        retried=stats.retried,
+                        failed=stats.failed,
+                    )
+                    return planned, jobs.dispatcher.configuration_error
                 stop = asyncio.Event()
                 loop = asyncio.get_running_loop()
                 for signal_number in (signal.SIGINT, signal.SIGTERM):
@@ -98,7 +107,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
                 await stop.wait()
                 watcher.cancel()
                 await jobs.stop()
-                return "lähettäjä pysäytetty", jobs.dispatcher.configuration_error
+                return say("cli.campaigns.stopped"), jobs.dispatcher.configuration_error
             finally:
                 await jobs.stop()
                 if components.graph is not None:
@@ -108,7 +117,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     said, configuration_error = asyncio.run(run())
     print(said)
     if configuration_error is not None:
-        print(f"phonebot: asetusvirhe, lähetys pysähtyi: {configuration_error}", file=sys.stderr)
+        print(say("cli.campaigns.halted", error=configuration_error), file=sys.stderr)
         return 1
     return 0
 
@@ -121,15 +130,24 @@ def _campaigns_list(args: argparse.Namespace, settings: Settings) -> int:
         read_once(settings, lambda session: list_campaigns(session=session, limit=args.limit))
     )
     if not reports:
-        print("ei kampanjoita")
+        print(say("cli.campaigns.none"))
         return 0
     t = cli_texts()
     for report in reports:
         counts = report.counts
         print(
-            f"{report.id}: {report.title or report.key} ({report.kind}, {report.state}, "
-            f"{t.datetime(report.created_at)}): toimitettu {counts['delivered']}/{report.total}, "
-            f"epäonnistui {counts['failed']}, kesken {report.unsettled}"
+            say(
+                "cli.campaigns.list_line",
+                campaign=str(report.id),
+                title=report.title or report.key,
+                kind=report.kind,
+                state=report.state,
+                created=t.datetime(report.created_at),
+                delivered=counts["delivered"],
+                total=report.total,
+                failed=counts["failed"],
+                unsettled=report.unsettled,
+            )
         )
     return 0
 
@@ -158,7 +176,7 @@ def _campaigns_show(args: argparse.Namespace, settings: Settings) -> int:
         if drawing:
             print(file=sys.stderr)
     if report is None:
-        print(f"phonebot: kampanjaa {args.campaign_id} ei ole", file=sys.stderr)
+        print(say("cli.campaigns.not_found", campaign=str(args.campaign_id)), file=sys.stderr)
         return 1
     print(_campaign_text(report))
     return 0
@@ -176,10 +194,8 @@ def _campaigns_cancel(args: argparse.Namespace, settings: Settings) -> int:
     try:
         cancelled = asyncio.run(run())
     except OutboxError as error:
-        print(f"phonebot: {error}", file=sys.stderr)
+        print(say("cli.error", error=refusal_text(error)), file=sys.stderr)
         return 1
-    from bot.cli.common import say
-
     print(say("admin.campaign_cancelled", campaign=str(args.campaign_id), count=cancelled))
     return 0
 
@@ -202,15 +218,22 @@ def _campaigns_retry(args: argparse.Namespace, settings: Settings) -> int:
     try:
         requeued, still_failed = asyncio.run(run())
     except OutboxError as error:
-        print(f"phonebot: {error}", file=sys.stderr)
+        print(say("cli.error", error=refusal_text(error)), file=sys.stderr)
         return 1
-    which = f" (syy {args.reason})" if args.reason else ""
-    print(
-        f"kampanja {args.campaign_id}: {requeued} epäonnistunutta viestiä{which} palautettu "
-        "jonoon; ne lähetetään työaikana"
-    )
+    campaign = str(args.campaign_id)
+    if args.reason:
+        print(
+            say(
+                "cli.campaigns.requeued_for_reason",
+                campaign=campaign,
+                count=requeued,
+                reason=args.reason,
+            )
+        )
+    else:
+        print(say("cli.campaigns.requeued", campaign=campaign, count=requeued))
     if not requeued and still_failed:
-        print(f"epäonnistuneet syyn mukaan: {_counted(still_failed)}")
+        print(say("cli.campaigns.still_failed", counts=_counted(still_failed)))
     return 0
 
 
@@ -228,7 +251,7 @@ def _campaigns_export(args: argparse.Namespace, settings: Settings) -> int:
     rows = asyncio.run(run())
     if args.output:
         args.output.write_text(buffer.getvalue(), encoding="utf-8", newline="")
-        print(f"{rows} vastaanottajaa kirjoitettu tiedostoon {args.output}", file=sys.stderr)
+        print(say("cli.campaigns.exported", count=rows, path=str(args.output)), file=sys.stderr)
     else:
         sys.stdout.write(buffer.getvalue())
     return 0
@@ -239,54 +262,72 @@ def _progress_bar(report: CampaignReport, width: int = 30) -> str:
     total = report.total or 1
     filled = round(width * report.settled / total)
     counts = report.counts
-    return (
-        f"[{'#' * filled}{'.' * (width - filled)}] {report.settled}/{report.total} "
-        f"({100 * report.settled // total} %) toimitettu {counts['delivered']}, "
-        f"epäonnistui {counts['failed']}, odottaa {counts['pending']}, "
-        f"lähettämässä {counts['sending']}"
+    return say(
+        "cli.campaigns.progress",
+        bar="#" * filled + "." * (width - filled),
+        settled=report.settled,
+        total=report.total,
+        percent=100 * report.settled // total,
+        delivered=counts["delivered"],
+        failed=counts["failed"],
+        pending=counts["pending"],
+        sending=counts["sending"],
     )
 
 
 def _campaign_text(report: CampaignReport) -> str:
-    """ICT's plain-text campaign report."""
+    """ICT's plain-text campaign report: a heading, then indented details."""
     from bot.cli.common import cli_texts
     from bot.notifications.outbox import CONFIGURATION, CONNECTOR_DOWN
 
     t = cli_texts()
     counts = report.counts
-    lines = [
-        f"Kampanja {report.id}: {report.title or report.key}",
-        f"  avain {report.key}, laji {report.kind}, tila {report.state}, "
-        f"luotu {t.datetime(report.created_at)} ({report.created_by})",
-        f"  vastaanottajia {report.total}: toimitettu {counts['delivered']}, "
-        f"epäonnistui {counts['failed']}, odottaa {counts['pending']} "
-        f"(uusintayrityksessä {report.retrying}), lähettämässä {counts['sending']}, "
-        f"peruttu {counts['cancelled']}",
+    details = [
+        say(
+            "cli.campaigns.report.details",
+            campaign_key=report.key,
+            kind=report.kind,
+            state=report.state,
+            created=t.datetime(report.created_at),
+            created_by=report.created_by,
+        ),
+        say(
+            "cli.campaigns.report.counts",
+            total=report.total,
+            delivered=counts["delivered"],
+            failed=counts["failed"],
+            pending=counts["pending"],
+            retrying=report.retrying,
+            sending=counts["sending"],
+            cancelled=counts["cancelled"],
+        ),
     ]
     if report.not_before:
-        lines.append(f"  ei ennen {t.datetime(report.not_before)}")
+        details.append(say("cli.campaigns.report.not_before", when=t.datetime(report.not_before)))
     if report.failures:
-        lines.append("  epäonnistumisen syyt: " + _counted(report.failures))
+        details.append(say("cli.campaigns.report.failures", counts=_counted(report.failures)))
     if report.waiting:
-        lines.append("  odottavat viimeisen syyn mukaan: " + _counted(report.waiting))
+        details.append(say("cli.campaigns.report.waiting", counts=_counted(report.waiting)))
     if CONFIGURATION in report.waiting:
-        lines.append(
-            "  lähetys pysähtyi asetusvirheeseen: korjaa se lähettäjän lokin ohjeen mukaan ja "
-            "käynnistä botti uudelleen; mikään ei ole kadonnut"
-        )
+        details.append(say("cli.campaigns.report.configuration"))
     if CONNECTOR_DOWN in report.waiting:
-        lines.append(
-            "  Teams (Bot Connector) ei vastannut, joten lähetys pidettiin tauolla; se jatkuu "
-            "itsestään, kun Teams vastaa taas"
-        )
+        details.append(say("cli.campaigns.report.connector_down"))
     if report.outcomes:
-        lines.append("  toimitustapa: " + _counted(report.outcomes))
+        details.append(say("cli.campaigns.report.outcomes", counts=_counted(report.outcomes)))
     if report.first_sent_at and report.last_sent_at:
-        lines.append(
-            f"  lähetetty {t.datetime(report.first_sent_at)}–{t.datetime(report.last_sent_at)}"
+        details.append(
+            say(
+                "cli.campaigns.report.sent",
+                first=t.datetime(report.first_sent_at),
+                last=t.datetime(report.last_sent_at),
+            )
         )
-    return "\n".join(lines)
+    heading = say(
+        "cli.campaigns.report.heading", campaign=str(report.id), title=report.title or report.key
+    )
+    return "\n".join([heading, *(f"  {line}" for line in details)])
 
 
 def _counted(counts: dict[str, int]) -> str:
+    """Reasons or outcomes with their counts, as `blocked 1, server_error 2`."""
     return ", ".join(f"{key} {count}" for key, count in sorted(counts.items()))

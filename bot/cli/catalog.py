@@ -6,37 +6,24 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from bot.cli.common import open_session
+from bot.cli.common import open_session, say
 from bot.settings import Settings
-
-if TYPE_CHECKING:
-    pass
-
-
-CATALOG_COLUMNS = (
-    "Columns, by Finnish or English name: tuotekoodi/sku, merkki/brand, malli/name, "
-    "hinta/price (euros) or price_cents, tallennustila/storage_gb, näyttö/screen_inches, "
-    "kamera/camera_mp, dual_sim, esim, 5g/five_g, käyttöjärjestelmä/os (android, ios), "
-    "perusmalli/base (exactly one), saatavilla/available (optional, default yes). "
-    "Yes/no as kyllä/ei, yes/no, x/empty or 1/0; prices as 449,00 or 1 299,90 €."
-)
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Its commands, with the handlers below."""
-    catalog = commands.add_parser("catalog", help="phone catalog tasks").add_subparsers(
-        title="catalog commands"
+    catalog = commands.add_parser("catalog", help=say("cli.catalog.help.catalog")).add_subparsers(
+        title=say("cli.help.commands")
     )
     catalog_import = catalog.add_parser(
         "import",
-        help="check a catalog file (.csv or .yaml) and make it the current catalog",
-        epilog=CATALOG_COLUMNS,
+        help=say("cli.catalog.help.import"),
+        epilog=say("cli.catalog.help.columns"),
     )
-    catalog_import.add_argument("file", type=Path)
+    catalog_import.add_argument("file", type=Path, metavar=say("cli.metavar.file"))
     catalog_import.add_argument(
-        "--dry-run", action="store_true", help="only check the file; change nothing"
+        "--dry-run", action="store_true", help=say("cli.catalog.help.dry_run")
     )
     catalog_import.set_defaults(run=_catalog_import)
 
@@ -50,18 +37,25 @@ def _catalog_import(args: argparse.Namespace, settings: Settings) -> int:
         catalog = read_catalog_file(path)
     except CatalogFileError as error:
         print(
-            f"{path}: luetteloa ei tuotu, tietokantaa ei muutettu. "
-            f"Korjattavaa ({len(error.problems)}):\n{error}",
+            say(
+                "cli.catalog.not_imported",
+                path=str(path),
+                problems=len(error.problems),
+                error=str(error),
+            ),
             file=sys.stderr,
         )
         return 1
     base = next(row for row in catalog.rows if row.is_base)
-    summary = (
-        f"{len(catalog.rows)} mallia, perusmalli {base.brand} {base.name} "
-        f"{cli_texts().money(base.price_cents)}"
+    summary = say(
+        "cli.catalog.summary",
+        count=len(catalog.rows),
+        brand=base.brand,
+        model=base.name,
+        price=cli_texts().money(base.price_cents),
     )
     if args.dry_run:
-        print(f"{path}: kunnossa: {summary}. Tietokantaa ei muutettu (--dry-run).")
+        print(say("cli.catalog.checked", path=str(path), summary=summary))
         return 0
 
     async def run() -> int:
@@ -72,5 +66,5 @@ def _catalog_import(args: argparse.Namespace, settings: Settings) -> int:
             return version.id
 
     version_id = asyncio.run(run())
-    print(f"{path}: tuotu luetteloversioksi {version_id}: {summary}.")
+    print(say("cli.catalog.imported", path=str(path), version=str(version_id), summary=summary))
     return 0

@@ -7,47 +7,54 @@ import asyncio
 import io
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from bot.cli.common import open_session, say
+from bot.cli.common import open_session, refusal_text, say
 from bot.clock import system_clock
 from bot.settings import Settings
-
-if TYPE_CHECKING:
-    pass
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Its commands, with the handlers below."""
-    choices = commands.add_parser("choices", help="recorded phone choices").add_subparsers(
-        title="choices commands"
+    choices = commands.add_parser("choices", help=say("cli.choices.help.choices")).add_subparsers(
+        title=say("cli.help.commands")
     )
-    export = choices.add_parser(
-        "export", help="CSV (Finnish Excel conventions) for ICT and payroll"
+    export = choices.add_parser("export", help=say("cli.choices.help.export"))
+    export.add_argument(
+        "--status",
+        default="chosen",
+        metavar=say("cli.metavar.states"),
+        help=say("cli.choices.help.status"),
     )
     export.add_argument(
-        "--status", default="chosen", help="comma-separated statuses (default: chosen)"
+        "-o",
+        "--output",
+        type=Path,
+        metavar=say("cli.metavar.file"),
+        help=say("cli.choices.help.output"),
     )
-    export.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     export.add_argument(
-        "--mark-ordered",
-        action="store_true",
-        help="mark the exported 'chosen' choices as ordered: employees can no longer change them",
+        "--mark-ordered", action="store_true", help=say("cli.choices.help.mark_ordered")
     )
     export.set_defaults(run=_choices_export)
 
-    deliver = choices.add_parser(
-        "deliver", help="mark choices delivered; a Free Choice with a share gets its deduction plan"
-    )
-    deliver.add_argument("choice_ids", type=int, nargs="+", metavar="CHOICE_ID")
+    deliver = choices.add_parser("deliver", help=say("cli.choices.help.deliver"))
+    deliver.add_argument("choice_ids", type=int, nargs="+", metavar=say("cli.metavar.choice_id"))
     deliver.set_defaults(run=_choices_deliver)
 
 
 def _choices_export(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.choices.export import ExportRow, export_rows, write_csv
+    from bot.choices.export import STATUS_LABELS, ExportRow, export_rows, write_csv
     from bot.choices.service import mark_all_ordered
 
     statuses = [status.strip() for status in args.status.split(",") if status.strip()]
+    unknown = [status for status in statuses if status not in STATUS_LABELS]
+    if unknown:
+        known = ", ".join(STATUS_LABELS)
+        print(
+            say("cli.choices.unknown_status", unknown=", ".join(unknown), statuses=known),
+            file=sys.stderr,
+        )
+        return 2
     if args.mark_ordered and args.output is None:
         print(say("cli.mark_ordered_needs_file"), file=sys.stderr)
         return 2
@@ -72,7 +79,7 @@ def _choices_export(args: argparse.Namespace, settings: Settings) -> int:
         if staging is not None:
             staging.unlink(missing_ok=True)
         if isinstance(error, ValueError):
-            print(f"phonebot: {error}", file=sys.stderr)
+            print(say("cli.error", error=str(error)), file=sys.stderr)
             return 2
         raise
     if staging is None:
@@ -103,7 +110,8 @@ def _choices_deliver(args: argparse.Namespace, settings: Settings) -> int:
     try:
         plans = asyncio.run(run())
     except DeliveryError as error:
-        print(f"phonebot: {error}; mitään ei merkitty toimitetuksi", file=sys.stderr)
+        print(say("cli.choices.nothing_delivered", error=refusal_text(error)), file=sys.stderr)
         return 1
-    print(f"{len(args.choice_ids)} valintaa merkitty toimitetuksi, {plans} vähennyssuunnitelmaa")
+    deduction_plans = say("cli.choices.deduction_plans", count=plans)
+    print(say("cli.choices.delivered", count=len(args.choice_ids), plans=deduction_plans))
     return 0

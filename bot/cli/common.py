@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
     from bot.i18n import Texts
+    from bot.refusal import Refused
 
 
 T = TypeVar("T")
@@ -30,6 +31,11 @@ def cli_texts() -> Texts:
 def say(key: str, **values: object) -> str:
     """A command's message from the catalog (`cli.*` and the like), in the commands' language."""
     return cli_texts()(key, **values)
+
+
+def refusal_text(error: Refused) -> str:
+    """A domain service's refusal in the commands' language; its str() holds only catalog keys."""
+    return error.worded(cli_texts())
 
 
 async def read_once(settings: Settings, read: Callable[[AsyncSession], Awaitable[T]]) -> T:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli.common import read_once
+from bot.cli.common import read_once, say
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -19,28 +19,18 @@ if TYPE_CHECKING:
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Its commands, with the handlers below."""
-    faq = commands.add_parser("faq", help="FAQ matching").add_subparsers(title="faq commands")
-    faq_match = faq.add_parser(
-        "match", help="match questions from standard input, one per line, as the bot does"
+    faq = commands.add_parser("faq", help=say("cli.faq.help.faq")).add_subparsers(
+        title=say("cli.help.commands")
     )
-    faq_match.add_argument(
-        "--json",
-        action="store_true",
-        help='one JSON object per line: {"question", "id", "score", "lang", "band", "candidates"}',
-    )
+    faq_match = faq.add_parser("match", help=say("cli.faq.help.match"))
+    faq_match.add_argument("--json", action="store_true", help=say("cli.faq.help.json"))
     faq_match.set_defaults(run=_faq_match)
-    faq_report = faq.add_parser(
-        "report", help="what people asked that the bot could not answer, and 👍/👎 per topic"
-    )
-    faq_report.add_argument("--limit", type=int, default=50)
+    faq_report = faq.add_parser("report", help=say("cli.faq.help.report"))
+    faq_report.add_argument("--limit", type=int, default=50, metavar=say("cli.metavar.limit"))
     faq_report.set_defaults(run=_faq_report)
-    faq_facts = faq.add_parser(
-        "facts",
-        help="the program facts ICT confirms: status, who confirmed and when, the statement; "
-        "exits 2 if facts.yaml or a text referring to it is broken",
-    )
+    faq_facts = faq.add_parser("facts", help=say("cli.faq.help.facts"))
     faq_facts.add_argument(
-        "--file", type=Path, help="check and list this facts.yaml instead of the packaged one"
+        "--file", type=Path, metavar=say("cli.metavar.file"), help=say("cli.faq.help.file")
     )
     faq_facts.set_defaults(run=_faq_facts)
 
@@ -77,15 +67,23 @@ def _faq_report(args: argparse.Namespace, settings: Settings) -> int:
 
     unanswered, feedback = asyncio.run(read_once(settings, read))
     t = cli_texts()
-    print("Kysymykset, joihin botti ei osannut vastata (useimmin kysytyt ensin):")
+    print(say("cli.faq.unanswered_heading"))
     if not unanswered:
-        print("  ei yhtään")
+        print(f"  {say('cli.faq.no_unanswered')}")
     for item in unanswered:
-        shown = "ei vastausta" if item.band == "unknown" else "vain ehdotuksia"
-        print(f"  {item.times} × {item.text}  ({shown}, viimeksi {t.datetime(item.last_asked)})")
-    print("\nPalaute vastauksista (eniten 👎 ensin):")
+        shown = say("cli.faq.no_answer" if item.band == "unknown" else "cli.faq.only_suggestions")
+        line = say(
+            "cli.faq.unanswered_line",
+            times=item.times,
+            question=item.text,
+            shown=shown,
+            when=t.datetime(item.last_asked),
+        )
+        print(f"  {line}")
+    print()
+    print(say("cli.faq.feedback_heading"))
     if not feedback:
-        print("  ei palautetta")
+        print(f"  {say('cli.faq.no_feedback')}")
     for topic in feedback:
         print(f"  {topic.topic_id}: 👍 {topic.helpful}, 👎 {topic.not_helpful}")
     return 0
@@ -105,16 +103,19 @@ def _faq_facts(args: argparse.Namespace, settings: Settings) -> int:
         check_fact_texts(facts)
         packaged_content(facts)  # every answer's {fact:key} names a fact
     except (OSError, program.FactsError) as error:
-        print(f"phonebot faq facts: {error}", file=sys.stderr)
+        print(say("cli.faq.facts_broken", error=str(error)), file=sys.stderr)
         return 2
     t = cli_texts()
     confirmed = sum(fact.confirmed for fact in facts.facts)
-    print(f"Ohjelman tiedot: {confirmed} vahvistettu, {len(facts.facts) - confirmed} vahvistamatta")
+    unconfirmed = len(facts.facts) - confirmed
+    print(say("cli.faq.facts_summary", confirmed=confirmed, unconfirmed=unconfirmed))
     for fact in facts.facts:
         if fact.confirmed and fact.confirmed_on:
-            status = f"vahvistettu: {fact.confirmed_by}, {t.date(fact.confirmed_on)}"
+            status = say(
+                "cli.faq.fact_confirmed", by=fact.confirmed_by, on=t.date(fact.confirmed_on)
+            )
         else:
-            status = "vahvistamatta (botti kertoo, että ICT vahvistaa tämän vielä)"
+            status = say("cli.faq.fact_unconfirmed")
         print(f"\n{fact.key} — {status}")
         for language in program.LANGUAGES:
             print(f"  {language}: {fact.statement[language]}")

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bot.cli.common import say
 from bot.settings import Settings
 
-if TYPE_CHECKING:
-    pass
-
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Its commands, with the handlers below."""
-    manifest = commands.add_parser("manifest", help="Teams app package").add_subparsers(
-        title="manifest commands"
+    manifest = commands.add_parser(
+        "manifest", help=say("cli.manifest.help.manifest")
+    ).add_subparsers(title=say("cli.help.commands"))
+    build = manifest.add_parser("build", help=say("cli.manifest.help.build"))
+    build.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("puhelinbotti.zip"),
+        metavar=say("cli.metavar.file"),
+        help=say("cli.manifest.help.output"),
     )
-    build = manifest.add_parser("build", help="write the app package zip")
-    build.add_argument("-o", "--output", type=Path, default=Path("puhelinbotti.zip"))
     build.set_defaults(run=_manifest_build)
 
 

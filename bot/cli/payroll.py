@@ -10,75 +10,53 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli.common import open_session, read_once
+from bot.cli.common import open_session, read_once, say
 from bot.clock import system_clock
 from bot.settings import Settings
 
 if TYPE_CHECKING:
+    from bot.deductions.payroll.post import PayrollResult
     from bot.deductions.payroll.report import ReconciliationLine
 
 
-PAYROLL_FORMAT = (
-    "The file payroll produces: CSV with ';' separators, UTF-8 (with or without BOM) or "
-    "ISO-8859-1, or Excel's tab-separated Unicode text (UTF-16); one row per employee number and "
-    "pay period, header "
-    "henkilonumero;palkkakausi;summa (other columns are ignored); period as 2026-11 or 11/2026, "
-    "amount as 12,50. A file with any problem changes nothing; the same file twice changes "
-    "nothing; a row with a new amount for a stored period replaces it and is recorded."
-)
-
-
-DISCREPANCY_KINDS = {
-    "missed": "vähennys puuttuu",
-    "wrong_amount": "eri summa kuin suunnitelmassa",
-    "after_paid_off": "vähennys jo maksetusta puhelimesta",
-}
+# The reconciliation's kinds of discrepancy, each told in words by `cli.payroll.discrepancy.*`.
+DISCREPANCY_KINDS = frozenset({"missed", "wrong_amount", "after_paid_off"})
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Its commands, with the handlers below."""
-    payroll = commands.add_parser("payroll", help="payroll's deduction files").add_subparsers(
-        title="payroll commands"
+    payroll = commands.add_parser("payroll", help=say("cli.payroll.help.payroll")).add_subparsers(
+        title=say("cli.help.commands")
     )
     payroll_import = payroll.add_parser(
-        "import",
-        help="check a payroll file and post its deductions to the ledger",
-        epilog=PAYROLL_FORMAT,
+        "import", help=say("cli.payroll.help.import"), epilog=say("cli.payroll.help.format")
     )
-    payroll_import.add_argument("file", type=Path)
+    payroll_import.add_argument("file", type=Path, metavar=say("cli.metavar.file"))
     payroll_import.add_argument(
-        "--dry-run",
-        action="store_true",
-        help="check the file against the database and show what would change; change nothing",
+        "--dry-run", action="store_true", help=say("cli.payroll.help.dry_run")
     )
-    payroll_import.add_argument("--employee-column", default="henkilonumero", metavar="C")
-    payroll_import.add_argument("--period-column", default="palkkakausi", metavar="C")
-    payroll_import.add_argument("--amount-column", default="summa", metavar="C")
+    column = say("cli.metavar.column")
+    payroll_import.add_argument("--employee-column", default="henkilonumero", metavar=column)
+    payroll_import.add_argument("--period-column", default="palkkakausi", metavar=column)
+    payroll_import.add_argument("--amount-column", default="summa", metavar=column)
     payroll_import.set_defaults(run=_payroll_import)
     deductions = commands.add_parser(
-        "deductions", help="salary deduction reports for ICT"
-    ).add_subparsers(title="deductions commands")
-    report = deductions.add_parser(
-        "report", help="plans whose posted deductions differ from their schedule"
-    )
-    report.add_argument(
-        "--leavers",
-        action="store_true",
-        help="instead: balances of employees who have left, for their final pay",
-    )
+        "deductions", help=say("cli.payroll.help.deductions")
+    ).add_subparsers(title=say("cli.help.commands"))
+    report = deductions.add_parser("report", help=say("cli.payroll.help.report"))
+    report.add_argument("--leavers", action="store_true", help=say("cli.payroll.help.leavers"))
     report.set_defaults(run=_deductions_report)
-    import_plans = deductions.add_parser(
-        "import-plans",
-        help="plans that began before the bot: henkilonumero;malli;osuus;erat;ensimmainen_kausi",
+    import_plans = deductions.add_parser("import-plans", help=say("cli.payroll.help.import_plans"))
+    import_plans.add_argument("file", type=Path, metavar=say("cli.metavar.file"))
+    import_plans.add_argument(
+        "--dry-run", action="store_true", help=say("cli.payroll.help.plans_dry_run")
     )
-    import_plans.add_argument("file", type=Path)
-    import_plans.add_argument("--dry-run", action="store_true", help="only check; change nothing")
     import_plans.set_defaults(run=_deductions_import_plans)
 
 
 def _payroll_import(args: argparse.Namespace, settings: Settings) -> int:
     from bot.deductions.payroll.parse import PayrollColumns, PayrollFileError, parse_payroll_file
-    from bot.deductions.payroll.post import PayrollResult, import_payroll
+    from bot.deductions.payroll.post import import_payroll
 
     path: Path = args.file
     columns = PayrollColumns(args.employee_column, args.period_column, args.amount_column)
@@ -102,36 +80,44 @@ def _payroll_import(args: argparse.Namespace, settings: Settings) -> int:
         result = asyncio.run(run())
     except PayrollFileError as error:
         print(
-            f"{path}: palkkatiedostoa ei tuotu, tietokantaa ei muutettu. "
-            f"Korjattavaa ({len(error.problems)}):\n{error}",
+            say(
+                "cli.payroll.not_imported",
+                path=str(path),
+                problems=len(error.problems),
+                error=str(error),
+            ),
             file=sys.stderr,
         )
         return 1
-    counts = (
-        f"{result.rows} riviä: {result.added} uutta, {result.corrected} korjattua, "
-        f"{result.unchanged} ennallaan"
-    )
+    counts = _row_counts(result)
     if args.dry_run:
-        print(f"{path}: kunnossa: {counts}. Tietokantaa ei muutettu (--dry-run).")
+        print(say("cli.payroll.checked", path=str(path), counts=counts))
     elif result.changed:
-        print(f"{path}: tuotu (tuonti {result.import_id}): {counts}.")
+        imported = str(result.import_id)
+        print(say("cli.payroll.imported", path=str(path), import_id=imported, counts=counts))
     else:
-        print(f"{path}: ei muutoksia: {counts}. Mitään ei tallennettu.")
+        print(say("cli.payroll.no_changes", path=str(path), counts=counts))
     if result.earlier_import_id is not None:
-        print(f"Sama tiedosto on tuotu aiemmin (tuonti {result.earlier_import_id}).")
+        print(say("cli.payroll.imported_before", import_id=str(result.earlier_import_id)))
     if result.paid_off_plan_ids:
-        verb = "maksettaisiin" if args.dry_run else "maksettiin"
-        print(
-            f"Tällä tiedostolla {verb} loppuun {len(result.paid_off_plan_ids)} puhelinta; "
-            "työntekijöille kerrotaan, että puhelin on nyt heidän omansa."
-        )
+        paid_off = "cli.payroll.would_pay_off" if args.dry_run else "cli.payroll.paid_off"
+        print(say(paid_off, count=len(result.paid_off_plan_ids)))
     if result.reopened_plan_ids:
-        print(
-            f"Korjaukset jättivät {len(result.reopened_plan_ids)} jo maksetuksi merkittyyn "
-            "puhelimeen maksettavaa: niiden valinnat palautettiin toimitetuiksi. Tarkista ne."
-        )
-    print(_reconciliation_text(result.reconciliation, "Täsmäytys, tiedoston suunnitelmat"))
+        print(say("cli.payroll.reopened", count=len(result.reopened_plan_ids)))
+    heading = say("cli.payroll.reconciliation_file")
+    print(_reconciliation_text(result.reconciliation, heading))
     return 0
+
+
+def _row_counts(result: PayrollResult) -> str:
+    """How many rows the file had, and how many of them were new, corrected or unchanged."""
+    return say(
+        "cli.payroll.row_counts",
+        rows=say("cli.payroll.rows", count=result.rows),
+        added=say("cli.payroll.added", count=result.added),
+        corrected=say("cli.payroll.corrected", count=result.corrected),
+        unchanged=say("cli.payroll.unchanged", count=result.unchanged),
+    )
 
 
 def _deductions_report(args: argparse.Namespace, settings: Settings) -> int:
@@ -142,22 +128,33 @@ def _deductions_report(args: argparse.Namespace, settings: Settings) -> int:
         lines = asyncio.run(
             read_once(settings, lambda session: reconciliation_report(session=session))
         )
-        print(_reconciliation_text(lines, "Täsmäytys, kaikki suunnitelmat"))
+        print(_reconciliation_text(lines, say("cli.payroll.reconciliation_all")))
         return 0
     leavers = asyncio.run(read_once(settings, lambda session: leavers_report(session=session)))
     if not leavers:
-        print("Lähteneillä ei ole maksamattomia vähennyksiä.")
+        print(say("cli.payroll.no_leavers"))
         return 0
     money = cli_texts().money
-    print(f"Lähteneet, joilla on maksamatta ({len(leavers)}), loppupalkasta vähennettäväksi:")
+    print(say("cli.payroll.leavers_heading", leavers=len(leavers)))
     for leaver in leavers:
-        last = _period(leaver.last_period) if leaver.last_period else "ei vielä yhtään"
-        print(
-            f"  {leaver.employee_number or '-'} {leaver.employee_name}, {leaver.model_name}: "
-            f"maksamatta {money(leaver.remaining_cents)} (maksettu {money(leaver.paid_cents)} / "
-            f"{money(leaver.total_cents)}, viimeisin vähennys {last})"
+        last = (
+            _period(leaver.last_period)
+            if leaver.last_period
+            else say("cli.payroll.no_deduction_yet")
         )
-    print(f"Yhteensä {money(sum(leaver.remaining_cents for leaver in leavers))}.")
+        line = say(
+            "cli.payroll.leaver_line",
+            employee=leaver.employee_number or "-",
+            name=leaver.employee_name,
+            model=leaver.model_name,
+            remaining=money(leaver.remaining_cents),
+            paid=money(leaver.paid_cents),
+            total=money(leaver.total_cents),
+            last=last,
+        )
+        print(f"  {line}")
+    total = money(sum(leaver.remaining_cents for leaver in leavers))
+    print(say("cli.payroll.leavers_total", amount=total))
     return 0
 
 
@@ -166,15 +163,26 @@ def _reconciliation_text(lines: Sequence[ReconciliationLine], heading: str) -> s
     from bot.cli.common import cli_texts
 
     if not lines:
-        return f"{heading}: ei poikkeamia."
+        return say("cli.payroll.no_discrepancies", heading=heading)
     money = cli_texts().money
-    text = [cli_texts()("admin.discrepancies", heading=heading, count=len(lines))]
+    text = [say("admin.discrepancies", heading=heading, count=len(lines))]
     for line in lines:
-        text.append(
-            f"  {line.employee_number or '-'} {line.employee_name}, {line.model_name}, "
-            f"{_period(line.period)}: {DISCREPANCY_KINDS.get(line.kind, line.kind)} "
-            f"(odotettu {money(line.expected_cents)}, vähennetty {money(line.posted_cents)})"
+        kind = (
+            say(f"cli.payroll.discrepancy.{line.kind}")
+            if line.kind in DISCREPANCY_KINDS
+            else line.kind
         )
+        said = say(
+            "cli.payroll.discrepancy_line",
+            employee=line.employee_number or "-",
+            name=line.employee_name,
+            model=line.model_name,
+            period=_period(line.period),
+            kind=kind,
+            expected=money(line.expected_cents),
+            posted=money(line.posted_cents),
+        )
+        text.append(f"  {said}")
     return "\n".join(text)
 
 
@@ -201,10 +209,10 @@ def _deductions_import_plans(args: argparse.Namespace, settings: Settings) -> in
         created = asyncio.run(run())
     except PlanFileError as error:
         print(
-            f"{args.file}: suunnitelmia ei tuotu, tietokantaa ei muutettu.\n{error}",
+            say("cli.payroll.plans_not_imported", path=str(args.file), error=str(error)),
             file=sys.stderr,
         )
         return 1
-    verb = "kunnossa (--dry-run, ei tallennettu)" if args.dry_run else "tuotu"
-    print(f"{args.file}: {created} vähennyssuunnitelmaa {verb}")
+    done = "cli.payroll.plans_checked" if args.dry_run else "cli.payroll.plans_imported"
+    print(say(done, path=str(args.file), count=created))
     return 0

@@ -6,27 +6,37 @@ import argparse
 import asyncio
 import sys
 from datetime import date
-from typing import TYPE_CHECKING
 
-from bot.cli.common import open_session
+from bot.cli.common import open_session, refusal_text, say
 from bot.settings import Settings
-
-if TYPE_CHECKING:
-    pass
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Its commands, with the handlers below."""
-    rollout = commands.add_parser("rollout", help="unit rollout waves").add_subparsers(
-        title="rollout commands"
+    rollout = commands.add_parser("rollout", help=say("cli.rollout.help.rollout")).add_subparsers(
+        title=say("cli.help.commands")
     )
-    schedule = rollout.add_parser("schedule", help="open units' choice window on given dates")
-    schedule.add_argument("--name", required=True)
-    schedule.add_argument("--opens", required=True, type=date.fromisoformat, help="YYYY-MM-DD")
-    schedule.add_argument("--closes", required=True, type=date.fromisoformat, help="YYYY-MM-DD")
-    schedule.add_argument("units", nargs="+", metavar="UNIT_CODE")
+    schedule = rollout.add_parser("schedule", help=say("cli.rollout.help.schedule"))
+    schedule.add_argument("--name", required=True, metavar=say("cli.metavar.name"))
+    day = say("cli.metavar.date")
+    schedule.add_argument(
+        "--opens",
+        required=True,
+        type=date.fromisoformat,
+        metavar=day,
+        help=say("cli.rollout.help.opens"),
+    )
+    schedule.add_argument(
+        "--closes",
+        required=True,
+        type=date.fromisoformat,
+        metavar=day,
+        help=say("cli.rollout.help.closes"),
+    )
+    schedule.add_argument("units", nargs="+", metavar=say("cli.metavar.unit"))
     schedule.set_defaults(run=_rollout_schedule)
-    rollout.add_parser("list", help="every wave with its units").set_defaults(run=_rollout_list)
+    waves = rollout.add_parser("list", help=say("cli.rollout.help.list"))
+    waves.set_defaults(run=_rollout_list)
 
 
 def _rollout_schedule(args: argparse.Namespace, settings: Settings) -> int:
@@ -46,9 +56,17 @@ def _rollout_schedule(args: argparse.Namespace, settings: Settings) -> int:
     try:
         wave_id = asyncio.run(run())
     except WaveError as error:
-        print(f"phonebot: aaltoa ei tallennettu: {error}", file=sys.stderr)
+        print(say("cli.rollout.not_saved", error=refusal_text(error)), file=sys.stderr)
         return 1
-    print(f"aalto {wave_id} tallennettu: {', '.join(args.units)} {args.opens}–{args.closes}")
+    print(
+        say(
+            "cli.rollout.saved",
+            wave=str(wave_id),
+            units=", ".join(args.units),
+            opens=args.opens.isoformat(),
+            closes=args.closes.isoformat(),
+        )
+    )
     return 0
 
 
@@ -66,5 +84,5 @@ def _rollout_list(args: argparse.Namespace, settings: Settings) -> int:
             ]
 
     lines = asyncio.run(run())
-    print("\n".join(lines) if lines else "ei aaltoja: kaikki voivat valita heti")
+    print("\n".join(lines) if lines else say("cli.rollout.no_waves"))
     return 0

@@ -5,29 +5,29 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from bot.cli.common import open_engine, say
 from bot.settings import Settings
 
-if TYPE_CHECKING:
-    pass
-
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Its commands, with the handlers below."""
-    serve = commands.add_parser("serve", help="run the bot's HTTP server")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
+    serve = commands.add_parser("serve", help=say("cli.server.help.serve"))
+    serve.add_argument("--host", metavar=say("cli.metavar.host"))
+    serve.add_argument("--port", type=int, metavar=say("cli.metavar.port"))
     serve.set_defaults(run=_serve)
-    demo = commands.add_parser("demo", help="migrate, load demo data, run the bot and Playground")
-    demo.add_argument("--port", type=int, default=3978)
-    demo.add_argument("--no-playground", action="store_true", help="do not start the Playground")
+    demo = commands.add_parser("demo", help=say("cli.server.help.demo"))
+    demo.add_argument("--port", type=int, default=3978, metavar=say("cli.metavar.port"))
+    demo.add_argument(
+        "--no-playground", action="store_true", help=say("cli.server.help.no_playground")
+    )
     demo.set_defaults(run=_demo)
-    db = commands.add_parser("db", help="database tasks").add_subparsers(title="db commands")
-    db.add_parser("upgrade", help="apply migrations up to head").set_defaults(run=_db_upgrade)
+    db = commands.add_parser("db", help=say("cli.server.help.db")).add_subparsers(
+        title=say("cli.help.commands")
+    )
+    db.add_parser("upgrade", help=say("cli.server.help.upgrade")).set_defaults(run=_db_upgrade)
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -37,7 +37,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     port = args.port or settings.port
     refusal = settings.refusal_to_serve(host)
     if refusal:
-        print(f"phonebot serve: {refusal}", file=sys.stderr)
+        print(say("cli.server.refused", refusal=refusal), file=sys.stderr)
         return 2
     app = create_app(settings, freeze_after_start=True)
     web.run_app(app, host=host, port=port, print=None)

@@ -7,7 +7,7 @@ import asyncio
 import sys
 from typing import TYPE_CHECKING
 
-from bot.cli.common import read_once
+from bot.cli.common import read_once, say
 from bot.clock import system_clock
 from bot.settings import Settings
 
@@ -19,19 +19,20 @@ if TYPE_CHECKING:
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Its commands, with the handlers below."""
-    tickets = commands.add_parser(
-        "tickets", help="helpdesk tickets escalated from the chat"
-    ).add_subparsers(title="tickets commands")
-    tickets_list = tickets.add_parser("list", help="tickets, oldest first, for reporting")
+    tickets = commands.add_parser("tickets", help=say("cli.tickets.help.tickets")).add_subparsers(
+        title=say("cli.help.commands")
+    )
+    tickets_list = tickets.add_parser("list", help=say("cli.tickets.help.list"))
     tickets_list.add_argument(
         "--state",
         default="open,taken",
-        help="comma-separated: open, taken, resolved, or all (default: open,taken)",
+        metavar=say("cli.metavar.states"),
+        help=say("cli.tickets.help.state"),
     )
-    tickets_list.add_argument("--csv", action="store_true", help="CSV for Excel instead of lines")
+    tickets_list.add_argument("--csv", action="store_true", help=say("cli.tickets.help.csv"))
     tickets_list.set_defaults(run=_tickets_list)
-    tickets_show = tickets.add_parser("show", help="one ticket and its whole history")
-    tickets_show.add_argument("ticket_id", type=int, metavar="NUMBER")
+    tickets_show = tickets.add_parser("show", help=say("cli.tickets.help.show"))
+    tickets_show.add_argument("ticket_id", type=int, metavar=say("cli.metavar.ticket"))
     tickets_show.set_defaults(run=_tickets_show)
 
 
@@ -42,8 +43,9 @@ def _tickets_list(args: argparse.Namespace, settings: Settings) -> int:
     wanted = [state.strip() for state in args.state.split(",") if state.strip()]
     unknown = [state for state in wanted if state not in (*STATES, "all")]
     if unknown or not wanted:
+        choices = ", ".join(STATES)
         print(
-            f"phonebot: tuntematon tila {', '.join(unknown)}; valitse {', '.join(STATES)} tai all",
+            say("cli.tickets.unknown_state", unknown=", ".join(unknown), states=choices),
             file=sys.stderr,
         )
         return 2
@@ -57,7 +59,7 @@ def _tickets_list(args: argparse.Namespace, settings: Settings) -> int:
     elif rows:
         write_table(rows, sys.stdout, now)
     else:
-        print("ei tukipyyntöjä")
+        print(say("cli.tickets.none"))
     return 0
 
 
@@ -71,7 +73,7 @@ def _tickets_show(args: argparse.Namespace, settings: Settings) -> int:
 
     ticket, events = asyncio.run(read_once(settings, read))
     if ticket is None:
-        print(f"phonebot: tukipyyntöä #{args.ticket_id} ei ole", file=sys.stderr)
+        print(say("cli.tickets.not_found", ticket=str(args.ticket_id)), file=sys.stderr)
         return 1
     write_history(ticket, events, sys.stdout, system_clock())
     return 0

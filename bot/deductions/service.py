@@ -19,6 +19,7 @@ from bot.deductions import ledger
 from bot.deductions.models import DeductionPlan, PayrollPosting, PendingNotice
 from bot.notifications import outbox
 from bot.notifications.delivery import Outgoing
+from bot.refusal import Refused
 
 
 class DeductionKind(StrEnum):
@@ -39,8 +40,10 @@ class MyDeductions:
     first_month: date | None = None
 
 
-class DeliveryError(Exception):
-    """The choice cannot be marked delivered (unknown, or not chosen/ordered)."""
+class DeliveryError(Refused):
+    """The choice cannot be marked delivered (unknown, or not chosen/ordered); nothing changed."""
+
+    catalog = "delivery_problem"
 
 
 class DeductionReader:
@@ -126,15 +129,17 @@ async def deliver_choice(
     """
     choice = await session.get(PhoneChoice, choice_id, with_for_update=True)
     if choice is None:
-        raise DeliveryError(f"valintaa {choice_id} ei ole")
+        raise DeliveryError("no_choice", choice=str(choice_id))
     try:
         lifecycle.deliver(choice, now)
     except lifecycle.NotAllowed as error:
-        raise DeliveryError(f"valinta {choice_id} on tilassa {choice.status}") from error
+        raise DeliveryError(
+            "not_deliverable", choice=str(choice_id), status=choice.status
+        ) from error
     if choice.option != ChoiceOption.FREE_CHOICE.value or choice.employee_share_cents == 0:
         return None
     if choice.first_deduction_month is None:
-        raise DeliveryError(f"valinnalta {choice_id} puuttuu ensimmäinen vähennyskuukausi")
+        raise DeliveryError("no_first_month", choice=str(choice_id))
     # Deductions never start before the phone is in hand: a late delivery moves the first
     # month later (never earlier than what the employee accepted).
     earliest = first_deduction_month(helsinki_today(now), delay_months=1)

@@ -147,8 +147,7 @@ class IctConsole:
                     unit_codes=units,
                 )
             except WaveError as error:
-                problems: Problems = [(key, dict(values)) for key, values in error.problems]
-                return Scheduled(await _waves(session), problems=problems)
+                return Scheduled(await _waves(session), problems=error.problems)
             waves = await _waves(session)
             return Scheduled(waves, wave=next(w for w in waves.waves if w.id == wave.id))
 

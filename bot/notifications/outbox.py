@@ -32,6 +32,7 @@ from bot.db.base import as_utc
 from bot.db.upsert import upsert
 from bot.notifications.delivery import Delivered, Outgoing
 from bot.notifications.models import Campaign, CampaignState, Notification, NotificationState
+from bot.refusal import Refused
 
 GAVE_UP = "gave_up"  # retried for the give-up time since the first failure, in vain
 LOST = "lost"  # claimed again after its worker vanished mid-send
@@ -40,8 +41,10 @@ CONFIGURATION = "configuration"  # put back: the dispatcher stopped on a configu
 ERROR_LENGTH = 300
 
 
-class OutboxError(ValueError):
-    """A campaign that cannot take the change asked for."""
+class OutboxError(Refused):
+    """A campaign that cannot take the change asked for; nothing changed."""
+
+    catalog = "campaign_problem"
 
 
 @dataclass(frozen=True)
@@ -175,9 +178,9 @@ async def enqueue(
     """Adds a row per new recipient; those already in the campaign are left as they are."""
     campaign = await session.get(Campaign, campaign_id)
     if campaign is None:
-        raise OutboxError(f"no campaign {campaign_id}")
+        raise OutboxError("no_campaign", campaign=str(campaign_id))
     if campaign.state != CampaignState.ACTIVE:
-        raise OutboxError(f"campaign {campaign_id} is {campaign.state}")
+        raise OutboxError("not_active", campaign=str(campaign_id), state=campaign.state)
     unique = [recipient for recipient in dict.fromkeys(recipients) if recipient]
     created = as_utc(now)
     insert: Any = postgresql.insert if _dialect(session) == "postgresql" else sqlite.insert
@@ -228,7 +231,7 @@ async def schedule_personal(
     """One row for this recipient, due at `at`: added, or moved there (and re-armed if settled)."""
     campaign = await session.get(Campaign, campaign_id)
     if campaign is None or campaign.state != CampaignState.ACTIVE:
-        raise OutboxError(f"campaign {campaign_id} does not take rows")
+        raise OutboxError("takes_no_rows", campaign=str(campaign_id))
     created = as_utc(now)
     fresh = {
         "state": NotificationState.PENDING,
@@ -425,7 +428,7 @@ async def cancel_campaign(*, session: AsyncSession, campaign_id: int, now: datet
     """
     campaign = await session.get(Campaign, campaign_id)
     if campaign is None:
-        raise OutboxError(f"no campaign {campaign_id}")
+        raise OutboxError("no_campaign", campaign=str(campaign_id))
     campaign.state = CampaignState.CANCELLED
     now = as_utc(now)
     result = await session.execute(
@@ -447,9 +450,9 @@ async def retry_failed(
     each with a fresh give-up time; returns how many. Delivered and cancelled rows stay."""
     campaign = await session.get(Campaign, campaign_id)
     if campaign is None:
-        raise OutboxError(f"no campaign {campaign_id}")
+        raise OutboxError("no_campaign", campaign=str(campaign_id))
     if campaign.state != CampaignState.ACTIVE:
-        raise OutboxError(f"campaign {campaign_id} is {campaign.state}: none of it is sent again")
+        raise OutboxError("not_active", campaign=str(campaign_id), state=campaign.state)
     failed_here = [
         Notification.campaign_id == campaign_id,
         Notification.state == NotificationState.FAILED,

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock, helsinki_today
 from bot.db.sessions import SessionFactory
 from bot.directory.models import Employee, Unit
-from bot.i18n import texts
+from bot.refusal import Reason, Refused
 from bot.rollout.models import RolloutWave, RolloutWaveUnit
 
 ROLLOUT_WAVES_LOCK = 0x726F6C6C6F7574  # "rollout" in ASCII: PostgreSQL advisory lock key
@@ -68,20 +68,10 @@ async def window_for_unit(
     return ChoiceWindow(WindowState.CLOSED, waves[-1].opens_on, waves[-1].closes_on)
 
 
-class WaveError(ValueError):
-    """A wave that cannot be scheduled as asked; nothing was saved.
+class WaveError(Refused):
+    """A wave that cannot be scheduled as asked, with every problem found; nothing was saved."""
 
-    `problems` are (key, values) pairs a catalog can word in any language (`wave_problem.<key>`);
-    str() is the Finnish wording for the command line.
-    """
-
-    def __init__(self, problems: list[tuple[str, dict[str, str]]]) -> None:
-        super().__init__(problems)
-        self.problems = problems
-
-    def __str__(self) -> str:
-        finnish = texts("fi")
-        return "; ".join(finnish(f"wave_problem.{key}", **values) for key, values in self.problems)
+    catalog = "wave_problem"
 
 
 @dataclass(frozen=True)
@@ -118,15 +108,17 @@ async def schedule_wave(
     """
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(select(func.pg_advisory_xact_lock(ROLLOUT_WAVES_LOCK)))
-    problems: list[tuple[str, dict[str, str]]] = []
+    problems: list[Reason] = []
     if not name.strip():
-        problems.append(("no_name", {}))
+        problems.append(Reason("no_name"))
     if closes_on < opens_on:
-        problems.append(("closes_before_opens", {"opens": str(opens_on), "closes": str(closes_on)}))
+        problems.append(
+            Reason("closes_before_opens", {"opens": str(opens_on), "closes": str(closes_on)})
+        )
     if not unit_codes:
-        problems.append(("no_units", {}))
+        problems.append(Reason("no_units"))
     known = set(await session.scalars(select(Unit.code).where(Unit.code.in_(unit_codes))))
-    problems += [("unknown_unit", {"unit": code}) for code in unit_codes if code not in known]
+    problems += [Reason("unknown_unit", {"unit": code}) for code in unit_codes if code not in known]
     overlapping = await session.execute(
         select(RolloutWaveUnit.unit_code, RolloutWave.name)
         .join(RolloutWave)
@@ -136,9 +128,9 @@ async def schedule_wave(
             RolloutWave.closes_on >= opens_on,
         )
     )
-    problems += [("overlaps", {"unit": code, "wave": wave}) for code, wave in overlapping]
+    problems += [Reason("overlaps", {"unit": code, "wave": wave}) for code, wave in overlapping]
     if problems:
-        raise WaveError(problems)
+        raise WaveError.for_all(problems)
     wave = RolloutWave(name=name.strip(), opens_on=opens_on, closes_on=closes_on)
     wave.units = [RolloutWaveUnit(unit_code=code) for code in dict.fromkeys(unit_codes)]
     session.add(wave)

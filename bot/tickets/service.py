@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.directory.models import Employee
+from bot.refusal import Refused
 from bot.tickets.models import HelpdeskChannel, HelpdeskMember, Ticket, TicketEvent, TicketState
 
 STATES = tuple(state.value for state in TicketState)
@@ -49,12 +50,14 @@ _NOTED_IN_CHANNEL = frozenset(
 RELAY_BACKOFF_CAP = timedelta(minutes=15)
 
 
-class TicketError(Exception):
-    """Why a change was refused; `reason` keys a message in the locale catalogs."""
+class TicketError(Refused):
+    """Why a change was refused, and the ticket as it is now (None: there is no such ticket)."""
+
+    catalog = "tickets.problem"  # as a helpdesk agent reads it
+    requester_catalog = "helpdesk.problem"  # as the employee who asked reads it
 
     def __init__(self, reason: str, ticket: Ticket | None = None) -> None:
         super().__init__(reason)
-        self.reason = reason
         self.ticket = ticket
 
 
