@@ -688,7 +688,7 @@ async def test_tickets_list_for_reporting(sqlite_engine, employee, monkeypatch, 
     shown = capsys.readouterr().out
     assert "#1 Avoin: Puhelimen vika tai käyttö" in shown
     assert "kuvaus: Näyttö rikki" in shown
-    assert "created Maija Meikäläinen" in shown
+    assert "luotu Maija Meikäläinen" in shown
     assert await asyncio.to_thread(main, ["tickets", "show", "99"]) == 1
 
     assert await asyncio.to_thread(main, ["tickets", "list", "--state", "resolved"]) == 0

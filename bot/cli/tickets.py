@@ -37,7 +37,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _tickets_list(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.tickets.report import ticket_rows, write_csv, write_table
+    from bot.cli.ticket_report import write_csv, write_table
+    from bot.tickets.report import ticket_rows
     from bot.tickets.service import STATES
 
     wanted = [state.strip() for state in args.state.split(",") if state.strip()]
@@ -64,7 +65,7 @@ def _tickets_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _tickets_show(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.tickets.report import write_history
+    from bot.cli.ticket_report import write_history
     from bot.tickets.service import history, ticket_of
 
     async def read(session: AsyncSession) -> tuple[Ticket | None, list[TicketEvent]]:
@@ -75,5 +76,5 @@ def _tickets_show(args: argparse.Namespace, settings: Settings) -> int:
     if ticket is None:
         print(say("cli.tickets.not_found", ticket=str(args.ticket_id)), file=sys.stderr)
         return 1
-    write_history(ticket, events, sys.stdout, system_clock())
+    write_history(ticket, events, sys.stdout)
     return 0
