@@ -65,6 +65,17 @@ async def _take(desk: TicketDesk, ticket_id: int) -> None:
     assert taken.changed
 
 
+async def _set_channel(desk: TicketDesk) -> None:
+    await desk.set_channel(
+        team_id="helpdesk-team",
+        channel_id="19:helpdesk",
+        service_url="https://smba.example/",
+        tenant_id=None,
+        language="fi",
+        set_by="admin-aad",
+    )
+
+
 async def test_the_same_form_opens_one_ticket(desk):
     first = await desk.open(_request())
     again = await desk.open(_request())
@@ -111,14 +122,7 @@ async def test_a_change_without_a_version_or_ticket_finds_nothing(desk):
 
 
 async def test_members_of_another_team_do_not_join_the_roster(desk):
-    await desk.set_channel(
-        team_id="helpdesk-team",
-        channel_id="19:helpdesk",
-        service_url="https://smba.example/",
-        tenant_id=None,
-        language="fi",
-        set_by="admin-aad",
-    )
+    await _set_channel(desk)
     channel = await desk.channel()
     assert channel is not None and desk.roster_age(channel) is None
     member = tickets.Member("agent-aad", "29:agent", "Aino Agentti")
@@ -133,14 +137,7 @@ async def test_members_of_another_team_do_not_join_the_roster(desk):
 
 
 async def test_the_roster_read_now_is_no_age(desk, clock):
-    await desk.set_channel(
-        team_id="helpdesk-team",
-        channel_id="19:helpdesk",
-        service_url="https://smba.example/",
-        tenant_id=None,
-        language="fi",
-        set_by="admin-aad",
-    )
+    await _set_channel(desk)
     await desk.replace_roster([tickets.Member("agent-aad", "29:agent", "Aino Agentti")])
     clock.now = NOW + timedelta(minutes=5)
     channel = await desk.channel()
