@@ -19,7 +19,8 @@ Value = str | int
 
 @dataclass(frozen=True)
 class Reason:
-    """One reason: `key` under the refusal's catalog section, and the values its text names."""
+    """One reason: a key under the catalog section of whoever gives it (a refusal, a file's
+    problem), and the values its text names."""
 
     key: str
     values: Mapping[str, Value] = field(default_factory=dict)

@@ -7,10 +7,19 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from bot.refusal import Reason, Value
+
+if TYPE_CHECKING:
+    from bot.i18n import Texts
+
+# The catalogs' section that words every problem, and its labels for where a problem is.
+PROBLEM_CATALOG = "import_problem"
 
 YEARS = range(2000, 2100)  # a month outside these is a typo
 # ASCII digits only: \d would take other scripts' digits too, and Decimal() reads them.
@@ -31,32 +40,53 @@ _ASCII = str.maketrans({"ä": "a", "ö": "o", "å": "a"})
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong in a file: where as its author sees it (0 = the file as a whole)."""
+    """One thing wrong in a file: where as its author sees it (0 = the file as a whole), and what
+    as a key under the catalogs' `import_problem` with the values its text names. Numbers that
+    the catalog's texts would group (5 000) are given as text, as the file or the rule writes them.
+    """
 
     line: int
     column: str
-    message: str
+    key: str
+    values: Mapping[str, Value] = field(default_factory=dict)
+
+    def worded(self, t: Texts) -> str:
+        """What is wrong, in the reader's language, without where."""
+        return t(f"{PROBLEM_CATALOG}.{self.key}", **self.values)
 
 
 class SpreadsheetError(Exception):
-    """A file that was not imported; every problem found is listed, in file order."""
+    """A file that was not imported; every problem found is listed, in file order.
 
-    row_label = "rivi"
-    column_label = "sarake"
+    `worded` says them in a reader's language; str() names only the keys and lines, which is
+    what a log line may hold.
+    """
+
+    # Labels under `import_problem.label`: what the file's lines and columns are called.
+    row_label = "row"
+    column_label = "column"
 
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = sorted(problems, key=lambda problem: problem.line)
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        return "\n".join(self.describe(problem) for problem in self.problems)
+        return ", ".join(f"{problem.key}@{problem.line}" for problem in self.problems)
 
-    def describe(self, problem: Problem) -> str:
+    def worded(self, t: Texts) -> str:
+        """Every problem in the reader's language, one a line, each with where it is."""
+        return "\n".join(self.describe(problem, t) for problem in self.problems)
+
+    def describe(self, problem: Problem, t: Texts) -> str:
         """ "rivi 3, sarake "summa": …", or "tiedosto: …" for the file as a whole."""
-        where = f"{self.row_label} {problem.line}" if problem.line else "tiedosto"
+
+        def label(name: str) -> str:
+            return t(f"{PROBLEM_CATALOG}.label.{name}")
+
+        where = f"{label(self.row_label)} {problem.line}" if problem.line else label("file")
         if problem.column:
-            where += f', {self.column_label} "{problem.column}"'
-        return f"{where}: {problem.message}"
+            where += f', {label(self.column_label)} "{problem.column}"'
+        return f"{where}: {problem.worded(t)}"
 
 
 def fold_header(name: str, *, brackets: bool = False) -> str:
@@ -94,42 +124,42 @@ def without_euro_sign(text: str) -> str:
     return _EUROS.sub(" ", text).strip()
 
 
-def parse_cents(raw: str, *, limit_cents: int) -> int | str:
-    """Euros as cents (12,50, 12.50, 1 234,50, 1.234,50, with or without €), or the problem as
+def parse_cents(raw: str, *, limit_cents: int) -> int | Reason:
+    """Euros as cents (12,50, 12.50, 1 234,50, 1.234,50, with or without €), or why not, as
     shown to the file's author: at most two decimals, not negative, not above the limit."""
     value = raw.strip()
     if not value:
-        return "summa puuttuu"
+        return Reason("amount.missing")
     number = parse_decimal(without_euro_sign(value))
     if number is None:
-        return f'ei ole summa: "{value}" (muoto 12,50)'
+        return Reason("amount.not_a_sum", {"value": value})
     exponent = number.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2:  # "12,500" is not 12,50 € written long
-        return f'summassa saa olla enintään 2 desimaalia, nyt "{value}"'
+        return Reason("amount.decimals", {"value": value})
     cents = number * 100
     if cents < 0:
-        return f'summa ei voi olla negatiivinen, nyt "{value}"'
+        return Reason("amount.negative", {"value": value})
     if cents > limit_cents:
-        return f'summa "{value}" on epäuskottavan suuri (enintään {limit_cents // 100} €)'
+        return Reason("amount.too_large", {"value": value, "limit": str(limit_cents // 100)})
     return int(cents)
 
 
-def parse_month(raw: str) -> date | str:
-    """A pay period (2026-11 or 11/2026) as the first of its month, or the problem as shown to
-    the file's author."""
+def parse_month(raw: str) -> date | Reason:
+    """A pay period (2026-11 or 11/2026) as the first of its month, or why not, as shown to the
+    file's author."""
     value = raw.strip()
     if not value:
-        return "palkkakausi puuttuu"
+        return Reason("period.missing")
     if match := _MONTH_ISO.fullmatch(value):
         year, month = int(match.group(1)), int(match.group(2))
     elif match := _MONTH_SLASH.fullmatch(value):
         month, year = int(match.group(1)), int(match.group(2))
     else:
-        return f'palkkakausi "{value}" ei kelpaa; käytä muotoa 2026-11 tai 11/2026'
+        return Reason("period.format", {"value": value})
     if not 1 <= month <= 12:
-        return f'palkkakaudessa "{value}" ei ole kuukautta {month}'
+        return Reason("period.month", {"value": value, "month": month})
     if year not in YEARS:
-        return f'palkkakauden "{value}" vuosi ei ole uskottava'
+        return Reason("period.year", {"value": value})
     return date(year, month, 1)
 
 
@@ -150,8 +180,8 @@ def decode_spreadsheet(data: bytes, failure: type[SpreadsheetError]) -> str:
             try:
                 return data.decode(encoding)
             except UnicodeDecodeError as error:
-                message = f"tiedosto on merkitty {name}-muotoiseksi mutta on rikki"
-                raise failure([Problem(0, "", message)]) from error
+                broken = Problem(0, "", "file.broken_unicode", {"encoding": name})
+                raise failure([broken]) from error
     return decode_without_bom(data)
 
 

@@ -22,8 +22,10 @@ from bot.catalog.service import current_version
 from bot.cli import main
 from bot.db.engine import create_session_factory
 from bot.demo.loader import demo_data
+from bot.i18n import texts
 
 EXAMPLES = Path(__file__).parent / "data" / "catalog"
+FI = texts("fi")
 HEADER = (
     "tuotekoodi;merkki;malli;hinta;tallennustila;näyttö;kamera;dual_sim;esim;5g;"
     "käyttöjärjestelmä;saatavilla;perusmalli"
@@ -130,7 +132,7 @@ def test_a_file_marked_utf8_with_other_bytes_is_refused(tmp_path):
     path = tmp_path / "c.csv"
     path.write_bytes(b"\xef\xbb\xbf" + HEADER.encode("cp1252"))
     (problem,) = problems_of(path)
-    assert "UTF-8" in problem.message
+    assert "UTF-8" in problem.worded(FI)
 
 
 @pytest.mark.parametrize(
@@ -174,7 +176,7 @@ def test_prices_as_written_in_finland_or_elsewhere(tmp_path, price, cents):
 def test_prices_that_are_refused(tmp_path, price, message):
     row = BASE_ROW.replace("199,00", f'"{price}"')
     (problem,) = problems_of(write(tmp_path, "c.csv", f"{HEADER}\n{row}\n"))
-    assert (problem.line, problem.column) == (2, "hinta") and message in problem.message
+    assert (problem.line, problem.column) == (2, "hinta") and message in problem.worded(FI)
 
 
 @pytest.mark.parametrize("storage", [str(2**31), "9" * 30, "9" * 5000, "\uff11\uff12\uff18"])
@@ -255,7 +257,7 @@ def test_a_file_with_many_mistakes_reports_every_one_sorted_by_row():
         (7, "tallennustila"),
         (7, "perusmalli"),
     ]
-    text = str(raised.value)
+    text = raised.value.worded(FI)
     lines = text.splitlines()
     assert len(lines) == len(problems)
     assert 'rivi 3, sarake "hinta": ei ole luku: "abc"' in lines
@@ -282,7 +284,7 @@ def test_missing_unknown_and_repeated_columns_are_reported_once_on_the_header_ro
         (1, "hinta"),
         (1, "perusmalli"),
     ]
-    by_column = {problem.column: problem.message for problem in problems}
+    by_column = {problem.column: problem.worded(FI) for problem in problems}
     assert "Valmistaja" in by_column["Merkki"]
     assert "tuntematon sarake" in by_column["Väri"]
     assert "hinta, price" in by_column["hinta"]
@@ -293,14 +295,14 @@ def test_an_unquoted_decimal_comma_in_a_comma_file_is_explained(tmp_path):
     header = HEADER.replace(";", ",")
     row = BASE_ROW.replace(";", ",")  # 199,00 and 6,5 now split into two cells each
     (problem,) = problems_of(write(tmp_path, "c.csv", f"{header}\n{row}\n"))
-    assert problem.line == 2 and "ilman lainausmerkkejä" in problem.message
+    assert problem.line == 2 and "ilman lainausmerkkejä" in problem.worded(FI)
 
 
 def test_no_base_model_is_a_problem(tmp_path):
     row = BASE_ROW.replace(";kyllä;kyllä", ";kyllä;ei")
     (problem,) = problems_of(write(tmp_path, "c.csv", f"{HEADER}\n{row}\n"))
     assert (problem.line, problem.column) == (1, "perusmalli")
-    assert "täsmälleen yksi" in problem.message
+    assert "täsmälleen yksi" in problem.worded(FI)
 
 
 @pytest.mark.parametrize(
@@ -318,13 +320,13 @@ def test_no_base_model_is_a_problem(tmp_path):
 )
 def test_files_with_nothing_to_import(tmp_path, name, content, message):
     (problem,) = problems_of(write(tmp_path, name, content))
-    assert message in problem.message
+    assert message in problem.worded(FI)
 
 
 def test_an_unreadable_file(tmp_path):
     (problem,) = problems_of(tmp_path / "missing.csv")
-    assert problem.line == 0 and "tiedostoa ei voi lukea" in problem.message
-    assert str(CatalogFileError([problem])).startswith("tiedosto: ")
+    assert problem.line == 0 and "tiedostoa ei voi lukea" in problem.worded(FI)
+    assert CatalogFileError([problem]).worded(FI).startswith("tiedosto: ")
 
 
 def test_yaml_problems_name_the_model_and_key(tmp_path):
@@ -345,7 +347,7 @@ models:
         (2, "os"),
         (3, ""),
     ]
-    assert 'malli 2, kenttä "os": tuntematon käyttöjärjestelmä "symbian"' in str(raised.value)
+    assert 'malli 2, kenttä "os": tuntematon käyttöjärjestelmä "symbian"' in raised.value.worded(FI)
 
 
 # --- the database ----------------------------------------------------------------------------

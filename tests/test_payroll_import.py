@@ -41,6 +41,7 @@ from bot.deductions.payroll.post import PayrollResult, import_payroll
 from bot.deductions.payroll.report import LeaverLine, leavers_report, reconciliation_report
 from bot.demo.loader import load_demo_data
 from bot.directory.models import Employee
+from bot.i18n import texts
 
 EXAMPLES = Path(__file__).parent / "data" / "payroll"
 OCTOBER = EXAMPLES / "palkat_2026-10_utf8_bom.csv"
@@ -49,6 +50,7 @@ DISCREPANCIES = EXAMPLES / "palkat_2027-01_poikkeamat.csv"
 BAD = EXAMPLES / "virheellinen.csv"
 NOW = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
 HEADER = "henkilonumero;palkkakausi;summa"
+FI = texts("fi")
 
 
 def month(year: int, number: int) -> date:
@@ -159,7 +161,7 @@ def test_amounts_as_payroll_writes_them(amount, cents):
 def test_amounts_that_are_refused(amount, message):
     (problem,) = problems_of(f"{HEADER}\n100001;2026-11;{amount}\n")
     assert (problem.line, problem.column) == (2, "summa")
-    assert message in problem.message
+    assert message in problem.worded(FI)
 
 
 @given(
@@ -216,19 +218,19 @@ def test_periods_that_are_refused(period):
 )
 def test_files_with_nothing_to_import(content, message):
     (problem,) = problems_of(content)
-    assert problem.line == 0 and message in problem.message
+    assert problem.line == 0 and message in problem.worded(FI)
 
 
 def test_missing_and_repeated_columns_are_reported_on_the_header_line():
     problems = problems_of("henkilonumero;kausi;summa;Summa\n100001;2026-11;10,41;10,41\n")
     assert where(problems) == [(1, "palkkakausi"), (1, "summa")]
-    assert "otsikkorivillä: henkilonumero; kausi; summa; Summa" in problems[0].message
-    assert "monta kertaa" in problems[1].message
+    assert "otsikkorivillä: henkilonumero; kausi; summa; Summa" in problems[0].worded(FI)
+    assert "monta kertaa" in problems[1].worded(FI)
 
 
 def test_a_comma_separated_file_is_explained():
     (*_, problem) = problems_of("henkilonumero,palkkakausi,summa\n100001,2026-11,10.41\n")
-    assert "puolipiste" in problem.message
+    assert "puolipiste" in problem.worded(FI)
 
 
 def test_configured_column_names():
@@ -252,14 +254,16 @@ def test_blank_lines_are_skipped_and_lines_keep_their_numbers():
 
 def test_a_row_with_too_many_values():
     (problem,) = problems_of(f"{HEADER}\n100001;2026-11;10;41\n")
-    assert problem.line == 2 and "4 arvoa" in problem.message
+    assert problem.line == 2 and "4 arvoa" in problem.worded(FI)
 
 
 def test_the_error_lists_every_problem_in_finnish():
     error = PayrollFileError(
-        [Problem(3, "summa", 'ei ole summa: "x"'), Problem(0, "", "tiedosto on tyhjä")]
+        [Problem(3, "summa", "amount.not_a_sum", {"value": "x"}), Problem(0, "", "file.empty")]
     )
-    assert str(error) == 'tiedosto: tiedosto on tyhjä\nrivi 3, sarake "summa": ei ole summa: "x"'
+    assert error.worded(FI) == (
+        'tiedosto: tiedosto on tyhjä\nrivi 3, sarake "summa": ei ole summa: "x" (muoto 12,50)'
+    )
 
 
 # --- the database ----------------------------------------------------------------------------
@@ -459,8 +463,8 @@ async def test_a_file_with_bad_rows_reports_every_problem_and_changes_nothing(en
         (line, column) for line, column, _ in BAD_FILE_PROBLEMS
     ]
     for problem, (_, _, message) in zip(problems, BAD_FILE_PROBLEMS, strict=True):
-        assert message in problem.message
-    assert 'rivi 4, sarake "summa": ei ole summa: "14,5x"' in str(raised.value)
+        assert message in problem.worded(FI)
+    assert 'rivi 4, sarake "summa": ei ole summa: "14,5x"' in raised.value.worded(FI)
     assert await snapshot(engine) == before
 
 

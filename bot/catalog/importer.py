@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog.models import CatalogVersion, PhoneModel
 from bot.numbers import LARGEST
+from bot.refusal import Reason, Value
 from bot.spreadsheet import (
     MAX_NUMBER_LENGTH,
     Problem,
@@ -89,9 +90,9 @@ _OS = re.compile(r"(android|ios)\b", re.IGNORECASE)
 class CatalogFileError(SpreadsheetError):
     """The file cannot be imported; every problem found is listed, sorted by row (or model)."""
 
-    def __init__(self, problems: Iterable[Problem], *, row_label: str = "rivi") -> None:
-        self.row_label = row_label  # "malli": a YAML file's models are numbered, not its lines
-        self.column_label = "kenttä" if row_label == "malli" else "sarake"
+    def __init__(self, problems: Iterable[Problem], *, row_label: str = "row") -> None:
+        self.row_label = row_label  # "model": a YAML file's models are numbered, not its lines
+        self.column_label = "field" if row_label == "model" else "column"
         super().__init__(problems)
 
 
@@ -129,21 +130,14 @@ def parse_catalog_file(path: Path) -> list[CatalogRow]:
 def read_catalog_file(path: Path) -> CatalogFile:
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".yaml", ".yml"):
-        raise CatalogFileError(
-            [
-                Problem(
-                    0, "", f'tuntematon tiedostotyyppi "{suffix}": tallenna CSV- tai YAML-muodossa'
-                )
-            ]
-        )
+        raise CatalogFileError([Problem(0, "", "catalog.unknown_type", {"suffix": suffix})])
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise CatalogFileError(
-            [Problem(0, "", f"tiedostoa ei voi lukea: {error.strerror or error}")]
-        ) from error
+        reason = str(error.strerror or error)
+        raise CatalogFileError([Problem(0, "", "file.unreadable", {"reason": reason})]) from error
     if not data.strip():
-        raise CatalogFileError([Problem(0, "", "tiedosto on tyhjä")])
+        raise CatalogFileError([Problem(0, "", "file.empty")])
     if suffix == ".csv":
         return CatalogFile(_parse_csv(decode_spreadsheet(data, CatalogFileError)))
     return _parse_yaml(decode_spreadsheet(data, CatalogFileError))
@@ -159,11 +153,11 @@ async def import_catalog(
     """
     problems: list[Problem] = []
     if not rows:
-        problems.append(Problem(0, "", "luettelossa ei ole yhtään mallia"))
+        problems.append(Problem(0, "", "catalog.no_models"))
     models = [
         _Model(row.row, {name: name for name in COLUMNS}, values=_values(row)) for row in rows
     ]
-    _finish(models, problems, file_row=0, base_label="is_base", row_word="rivi")
+    _finish(models, problems, file_row=0, base_label="is_base", by_model=False)
     if problems:
         raise CatalogFileError(problems)
     connection = await session.connection()
@@ -213,7 +207,7 @@ def _values(row: CatalogRow) -> dict[str, Any]:
 
 _ALIASES = {fold_header(alias): name for name, aliases in COLUMNS.items() for alias in aliases}
 _NOTES = {fold_header(note) for note in NOTE_COLUMNS}
-_HINT = "tunnetut sarakkeet: " + ", ".join(names[0] for names in COLUMNS.values())
+_KNOWN = ", ".join(names[0] for names in COLUMNS.values())
 
 
 def _field_for(header: str) -> str | None:
@@ -227,7 +221,7 @@ def _is_note(header: str) -> bool:
 def _parse_csv(content: str) -> list[CatalogRow]:
     records = _csv_records(content)
     if not records:
-        raise CatalogFileError([Problem(0, "", "tiedosto on tyhjä")])
+        raise CatalogFileError([Problem(0, "", "file.empty")])
     (header_row, headers), data = records[0], records[1:]
 
     problems: list[Problem] = []
@@ -237,31 +231,24 @@ def _parse_csv(content: str) -> list[CatalogRow]:
             continue
         name = _field_for(header)
         if name is None:
-            problems.append(Problem(header_row, header.strip(), "tuntematon sarake; " + _HINT))
+            known = {"known": _KNOWN}
+            problems.append(Problem(header_row, header.strip(), "catalog.unknown_column", known))
         elif name in columns:
-            earlier = headers[columns[name]].strip()
-            problems.append(
-                Problem(header_row, header.strip(), f'sama tieto kuin sarakkeessa "{earlier}"')
-            )
+            earlier = {"earlier": headers[columns[name]].strip()}
+            problems.append(Problem(header_row, header.strip(), "catalog.same_column", earlier))
         else:
             columns[name] = index
     problems.extend(_missing(columns, row=header_row, label=lambda name: COLUMNS[name][0]))
     if not data:
-        problems.append(Problem(0, "", "tiedostossa ei ole yhtään mallia, vain otsikkorivi"))
+        problems.append(Problem(0, "", "catalog.only_header"))
         raise CatalogFileError(problems)
 
     shown = {name: headers[index].strip() for name, index in columns.items()}
     models: list[_Model] = []
     for number, record in data:
         if any(cell.strip() for cell in record[len(headers) :]):
-            problems.append(
-                Problem(
-                    number,
-                    "",
-                    f"rivillä on {len(record)} arvoa mutta otsikkorivillä {len(headers)}; "
-                    "onko desimaalipilkullinen luku ilman lainausmerkkejä?",
-                )
-            )
+            counts = {"values": str(len(record)), "columns": str(len(headers))}
+            problems.append(Problem(number, "", "catalog.too_many_values", counts))
             continue
         raw = {
             name: record[index].strip() if index < len(record) else ""
@@ -273,7 +260,7 @@ def _parse_csv(content: str) -> list[CatalogRow]:
         problems,
         file_row=header_row,
         base_label=shown.get("is_base", COLUMNS["is_base"][0]),
-        row_word="rivi",
+        by_model=False,
     )
     if problems:
         raise CatalogFileError(problems)
@@ -288,7 +275,8 @@ def _csv_records(content: str) -> list[tuple[int, list[str]]]:
     try:
         records = list(csv.reader(io.StringIO(content, newline=""), delimiter=delimiter))
     except csv.Error as error:
-        raise CatalogFileError([Problem(0, "", f"CSV-tiedostoa ei voi lukea: {error}")]) from error
+        unreadable = Problem(0, "", "catalog.unreadable_csv", {"reason": str(error)})
+        raise CatalogFileError([unreadable]) from error
     numbered = [
         (number, record)
         for number, record in enumerate(records, start=1)
@@ -326,42 +314,46 @@ def _parse_yaml(content: str) -> CatalogFile:
         data = yaml.load(content, Loader=_YamlLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        where = f" (tiedoston rivi {mark.line + 1})" if mark is not None else ""
-        raise CatalogFileError([Problem(0, "", f"YAML ei ole kelvollinen{where}")]) from error
+        invalid = (
+            Problem(0, "", "catalog.invalid_yaml_at", {"line": str(mark.line + 1)})
+            if mark is not None
+            else Problem(0, "", "catalog.invalid_yaml")
+        )
+        raise CatalogFileError([invalid]) from error
     if isinstance(data, dict) and "models" not in data and isinstance(data.get("catalog"), dict):
         data = data["catalog"]  # the shape of bot/demo/data.yaml
     if not isinstance(data, dict) or not isinstance(data.get("models"), list):
-        raise CatalogFileError(
-            [Problem(0, "models", "tiedostossa pitää olla avain models: ja sen alla luettelo")]
-        )
+        raise CatalogFileError([Problem(0, "models", "catalog.no_models_key")])
     source = data.get("source")
     if source is not None and not isinstance(source, str):
-        raise CatalogFileError([Problem(0, "source", "lähteen pitää olla tekstiä")])
+        raise CatalogFileError([Problem(0, "source", "catalog.source_not_text")])
     items: list[Any] = data["models"]
     if not items:
-        raise CatalogFileError([Problem(0, "models", "luettelossa ei ole yhtään mallia")])
+        raise CatalogFileError([Problem(0, "models", "catalog.no_models")])
 
     problems: list[Problem] = []
     models: list[_Model] = []
     for number, item in enumerate(items, start=1):
         if not isinstance(item, dict):
-            problems.append(Problem(number, "", "mallin pitää olla avain: arvo -pareja"))
+            problems.append(Problem(number, "", "catalog.model_not_mapping"))
             continue
         raw: dict[str, Any] = {}
         shown: dict[str, str] = {}
         for key, value in item.items():
             name = _field_for(str(key))
             if name is None:
-                problems.append(Problem(number, str(key), "tuntematon kenttä; " + _HINT))
+                known = {"known": _KNOWN}
+                problems.append(Problem(number, str(key), "catalog.unknown_field", known))
             elif name in raw:
-                problems.append(Problem(number, str(key), f'sama tieto kuin "{shown[name]}"'))
+                earlier = {"earlier": shown[name]}
+                problems.append(Problem(number, str(key), "catalog.same_field", earlier))
             else:
                 raw[name], shown[name] = value, str(key)
         problems.extend(_missing(raw, row=number, label=lambda name: name))
         models.append(_read_model(number, raw, shown, problems))
-    rows = _finish(models, problems, file_row=0, base_label="is_base", row_word="malli")
+    rows = _finish(models, problems, file_row=0, base_label="is_base", by_model=True)
     if problems:
-        raise CatalogFileError(problems, row_label="malli")
+        raise CatalogFileError(problems, row_label="model")
     return CatalogFile(rows, source.strip() if source and source.strip() else None)
 
 
@@ -370,17 +362,15 @@ def _missing(
 ) -> list[Problem]:
     """Required columns (CSV) or keys (one YAML model) that are absent."""
     problems = [
-        Problem(row, label(name), "puuttuu; hyväksytyt nimet: " + ", ".join(COLUMNS[name]))
+        Problem(row, label(name), "catalog.missing", {"names": ", ".join(COLUMNS[name])})
         for name in (*REQUIRED, *REQUIRED_FLAGS)
         if name not in present
     ]
     if "price" in present and "price_cents" in present:
-        problems.append(
-            Problem(row, label("price_cents"), "anna hinta joko euroina tai sentteinä, ei molempia")
-        )
+        problems.append(Problem(row, label("price_cents"), "catalog.price_twice"))
     elif "price" not in present and "price_cents" not in present:
         names = ", ".join((*COLUMNS["price"], *COLUMNS["price_cents"]))
-        problems.append(Problem(row, label("price"), f"puuttuu; hyväksytyt nimet: {names}"))
+        problems.append(Problem(row, label("price"), "catalog.missing", {"names": names}))
     return problems
 
 
@@ -388,7 +378,11 @@ def _missing(
 
 
 class _Invalid(ValueError):
-    """A value that cannot be used; the message is shown to ICT."""
+    """A value that cannot be used; why is shown to ICT, worded from the catalog."""
+
+    def __init__(self, key: str, /, **values: Value) -> None:
+        self.reason = Reason(key, values)
+        super().__init__(key)
 
 
 @dataclass
@@ -427,7 +421,7 @@ def _read_model(
         try:
             model.values[name] = parse(raw[name])
         except _Invalid as error:
-            problems.append(Problem(number, shown[name], str(error)))
+            problems.append(Problem(number, shown[name], error.reason.key, error.reason.values))
             model.complete = False
     for name, default in DEFAULTS.items():
         if name not in raw:
@@ -441,27 +435,27 @@ def _read_model(
 
 def _text(value: Any, limit: int) -> str:
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise _Invalid("arvo puuttuu")
+        raise _Invalid("cell.missing")
     if isinstance(value, (bool, float)) or not isinstance(value, (str, int)):
-        raise _Invalid(f'ei ole tekstiä: "{value}"')
+        raise _Invalid("catalog.not_text", value=str(value))
     cleaned = " ".join(str(value).split())
     if len(cleaned) > limit:
-        raise _Invalid(f"liian pitkä ({len(cleaned)} merkkiä, enintään {limit})")
+        raise _Invalid("catalog.too_long", length=str(len(cleaned)), limit=limit)
     return cleaned
 
 
 def _number(value: Any, unit: re.Pattern[str] | None = None) -> tuple[Decimal, str]:
     """A decimal from 449, 449.0, "449,00", "1 299,90" or "1.299,90"; and a unit suffix if any."""
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise _Invalid("arvo puuttuu")
+        raise _Invalid("cell.missing")
     if isinstance(value, bool):
-        raise _Invalid(f'ei ole luku: "{value}"')
+        raise _Invalid("catalog.not_a_number", value=str(value))
     if isinstance(value, int) and abs(value) >= 10**MAX_NUMBER_LENGTH:
-        raise _Invalid(f"luku on liian pitkä (enintään {MAX_NUMBER_LENGTH} numeroa)")
+        raise _Invalid("catalog.number_too_long", limit=MAX_NUMBER_LENGTH)
     if isinstance(value, (int, float)):
         number = Decimal(str(value))
         if not number.is_finite():
-            raise _Invalid(f'ei ole luku: "{value}"')
+            raise _Invalid("catalog.not_a_number", value=str(value))
         return number, ""
     shown = str(value).strip()
     cleaned = shown
@@ -471,7 +465,7 @@ def _number(value: Any, unit: re.Pattern[str] | None = None) -> tuple[Decimal, s
         cleaned = cleaned[: match.start()].strip()
     parsed = parse_decimal(cleaned)
     if parsed is None:
-        raise _Invalid(f'ei ole luku: "{shown}"')
+        raise _Invalid("catalog.not_a_number", value=shown)
     return parsed, suffix
 
 
@@ -485,19 +479,19 @@ def _price_euros(value: Any) -> int:
 def _price_cents(value: Any) -> int:
     cents, _ = _number(value)
     if cents != cents.to_integral_value():
-        raise _Invalid(f'senttimäärän pitää olla kokonaisluku: "{value}"')
+        raise _Invalid("catalog.cents_not_whole", value=str(value))
     return _checked_price(cents)
 
 
 def _checked_price(cents: Decimal) -> int:
     euros = _plain(cents / 100)
     if cents <= 0:
-        raise _Invalid(f"hinnan pitää olla suurempi kuin nolla, nyt {euros} €")
+        raise _Invalid("catalog.price_not_positive", price=euros)
     if cents != cents.to_integral_value():
-        raise _Invalid(f"hinnassa saa olla enintään 2 desimaalia, nyt {euros}")
+        raise _Invalid("catalog.price_decimals", price=euros)
     if cents > MAX_PRICE_CENTS:
-        limit = MAX_PRICE_CENTS // 100
-        raise _Invalid(f"hinta {euros} € on epäuskottavan suuri (enintään {limit} €)")
+        limit = str(MAX_PRICE_CENTS // 100)
+        raise _Invalid("catalog.price_too_large", price=euros, limit=limit)
     return int(cents)
 
 
@@ -511,9 +505,9 @@ def _storage(value: Any) -> int:
     if unit in ("tb", "tt"):
         amount *= 1024
     if amount <= 0 or amount != amount.to_integral_value():
-        raise _Invalid(f'tallennustilan pitää olla positiivinen kokonaisluku (Gt), nyt "{value}"')
+        raise _Invalid("catalog.storage_not_whole", value=str(value))
     if amount > LARGEST:
-        raise _Invalid("tallennustila on epäuskottavan suuri")
+        raise _Invalid("catalog.storage_too_large")
     return int(amount)
 
 
@@ -521,25 +515,25 @@ def _screen(value: Any) -> float:
     inches, _ = _number(value, _SCREEN_UNIT)
     low, high = SCREEN_INCHES_RANGE
     if not low <= inches <= high:
-        raise _Invalid(f"näytön pitää olla {low}...{high} tuumaa, nyt {_plain(inches)}")
+        raise _Invalid("catalog.screen_range", low=str(low), high=str(high), inches=_plain(inches))
     return float(inches)
 
 
 def _camera(value: Any) -> int:
     megapixels, _ = _number(value, _CAMERA_UNIT)
     if not 0 < megapixels <= MAX_CAMERA_MP:
-        limit = MAX_CAMERA_MP
-        raise _Invalid(f"kameran pitää olla 1...{limit} megapikseliä, nyt {_plain(megapixels)}")
+        shown = _plain(megapixels)
+        raise _Invalid("catalog.camera_range", limit=MAX_CAMERA_MP, megapixels=shown)
     return int(megapixels.to_integral_value(rounding=ROUND_HALF_UP))
 
 
 def _os(value: Any) -> str:
     if value is None or not str(value).strip():
-        raise _Invalid("arvo puuttuu")
+        raise _Invalid("cell.missing")
     match = _OS.match(str(value).strip())
     if match is None:
         allowed = ", ".join(OPERATING_SYSTEMS)
-        raise _Invalid(f'tuntematon käyttöjärjestelmä "{value}" (sallitut: {allowed})')
+        raise _Invalid("catalog.unknown_os", value=str(value), allowed=allowed)
     return match.group(1).lower()
 
 
@@ -552,7 +546,7 @@ def _flag(value: Any) -> bool:
         return True
     if word in _FALSE:
         return False
-    raise _Invalid(f'ei ole kyllä/ei-arvo: "{value}" (käytä kyllä/ei, x/tyhjä tai 1/0)')
+    raise _Invalid("catalog.not_a_flag", value=str(value))
 
 
 # --- the catalog as a whole ----------------------------------------------------------------
@@ -564,36 +558,36 @@ def _finish(
     *,
     file_row: int,
     base_label: str,
-    row_word: str,
+    by_model: bool,
 ) -> list[CatalogRow]:
     """Rules across models (unique SKUs, exactly one base model that can be ordered); the rows.
 
     Every model whose cell could be read takes part, so a row with other problems still counts.
+    `by_model`: the models are numbered as a YAML file's are, not by the rows of a CSV file.
     """
     by_sku: dict[str, list[_Model]] = {}
     for model in models:
         if "sku" in model.values:
             by_sku.setdefault(model.values["sku"].casefold(), []).append(model)
+    duplicate = "catalog.duplicate_sku_models" if by_model else "catalog.duplicate_sku_rows"
     for same in (same for same in by_sku.values() if len(same) > 1):
         numbers = ", ".join(str(model.number) for model in same)
         for model in same:
-            sku = model.values["sku"]
-            message = f'tuotekoodi "{sku}" on useammalla kuin yhdellä ({row_word}t {numbers})'
-            problems.append(Problem(model.number, model.shown.get("sku", "sku"), message))
+            named = {"sku": model.values["sku"], "numbers": numbers}
+            problems.append(Problem(model.number, model.shown.get("sku", "sku"), duplicate, named))
 
     bases = [model for model in models if model.values.get("is_base")]
     all_read = all("is_base" in model.values for model in models)
     if models and not bases and all_read:
-        problems.append(
-            Problem(file_row, base_label, "perusmallia ei ole merkitty; merkitse täsmälleen yksi")
-        )
+        problems.append(Problem(file_row, base_label, "catalog.no_base"))
     if len(bases) > 1:
+        many = "catalog.many_bases_models" if by_model else "catalog.many_bases_rows"
         numbers = ", ".join(str(model.number) for model in bases)
+        named = {"bases": str(len(bases)), "numbers": numbers}
         for model in bases:
-            message = f"perusmalleja on {len(bases)} ({row_word}t {numbers}); merkitse vain yksi"
-            problems.append(Problem(model.number, model.shown["is_base"], message))
+            problems.append(Problem(model.number, model.shown["is_base"], many, named))
     for model in bases:
         if model.values.get("available") is False:
             column = model.shown.get("available", model.shown["is_base"])
-            problems.append(Problem(model.number, column, "perusmallin pitää olla saatavilla"))
+            problems.append(Problem(model.number, column, "catalog.base_unavailable"))
     return [CatalogRow(**model.values, row=model.number) for model in models if model.complete]

@@ -41,7 +41,7 @@ def _catalog_import(args: argparse.Namespace, settings: Settings) -> int:
                 "cli.catalog.not_imported",
                 path=str(path),
                 problems=len(error.problems),
-                error=str(error),
+                error=error.worded(cli_texts()),
             ),
             file=sys.stderr,
         )

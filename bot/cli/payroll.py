@@ -55,6 +55,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _payroll_import(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.common import cli_texts
     from bot.deductions.payroll.parse import PayrollColumns, PayrollFileError, parse_payroll_file
     from bot.deductions.payroll.post import import_payroll
 
@@ -84,7 +85,7 @@ def _payroll_import(args: argparse.Namespace, settings: Settings) -> int:
                 "cli.payroll.not_imported",
                 path=str(path),
                 problems=len(error.problems),
-                error=str(error),
+                error=error.worded(cli_texts()),
             ),
             file=sys.stderr,
         )
@@ -191,6 +192,7 @@ def _period(month: date) -> str:
 
 
 def _deductions_import_plans(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.common import cli_texts
     from bot.deductions.plans_import import PlanFileError, import_plans, parse_plan_file
 
     async def run() -> int:
@@ -209,7 +211,11 @@ def _deductions_import_plans(args: argparse.Namespace, settings: Settings) -> in
         created = asyncio.run(run())
     except PlanFileError as error:
         print(
-            say("cli.payroll.plans_not_imported", path=str(args.file), error=str(error)),
+            say(
+                "cli.payroll.plans_not_imported",
+                path=str(args.file),
+                error=error.worded(cli_texts()),
+            ),
             file=sys.stderr,
         )
         return 1

@@ -22,6 +22,7 @@ from bot.deductions.models import DeductionPlan
 from bot.deductions.payroll.parse import parse_amount
 from bot.directory.models import Employee
 from bot.numbers import payload_int
+from bot.refusal import Reason, Value
 from bot.spreadsheet import (
     Problem,
     SpreadsheetError,
@@ -56,14 +57,14 @@ def parse_plan_file(path: Path) -> list[ExistingPlan]:
         delimiter = "\t" if tab_separated(text) else ";"
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except OSError as error:
-        raise PlanFileError([Problem(0, "", f"tiedostoa ei voi lukea: {error}")]) from error
+        unreadable = Problem(0, "", "file.unreadable", {"reason": str(error)})
+        raise PlanFileError([unreadable]) from error
     except csv.Error as error:
-        raise PlanFileError(
-            [Problem(0, "", f"tiedosto ei ole kelvollinen CSV: {error}")]
-        ) from error
+        invalid = Problem(0, "", "plans.invalid_csv", {"reason": str(error)})
+        raise PlanFileError([invalid]) from error
     if not rows or [fold_header(cell) for cell in rows[0]] != [fold_header(c) for c in COLUMNS]:
-        expected = ";".join(COLUMNS)
-        raise PlanFileError([Problem(1, "", f"otsikkorivin pitää olla {expected}")])
+        expected = {"expected": ";".join(COLUMNS)}
+        raise PlanFileError([Problem(1, "", "plans.wrong_header", expected)])
     plans: list[ExistingPlan] = []
     problems: list[Problem] = []
     seen: dict[str, int] = {}
@@ -71,7 +72,7 @@ def parse_plan_file(path: Path) -> list[ExistingPlan]:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(COLUMNS):
-            problems.append(Problem(line, "", f"rivillä pitää olla {len(COLUMNS)} saraketta"))
+            problems.append(Problem(line, "", "plans.wrong_cells", {"columns": len(COLUMNS)}))
             continue
         number, model, share, count, first = (cell.strip() for cell in row)
         found = [
@@ -83,20 +84,20 @@ def parse_plan_file(path: Path) -> list[ExistingPlan]:
             if problem
         ]
         cents = parse_amount(share)
-        if isinstance(cents, str):
-            found.append(Problem(line, "osuus", cents))
+        if isinstance(cents, Reason):
+            found.append(Problem(line, "osuus", cents.key, cents.values))
         elif cents == 0:
-            found.append(Problem(line, "osuus", "osuus on nolla: suunnitelmaa ei tarvita"))
+            found.append(Problem(line, "osuus", "plans.zero_share"))
         instalments = payload_int(count) or 0
         if not 1 <= instalments <= MAX_INSTALMENTS:
-            found.append(Problem(line, "erat", f'erien määrä "{count}" ei kelpaa (1–120)'))
+            allowed: dict[str, Value] = {"value": count, "most": MAX_INSTALMENTS}
+            found.append(Problem(line, "erat", "plans.instalments", allowed))
         month = parse_month(first)
-        if isinstance(month, str):
-            found.append(Problem(line, "ensimmainen_kausi", month))
+        if isinstance(month, Reason):
+            found.append(Problem(line, "ensimmainen_kausi", month.key, month.values))
         if number in seen:
-            found.append(
-                Problem(line, "henkilonumero", f"sama henkilö myös rivillä {seen[number]}")
-            )
+            earlier = {"line": str(seen[number])}
+            found.append(Problem(line, "henkilonumero", "plans.same_person", earlier))
         seen.setdefault(number, line)
         problems += found
         if not found and isinstance(cents, int) and isinstance(month, date):
@@ -104,7 +105,7 @@ def parse_plan_file(path: Path) -> list[ExistingPlan]:
     if problems:
         raise PlanFileError(problems)
     if not plans:
-        raise PlanFileError([Problem(0, "", "tiedostossa ei ole yhtään suunnitelmaa")])
+        raise PlanFileError([Problem(0, "", "plans.no_plans")])
     return plans
 
 
@@ -138,12 +139,11 @@ async def import_plans(*, session: AsyncSession, plans: list[ExistingPlan], now:
     for plan in plans:
         aad = people.get(plan.employee_number)
         if aad is None:
-            problems.append(Problem(plan.line, "henkilonumero", "tuntematon henkilönumero"))
+            problems.append(Problem(plan.line, "henkilonumero", "plans.unknown_employee"))
         elif aad in planned:
-            problems.append(Problem(plan.line, "henkilonumero", "henkilöllä on jo suunnitelma"))
+            problems.append(Problem(plan.line, "henkilonumero", "plans.has_plan"))
         elif aad in choosing:
-            message = "henkilöllä on avoin puhelinvalinta botissa; tarkista ennen tuontia"
-            problems.append(Problem(plan.line, "henkilonumero", message))
+            problems.append(Problem(plan.line, "henkilonumero", "plans.choosing"))
     if problems:
         raise PlanFileError(problems)
     for plan in plans:
@@ -168,4 +168,4 @@ async def import_plans(*, session: AsyncSession, plans: list[ExistingPlan], now:
 
 
 def _required(line: int, column: str, value: str) -> Problem | None:
-    return None if value else Problem(line, column, "arvo puuttuu")
+    return None if value else Problem(line, column, "cell.missing")

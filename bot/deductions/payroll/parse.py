@@ -16,6 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from bot.refusal import Reason
 from bot.spreadsheet import (
     Problem,
     SpreadsheetError,
@@ -94,9 +95,8 @@ def parse_payroll_file(path: Path, columns: PayrollColumns = DEFAULT_COLUMNS) ->
     try:
         data = path.read_bytes()
     except OSError as error:
-        raise PayrollFileError(
-            [Problem(0, "", f"tiedostoa ei voi lukea: {error.strerror or error}")]
-        ) from error
+        reason = str(error.strerror or error)
+        raise PayrollFileError([Problem(0, "", "file.unreadable", {"reason": reason})]) from error
     return parse_payroll_bytes(data, columns)
 
 
@@ -104,7 +104,7 @@ def parse_payroll_bytes(data: bytes, columns: PayrollColumns = DEFAULT_COLUMNS) 
     """parse_payroll_file for bytes already read."""
     digest = hashlib.sha256(data).hexdigest()
     if not data.strip():
-        raise PayrollFileError([Problem(0, "", "tiedosto on tyhjä")])
+        raise PayrollFileError([Problem(0, "", "file.empty")])
     text = decode_spreadsheet(data, PayrollFileError)
     delimiter = "\t" if tab_separated(text) else ";"
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -113,15 +113,15 @@ def parse_payroll_bytes(data: bytes, columns: PayrollColumns = DEFAULT_COLUMNS) 
         while header is None:
             record = next(reader, None)
             if record is None:
-                raise PayrollFileError([Problem(0, "", "tiedosto on tyhjä")])
+                raise PayrollFileError([Problem(0, "", "file.empty")])
             if any(cell.strip() for cell in record):
                 header = record
         header_line = reader.line_num
         indexes, shown = _header(header, header_line, columns)
         return _rows(reader, header, indexes, shown, digest)
     except csv.Error as error:
-        message = f"CSV-tiedostoa ei voi lukea (rivi {reader.line_num}): {error}"
-        raise PayrollFileError([Problem(0, "", message)]) from error
+        where = {"line": str(reader.line_num), "reason": str(error)}
+        raise PayrollFileError([Problem(0, "", "payroll.unreadable_csv", where)]) from error
 
 
 def _header(
@@ -135,23 +135,20 @@ def _header(
     }
     problems: list[Problem] = []
     if len({fold_header(name) for name in wanted.values()}) < len(wanted):
-        problems.append(Problem(line, "", "sama sarakenimi on annettu kahdelle tiedolle"))
+        problems.append(Problem(line, "", "payroll.same_name_twice"))
     found: dict[str, int] = {}
     for field, name in wanted.items():
         matches = _columns_named(header, name)
         if not matches:
-            written = "; ".join(cell.strip() for cell in header)
-            hint = ""
+            written = {"header": "; ".join(cell.strip() for cell in header)}
             if len(header) == 1 and ("," in header[0] or "\t" in header[0]):
-                hint = "; erottimen pitää olla puolipiste (;)"
-            problems.append(
-                Problem(line, name, f"sarake puuttuu (otsikkorivillä: {written}){hint}")
-            )
+                missing = "payroll.missing_column_separator"
+            else:
+                missing = "payroll.missing_column"
+            problems.append(Problem(line, name, missing, written))
         elif len(matches) > 1:
-            lines = ", ".join(str(index + 1) for index in matches)
-            problems.append(
-                Problem(line, name, f"sarake on otsikkorivillä monta kertaa (kohdat {lines})")
-            )
+            places = {"places": ", ".join(str(index + 1) for index in matches)}
+            problems.append(Problem(line, name, "payroll.repeated_column", places))
         else:
             found[field] = matches[0]
     if problems:
@@ -196,25 +193,25 @@ def _rows(
         ok = True
         cells = record
         if len(record) > len(header) and "".join(record[len(header) :]).strip():
-            message = f"rivillä on {len(record)} arvoa mutta otsikkorivillä {len(header)}"
-            problems.append(Problem(line, "", message))
+            counts = {"values": str(len(record)), "columns": str(len(header))}
+            problems.append(Problem(line, "", "payroll.too_many_values", counts))
             ok = False
         elif len(record) < needed:
             cells = record + [""] * (needed - len(record))
 
         number = cells[number_at].strip()
         if not number:
-            problems.append(Problem(line, shown.employee_number, "henkilönumero puuttuu"))
+            problems.append(Problem(line, shown.employee_number, "payroll.no_employee_number"))
             ok = False
 
         period = period_of(cells[period_at])
-        if isinstance(period, str):
-            problems.append(Problem(line, shown.period, period))
+        if isinstance(period, Reason):
+            problems.append(Problem(line, shown.period, period.key, period.values))
             ok = False
 
         amount = amount_of(cells[amount_at])
-        if isinstance(amount, str):
-            problems.append(Problem(line, shown.amount, amount))
+        if isinstance(amount, Reason):
+            problems.append(Problem(line, shown.amount, amount.key, amount.values))
             ok = False
 
         valid_period = period if isinstance(period, date) else None
@@ -222,21 +219,21 @@ def _rows(
             first = first_line.setdefault((number, valid_period), line)
             if first != line:
                 period_shown = month_label(valid_period)
-                message = f"henkilönumerolla {number} on kaudelle {period_shown} jo rivi {first}"
-                problems.append(Problem(line, "", message))
+                named = {"employee": number, "period": period_shown, "first": str(first)}
+                problems.append(Problem(line, "", "payroll.repeated_row", named))
                 ok = False
         if ok and isinstance(amount, int) and valid_period is not None:
             rows.append(PayrollRow(line, number, valid_period, amount))
         elif number:
             incomplete.append(RowReference(line, number, valid_period))
     if not rows and not incomplete:
-        problems.append(Problem(0, "", "tiedostossa ei ole yhtään riviä, vain otsikkorivi"))
+        problems.append(Problem(0, "", "payroll.only_header"))
         raise PayrollFileError(problems)
     return PayrollFile(tuple(rows), digest, shown, tuple(problems), tuple(incomplete))
 
 
-def parse_amount(raw: str) -> int | str:
-    """The amount deducted, in cents, or the problem as shown to payroll."""
+def parse_amount(raw: str) -> int | Reason:
+    """The amount deducted, in cents, or why it cannot be one, as payroll is told."""
     return parse_cents(raw, limit_cents=MAX_AMOUNT_CENTS)
 
 

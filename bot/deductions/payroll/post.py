@@ -94,13 +94,15 @@ async def import_payroll(
     for row in references:
         person = people.get(row.employee_number)
         if person is None:
-            message = f"tuntematon henkilönumero {row.employee_number}"
-            problems.append(Problem(row.line, columns.employee_number, message))
+            named = {"employee": row.employee_number}
+            problems.append(
+                Problem(row.line, columns.employee_number, "payroll.unknown_employee", named)
+            )
             continue
         own = plans.get(person.aad_object_id)
         if not own:
-            message = f"henkilönumerolla {row.employee_number} ei ole vähennyssuunnitelmaa"
-            problems.append(Problem(row.line, columns.employee_number, message))
+            named = {"employee": row.employee_number}
+            problems.append(Problem(row.line, columns.employee_number, "payroll.no_plan", named))
             continue
         if row.period is None:
             continue
@@ -111,11 +113,8 @@ async def import_payroll(
         )
         if plan is None:
             first = month_label(min(plan.terms.first_month for plan in own))
-            message = (
-                f"henkilönumerolla {row.employee_number} ei ole vähennyssuunnitelmaa "
-                f"tälle kaudelle (ensimmäinen alkaa {first})"
-            )
-            problems.append(Problem(row.line, columns.period, message))
+            named = {"employee": row.employee_number, "first": first}
+            problems.append(Problem(row.line, columns.period, "payroll.no_plan_for_period", named))
         elif isinstance(row, PayrollRow):
             resolved.append((row, plan))
     if problems:
