@@ -51,7 +51,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.faq import training_wordings, wording  # noqa: E402
+from benchmarks.faq import heldout_totals, training_wordings, wording  # noqa: E402
 from bot.faq import calibrate  # noqa: E402
 from bot.faq.language import detect_language, words  # noqa: E402
 from bot.faq.matcher import (  # noqa: E402
@@ -66,6 +66,8 @@ from bot.faq.matcher import (  # noqa: E402
 )
 from bot.faq.topics import faq_content  # noqa: E402
 from tests.support.faq_dev import dev_questions  # noqa: E402
+from tests.support.faq_heldout import SETS as HELDOUT_SETS  # noqa: E402
+from tests.support.faq_heldout import heldout_questions  # noqa: E402
 
 FOLDS = 10
 ROUNDS = 3
@@ -408,6 +410,17 @@ def run(name: str) -> dict[str, Any]:
             **unseen,
         },
         "dev_set_by_weight_not_used_to_choose": {str(weight): dev_at(weight) for weight in WEIGHTS},
+        # The blind held-out sets, read after the weight and constants were fitted on the training
+        # phrases: totals only, never used to choose.
+        "heldout": {
+            set_name: {
+                key: heldout_totals(lambda text, answer=answer: (answer(text), ""), questions)
+                for key, answer in matchers.items()
+            }
+            for set_name, questions in (
+                (name, heldout_questions(folder)) for name, folder in HELDOUT_SETS.items()
+            )
+        },
         "load_average": os.getloadavg(),
     }
 
