@@ -11,11 +11,13 @@ import yaml
 HELDOUT = Path(__file__).resolve().parent.parent / "data" / "faq" / "heldout"
 # Each written blind by writers who saw only the program's description, and labelled by another.
 # The second was written when the first had been read after every change for three sessions, the
-# third when both had been read after the classifier was added.
+# third when both had been read after the classifier was added, the fourth when the third had been
+# read twice.
 SETS = {
     "heldout": HELDOUT,
     "heldout_2": HELDOUT.with_name("heldout-2"),
     "heldout_3": HELDOUT.with_name("heldout-3"),
+    "heldout_4": HELDOUT.with_name("heldout-4"),
 }
 FILES = ("questions.yaml", "labels.yaml")
 
