@@ -63,17 +63,21 @@ def check_fact_texts(facts: ProgramFacts) -> None:
         missing, extra = sorted(known - set(pending)), sorted(set(pending) - known)
         if missing or extra:
             raise FactsError(
-                f"{language}.yaml facts.unconfirmed: "
-                f"missing {missing or '-'}, unknown {extra or '-'}"
+                "catalog_mismatch",
+                language=language,
+                missing=", ".join(missing) or "-",
+                unknown=", ".join(extra) or "-",
             )
         for key, text in flat.items():
             if not isinstance(text, str):
                 continue
             if key.startswith(prefix) and ("{" in text or "}" in text):
-                raise FactsError(f"{language}.yaml {key} may not contain {{ or }}")
+                raise FactsError("catalog_braces", language=language, catalog_key=key)
             for named in program.fact_keys(text):
                 if named not in known:
-                    raise FactsError(f"{language}.yaml {key} names an unknown fact {named!r}")
+                    raise FactsError(
+                        "catalog_unknown_fact", language=language, catalog_key=key, fact=named
+                    )
 
 
 def catalog_keys(language: str) -> set[str]:

@@ -18,6 +18,7 @@ from bot.choices.cost import (
 )
 from bot.network import is_loopback_host
 from bot.notifications.holidays import parse_dates
+from bot.refusal import Reason
 
 DEFAULT_SQLITE_PATH = Path("var") / "puhelinbotti.sqlite3"
 BOTFRAMEWORK_OPENID_METADATA_URL = (
@@ -26,6 +27,8 @@ BOTFRAMEWORK_OPENID_METADATA_URL = (
 BOTFRAMEWORK_TOKEN_ISSUER = "https://api.botframework.com"
 BOTFRAMEWORK_OAUTH_SCOPE = "https://api.botframework.com/.default"
 GRAPH_V1 = "https://graph.microsoft.com/v1.0"
+# The catalogs' section that words why the server will not start with these settings.
+SERVE_REFUSAL_CATALOG = "serve_refusal"
 
 
 class AppType(StrEnum):
@@ -266,11 +269,13 @@ class Settings(BaseSettings):
         accepted, and where chats are opened for people who have none with the bot yet."""
         return self.teams_tenant_id or self.app_tenant_id
 
-    def refusal_to_serve(self, host: str) -> str | None:
+    def refusal_to_serve(self, host: str) -> Reason | None:
         """Why serving on `host` with these settings would not be safe, or None if it would be.
 
         Authentication fails closed: it is off only when asked for and only on this machine, and
         credentials beside an empty app id mean a misspelt app id, not a wish to turn it off.
+        The reason is a key under the catalogs' `serve_refusal`, worded by whoever shows it:
+        `phonebot serve` in the commands' language.
         """
         if not self.app_id:
             given = [
@@ -283,28 +288,19 @@ class Settings(BaseSettings):
                 if value
             ]
             if given:
-                return (
-                    f"{' and '.join(given)} set but MicrosoftAppId is empty: refusing to serve "
-                    "without authentication (is the app id's variable misspelt? it is "
-                    "MicrosoftAppId)"
-                )
+                return Reason("credentials_without_app_id", {"variables": ", ".join(given)})
             if not self.allow_unauthenticated:
-                return (
-                    "MicrosoftAppId is empty, so requests would not be authenticated: set "
-                    "MicrosoftAppId, or ALLOW_UNAUTHENTICATED=true to serve on a loopback "
-                    "address for local use"
-                )
+                return Reason("no_app_id")
             if not is_loopback_host(host):
-                return (
-                    f"authentication is off, so the server binds only a loopback address "
-                    f"(127.0.0.1, ::1, localhost), not {host or 'every interface'}"
-                )
+                if not host:
+                    return Reason("not_loopback_every_interface")
+                return Reason("not_loopback", {"host": host})
         if (
             self.app_tenant_id
             and self.teams_tenant_id
             and self.app_tenant_id != self.teams_tenant_id
         ):
-            return "MicrosoftAppTenantId and TEAMS_TENANT_ID name different tenants; set one"
+            return Reason("two_tenants")
         return None
 
     @property

@@ -122,56 +122,86 @@ def test_a_good_entry_parses_with_who_and_when():
     assert fact.statement["sv"] == "Gratis."
 
 
-@pytest.mark.parametrize(
-    ("entry", "message"),
-    [
-        (good_entry(statu="confirmed"), "fact pori_phone_free: unknown field statu"),
-        (good_entry(status="yes"), "status must be unconfirmed or confirmed, not 'yes'"),
-        (good_entry(status=None), "status must be unconfirmed or confirmed, not None"),
-        (
-            good_entry(statement={"fi": "Ilmainen.", "en": "Free."}),
-            "fact pori_phone_free: statement has no sv text",
-        ),
-        (
-            good_entry(statement={"fi": "Ilmainen.", "en": "Free.", "sv": "Gratis.", "de": "X"}),
-            "statement has an unknown language de",
-        ),
-        (good_entry(statement="Ilmainen."), "statement needs a text for each of fi, en, sv"),
-        (
-            good_entry(statement={"fi": "Hinta {price}.", "en": "Free.", "sv": "Gratis."}),
-            "the fi statement may not contain { or }",
-        ),
-        (good_entry(status="confirmed"), "a confirmed fact needs confirmed_by"),
-        (
-            good_entry(status="confirmed", confirmed_by="Iida ICT", confirmed_on="eilen"),
-            "a confirmed fact needs confirmed_on as a date",
-        ),
-        (
-            good_entry(confirmed_by="Iida ICT"),
-            "confirmed_by/confirmed_on given but status is unconfirmed",
-        ),
-        (good_entry(key="Pori Free"), "entry 1 needs a key of a-z, 0-9 and _"),
-        (good_entry(key="first_deduction_timing"), "first_deduction_timing appears more than once"),
-    ],
-)
-def test_a_broken_entry_is_a_clear_error(entry, message):
+# (entry, its problem's key, what the operator reads in English when the start-up fails on it)
+BROKEN_ENTRIES = [
+    (good_entry(statu="confirmed"), "unknown_field", "fact pori_phone_free: unknown field statu"),
+    (
+        good_entry(status="yes"),
+        "bad_status",
+        "status must be unconfirmed or confirmed, not 'yes'",
+    ),
+    (good_entry(status=None), "bad_status", "status must be unconfirmed or confirmed, not None"),
+    (
+        good_entry(statement={"fi": "Ilmainen.", "en": "Free."}),
+        "statement_missing",
+        "fact pori_phone_free: statement has no sv text",
+    ),
+    (
+        good_entry(statement={"fi": "Ilmainen.", "en": "Free.", "sv": "Gratis.", "de": "X"}),
+        "statement_unknown_language",
+        "statement has an unknown language de",
+    ),
+    (
+        good_entry(statement="Ilmainen."),
+        "statement_not_mapping",
+        "statement needs a text for each of fi, en, sv",
+    ),
+    (
+        good_entry(statement={"fi": "Hinta {price}.", "en": "Free.", "sv": "Gratis."}),
+        "statement_braces",
+        "the fi statement may not contain { or }",
+    ),
+    (
+        good_entry(status="confirmed"),
+        "needs_confirmed_by",
+        "a confirmed fact needs confirmed_by",
+    ),
+    (
+        good_entry(status="confirmed", confirmed_by="Iida ICT", confirmed_on="eilen"),
+        "needs_confirmed_on",
+        "a confirmed fact needs confirmed_on as a date",
+    ),
+    (
+        good_entry(confirmed_by="Iida ICT"),
+        "confirmation_without_status",
+        "confirmed_by/confirmed_on given but status is unconfirmed",
+    ),
+    (good_entry(key="Pori Free"), "bad_key", "entry 1 needs a key of a-z, 0-9 and _"),
+    (
+        good_entry(key="first_deduction_timing"),
+        "repeated",
+        "first_deduction_timing appears more than once",
+    ),
+]
+
+
+@pytest.mark.parametrize(("entry", "key", "message"), BROKEN_ENTRIES)
+def test_a_broken_entry_is_a_clear_error(entry, key, message):
     with pytest.raises(FactsError) as raised:
         parse_facts(data_with(entry))
+    assert raised.value.reason == key
     assert message in str(raised.value)
 
 
 @pytest.mark.parametrize(
-    ("text", "message"),
+    ("text", "key", "message"),
     [
-        ("facts: [", "facts.yaml is not valid YAML"),
-        ("- key: x", "facts.yaml must hold exactly one list, `facts:`"),
-        ("facts: []\nextra: 1", "facts.yaml must hold exactly one list, `facts:`"),
-        ("facts: []", "first_deduction_timing, missed_deduction_moves_end is missing"),
+        ("facts: [", "not_yaml_at", "facts.yaml is not valid YAML (line 1, column 9)"),
+        ("facts: \x07", "not_yaml", "facts.yaml is not valid YAML"),
+        ("- key: x", "not_one_list", "facts.yaml must hold exactly one list, `facts:`"),
+        ("facts: []\nextra: 1", "not_one_list", "facts.yaml must hold exactly one list, `facts:`"),
+        ("facts: [x]", "entry_not_mapping", "facts.yaml: entry 1 is not a mapping"),
+        (
+            "facts: []",
+            "missing_named",
+            "first_deduction_timing, missed_deduction_moves_end is missing",
+        ),
     ],
 )
-def test_a_broken_file_is_a_clear_error(text, message):
+def test_a_broken_file_is_a_clear_error(text, key, message):
     with pytest.raises(FactsError) as raised:
         load_facts(text)
+    assert raised.value.reason == key
     assert message in str(raised.value)
 
 
@@ -179,19 +209,65 @@ def test_a_text_naming_an_unknown_fact_or_a_fact_without_its_ict_will_confirm_te
     with pytest.raises(FactsError, match="unknown fact 'no_such_fact'"):
         packaged().render("{fact:no_such_fact}", "fi", lambda key: key)
     fewer = ProgramFacts(tuple(fact for fact in packaged().facts if fact.key != "dual_sim"))
-    with pytest.raises(FactsError, match=r"fi.yaml facts.unconfirmed: missing -, unknown \['dual"):
+    with pytest.raises(FactsError) as raised:
         check_fact_texts(fewer)
+    assert str(raised.value) == "fi.yaml facts.unconfirmed: missing -, unknown dual_sim"
 
 
-def test_start_up_fails_closed_on_a_broken_facts_file(monkeypatch):
+@pytest.mark.parametrize(
+    ("key", "text", "message"),
+    [
+        ("facts.unconfirmed.dual_sim", "ICT {vahvistaa}.", "fi.yaml facts.unconfirmed.dual_sim"),
+        ("menu.title", "{fact:no_such_fact}", "names an unknown fact 'no_such_fact'"),
+    ],
+)
+def test_a_catalog_text_that_breaks_the_facts_is_a_clear_error(monkeypatch, key, text, message):
+    from bot import i18n
+
+    catalog = i18n._catalog
+
+    def edited(language: str) -> dict[str, object]:
+        if language != "fi":
+            return catalog(language)
+        changed = yaml.safe_load(yaml.safe_dump(catalog("fi")))
+        section, name = key.rsplit(".", 1)
+        node = changed
+        for part in section.split("."):
+            node = node[part]
+        node[name] = text
+        return changed
+
+    monkeypatch.setattr(i18n, "_catalog", edited)
+    with pytest.raises(FactsError) as raised:
+        check_fact_texts(packaged())
+    assert message in str(raised.value)
+
+
+def test_start_up_fails_closed_on_a_broken_facts_file_and_says_what_is_wrong(monkeypatch):
     from bot import i18n
 
     def broken() -> ProgramFacts:
         return load_facts("facts: [")
 
     monkeypatch.setattr(program, "program_facts", broken)
-    with pytest.raises(FactsError, match="not valid YAML"):
+    with pytest.raises(FactsError) as raised:
         i18n.load_catalogs()
+    # What a failed start-up shows the operator: the problem in English, with where it is.
+    assert str(raised.value) == "facts.yaml is not valid YAML (line 1, column 9)"
+    assert raised.value.problems == [("not_yaml_at", {"line": 1, "column": 9})]
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+@pytest.mark.parametrize(("entry", "key", "message"), BROKEN_ENTRIES)
+def test_every_facts_problem_is_worded_with_its_values_in_every_language(
+    language, entry, key, message
+):
+    with pytest.raises(FactsError) as raised:
+        parse_facts(data_with(entry))
+    worded = raised.value.worded(Texts(language))
+    assert worded.startswith("facts.yaml") and key not in worded
+    for value in raised.value.reasons[0].values.values():
+        assert str(value) in worded
 
 
 # Rendering both ways
@@ -321,12 +397,23 @@ def test_the_facts_command_checks_an_edited_file_and_names_the_problem(tmp_path:
     assert main(["faq", "facts", "--file", str(edited)]) == 2
     err = capsys.readouterr().err.strip()
     assert err == (
-        "phonebot faq facts: facts.yaml: fact pori_phone_free: status must be unconfirmed or "
-        "confirmed, not 'maybe'"
+        "phonebot faq facts: facts.yaml: tieto pori_phone_free: tilan (status) pitää olla "
+        "unconfirmed tai confirmed, ei 'maybe'"
     )
     edited.write_text(facts_file_text().replace("status: unconfirmed", "status: confirmed", 1))
     assert main(["faq", "facts", "--file", str(edited)]) == 2
-    assert "needs confirmed_by" in capsys.readouterr().err
+    assert capsys.readouterr().err.strip() == (
+        "phonebot faq facts: facts.yaml: tieto pori_phone_free: vahvistetulla tiedolla pitää "
+        "olla confirmed_by (kuka ICT:ssä sen vahvisti)"
+    )
+
+
+def test_the_facts_command_says_when_the_file_cannot_be_read(tmp_path: Path, capsys):
+    missing = tmp_path / "facts.yaml"
+    assert main(["faq", "facts", "--file", str(missing)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"phonebot faq facts: tiedostoa {missing} ei voi lukea: No such file or directory"
+    )
 
 
 # Through the bot

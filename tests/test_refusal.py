@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import ast
 import importlib
+import string
 from pathlib import Path
 
 import pytest
 
-from bot.i18n import SUPPORTED_LANGUAGES, catalog_keys, texts
+from bot.i18n import SUPPORTED_LANGUAGES, catalog_entry, catalog_keys, texts
 from bot.refusal import Reason, Refused
 
 BOT = Path(__file__).resolve().parents[1] / "bot"
 DOMAIN_REFUSALS = (
     "bot.choices.lifecycle",
     "bot.deductions.service",
+    "bot.faq.facts",
     "bot.notifications.outbox",
     "bot.rollout.service",
     "bot.tickets.service",
@@ -76,9 +78,14 @@ def raised_keys() -> set[tuple[str, str]]:
 
 def test_the_domains_refusals_are_found():
     classes = refusal_classes()
-    assert {"DeliveryError", "NotAllowed", "OutboxError", "TicketError", "WaveError"} <= set(
-        classes
-    )
+    assert {
+        "DeliveryError",
+        "FactsError",
+        "NotAllowed",
+        "OutboxError",
+        "TicketError",
+        "WaveError",
+    } <= set(classes)
     owners = {owner for owner, _ in raised_keys()}
     assert owners == set(classes)  # each is raised somewhere with a key the catalogs word
 
@@ -94,6 +101,32 @@ def test_every_refusal_is_worded_in_every_language(language):
         if not any(f"{section}.{key}" in known for section in sections):
             missing.append(f"{classes[owner].catalog}.{key}")
     assert sorted(missing) == []
+
+
+def test_every_refusal_gives_the_values_its_text_names():
+    """A value missing from the call would fail the wording just when someone needs to read it."""
+    classes = refusal_classes()
+    missing = []
+    for path in sorted(BOT.rglob("*.py")):
+        for call in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(call, ast.Call) or _called_name(call) not in classes:
+                continue
+            first = call.args[0] if call.args else None
+            if not isinstance(first, ast.Constant) or not isinstance(first.value, str):
+                continue
+            given = {keyword.arg for keyword in call.keywords}
+            owner = classes[str(_called_name(call))]
+            for section in {owner.catalog, getattr(owner, "requester_catalog", owner.catalog)}:
+                key = f"{section}.{first.value}"
+                if None not in given and key in catalog_keys("fi"):
+                    named = _fields(catalog_entry("fi", key))
+                    missing += [f"{path.name}:{call.lineno} {key} {name}" for name in named - given]
+    assert missing == []
+
+
+def _fields(entry: object) -> set[str]:
+    forms = list(entry.values()) if isinstance(entry, dict) else [entry]
+    return {name for form in forms for _, name, _, _ in string.Formatter().parse(form) if name}
 
 
 def test_a_refusal_is_worded_for_its_reader_and_logged_by_its_keys():

@@ -18,7 +18,9 @@ import pytest
 from bot.choices.cost import InstalmentRule
 from bot.cli import main
 from bot.db import migrate
-from bot.settings import AppType, Settings
+from bot.i18n import SUPPORTED_LANGUAGES, catalog_keys, texts
+from bot.refusal import Reason
+from bot.settings import SERVE_REFUSAL_CATALOG, AppType, Settings
 
 
 def test_bot_framework_variable_names_are_read(monkeypatch):
@@ -341,54 +343,65 @@ def served(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, ob
     return calls
 
 
+NOT_LOOPBACK_FI = (
+    "phonebot serve: tunnistautuminen on pois päältä, joten palvelin kuuntelee vain "
+    "loopback-osoitetta (127.0.0.1, ::1, localhost), ei osoitetta 0.0.0.0"
+)
 REFUSED = {
-    "auth off without the opt-in": ({}, [], "ALLOW_UNAUTHENTICATED"),
+    "auth off without the opt-in": ({}, [], Reason("no_app_id")),
     "auth off on every interface": (
         {"ALLOW_UNAUTHENTICATED": "true"},
         ["--host", "0.0.0.0"],
-        "loopback",
+        Reason("not_loopback", {"host": "0.0.0.0"}),
     ),
     "auth off on HOST=0.0.0.0": (
         {"ALLOW_UNAUTHENTICATED": "true", "HOST": "0.0.0.0"},
         [],
-        "loopback",
+        Reason("not_loopback", {"host": "0.0.0.0"}),
     ),
     "auth off on a LAN address": (
         {"ALLOW_UNAUTHENTICATED": "true"},
         ["--host", "192.168.1.20"],
-        "loopback",
+        Reason("not_loopback", {"host": "192.168.1.20"}),
     ),
     "misspelt app id beside its password": (
         {"MICROSOFT_APP_ID": APP, "MicrosoftAppPassword": "s3cret", "ALLOW_UNAUTHENTICATED": "1"},
         [],
-        "MicrosoftAppId",
+        Reason("credentials_without_app_id", {"variables": "MicrosoftAppPassword"}),
     ),
     "app tenant without app id": (
         {"MicrosoftAppTenantId": "pori-tenant", "ALLOW_UNAUTHENTICATED": "true"},
         [],
-        "MicrosoftAppId",
+        Reason("credentials_without_app_id", {"variables": "MicrosoftAppTenantId"}),
     ),
     "teams tenant without app id": (
         {"TEAMS_TENANT_ID": "pori-tenant", "ALLOW_UNAUTHENTICATED": "true"},
         [],
-        "MicrosoftAppId",
+        Reason("credentials_without_app_id", {"variables": "TEAMS_TENANT_ID"}),
     ),
     "two different tenants": (
         {"MicrosoftAppId": APP, "MicrosoftAppTenantId": "a", "TEAMS_TENANT_ID": "b"},
         ["--host", "0.0.0.0"],
-        "TEAMS_TENANT_ID",
+        Reason("two_tenants"),
     ),
 }
 
 
-@pytest.mark.parametrize(("environment", "options", "named"), REFUSED.values(), ids=REFUSED.keys())
+def refused_in_finnish(reason: Reason) -> str:
+    """The one line `phonebot serve` prints when it will not start, in the commands' Finnish."""
+    fi = texts("fi")
+    worded = fi(f"{SERVE_REFUSAL_CATALOG}.{reason.key}", **reason.values)
+    return fi("cli.server.refused", refusal=worded)
+
+
+@pytest.mark.parametrize(("environment", "options", "reason"), REFUSED.values(), ids=REFUSED.keys())
 def test_serve_refuses_to_start_when_authentication_would_not_hold(
     served: list[dict[str, object]],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     environment: dict[str, str],
     options: list[str],
-    named: str,
+    reason: Reason,
 ) -> None:
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
@@ -396,8 +409,59 @@ def test_serve_refuses_to_start_when_authentication_would_not_hold(
     assert main(["serve", *options]) != 0
 
     assert served == []
-    errors = capsys.readouterr().err
-    assert errors.count("\n") == 1 and named in errors and "Traceback" not in errors
+    assert capsys.readouterr().err == refused_in_finnish(reason) + "\n"
+
+
+def test_serve_says_why_it_refuses_in_finnish(served, monkeypatch, capsys):
+    monkeypatch.setenv("MicrosoftAppPassword", "s3cret")
+    monkeypatch.setenv("TEAMS_TENANT_ID", "pori-tenant")
+    monkeypatch.setenv("ALLOW_UNAUTHENTICATED", "true")
+
+    assert main(["serve"]) != 0
+
+    assert capsys.readouterr().err == (
+        "phonebot serve: MicrosoftAppPassword, TEAMS_TENANT_ID on asetettu, mutta MicrosoftAppId "
+        "on tyhjä: palvelinta ei käynnistetä ilman tunnistautumista (onko sovellustunnuksen "
+        "muuttujan nimi kirjoitettu väärin? se on MicrosoftAppId)\n"
+    )
+
+
+def test_no_host_at_all_is_every_interface_and_refused_without_authentication():
+    settings = Settings(_env_file=None, app_id="", allow_unauthenticated=True)
+    assert settings.refusal_to_serve("") == Reason("not_loopback_every_interface")
+    assert settings.refusal_to_serve("127.0.0.1") is None
+
+
+def test_the_english_refusal_reads_as_it_always_has():
+    settings = Settings(_env_file=None, app_id="", allow_unauthenticated=False)
+    refusal = settings.refusal_to_serve("127.0.0.1")
+    assert refusal is not None
+    assert texts("en")(f"{SERVE_REFUSAL_CATALOG}.{refusal.key}", **refusal.values) == (
+        "MicrosoftAppId is empty, so requests would not be authenticated: set MicrosoftAppId, "
+        "or ALLOW_UNAUTHENTICATED=true to serve on a loopback address for local use"
+    )
+
+
+def serve_refusal_keys() -> set[str]:
+    """Every `Reason("key", ...)` in bot/settings.py: the reasons `serve` can give."""
+    source = Path(__file__).resolve().parents[1] / "bot" / "settings.py"
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    return {
+        call.args[0].value
+        for call in ast.walk(tree)
+        if isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Name)
+        and call.func.id == "Reason"
+        and isinstance(call.args[0], ast.Constant)
+    }
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_every_serve_refusal_is_worded_in_every_language(language):
+    keys = serve_refusal_keys()
+    assert {reason.key for _, _, reason in REFUSED.values()} < keys
+    known = catalog_keys(language)
+    assert sorted(key for key in keys if f"{SERVE_REFUSAL_CATALOG}.{key}" not in known) == []
 
 
 ALLOWED = {
@@ -453,7 +517,7 @@ def test_serve_on_every_interface_without_authentication_exits_with_one_line(tmp
         timeout=30,
     )
     assert finished.returncode != 0
-    assert finished.stderr.count("\n") == 1 and "loopback" in finished.stderr
+    assert finished.stderr == NOT_LOOPBACK_FI + "\n"
 
 
 def test_invalid_settings_are_one_line_not_a_traceback(monkeypatch, tmp_path, capsys):

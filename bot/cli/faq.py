@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli.common import read_once, say
+from bot.cli.common import read_once, refusal_text, say
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -96,14 +96,11 @@ def _faq_facts(args: argparse.Namespace, settings: Settings) -> int:
     from bot.i18n import check_fact_texts
 
     try:
-        if args.file:
-            facts = program.load_facts(args.file.read_text(encoding="utf-8"))
-        else:
-            facts = program.program_facts()
+        facts = program.read_facts(args.file) if args.file else program.program_facts()
         check_fact_texts(facts)
         packaged_content(facts)  # every answer's {fact:key} names a fact
-    except (OSError, program.FactsError) as error:
-        print(say("cli.faq.facts_broken", error=str(error)), file=sys.stderr)
+    except program.FactsError as error:
+        print(say("cli.faq.facts_broken", error=refusal_text(error)), file=sys.stderr)
         return 2
     t = cli_texts()
     confirmed = sum(fact.confirmed for fact in facts.facts)

@@ -9,7 +9,7 @@ import sys
 from aiohttp import web
 
 from bot.cli.common import open_engine, say
-from bot.settings import Settings
+from bot.settings import SERVE_REFUSAL_CATALOG, Settings
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,8 +36,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     refusal = settings.refusal_to_serve(host)
-    if refusal:
-        print(say("cli.server.refused", refusal=refusal), file=sys.stderr)
+    if refusal is not None:
+        worded = say(f"{SERVE_REFUSAL_CATALOG}.{refusal.key}", **refusal.values)
+        print(say("cli.server.refused", refusal=worded), file=sys.stderr)
         return 2
     app = create_app(settings, freeze_after_start=True)
     web.run_app(app, host=host, port=port, print=None)

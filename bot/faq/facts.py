@@ -14,9 +14,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import yaml
+
+from bot.refusal import Refused
 
 LANGUAGES = ("fi", "en", "sv")
 STATUSES = ("unconfirmed", "confirmed")
@@ -30,8 +33,23 @@ MISSED_DEDUCTION_MOVES_END = "missed_deduction_moves_end"
 NAMED_IN_CODE = (FIRST_DEDUCTION_TIMING, MISSED_DEDUCTION_MOVES_END)
 
 
-class FactsError(ValueError):
-    """facts.yaml, or a text's `{fact:...}`, is wrong: the bot must not start with it."""
+class FactsError(Refused):
+    """facts.yaml, or a text's `{fact:...}`, is wrong: the bot must not start with it.
+
+    Worded under the catalogs' `facts_problem`. Unlike other refusals, str() is the problem in
+    English with its values: it is what a failed start-up shows, the operator must see what to
+    fix, and its values (keys, lines, file names) are nothing personal.
+    """
+
+    catalog = "facts_problem"
+
+    def __str__(self) -> str:
+        from bot.i18n import texts  # bot.i18n reads the facts, so it is imported when needed
+
+        try:
+            return self.worded(texts("en"))
+        except (KeyError, TypeError, ValueError):  # a text missing or not matching its values
+            return super().__str__()
 
 
 @dataclass(frozen=True)
@@ -56,7 +74,7 @@ class ProgramFacts:
         for fact in self.facts:
             if fact.key == key:
                 return fact
-        raise FactsError(f"unknown fact {key!r}: facts.yaml has no such key")
+        raise FactsError("unknown_fact", fact=key)
 
     def is_confirmed(self, key: str) -> bool:
         """Whether ICT has confirmed it, so texts may state it."""
@@ -84,73 +102,88 @@ def program_facts() -> ProgramFacts:
     return load_facts(text)
 
 
+def read_facts(path: Path) -> ProgramFacts:
+    """An edited facts file, as ICT checks it before it replaces the packaged one."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise FactsError(
+            "unreadable", path=str(path), reason=str(error.strerror or error)
+        ) from None
+    return load_facts(text)
+
+
 def load_facts(text: str) -> ProgramFacts:
     """Parse and check facts.yaml; any problem is a FactsError naming the fact and the field."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise FactsError(f"facts.yaml is not valid YAML: {error}") from None
+        mark = getattr(error, "problem_mark", None)
+        if mark is None:
+            raise FactsError("not_yaml") from None
+        raise FactsError("not_yaml_at", line=mark.line + 1, column=mark.column + 1) from None
     return parse_facts(data)
 
 
 def parse_facts(data: Any) -> ProgramFacts:
     """The facts file's content, checked strictly: anything unexpected is a FactsError."""
     if not isinstance(data, dict) or set(data) != {"facts"} or not isinstance(data["facts"], list):
-        raise FactsError("facts.yaml must hold exactly one list, `facts:`")
+        raise FactsError("not_one_list")
     facts = tuple(_fact(entry, position) for position, entry in enumerate(data["facts"], 1))
     keys = [fact.key for fact in facts]
     repeated = sorted({key for key in keys if keys.count(key) > 1})
     if repeated:
-        raise FactsError(f"facts.yaml: fact {', '.join(repeated)} appears more than once")
+        raise FactsError("repeated", facts=", ".join(repeated))
     missing = [key for key in NAMED_IN_CODE if key not in keys]
     if missing:
-        raise FactsError(f"facts.yaml: fact {', '.join(missing)} is missing (the cards use it)")
+        raise FactsError("missing_named", facts=", ".join(missing))
     return ProgramFacts(facts)
 
 
 def _fact(entry: Any, position: int) -> Fact:
     if not isinstance(entry, dict):
-        raise FactsError(f"facts.yaml: entry {position} is not a mapping")
+        raise FactsError("entry_not_mapping", entry=position)
     key = entry.get("key")
     if not isinstance(key, str) or not _KEY.fullmatch(key):
-        raise FactsError(f"facts.yaml: entry {position} needs a key of a-z, 0-9 and _")
-    where = f"facts.yaml: fact {key}"
+        raise FactsError("bad_key", entry=position)
     unknown = sorted(set(entry) - _FIELDS, key=str)
     if unknown:
-        raise FactsError(f"{where}: unknown field {', '.join(map(str, unknown))}")
+        raise FactsError("unknown_field", fact=key, fields=", ".join(map(str, unknown)))
     status = entry.get("status")
     if status not in STATUSES:
-        raise FactsError(f"{where}: status must be {' or '.join(STATUSES)}, not {status!r}")
+        raise FactsError("bad_status", fact=key, status=repr(status))
     confirmed = status == "confirmed"
     by, on = entry.get("confirmed_by"), entry.get("confirmed_on")
     if confirmed:
         if not isinstance(by, str) or not by.strip():
-            raise FactsError(f"{where}: a confirmed fact needs confirmed_by (who in ICT)")
+            raise FactsError("needs_confirmed_by", fact=key)
         if not isinstance(on, date) or isinstance(on, datetime):
-            raise FactsError(f"{where}: a confirmed fact needs confirmed_on as a date, 2026-05-31")
+            raise FactsError("needs_confirmed_on", fact=key)
     elif by is not None or on is not None:
-        raise FactsError(f"{where}: confirmed_by/confirmed_on given but status is unconfirmed")
+        raise FactsError("confirmation_without_status", fact=key)
     return Fact(
         key=key,
         confirmed=confirmed,
-        statement=_statement(entry.get("statement"), where),
+        statement=_statement(entry.get("statement"), key),
         confirmed_by=by.strip() if confirmed and isinstance(by, str) else None,
         confirmed_on=on if confirmed and isinstance(on, date) else None,
     )
 
 
-def _statement(statement: Any, where: str) -> dict[str, str]:
+def _statement(statement: Any, key: str) -> dict[str, str]:
     if not isinstance(statement, dict):
-        raise FactsError(f"{where}: statement needs a text for each of {', '.join(LANGUAGES)}")
+        raise FactsError("statement_not_mapping", fact=key, languages=", ".join(LANGUAGES))
     unknown = sorted(set(statement) - set(LANGUAGES), key=str)
     if unknown:
-        raise FactsError(f"{where}: statement has an unknown language {', '.join(unknown)}")
+        raise FactsError(
+            "statement_unknown_language", fact=key, languages=", ".join(map(str, unknown))
+        )
     texts = {}
     for language in LANGUAGES:
         text = statement.get(language)
         if not isinstance(text, str) or not text.strip():
-            raise FactsError(f"{where}: statement has no {language} text")
+            raise FactsError("statement_missing", fact=key, language=language)
         if "{" in text or "}" in text:
-            raise FactsError(f"{where}: the {language} statement may not contain {{ or }}")
+            raise FactsError("statement_braces", fact=key, language=language)
         texts[language] = " ".join(text.split())
     return texts
