@@ -17,6 +17,7 @@ import pytest
 
 from bot.choices.cost import InstalmentRule
 from bot.cli import main
+from bot.cli.common import say
 from bot.db import migrate
 from bot.i18n import SUPPORTED_LANGUAGES, catalog_keys, texts
 from bot.refusal import Reason
@@ -267,7 +268,11 @@ def test_demo_without_node_explains_how_to_connect(monkeypatch, tmp_path, capsys
     settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path / 'd.db'}")
     assert runner.run_demo(settings, port=3999) == 0
     out = capsys.readouterr().out
-    assert "Node.js is not installed" in out and "http://127.0.0.1:3999/api/messages" in out
+    assert (
+        out.strip()
+        == say("cli.demo.no_node", endpoint="http://127.0.0.1:3999/api/messages").strip()
+    )
+    assert "Node.js ei ole asennettu" in out
     assert Path(tmp_path / "d.db").exists()
 
 

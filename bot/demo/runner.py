@@ -14,6 +14,7 @@ from aiohttp import web
 from bot.adapters.botframework.fake_connector import FakeBotConnector
 from bot.adapters.graph.fake_graph import FakeGraph
 from bot.app import create_app
+from bot.cli.common import say
 from bot.clock import helsinki_today, system_clock
 from bot.db import migrate
 from bot.db.engine import create_engine, create_session_factory
@@ -29,15 +30,6 @@ from bot.demo.playground import (
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
-
-NO_NODE_HELP = """
-Node.js is not installed, so the local Teams client (Microsoft 365 Agents Playground)
-is not started. The bot is running at {endpoint}. To chat with it:
-  * install Node.js 20+ and run this command again (it installs the Playground with `npm ci`), or
-  * connect real Teams: expose this port over HTTPS (e.g. a dev tunnel), register an Azure Bot with
-    that URL + /api/messages, set MicrosoftAppId/MicrosoftAppPassword, and upload the package from
-    `phonebot manifest build -o puhelinbotti.zip` in Teams (Apps -> Manage your apps -> Upload).
-"""
 
 
 async def prepare_database(settings: Settings) -> None:
@@ -59,11 +51,6 @@ async def prepare_database(settings: Settings) -> None:
 
 # The bot accepts activities from its own tenant only: the Playground's is the demo's.
 DEMO_TENANT = TENANT_ID
-PLAYGROUND_HINTS = """
-  You chat as Maija, who is also an ICT admin here ("aallot", "kampanjat").
-  Helpdesk: in the channel Tukipalvelu, post "@Puhelinbotti tukikanava" to make it the
-  helpdesk channel; then "haluan puhua ihmiselle" in the personal chat opens a ticket there.
-"""
 
 
 @contextmanager
@@ -127,10 +114,10 @@ def _serve_with_playground(settings: Settings, *, port: int, playground: bool) -
             log.error("%s", error)
             client = None
     if client is not None:
-        print(f"\n  Puhelinbotti is running. Open {client.url} in a browser to chat with it.")
-        print(PLAYGROUND_HINTS, flush=True)
+        print(say("cli.demo.running", url=client.url))
+        print(say("cli.demo.hints"), flush=True)
     elif playground:
-        print(NO_NODE_HELP.format(endpoint=endpoint), flush=True)
+        print(say("cli.demo.no_node", endpoint=endpoint), flush=True)
     try:
         web.run_app(
             create_app(settings, freeze_after_start=True), host="127.0.0.1", port=port, print=None

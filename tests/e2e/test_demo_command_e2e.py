@@ -23,6 +23,7 @@ from playwright.async_api import async_playwright
 from sqlalchemy import select
 
 from bot.choices.models import PhoneChoice
+from bot.cli.common import say
 from bot.db.engine import create_engine, create_session_factory
 from bot.demo.loader import demo_data
 from bot.demo.playground import node_available
@@ -39,7 +40,12 @@ BOT_PORT = 3978  # what `./scripts/demo` uses
 MAIJA = demo_data()["employees"][0]
 STARTUP_SECONDS = 180  # npm and the Playground's first start on a cold machine
 CHROMIUM_INSTALLED = Path(CHROMIUM).exists()
-OPEN_LINE = re.compile(r"Open (http://127\.0\.0\.1:\d+/) in a browser")
+# The line that gives the Playground's address, as the catalog words it in the commands' language.
+OPEN_LINE = re.compile(
+    re.escape(say("cli.demo.running", url="URL").strip()).replace(
+        "URL", r"(http://127\.0\.0\.1:\d+/)"
+    )
+)
 
 
 def _port_taken(port: int) -> bool:
