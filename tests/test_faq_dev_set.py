@@ -7,7 +7,7 @@ from collections import Counter
 
 import yaml
 
-from tests.support.faq_dev import DEV_QUESTIONS, LANGUAGES, TOPIC_IDS, dev_questions
+from tests.support.faq_dev import DEV_QUESTIONS, LANGUAGES, TOPIC_IDS, dev_also, dev_questions
 
 MIN_PER_TOPIC = {"fi": 7, "en": 3}
 MIN_OFF_TOPIC = {"fi": 40, "en": 20}
@@ -19,7 +19,7 @@ def normalized(question: str) -> str:
 
 def test_file_has_exactly_the_topics_and_languages():
     data = yaml.safe_load(DEV_QUESTIONS.read_text(encoding="utf-8"))
-    assert set(data) == {"topics", "off_topic"}
+    assert set(data) == {"topics", "off_topic", "also"}
     assert list(data["topics"]) == list(TOPIC_IDS)
     for by_language in [*data["topics"].values(), data["off_topic"]]:
         assert set(by_language) == set(LANGUAGES)
@@ -62,3 +62,11 @@ def test_no_question_appears_twice():
     topical, off_topic = dev_questions()
     everything = [question for question, *_ in topical] + [question for question, _ in off_topic]
     assert [q for q, n in Counter(map(normalized, everything)).items() if n > 1] == []
+
+
+def test_also_names_topic_questions_and_other_topics_only():
+    topical, _ = dev_questions()
+    own = {question: topic_id for question, topic_id, _ in topical}
+    for question, topics in dev_also().items():
+        assert question in own, question
+        assert topics <= set(TOPIC_IDS) - {own[question]}, question

@@ -16,7 +16,7 @@ from tests.support.cards import all_text, buttons, executes
 
 ADAPTIVE = "application/vnd.microsoft.card.adaptive"
 SURE = "paljonko vapaavalintainen puhelin maksaa minulle?"
-UNSURE = "sitten kun kaksi vuotta on kulunut"
+UNSURE = "mitä kahden vuoden jälkeen tapahtuu"
 OFF_TOPIC = "mikä on lounaslista?"
 
 

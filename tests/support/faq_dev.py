@@ -28,6 +28,15 @@ TOPIC_IDS = (
     "change-choice",
     "existing-phone",
     "talk-to-human",
+    "delivery",
+    "phone-number",
+    "deductions-during-leave",
+    "old-work-phone",
+    "getting-started",
+    "accessories",
+    "abroad",
+    "tax-and-fees",
+    "who-is-included",
 )
 
 
@@ -46,3 +55,9 @@ def dev_questions() -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
         for question in data["off_topic"].get(language) or []
     ]
     return topical, off_topic
+
+
+def dev_also() -> dict[str, frozenset[str]]:
+    """Questions that another topic's answer answers as well (both share a fact), by question."""
+    data = yaml.safe_load(DEV_QUESTIONS.read_text(encoding="utf-8"))
+    return {question: frozenset(topics) for question, topics in (data.get("also") or {}).items()}
