@@ -20,6 +20,8 @@ SETS = {
     "heldout_3": HELDOUT.with_name("heldout-3"),
     "heldout_4": HELDOUT.with_name("heldout-4"),
     "heldout_5": HELDOUT.with_name("heldout-5"),
+    # Off-topic messages only, a third of them worded with the program's words.
+    "heldout_offtopic": HELDOUT.with_name("heldout-offtopic"),
 }
 FILES = ("questions.yaml", "labels.yaml")
 
