@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -40,9 +42,17 @@ TOPIC_IDS = (
 )
 
 
+@cache
+def _dev_data() -> dict[str, Any]:
+    """The file parsed once per process: the questions and their `also` list share it."""
+    loaded = yaml.safe_load(DEV_QUESTIONS.read_text(encoding="utf-8"))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
 def dev_questions() -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
     """(question, topic_id, language) and off-topic (question, language), in file order."""
-    data = yaml.safe_load(DEV_QUESTIONS.read_text(encoding="utf-8"))
+    data = _dev_data()
     topical = [
         (question, topic_id, language)
         for topic_id, by_language in data["topics"].items()
@@ -59,5 +69,5 @@ def dev_questions() -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
 
 def dev_also() -> dict[str, frozenset[str]]:
     """Questions that another topic's answer answers as well (both share a fact), by question."""
-    data = yaml.safe_load(DEV_QUESTIONS.read_text(encoding="utf-8"))
-    return {question: frozenset(topics) for question, topics in (data.get("also") or {}).items()}
+    also = _dev_data().get("also") or {}
+    return {question: frozenset(topics) for question, topics in also.items()}
