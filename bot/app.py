@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import aiohttp
@@ -21,6 +21,7 @@ from bot.adapters.botframework.authentication import ChannelAuthentication
 from bot.adapters.botframework.connector import BotConnectorClient
 from bot.adapters.botframework.tokens import AccessTokenProvider, MsalTokenProvider, NoTokenProvider
 from bot.adapters.conversation_state import TurnConversationState
+from bot.adapters.entra.sso import TabTokenValidator
 from bot.adapters.graph.client import GraphDirectory
 from bot.adapters.graph.directory_sync import build_directory_sync, graph_directory
 from bot.adapters.state_storage import SqlStorage
@@ -59,6 +60,8 @@ from bot.ict.console import IctConsole
 from bot.rollout.campaigns import LaterReminders
 from bot.rollout.service import TurnReader
 from bot.settings import GRAPH_V1, Settings
+from bot.tabs.access import TabAccess
+from bot.tabs.ict import IctTab, static_file
 from bot.turn_errors import make_turn_error_handler
 from bot.turn_start import TurnStarter
 
@@ -79,6 +82,7 @@ class Components:
     expected_revision: str | None
     jobs: BackgroundJobs
     graph: GraphDirectory | None
+    ict_tab: IctTab
 
 
 COMPONENTS = web.AppKey("components", Components)
@@ -123,7 +127,23 @@ def create_app(
     app.router.add_post("/api/messages", _messages)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
+    app.router.add_get("/tabs/ict", _tab(IctTab.shell))
+    app.router.add_get("/tabs/ict/progress", _tab(IctTab.progress))
+    app.router.add_get("/tabs/ict/units/{code}/waiting", _tab(IctTab.waiting))
+    app.router.add_get("/tabs/ict/units/{code}/waiting.csv", _tab(IctTab.waiting_csv))
+    app.router.add_get("/tabs/static/{name}", static_file)
     return app
+
+
+def _tab(
+    handler: Callable[[IctTab, web.Request], Awaitable[web.Response]],
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """A route to a handler of ICT's tab, which start-up builds with the other components."""
+
+    async def handle(request: web.Request) -> web.Response:
+        return await handler(request.app[COMPONENTS].ict_tab, request)
+
+    return handle
 
 
 async def build_components(
@@ -219,6 +239,7 @@ async def build_components(
         expected_revision=migrate.head_revision(),
         jobs=jobs,
         graph=graph,
+        ict_tab=IctTab(sessions, clock, _tab_access(settings, http, clock)),
     )
 
 
@@ -250,6 +271,29 @@ def _authentication(settings: Settings, http: aiohttp.ClientSession) -> ChannelA
     )
     return ChannelAuthentication(
         validator=validator, credentials=credentials, oauth_scope=settings.connector_oauth_scope
+    )
+
+
+def _tab_access(settings: Settings, http: aiohttp.ClientSession, clock: Clock) -> TabAccess:
+    """Teams sign-in when authentication is on; the local user only when it is off.
+
+    Authentication on without the city's tenant signs nobody in: the tab fails closed.
+    """
+    validator = None
+    if settings.auth_enabled:
+        if settings.tenant_id:
+            validator = TabTokenValidator(
+                tenant_id=settings.tenant_id,
+                audiences=(settings.tab_audience, settings.app_id),
+                keys=OpenIdKeyCache(settings.entra_metadata_url, http),
+                clock=clock,
+            )
+        else:
+            log.warning("tabs: no MicrosoftAppTenantId or TEAMS_TENANT_ID, so nobody can sign in")
+    return TabAccess(
+        validator=validator,
+        local_user_id="" if settings.auth_enabled else settings.tab_local_user_id,
+        ict_admins=settings.ict_admins,
     )
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -104,6 +105,23 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices(
             "DIRECTORY_SYNC_INTERVAL_MINUTES", "directory_sync_interval_minutes"
         ),
+    )
+    entra_openid_metadata_url: str = Field(
+        default="",
+        description="where the signing keys of Teams tab sign-in tokens are published; "
+        "empty: Entra ID's, for the city's tenant",
+        validation_alias=AliasChoices("ENTRA_OPENID_METADATA_URL", "entra_openid_metadata_url"),
+    )
+    tab_app_id_uri: str = Field(
+        default="",
+        description="the Application ID URI tab sign-in tokens are issued for; "
+        "empty: api://<BOT_PUBLIC_ENDPOINT's host>/<MicrosoftAppId>",
+        validation_alias=AliasChoices("TAB_APP_ID_URI", "tab_app_id_uri"),
+    )
+    tab_local_user_id: str = Field(
+        default="",
+        description="with authentication off (local use only), who is signed in to the tabs",
+        validation_alias=AliasChoices("TAB_LOCAL_USER_ID", "tab_local_user_id"),
     )
     host: str = Field(default="127.0.0.1", validation_alias=AliasChoices("HOST", "host"))
     port: int = Field(default=3978, validation_alias=AliasChoices("PORT", "port"))
@@ -319,6 +337,19 @@ class Settings(BaseSettings):
     def ict_admins(self) -> frozenset[str]:
         """Azure AD object ids of ICT's admins: comma- or space-separated in ICT_ADMIN_IDS."""
         return frozenset(self.ict_admin_ids.replace(",", " ").split())
+
+    @property
+    def tab_audience(self) -> str:
+        """The Application ID URI of the tabs' single sign-on (manifest webApplicationInfo)."""
+        if self.tab_app_id_uri:
+            return self.tab_app_id_uri
+        return f"api://{urlsplit(self.public_endpoint).hostname}/{self.app_id}"
+
+    @property
+    def entra_metadata_url(self) -> str:
+        if self.entra_openid_metadata_url:
+            return self.entra_openid_metadata_url
+        return f"https://login.microsoftonline.com/{self.tenant_id}/v2.0/.well-known/openid-configuration"
 
     @property
     def is_sqlite(self) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -213,3 +214,18 @@ def excel_text(value: str | None) -> str:
     if value.startswith(_FORMULA_TRIGGERS):
         return "'" + value
     return value
+
+
+# Finnish alphabetical order: å, ä and ö come after z (æ and ø sort as ä and ö, ü as y);
+# other accents are ignored. Private-use characters sort after every letter.
+_FINNISH_LETTERS = str.maketrans(
+    {"å": "\ue000", "ä": "\ue001", "æ": "\ue001", "ö": "\ue002", "ø": "\ue002", "ü": "y"}
+)
+
+
+def finnish_order(value: str) -> str:
+    """A sort key that puts names in Finnish alphabetical order."""
+    decomposed = unicodedata.normalize(
+        "NFKD", unicodedata.normalize("NFC", value).casefold().translate(_FINNISH_LETTERS)
+    )
+    return "".join(char for char in decomposed if not unicodedata.combining(char))

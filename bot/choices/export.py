@@ -30,7 +30,6 @@ otherwise run it as a formula (CSV injection).
 from __future__ import annotations
 
 import csv
-import unicodedata
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -42,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.choices.models import ChoiceOption, ChoiceStatus, PhoneChoice
 from bot.directory.models import Employee, Unit
 from bot.i18n import texts
-from bot.spreadsheet import excel_text
+from bot.spreadsheet import excel_text, finnish_order
 
 HEADERS = (
     "henkilonumero",
@@ -195,27 +194,13 @@ def _amount(cents: int) -> str:
     return f"{sign}{euros},{rest:02d}"
 
 
-# Finnish alphabetical order: å, ä and ö come after z (æ and ø sort as ä and ö, ü as y);
-# other accents are ignored. Private-use characters sort after every letter.
-_FINNISH_LETTERS = str.maketrans(
-    {"å": "\ue000", "ä": "\ue001", "æ": "\ue001", "ö": "\ue002", "ø": "\ue002", "ü": "y"}
-)
-
-
-def _finnish_key(value: str) -> str:
-    decomposed = unicodedata.normalize(
-        "NFKD", unicodedata.normalize("NFC", value).casefold().translate(_FINNISH_LETTERS)
-    )
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
-
-
 def _order(row: ExportRow) -> tuple[bool, str, str, str, str, int]:
     unit = row.unit_name or row.unit_code or ""
     return (
         not unit,
-        _finnish_key(unit),
+        finnish_order(unit),
         row.unit_code or "",
-        _finnish_key(row.display_name),
+        finnish_order(row.display_name),
         row.display_name,
         row.choice_id,
     )

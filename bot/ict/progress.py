@@ -19,6 +19,7 @@ from bot.clock import helsinki_today
 from bot.db.base import as_utc
 from bot.directory.models import Employee, Unit
 from bot.rollout.models import RolloutWave, RolloutWaveUnit
+from bot.spreadsheet import finnish_order
 
 _OPEN = [status.value for status in OPEN_STATUSES]
 # Only people the rollout reaches: an enabled account, not left.
@@ -136,7 +137,7 @@ async def rollout_progress(*, session: AsyncSession, now: datetime) -> Progress:
 
 
 async def not_chosen(*, session: AsyncSession, unit_code: str) -> list[Waiting] | None:
-    """The unit's employees without a choice, by name; None when there is no such unit."""
+    """The unit's employees without a choice in Finnish name order; None if there is no unit."""
     if await session.get(Unit, unit_code) is None:
         return None
     has_choice = (
@@ -150,9 +151,10 @@ async def not_chosen(*, session: AsyncSession, unit_code: str) -> list[Waiting] 
     rows = await session.execute(
         select(Employee.display_name, Employee.user_principal_name, Employee.employee_number)
         .where(*_REACHED, Employee.unit_code == unit_code, ~has_choice)
-        .order_by(Employee.display_name, Employee.aad_object_id)
+        .order_by(Employee.aad_object_id)
     )
-    return [Waiting(name, email, number) for name, email, number in rows]
+    waiting = [Waiting(name, email, number) for name, email, number in rows]
+    return sorted(waiting, key=lambda person: finnish_order(person.name))
 
 
 async def _unit_tallies(session: AsyncSession) -> dict[str, Tally]:

@@ -134,8 +134,8 @@ class ChannelTokenValidator:
     async def validate(
         self, auth_header: str, *, channel_id: str, service_url: str
     ) -> ClaimsIdentity:
-        token = _bearer_token(auth_header)
-        header = _unverified_header(token)
+        token = bearer_token(auth_header)
+        header = unverified_header(token)
         if header.get("alg") not in ALLOWED_ALGORITHMS:
             raise AuthenticationError("token algorithm not allowed")
         key_id = header.get("kid")
@@ -166,7 +166,7 @@ def anonymous_identity() -> ClaimsIdentity:
     return ClaimsIdentity({}, True, AuthenticationConstants.ANONYMOUS_AUTH_TYPE)
 
 
-def _unverified_header(token: str) -> dict[str, Any]:
+def unverified_header(token: str) -> dict[str, Any]:
     """The token's header, to pick the key; `jwt.decode` then checks the whole token.
 
     `jwt.get_unverified_header` decodes and checks all three segments character by character
@@ -184,7 +184,7 @@ def _unverified_header(token: str) -> dict[str, Any]:
     return header
 
 
-def _bearer_token(auth_header: str) -> str:
+def bearer_token(auth_header: str) -> str:
     scheme, _, token = (auth_header or "").strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationError("missing bearer token")

@@ -1,4 +1,4 @@
-"""A local OpenID metadata + JWKS server with its own RSA key, to sign Bot Connector tokens.
+"""A local OpenID metadata + JWKS server with its own RSA key: Bot Connector and Entra tokens.
 
 It runs in its own thread with its own event loop, so it answers even while the bot's loop is
 busy (or blocked, as upstream's validation would block it).
@@ -59,23 +59,27 @@ class FakeOpenIdServer:
         self,
         *,
         app_id: str,
-        service_url: str,
+        service_url: str | None = None,
         issuer: str = DEFAULT_ISSUER,
         lifetime: int = 3600,
         key_id: str | None = None,
         private_key: Any = None,
         extra: dict[str, Any] | None = None,
         omit: tuple[str, ...] = (),
+        now: float | None = None,
     ) -> str:
-        """A token as the Bot Connector would send it; arguments let tests forge bad ones."""
-        now = int(time.time())
+        """A token as the Bot Connector (with `service_url`) or Entra ID would send it.
+
+        The arguments let tests forge bad ones; `now` lets a test with a fixed clock sign for it.
+        """
+        now = int(time.time() if now is None else now)
         claims: dict[str, Any] = {
             "iss": issuer,
             "aud": app_id,
-            "serviceurl": service_url,
             "nbf": now - 5,
             "iat": now - 5,
             "exp": now + lifetime,
+            **({"serviceurl": service_url} if service_url is not None else {}),
             **(extra or {}),
         }
         for name in omit:

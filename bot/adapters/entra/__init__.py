@@ -1,0 +1,1 @@
+"""Microsoft Entra ID: the sign-in tokens Teams gives the bot's tabs."""

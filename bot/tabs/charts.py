@@ -1,0 +1,67 @@
+"""Pictures drawn on the server as SVG: no chart library in the browser, nothing from a CDN.
+
+Each picture has a text alternative (its title) and the page shows the same figures as a table.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from markupsafe import Markup, escape
+
+from bot.ict.progress import WaveProgress
+
+WIDTH = 640
+HEIGHT = 220
+LEFT = 48
+RIGHT = 16
+TOP = 16
+BOTTOM = 32
+
+
+def choices_against_window(wave: WaveProgress, today: date, *, title: str, goal: str) -> Markup:
+    """Choices made so far, day by day, across the whole window, against the people to choose."""
+    days = (wave.closes_on - wave.opens_on).days
+    people = max(wave.tally.employees, 1)
+    plot_w = WIDTH - LEFT - RIGHT
+    plot_h = HEIGHT - TOP - BOTTOM
+
+    def x(day: date) -> float:
+        return LEFT + plot_w * ((day - wave.opens_on).days / days if days else 0.5)
+
+    def y(count: int) -> float:
+        return TOP + plot_h * (1 - min(count, people) / people)
+
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
+        f'<line class="axis" x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" '
+        f'y2="{TOP + plot_h}"/>',
+        f'<line class="axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{TOP + plot_h}"/>',
+        f'<line class="goal" x1="{LEFT}" y1="{y(people):.1f}" x2="{WIDTH - RIGHT}" '
+        f'y2="{y(people):.1f}"/>',
+        f'<text class="label" x="{LEFT + 4}" y="{y(people) - 4:.1f}">{escape(goal)}</text>',
+        f'<text class="label" x="{LEFT - 6}" y="{TOP + plot_h}" text-anchor="end">0</text>',
+        f'<text class="label" x="{LEFT - 6}" y="{TOP + 10}" text-anchor="end">'
+        f"{wave.tally.employees}</text>",
+    ]
+    for day in (wave.opens_on, wave.closes_on):
+        parts.append(
+            f'<text class="label" x="{x(day):.1f}" y="{HEIGHT - 10}" text-anchor="middle">'
+            f"{day.day}.{day.month}.</text>"
+        )
+    if wave.opens_on <= today <= wave.closes_on:
+        parts.append(
+            f'<line class="today" x1="{x(today):.1f}" y1="{TOP}" x2="{x(today):.1f}" '
+            f'y2="{TOP + plot_h}"/>'
+        )
+    if wave.days:
+        points = [f"{x(wave.opens_on):.1f},{y(wave.days[0].so_far - wave.days[0].made):.1f}"]
+        points += [
+            f"{x(min(count.day + timedelta(days=1), wave.closes_on)):.1f},{y(count.so_far):.1f}"
+            for count in wave.days
+        ]
+        parts.append(f'<polyline class="line" points="{" ".join(points)}"/>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

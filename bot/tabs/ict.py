@@ -1,0 +1,224 @@
+"""ICT's tab: rollout progress per wave and unit, and who in a unit has not chosen yet.
+
+The page itself (`/tabs/ict`) holds no data; its script signs in with Teams and fetches the
+fragments below with the token, each checked for the ICT admin role. Names appear only in the
+fragments and the CSV, never in a URL or a log line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from pathlib import Path
+from urllib.parse import quote
+
+from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.clock import Clock, helsinki_today
+from bot.directory.models import Unit
+from bot.i18n import resolve_language, texts
+from bot.ict.progress import UnitProgress, WaveProgress, not_chosen, rollout_progress
+from bot.rollout.service import window_for_unit
+from bot.spreadsheet import excel_text
+from bot.tabs.access import Forbidden, NotSignedIn, Role, TabAccess
+from bot.tabs.charts import choices_against_window
+from bot.tabs.pages import render
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).resolve().parent / "static"
+# Served as /tabs/static/teams-js.js: installed by `npm ci` from package.json, never a CDN.
+TEAMS_JS = (
+    Path(__file__).resolve().parents[2]
+    / "node_modules/@microsoft/teams-js/dist/umd/MicrosoftTeams.min.js"
+)
+# Teams shows a tab in a frame of its own web and desktop clients.
+FRAME_ANCESTORS = (
+    "'self' https://teams.microsoft.com https://*.teams.microsoft.com https://*.skype.com "
+    "https://*.office.com https://*.cloud.microsoft"
+)
+SHELL_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    f"connect-src 'self'; frame-ancestors {FRAME_ANCESTORS}"
+)
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+class IctTab:
+    """The handlers of ICT's tab, given the database, the clock and who may see it."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], clock: Clock, access: TabAccess
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self._access = access
+
+    async def shell(self, request: web.Request) -> web.Response:
+        language = _language(request)
+        html = render(
+            "shell.html",
+            language,
+            title="tab.ict.title",
+            page="/tabs/ict/progress",
+            teams_js=TEAMS_JS.is_file(),
+        )
+        return web.Response(
+            text=html,
+            content_type="text/html",
+            headers={"Content-Security-Policy": SHELL_POLICY, **NO_STORE},
+        )
+
+    async def progress(self, request: web.Request) -> web.Response:
+        language = _language(request)
+        if (refusal := await self._refusal(request, language)) is not None:
+            return refusal
+        t = texts(language)
+
+        def unit_name(unit: UnitProgress) -> str:
+            return unit.name_en if language == "en" and unit.name_en else unit.name_fi
+
+        def chart(wave: WaveProgress) -> str:
+            tally = wave.tally
+            return choices_against_window(
+                wave,
+                progress.today,
+                title=t(
+                    "tab.ict.chart_title",
+                    wave=wave.name,
+                    chosen=tally.chosen,
+                    employees=tally.employees,
+                ),
+                goal=t("tab.ict.chart_goal"),
+            )
+
+        try:
+            async with self._sessions() as session:
+                progress = await rollout_progress(session=session, now=self._clock())
+        except SQLAlchemyError as error:
+            return _unavailable(language, error)
+        html = render(
+            "progress.html", language, progress=progress, chart=chart, unit_name=unit_name
+        )
+        return _fragment(html)
+
+    async def waiting(self, request: web.Request) -> web.Response:
+        language = _language(request)
+        if (refusal := await self._refusal(request, language)) is not None:
+            return refusal
+        code = request.match_info["code"]
+        try:
+            async with self._sessions() as session:
+                unit = await session.get(Unit, code)
+                people = await not_chosen(session=session, unit_code=code)
+                window = await window_for_unit(
+                    session=session, unit_code=code, today=helsinki_today(self._clock())
+                )
+        except SQLAlchemyError as error:
+            return _unavailable(language, error)
+        if unit is None or people is None:
+            return _message(language, "tab.unit_not_found", status=404)
+        name = unit.name_en if language == "en" and unit.name_en else unit.name_fi
+        html = render(
+            "waiting.html",
+            language,
+            unit=name,
+            people=people,
+            closes_on=window.closes_on,
+            csv_url=f"/tabs/ict/units/{_path_part(code)}/waiting.csv",
+            csv_file=texts(language)("tab.ict.csv_file", unit=_file_part(code)),
+        )
+        return _fragment(html)
+
+    async def waiting_csv(self, request: web.Request) -> web.Response:
+        """The same list for a supervisor's Excel: UTF-8 with BOM, `;`, formulas defused."""
+        language = _language(request)
+        if (refusal := await self._refusal(request, language)) is not None:
+            return refusal
+        code = request.match_info["code"]
+        try:
+            async with self._sessions() as session:
+                people = await not_chosen(session=session, unit_code=code)
+        except SQLAlchemyError as error:
+            return _unavailable(language, error)
+        if people is None:
+            return _message(language, "tab.unit_not_found", status=404)
+        t = texts(language)
+        stream = io.StringIO(newline="")
+        stream.write("\ufeff")
+        writer = csv.writer(stream, delimiter=";")
+        writer.writerow([t("tab.ict.name"), t("tab.ict.email"), t("tab.ict.employee_number")])
+        for person in people:
+            writer.writerow(
+                [
+                    excel_text(person.name),
+                    excel_text(person.email),
+                    excel_text(person.employee_number),
+                ]
+            )
+        filename = t("tab.ict.csv_file", unit=_file_part(code))
+        return web.Response(
+            body=stream.getvalue().encode("utf-8"),
+            content_type="text/csv",
+            charset="utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"', **NO_STORE},
+        )
+
+    async def _refusal(self, request: web.Request, language: str) -> web.Response | None:
+        """None when the request is an ICT admin's; else the 401 or 403 fragment to answer."""
+        try:
+            await self._access.require(request.headers.get("Authorization", ""), Role.ICT_ADMIN)
+        except NotSignedIn:
+            return _message(
+                language, "tab.not_signed_in", status=401, headers={"WWW-Authenticate": "Bearer"}
+            )
+        except Forbidden:
+            return _message(language, "tab.forbidden", status=403)
+        return None
+
+
+async def static_file(request: web.Request) -> web.StreamResponse:
+    """The tabs' own script and style, and the Teams library from node_modules."""
+    name = request.match_info["name"]
+    files = {"tab.js": STATIC / "tab.js", "tab.css": STATIC / "tab.css", "teams-js.js": TEAMS_JS}
+    path = files.get(name)
+    if path is None or not path.is_file():
+        raise web.HTTPNotFound()
+    return web.FileResponse(path, headers={"Cache-Control": "max-age=3600"})
+
+
+def _language(request: web.Request) -> str:
+    """Teams fills `lang` with the user's locale (contentUrl …?lang={locale}); Finnish first."""
+    return resolve_language(request.query.get("lang"))
+
+
+def _fragment(html: str) -> web.Response:
+    return web.Response(text=html, content_type="text/html", headers=NO_STORE)
+
+
+def _message(
+    language: str, key: str, *, status: int, headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.Response(
+        text=render("message.html", language, key=key),
+        status=status,
+        content_type="text/html",
+        headers={**NO_STORE, **(headers or {})},
+    )
+
+
+def _unavailable(language: str, error: Exception) -> web.Response:
+    log.error("ICT tab: the database did not answer: %s", type(error).__name__)
+    return _message(language, "tab.unavailable", status=503)
+
+
+def _path_part(code: str) -> str:
+    return quote(code, safe="")
+
+
+def _file_part(code: str) -> str:
+    """A unit code as a safe file name part: letters, digits, '-' and '_' only."""
+    return "".join(char if char.isalnum() or char in "-_" else "_" for char in code)[:64]

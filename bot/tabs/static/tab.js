@@ -1,0 +1,83 @@
+// Signs in with Teams (single sign-on) when the page runs inside Teams, then shows the
+// server-rendered fragments of the page and follows their links in place.
+"use strict";
+
+(function () {
+  const body = document.body;
+  const main = document.getElementById("content");
+  const language = body.dataset.language;
+
+  // Outside Teams (the demo in a browser) there is no host to ask: the server decides.
+  async function teamsToken() {
+    const teams = window.microsoftTeams;
+    if (!teams || window.parent === window) {
+      return null;
+    }
+    const timeout = new Promise((resolve) => setTimeout(() => resolve(null), 10000));
+    const token = (async () => {
+      await teams.app.initialize();
+      return teams.authentication.getAuthToken();
+    })().catch(() => null);
+    return Promise.race([token, timeout]);
+  }
+
+  function withLanguage(path) {
+    const url = new URL(path, window.location.href);
+    url.searchParams.set("lang", language);
+    return url;
+  }
+
+  async function start() {
+    const token = await teamsToken();
+    const headers = token ? { Authorization: "Bearer " + token } : {};
+
+    async function show(path) {
+      main.setAttribute("aria-busy", "true");
+      const response = await fetch(withLanguage(path), { headers });
+      // Every answer, an error too, is an escaped HTML fragment worded by the server.
+      main.innerHTML = await response.text();
+      main.setAttribute("aria-busy", "false");
+      wire();
+      const heading = main.querySelector("h2");
+      if (heading) {
+        heading.setAttribute("tabindex", "-1");
+        heading.focus();
+      }
+    }
+
+    async function download(link) {
+      const response = await fetch(withLanguage(link.getAttribute("href")), { headers });
+      if (!response.ok) {
+        main.innerHTML = await response.text();
+        return;
+      }
+      const url = URL.createObjectURL(await response.blob());
+      const save = document.createElement("a");
+      save.href = url;
+      save.download = link.dataset.download;
+      document.body.appendChild(save);
+      save.click();
+      save.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 1000);
+    }
+
+    function wire() {
+      main.querySelectorAll("a[data-fragment]").forEach((link) => {
+        link.addEventListener("click", (event) => {
+          event.preventDefault();
+          show(link.getAttribute("href"));
+        });
+      });
+      main.querySelectorAll("a[data-download]").forEach((link) => {
+        link.addEventListener("click", (event) => {
+          event.preventDefault();
+          download(link);
+        });
+      });
+    }
+
+    show(body.dataset.page);
+  }
+
+  start();
+})();
