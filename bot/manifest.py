@@ -28,7 +28,19 @@ def build_manifest(settings: Settings) -> dict[str, Any]:
     manifest["version"] = project_version()
     bot_id = _guid(settings.app_id, "MicrosoftAppId") if settings.app_id else PLACEHOLDER_BOT_ID
     manifest["bots"][0]["botId"] = bot_id
-    manifest["validDomains"] = [_https_host(settings.public_endpoint)]
+    host = _https_host(settings.public_endpoint)
+    manifest["validDomains"] = [host]
+    ict_tab = f"https://{host}/tabs/ict?lang={{locale}}"
+    manifest["staticTabs"][1]["contentUrl"] = ict_tab
+    manifest["staticTabs"][1]["websiteUrl"] = ict_tab
+    manifest["configurableTabs"][0]["configurationUrl"] = (
+        f"https://{host}/tabs/ict/configure?lang={{locale}}"
+    )
+    # Teams single sign-on for the tabs: the app registration and its Application ID URI.
+    manifest["webApplicationInfo"] = {
+        "id": bot_id,
+        "resource": settings.tab_app_id_uri or f"api://{host}/{bot_id}",
+    }
     _check_filled(manifest)
     return manifest
 

@@ -92,7 +92,7 @@ async def test_an_admin_sees_each_units_figures_as_the_database_has_them(tab, op
         cell.split("</td>")[0].split(">")[-1] for cell in row_a.split('<td class="number">')[1:]
     ]
     assert cells[:3] == ["4", "2", "1"] and cells[-2:] == ["2", "1"]
-    assert ">1</a>" in row_a  # not yet, a link to who
+    assert '/tabs/ict/units/A/waiting" data-fragment>1<span' in row_a  # not yet: who
     assert "3 / 5 on valinnut puhelimen, 2 ei vielä." in html
     assert "auki" in html and "alkaa myöhemmin" in html
     assert '<svg class="chart"' in html and 'role="img"' in html
@@ -195,3 +195,11 @@ async def test_the_tabs_own_script_and_style_are_served_and_nothing_else(tab):
         assert response.status == 200 and kind in response.headers["Content-Type"]
     for name in ("../ict.py", "tab.py", "%2e%2e%2fict.py"):
         assert (await tab.client.get(f"/tabs/static/{name}")).status == 404
+
+
+async def test_the_channel_tabs_configuration_page_needs_no_data(tab):
+    response = await tab.client.get("/tabs/ict/configure?lang=en")
+    html = await response.text()
+    assert response.status == 200 and "Only ICT&#39;s admins see its figures" in html
+    assert "/tabs/static/configure.js" in html
+    assert "frame-ancestors" in response.headers["Content-Security-Policy"]

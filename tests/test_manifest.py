@@ -209,6 +209,9 @@ def test_no_placeholder_is_left(package: Path) -> None:
         "teams_app_id",
         "bot_app_id",
         "public_endpoint_host",
+        "ict_tab_url",
+        "ict_tab_configuration_url",
+        "tab_audience",
     }
 
 
@@ -223,6 +226,30 @@ def test_the_manifest_tells_teams_the_bot_commands(package: Path) -> None:
         ("personal",): ["valikko", "suomeksi", "in English", "på svenska"],
         ("team",): ["valikko", "tukikanava"],
     }
+
+
+def test_ict_tab_is_a_personal_tab_beside_the_chat_and_a_channel_tab(package: Path) -> None:
+    data = _read_json(package, "manifest.json")
+    conversations, ict = data["staticTabs"]
+    assert conversations == {"entityId": "conversations", "scopes": ["personal"]}
+    assert ict["contentUrl"] == "https://puhelinbotti.test.pori.fi/tabs/ict?lang={locale}"
+    assert ict["scopes"] == ["personal"]
+    (channel,) = data["configurableTabs"]
+    assert channel["configurationUrl"] == (
+        "https://puhelinbotti.test.pori.fi/tabs/ict/configure?lang={locale}"
+    )
+    assert _read_json(package, "en-us.json")["staticTabs[1].name"] == "ICT"
+
+
+def test_tab_sign_in_names_the_app_and_its_application_id_uri(package: Path) -> None:
+    assert _read_json(package, "manifest.json")["webApplicationInfo"] == {
+        "id": BOT_APP_ID,
+        "resource": f"api://puhelinbotti.test.pori.fi/{BOT_APP_ID}",
+    }
+    custom = manifest.build_manifest(
+        _settings().model_copy(update={"tab_app_id_uri": "api://tabs.pori.fi/x"})
+    )
+    assert custom["webApplicationInfo"]["resource"] == "api://tabs.pori.fi/x"
 
 
 def test_color_icon_is_192_and_opaque(package: Path) -> None:

@@ -86,6 +86,9 @@ def local_microsoft(settings: Settings) -> Iterator[Settings]:
                     # The Playground's one user can try ICT's commands and set up the helpdesk.
                     "ict_admin_ids": settings.ict_admin_ids
                     or demo_data()["employees"][0]["aad_object_id"],
+                    # ... and is signed in to ICT's tab in a browser on this machine.
+                    "tab_local_user_id": settings.tab_local_user_id
+                    or demo_data()["employees"][0]["aad_object_id"],
                 }
             )
     finally:
@@ -118,6 +121,7 @@ def _serve_with_playground(settings: Settings, *, port: int, playground: bool) -
         print(say("cli.demo.hints"), flush=True)
     elif playground:
         print(say("cli.demo.no_node", endpoint=endpoint), flush=True)
+    print(say("cli.demo.ict_tab", url=f"http://127.0.0.1:{port}/tabs/ict"), flush=True)
     try:
         web.run_app(
             create_app(settings, freeze_after_start=True), host="127.0.0.1", port=port, print=None

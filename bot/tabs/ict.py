@@ -72,6 +72,15 @@ class IctTab:
             headers={"Content-Security-Policy": SHELL_POLICY, **NO_STORE},
         )
 
+    async def configure(self, request: web.Request) -> web.Response:
+        """The channel tab's configuration page, which Teams shows when the tab is added."""
+        html = render("configure.html", _language(request), teams_js=TEAMS_JS.is_file())
+        return web.Response(
+            text=html,
+            content_type="text/html",
+            headers={"Content-Security-Policy": SHELL_POLICY, **NO_STORE},
+        )
+
     async def progress(self, request: web.Request) -> web.Response:
         language = _language(request)
         if (refusal := await self._refusal(request, language)) is not None:
@@ -183,7 +192,12 @@ class IctTab:
 async def static_file(request: web.Request) -> web.StreamResponse:
     """The tabs' own script and style, and the Teams library from node_modules."""
     name = request.match_info["name"]
-    files = {"tab.js": STATIC / "tab.js", "tab.css": STATIC / "tab.css", "teams-js.js": TEAMS_JS}
+    files = {
+        "tab.js": STATIC / "tab.js",
+        "configure.js": STATIC / "configure.js",
+        "tab.css": STATIC / "tab.css",
+        "teams-js.js": TEAMS_JS,
+    }
     path = files.get(name)
     if path is None or not path.is_file():
         raise web.HTTPNotFound()

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from playwright.async_api import async_playwright
+from playwright.async_api import Page, async_playwright
 from sqlalchemy import select
 
 from bot.choices.models import PhoneChoice
@@ -27,8 +27,10 @@ from bot.cli.common import say
 from bot.db.engine import create_engine, create_session_factory
 from bot.demo.loader import demo_data
 from bot.demo.playground import node_available
+from bot.directory.models import Employee
 from tests.e2e.conftest import _require
 from tests.e2e.playground_page import CHROMIUM, CHROMIUM_ARGS, ChatPage
+from tests.support.npm import require_npm_package
 
 pytestmark = pytest.mark.e2e
 
@@ -46,6 +48,13 @@ OPEN_LINE = re.compile(
         "URL", r"(http://127\.0\.0\.1:\d+/)"
     )
 )
+# The line that gives ICT's tab's address.
+TAB_LINE = re.compile(
+    re.escape(say("cli.demo.ict_tab", url="URL").strip()).replace(
+        "URL", r"(http://127\.0\.0\.1:\d+/tabs/ict)"
+    )
+)
+SCREENSHOTS = REPO_ROOT / "test-results" / "screenshots"
 
 
 def _port_taken(port: int) -> bool:
@@ -90,6 +99,15 @@ class DemoCommand:
                     asyncio.get_running_loop().create_task(self._keep_reading())
                     return found.group(1)
         raise AssertionError("phonebot demo ended without a Playground:\n" + "".join(self.output))
+
+    async def printed(self, pattern: re.Pattern[str]) -> str:
+        """The first group of the first line printed so far, or soon, that matches."""
+        async with asyncio.timeout(10):
+            while True:
+                for line in self.output:
+                    if found := pattern.search(line):
+                        return found.group(1)
+                await asyncio.sleep(0.1)
 
     async def _keep_reading(self) -> None:
         assert self.process.stdout is not None
@@ -165,15 +183,63 @@ async def test_the_demo_command_chats_as_maija_and_a_phone_can_be_chosen(demo_co
             await chat.press("Pori-puhelin")
             await chat.press("Vahvista Pori-puhelin")
             await chat.wait_for_bot_text("Valintasi on tallennettu")
+
+            choices, unit = await _demo_database()
+            assert [(choice.aad_object_id, choice.option) for choice in choices] == [
+                (MAIJA["aad_object_id"], "pori_phone")
+            ], "".join(demo_command.output)
+
+            # ICT's tab at the address the command printed, signed in as Maija (ICT here too).
+            tab = await browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+            await tab.goto(await demo_command.printed(TAB_LINE))
+            row = tab.locator(f'tr[data-unit="{MAIJA["unit"]}"]')
+            await row.wait_for(timeout=20_000)
+            # A figure that links to a list says so to a screen reader after it: "1 – Näytä, …".
+            cells = [
+                cell.split("–")[0].strip() for cell in await row.locator("td").all_inner_texts()
+            ]
+            # People, Free Choice, Pori-phone, not yet, ordered, delivered: as the database has it.
+            assert cells == [str(len(unit)), "0", "1", str(len(unit) - 1), "0", "0"]
+            await _check_page(tab, "ict-tab-progress")
+
+            await row.locator("a").click()
+            await tab.locator("h2", has_text="ei vielä valinnut").wait_for(timeout=20_000)
+            waiting = await tab.locator("tbody td:first-child").all_inner_texts()
+            assert sorted(waiting) == sorted(n for n in unit if n != MAIJA["name"])
+            await _check_page(tab, "ict-tab-not-chosen")
         finally:
             await browser.close()
 
+
+async def _demo_database() -> tuple[list[PhoneChoice], list[str]]:
+    """The choices in the demo's database, and the names of the people in Maija's unit."""
     engine = create_engine(f"sqlite+aiosqlite:///{DEMO_DATABASE}")
     try:
         async with create_session_factory(engine)() as session:
             choices = list(await session.scalars(select(PhoneChoice)))
+            names = list(
+                await session.scalars(
+                    select(Employee.display_name).where(
+                        Employee.unit_code == MAIJA["unit"],
+                        Employee.account_enabled.is_(True),
+                        Employee.left_at.is_(None),
+                    )
+                )
+            )
     finally:
         await engine.dispose()
-    assert [(choice.aad_object_id, choice.option) for choice in choices] == [
-        (MAIJA["aad_object_id"], "pori_phone")
-    ], "".join(demo_command.output)
+    return choices, names
+
+
+async def _check_page(page: Page, name: str) -> None:
+    """A screenshot into test-results/, and no serious or critical finding by axe-core."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    await page.add_script_tag(path=str(require_npm_package("axe-core") / "axe.min.js"))
+    result = await page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    serious = [
+        (violation["id"], violation["impact"], [node["target"] for node in violation["nodes"]])
+        for violation in result["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]
+    assert serious == [], serious

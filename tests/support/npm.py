@@ -20,7 +20,8 @@ class NpmUnavailableError(RuntimeError):
 
 def pinned_version(name: str) -> str:
     manifest = json.loads((REPO_ROOT / "package.json").read_text("utf-8"))
-    return str(manifest["devDependencies"][name])
+    pinned = {**manifest.get("dependencies", {}), **manifest["devDependencies"]}
+    return str(pinned[name])
 
 
 def npm_package_dir(name: str) -> Path:
