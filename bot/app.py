@@ -130,6 +130,7 @@ def create_app(
     app.router.add_get("/tabs/ict", _tab(IctTab.shell))
     app.router.add_get("/tabs/ict/configure", _tab(IctTab.configure))
     app.router.add_get("/tabs/ict/progress", _tab(IctTab.progress))
+    app.router.add_get("/tabs/ict/campaigns", _tab(IctTab.campaigns))
     app.router.add_get("/tabs/ict/units/{code}/waiting", _tab(IctTab.waiting))
     app.router.add_get("/tabs/ict/units/{code}/waiting.csv", _tab(IctTab.waiting_csv))
     app.router.add_get("/tabs/static/{name}", static_file)

@@ -14,9 +14,13 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.botframework.fake_openid import FakeOpenIdServer
+from bot.db.engine import create_session_factory
+from bot.notifications import outbox
+from bot.notifications.models import Notification
 from bot.settings import Settings
 from tests.support.activities import TENANT_ID
 from tests.support.bot import BotUnderTest, running_bot
@@ -75,6 +79,7 @@ async def test_the_page_itself_holds_no_data_and_may_be_framed_by_teams_only(tab
     assert response.status == 200
     assert '<html lang="fi">' in html and "Puhelinohjelma – ICT" in html
     assert not any(name in html for name in NAMES)
+    assert '<a href="/tabs/ict/campaigns" data-fragment>Kampanjat ja tiedotteet</a>' in html
     policy = response.headers["Content-Security-Policy"]
     assert "frame-ancestors 'self' https://teams.microsoft.com" in policy
     assert "script-src 'self'" in policy
@@ -203,3 +208,47 @@ async def test_the_channel_tabs_configuration_page_needs_no_data(tab):
     assert response.status == 200 and "Only ICT&#39;s admins see its figures" in html
     assert "/tabs/static/configure.js" in html
     assert "frame-ancestors" in response.headers["Content-Security-Policy"]
+
+
+async def _campaign_sending(engine: AsyncEngine) -> None:
+    """An announcement to four: two delivered, one failed (blocked the bot), one waiting."""
+    async with create_session_factory(engine)() as session, session.begin():
+        campaign = await outbox.create_campaign(
+            session=session, key="tiedote-1", kind="announcement", title="Huoltokatko", now=NOW
+        )
+        await outbox.enqueue(
+            session=session, campaign_id=campaign.id, recipients=["a1", "a2", "a3", "b1"], now=NOW
+        )
+        states = {
+            "a1": ("delivered", None),
+            "a2": ("delivered", None),
+            "a3": ("failed", "blocked"),
+            "b1": ("pending", "throttled"),
+        }
+        for row in await session.scalars(select(Notification)):
+            row.state, row.reason = states[row.recipient]
+            row.attempts = 1
+
+
+async def test_campaigns_show_delivery_and_refresh_while_one_is_sending(
+    tab, sqlite_engine, openid_server
+):
+    await _campaign_sending(sqlite_engine)
+    status, html = await get(tab, "/tabs/ict/campaigns", sign_in(openid_server))
+    assert status == 200, html
+    row = html[html.index('data-campaign="') :]
+    assert "Huoltokatko" in row and "tiedote" in row
+    cells = [cell.split("</td>")[0] for cell in row.split('<td class="number">')[1:]]
+    assert cells == ["4", "2", "1", "1"]  # recipients, delivered, waiting, failed
+    assert "epäonnistui: estänyt botin 1; odottaa: ruuhka 1" in row
+    assert 'data-refresh="15"' in html
+
+
+async def test_settled_campaigns_are_not_refreshed_and_none_is_said_so(
+    tab, sqlite_engine, openid_server
+):
+    status, html = await get(tab, "/tabs/ict/campaigns?lang=en", sign_in(openid_server))
+    assert status == 200 and "No campaign or announcement has been sent yet." in html
+    assert "data-refresh" not in html
+    status, _ = await get(tab, "/tabs/ict/campaigns", sign_in(openid_server, OTHER))
+    assert status == 403

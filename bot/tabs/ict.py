@@ -18,9 +18,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.clock import Clock, helsinki_today
+from bot.deductions.service import LIFE_EVENT
 from bot.directory.models import Unit
-from bot.i18n import resolve_language, texts
+from bot.i18n import Texts, catalog_keys, resolve_language, texts
 from bot.ict.progress import UnitProgress, WaveProgress, not_chosen, rollout_progress
+from bot.notifications.outbox import CampaignReport, list_campaigns
 from bot.rollout.service import window_for_unit
 from bot.spreadsheet import excel_text
 from bot.tabs.access import Forbidden, NotSignedIn, Role, TabAccess
@@ -45,6 +47,9 @@ SHELL_POLICY = (
     f"connect-src 'self'; frame-ancestors {FRAME_ANCESTORS}"
 )
 NO_STORE = {"Cache-Control": "no-store"}
+CAMPAIGNS_SHOWN = 20
+# The tab's views, in the order of its navigation: (fragment, catalog key of its name).
+VIEWS = (("/tabs/ict/progress", "tab.ict.progress"), ("/tabs/ict/campaigns", "tab.ict.campaigns"))
 
 
 class IctTab:
@@ -64,6 +69,7 @@ class IctTab:
             language,
             title="tab.ict.title",
             page="/tabs/ict/progress",
+            views=VIEWS,
             teams_js=TEAMS_JS.is_file(),
         )
         return web.Response(
@@ -111,6 +117,55 @@ class IctTab:
             return _unavailable(language, error)
         html = render(
             "progress.html", language, progress=progress, chart=chart, unit_name=unit_name
+        )
+        return _fragment(html)
+
+    async def campaigns(self, request: web.Request) -> web.Response:
+        """The newest campaigns' delivery; refreshed by the page while any is still sending."""
+        language = _language(request)
+        if (refusal := await self._refusal(request, language)) is not None:
+            return refusal
+        t = texts(language)
+        now = self._clock()
+        try:
+            async with self._sessions() as session:
+                reports = await list_campaigns(
+                    session=session, limit=CAMPAIGNS_SHOWN, except_kinds=[LIFE_EVENT]
+                )
+        except SQLAlchemyError as error:
+            return _unavailable(language, error)
+
+        def kind(name: str) -> str:
+            return _worded(t, f"tab.ict.kinds.{name}", name)
+
+        def delivered(report: CampaignReport) -> int:
+            # A message no longer needed (the person chose meanwhile) is settled, not delivered.
+            return report.counts.get("delivered", 0) - report.outcomes.get("skipped", 0)
+
+        def reasons(report: CampaignReport) -> str:
+            parts = []
+            for key, counts in (
+                ("tab.ict.fails_for", report.failures),
+                ("tab.ict.waits_for", report.waiting),
+            ):
+                if counts:
+                    listed = ", ".join(
+                        f"{_worded(t, f'admin.reasons.{reason}', reason)} {t.number(count)}"
+                        for reason, count in sorted(counts.items())
+                    )
+                    parts.append(t(key, reasons=listed))
+            return "; ".join(parts)
+
+        sending = any(report.state == "active" and report.unsettled for report in reports)
+        html = render(
+            "campaigns.html",
+            language,
+            reports=reports,
+            now=now,
+            sending=sending,
+            kind=kind,
+            delivered=delivered,
+            reasons=reasons,
         )
         return _fragment(html)
 
@@ -207,6 +262,11 @@ async def static_file(request: web.Request) -> web.StreamResponse:
 def _language(request: web.Request) -> str:
     """Teams fills `lang` with the user's locale (contentUrl …?lang={locale}); Finnish first."""
     return resolve_language(request.query.get("lang"))
+
+
+def _worded(t: Texts, key: str, fallback: str) -> str:
+    """A code's wording in the catalog, or the code itself when the catalog has none."""
+    return t(key) if key in catalog_keys(t.language) else fallback
 
 
 def _fragment(html: str) -> web.Response:

@@ -207,6 +207,10 @@ async def test_the_demo_command_chats_as_maija_and_a_phone_can_be_chosen(demo_co
             waiting = await tab.locator("tbody td:first-child").all_inner_texts()
             assert sorted(waiting) == sorted(n for n in unit if n != MAIJA["name"])
             await _check_page(tab, "ict-tab-not-chosen")
+
+            await tab.get_by_role("link", name="Kampanjat ja tiedotteet").click()
+            await tab.locator("h2", has_text="Kampanjat ja tiedotteet").wait_for(timeout=20_000)
+            await _check_page(tab, "ict-tab-campaigns")
         finally:
             await browser.close()
 

@@ -31,18 +31,40 @@
     const token = await teamsToken();
     const headers = token ? { Authorization: "Bearer " + token } : {};
 
-    async function show(path) {
+    let shown = null;
+    let refresh = null;
+
+    // `quietly`: a refresh of the view already shown keeps the reader's place.
+    async function show(path, quietly = false) {
+      clearTimeout(refresh);
+      shown = path;
       main.setAttribute("aria-busy", "true");
       const response = await fetch(withLanguage(path), { headers });
       // Every answer, an error too, is an escaped HTML fragment worded by the server.
       main.innerHTML = await response.text();
       main.setAttribute("aria-busy", "false");
-      wire();
+      wire(main);
+      markCurrent(path);
+      const again = main.querySelector("[data-refresh]");
+      if (again) {
+        // A campaign still sending: fetch the same view again until it has settled.
+        refresh = setTimeout(() => shown === path && show(path, true), 1000 * again.dataset.refresh);
+      }
       const heading = main.querySelector("h2");
-      if (heading) {
+      if (heading && !quietly) {
         heading.setAttribute("tabindex", "-1");
         heading.focus();
       }
+    }
+
+    function markCurrent(path) {
+      document.querySelectorAll("nav a").forEach((link) => {
+        if (link.getAttribute("href") === path) {
+          link.setAttribute("aria-current", "page");
+        } else {
+          link.removeAttribute("aria-current");
+        }
+      });
     }
 
     async function download(link) {
@@ -61,14 +83,14 @@
       setTimeout(() => URL.revokeObjectURL(url), 1000);
     }
 
-    function wire() {
-      main.querySelectorAll("a[data-fragment]").forEach((link) => {
+    function wire(root) {
+      root.querySelectorAll("a[data-fragment]").forEach((link) => {
         link.addEventListener("click", (event) => {
           event.preventDefault();
           show(link.getAttribute("href"));
         });
       });
-      main.querySelectorAll("a[data-download]").forEach((link) => {
+      root.querySelectorAll("a[data-download]").forEach((link) => {
         link.addEventListener("click", (event) => {
           event.preventDefault();
           download(link);
@@ -76,6 +98,10 @@
       });
     }
 
+    const navigation = document.querySelector("nav");
+    if (navigation) {
+      wire(navigation);
+    }
     show(body.dataset.page);
   }
 
