@@ -131,6 +131,7 @@ def create_app(
     app.router.add_get("/tabs/ict/configure", _tab(IctTab.configure))
     app.router.add_get("/tabs/ict/progress", _tab(IctTab.progress))
     app.router.add_get("/tabs/ict/campaigns", _tab(IctTab.campaigns))
+    app.router.add_get("/tabs/ict/helpdesk", _tab(IctTab.helpdesk))
     app.router.add_get("/tabs/ict/units/{code}/waiting", _tab(IctTab.waiting))
     app.router.add_get("/tabs/ict/units/{code}/waiting.csv", _tab(IctTab.waiting_csv))
     app.router.add_get("/tabs/static/{name}", static_file)
@@ -241,7 +242,7 @@ async def build_components(
         expected_revision=migrate.head_revision(),
         jobs=jobs,
         graph=graph,
-        ict_tab=IctTab(sessions, clock, _tab_access(settings, http, clock)),
+        ict_tab=IctTab(sessions, clock, _tab_access(settings, http, clock), faq_content()),
     )
 
 

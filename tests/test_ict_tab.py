@@ -19,12 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.botframework.fake_openid import FakeOpenIdServer
 from bot.db.engine import create_session_factory
+from bot.faq.models import FaqFeedback, FaqQuestion
 from bot.notifications import outbox
 from bot.notifications.models import Notification
 from bot.settings import Settings
 from tests.support.activities import TENANT_ID
 from tests.support.bot import BotUnderTest, running_bot
 from tests.support.rollout import NOW, scripted_rollout
+from tests.support.tickets import add_ticket
 
 APP_ID = "3c9a1f2e-7b4d-4e6a-9c8b-1d2e3f4a5b6c"
 AUDIENCE = f"api://puhelinbotti.example.pori.fi/{APP_ID}"
@@ -252,3 +254,51 @@ async def test_settled_campaigns_are_not_refreshed_and_none_is_said_so(
     assert "data-refresh" not in html
     status, _ = await get(tab, "/tabs/ict/campaigns", sign_in(openid_server, OTHER))
     assert status == 403
+
+
+async def test_helpdesk_view_has_times_unanswered_questions_and_feedback_but_no_names(
+    tab, sqlite_engine, openid_server
+):
+    await add_ticket(
+        sqlite_engine,
+        NOW - timedelta(hours=5),
+        taken_after=timedelta(hours=1),
+        replied_after=timedelta(hours=2),
+    )
+    async with create_session_factory(sqlite_engine)() as session, session.begin():
+        for text in ("saako puhelimeen pelejä", "Saako puhelimeen pelejä?", "mikä on PUK"):
+            session.add(
+                FaqQuestion(
+                    text=text,
+                    language="fi",
+                    band="unknown",
+                    score=0.1,
+                    asked_at=NOW,
+                    asker_aad="a1",
+                )
+            )
+        answered = FaqQuestion(
+            text="paljonko maksaa",
+            language="fi",
+            band="answer",
+            topic_id="free-choice-cost",
+            score=0.9,
+            asked_at=NOW,
+            asker_aad="a2",
+        )
+        session.add(answered)
+        await session.flush()
+        session.add(
+            FaqFeedback(question_id=answered.id, topic_id="free-choice-cost", helpful=False)
+        )
+
+    status, html = await get(tab, "/tabs/ict/helpdesk", sign_in(openid_server))
+    assert status == 200, html
+    assert "avoinna 0, käsittelyssä 0, ratkaistu 1." in html
+    week = html[html.index('data-week="2027-02-01"') :]
+    cells = [cell.split("</td>")[0] for cell in week.split('<td class="number">')[1:5]]
+    assert cells == ["1", "1,0 h", "1,0 h", "2,0 h"]
+    assert html.index("pelejä") < html.index("mikä on PUK")  # asked twice: first
+    assert '<td class="number">2</td>' in html
+    assert "Paljonko Free Choice -puhelin maksaa minulle?" in html  # the topic's title
+    assert "Aino Aalto" not in html and "a1" not in html

@@ -65,3 +65,35 @@ def choices_against_window(wave: WaveProgress, today: date, *, title: str, goal:
         parts.append(f'<polyline class="line" points="{" ".join(points)}"/>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def bars(values: list[tuple[str, int]], *, title: str) -> Markup:
+    """One labelled bar per value, oldest on the left: tickets per week and the like."""
+    largest = max((value for _, value in values), default=0) or 1
+    plot_w = WIDTH - LEFT - RIGHT
+    plot_h = HEIGHT - TOP - BOTTOM
+    slot = plot_w / max(len(values), 1)
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
+        f'<line class="axis" x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" '
+        f'y2="{TOP + plot_h}"/>',
+    ]
+    for index, (label, value) in enumerate(values):
+        height = plot_h * value / largest
+        x = LEFT + index * slot + slot * 0.15
+        parts.append(
+            f'<rect class="bar" x="{x:.1f}" y="{TOP + plot_h - height:.1f}" '
+            f'width="{slot * 0.7:.1f}" height="{height:.1f}"/>'
+        )
+        parts.append(
+            f'<text class="label" x="{x + slot * 0.35:.1f}" y="{TOP + plot_h - height - 4:.1f}" '
+            f'text-anchor="middle">{value}</text>'
+        )
+        parts.append(
+            f'<text class="label" x="{x + slot * 0.35:.1f}" y="{HEIGHT - 10}" '
+            f'text-anchor="middle">{escape(label)}</text>'
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))

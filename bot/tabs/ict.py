@@ -20,13 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.clock import Clock, helsinki_today
 from bot.deductions.service import LIFE_EVENT
 from bot.directory.models import Unit
+from bot.faq.service import feedback_report, unanswered_report
+from bot.faq.topics import FaqContent
 from bot.i18n import Texts, catalog_keys, resolve_language, texts
+from bot.ict.helpdesk_figures import helpdesk_figures
 from bot.ict.progress import UnitProgress, WaveProgress, not_chosen, rollout_progress
 from bot.notifications.outbox import CampaignReport, list_campaigns
 from bot.rollout.service import window_for_unit
 from bot.spreadsheet import excel_text
 from bot.tabs.access import Forbidden, NotSignedIn, Role, TabAccess
-from bot.tabs.charts import choices_against_window
+from bot.tabs.charts import bars, choices_against_window
 from bot.tabs.pages import render
 
 log = logging.getLogger(__name__)
@@ -48,19 +51,30 @@ SHELL_POLICY = (
 )
 NO_STORE = {"Cache-Control": "no-store"}
 CAMPAIGNS_SHOWN = 20
+HELPDESK_WEEKS = 8
+UNANSWERED_SHOWN = 20
 # The tab's views, in the order of its navigation: (fragment, catalog key of its name).
-VIEWS = (("/tabs/ict/progress", "tab.ict.progress"), ("/tabs/ict/campaigns", "tab.ict.campaigns"))
+VIEWS = (
+    ("/tabs/ict/progress", "tab.ict.progress"),
+    ("/tabs/ict/campaigns", "tab.ict.campaigns"),
+    ("/tabs/ict/helpdesk", "tab.ict.helpdesk"),
+)
 
 
 class IctTab:
     """The handlers of ICT's tab, given the database, the clock and who may see it."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], clock: Clock, access: TabAccess
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        access: TabAccess,
+        faq: FaqContent,
     ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._access = access
+        self._faq = faq
 
     async def shell(self, request: web.Request) -> web.Response:
         language = _language(request)
@@ -166,6 +180,56 @@ class IctTab:
             kind=kind,
             delivered=delivered,
             reasons=reasons,
+        )
+        return _fragment(html)
+
+    async def helpdesk(self, request: web.Request) -> web.Response:
+        """Tickets and their times per week; what the bot could not answer; 👍/👎 per topic."""
+        language = _language(request)
+        if (refusal := await self._refusal(request, language)) is not None:
+            return refusal
+        t = texts(language)
+        try:
+            async with self._sessions() as session:
+                figures = await helpdesk_figures(
+                    session=session, now=self._clock(), weeks=HELPDESK_WEEKS
+                )
+                unanswered = await unanswered_report(session=session, limit=UNANSWERED_SHOWN)
+                feedback = await feedback_report(session=session)
+        except SQLAlchemyError as error:
+            return _unavailable(language, error)
+
+        def hours(value: float | None) -> str:
+            if value is None:
+                return t("tab.ict.no_figure")
+            return t("tab.ict.hours", hours=t.number(round(value, 1), decimals=1))
+
+        def topic_title(topic_id: str) -> str:
+            try:
+                return self._faq.topic(topic_id).text(language).title
+            except KeyError:
+                return topic_id  # a topic since removed from the content
+
+        oldest_first = list(reversed(figures.weeks))
+        tickets_chart = bars(
+            [
+                (
+                    t("tab.ict.week_short", day=week.monday.day, month=week.monday.month),
+                    week.tickets,
+                )
+                for week in oldest_first
+            ],
+            title=t("tab.ict.tickets_chart", weeks=len(oldest_first)),
+        )
+        html = render(
+            "helpdesk.html",
+            language,
+            figures=figures,
+            tickets_chart=tickets_chart,
+            hours=hours,
+            unanswered=unanswered,
+            feedback=feedback,
+            topic_title=topic_title,
         )
         return _fragment(html)
 

@@ -211,6 +211,10 @@ async def test_the_demo_command_chats_as_maija_and_a_phone_can_be_chosen(demo_co
             await tab.get_by_role("link", name="Kampanjat ja tiedotteet").click()
             await tab.locator("h2", has_text="Kampanjat ja tiedotteet").wait_for(timeout=20_000)
             await _check_page(tab, "ict-tab-campaigns")
+
+            await tab.get_by_role("link", name="Tukipalvelu ja kysymykset").click()
+            await tab.locator("h2", has_text="Tukipalvelu ja kysymykset").wait_for(timeout=20_000)
+            await _check_page(tab, "ict-tab-helpdesk")
         finally:
             await browser.close()
 
