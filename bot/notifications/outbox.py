@@ -565,7 +565,8 @@ async def _reports(session: AsyncSession, campaigns_query: Any) -> list[Campaign
     outcomes: dict[int, dict[str, int]] = {campaign_id: {} for campaign_id in ids}
     retrying: dict[int, int] = dict.fromkeys(ids, 0)
     sent: dict[int, tuple[datetime | None, datetime | None]] = {}
-    tried = Notification.attempts > literal_column("0")
+    # Grouped in the order of ix_notification_report, which holds every column read here.
+    tried = func.sum(case((Notification.attempts > literal_column("0"), 1), else_=0))
     grouped = await session.execute(
         select(
             Notification.campaign_id,
@@ -583,7 +584,6 @@ async def _reports(session: AsyncSession, campaigns_query: Any) -> list[Campaign
             Notification.state,
             Notification.reason,
             Notification.outcome,
-            tried,
         )
     )
     for campaign_id, state, reason, outcome, retried, count, first, last in grouped:
@@ -600,8 +600,8 @@ async def _reports(session: AsyncSession, campaigns_query: Any) -> list[Campaign
                 min(filter(None, (earliest, first)), default=None),
                 max(filter(None, (latest, last)), default=None),
             )
-        if state == NotificationState.PENDING and retried:
-            retrying[campaign_id] += count
+        if state == NotificationState.PENDING:
+            retrying[campaign_id] += int(retried or 0)
         if state == NotificationState.PENDING and reason:
             waiting[campaign_id][reason] = waiting[campaign_id].get(reason, 0) + count
     return [
