@@ -57,6 +57,7 @@ from bot.faq.topics import faq_content
 from bot.handler import PuhelinbottiHandler
 from bot.i18n import load_catalogs
 from bot.ict.console import IctConsole
+from bot.ict.overview import ProgramOverview
 from bot.rollout.campaigns import LaterReminders
 from bot.rollout.service import TurnReader
 from bot.settings import GRAPH_V1, Settings
@@ -242,7 +243,9 @@ async def build_components(
         expected_revision=migrate.head_revision(),
         jobs=jobs,
         graph=graph,
-        ict_tab=IctTab(sessions, clock, _tab_access(settings, http, clock), faq_content()),
+        ict_tab=IctTab(
+            ProgramOverview(sessions, clock), _tab_access(settings, http, clock), faq_content()
+        ),
     )
 
 

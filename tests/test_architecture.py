@@ -56,6 +56,15 @@ def test_dialogs_do_not_touch_the_database_or_graph():
             )
 
 
+def test_tabs_do_not_touch_the_database_teams_or_graph():
+    """The web pages render what a domain service such as ProgramOverview reads."""
+    for path in python_files(BOT / "tabs"):
+        for module in imported_modules(path):
+            assert not module.startswith(
+                ("sqlalchemy", "msgraph", "bot.db", "botbuilder", "botframework", "bot.dialogs")
+            ), f"{path.relative_to(BOT)} imports {module}"
+
+
 def module_level_nodes(tree: ast.Module):
     """Nodes that run at import time: everything outside function bodies."""
     pending: list[ast.AST] = list(tree.body)

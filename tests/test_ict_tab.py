@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.botframework.fake_openid import FakeOpenIdServer
@@ -302,3 +302,14 @@ async def test_helpdesk_view_has_times_unanswered_questions_and_feedback_but_no_
     assert '<td class="number">2</td>' in html
     assert "Paljonko Free Choice -puhelin maksaa minulle?" in html  # the topic's title
     assert "Aino Aalto" not in html and "a1" not in html
+
+
+async def test_a_database_that_does_not_answer_gets_a_polite_503(
+    tab, sqlite_engine, openid_server, caplog
+):
+    async with sqlite_engine.begin() as connection:
+        await connection.execute(text("DROP TABLE rollout_wave_unit"))
+    status, html = await get(tab, "/tabs/ict/progress", sign_in(openid_server))
+    assert status == 503 and "Välilehti ei ole nyt käytettävissä" in html
+    assert "rollout_wave_unit" not in html
+    assert "OperationalError" in caplog.text and "Dan Dahl" not in caplog.text

@@ -1,4 +1,4 @@
-"""ICT's tab: rollout progress per wave and unit, and who in a unit has not chosen yet.
+"""ICT's tab: rollout progress, who has not chosen, campaigns, and the helpdesk and questions.
 
 The page itself (`/tabs/ict`) holds no data; its script signs in with Teams and fetches the
 fragments below with the token, each checked for the ICT admin role. Names appear only in the
@@ -14,19 +14,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 from aiohttp import web
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.clock import Clock, helsinki_today
-from bot.deductions.service import LIFE_EVENT
-from bot.directory.models import Unit
-from bot.faq.service import feedback_report, unanswered_report
 from bot.faq.topics import FaqContent
 from bot.i18n import Texts, catalog_keys, resolve_language, texts
-from bot.ict.helpdesk_figures import helpdesk_figures
-from bot.ict.progress import UnitProgress, WaveProgress, not_chosen, rollout_progress
-from bot.notifications.outbox import CampaignReport, list_campaigns
-from bot.rollout.service import window_for_unit
+from bot.ict.overview import ProgramOverview, Unavailable
+from bot.ict.progress import UnitProgress, WaveProgress
+from bot.notifications.outbox import CampaignReport
 from bot.spreadsheet import excel_text
 from bot.tabs.access import Forbidden, NotSignedIn, Role, TabAccess
 from bot.tabs.charts import bars, choices_against_window
@@ -50,9 +43,6 @@ SHELL_POLICY = (
     f"connect-src 'self'; frame-ancestors {FRAME_ANCESTORS}"
 )
 NO_STORE = {"Cache-Control": "no-store"}
-CAMPAIGNS_SHOWN = 20
-HELPDESK_WEEKS = 8
-UNANSWERED_SHOWN = 20
 # The tab's views, in the order of its navigation: (fragment, catalog key of its name).
 VIEWS = (
     ("/tabs/ict/progress", "tab.ict.progress"),
@@ -64,15 +54,8 @@ VIEWS = (
 class IctTab:
     """The handlers of ICT's tab, given the database, the clock and who may see it."""
 
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        clock: Clock,
-        access: TabAccess,
-        faq: FaqContent,
-    ) -> None:
-        self._sessions = sessions
-        self._clock = clock
+    def __init__(self, overview: ProgramOverview, access: TabAccess, faq: FaqContent) -> None:
+        self._overview = overview
         self._access = access
         self._faq = faq
 
@@ -125,9 +108,8 @@ class IctTab:
             )
 
         try:
-            async with self._sessions() as session:
-                progress = await rollout_progress(session=session, now=self._clock())
-        except SQLAlchemyError as error:
+            progress = await self._overview.progress()
+        except Unavailable as error:
             return _unavailable(language, error)
         html = render(
             "progress.html", language, progress=progress, chart=chart, unit_name=unit_name
@@ -140,13 +122,9 @@ class IctTab:
         if (refusal := await self._refusal(request, language)) is not None:
             return refusal
         t = texts(language)
-        now = self._clock()
         try:
-            async with self._sessions() as session:
-                reports = await list_campaigns(
-                    session=session, limit=CAMPAIGNS_SHOWN, except_kinds=[LIFE_EVENT]
-                )
-        except SQLAlchemyError as error:
+            reports = await self._overview.campaigns()
+        except Unavailable as error:
             return _unavailable(language, error)
 
         def kind(name: str) -> str:
@@ -175,7 +153,7 @@ class IctTab:
             "campaigns.html",
             language,
             reports=reports,
-            now=now,
+            now=self._overview.now(),
             sending=sending,
             kind=kind,
             delivered=delivered,
@@ -190,13 +168,8 @@ class IctTab:
             return refusal
         t = texts(language)
         try:
-            async with self._sessions() as session:
-                figures = await helpdesk_figures(
-                    session=session, now=self._clock(), weeks=HELPDESK_WEEKS
-                )
-                unanswered = await unanswered_report(session=session, limit=UNANSWERED_SHOWN)
-                feedback = await feedback_report(session=session)
-        except SQLAlchemyError as error:
+            view = await self._overview.helpdesk()
+        except Unavailable as error:
             return _unavailable(language, error)
 
         def hours(value: float | None) -> str:
@@ -210,7 +183,7 @@ class IctTab:
             except KeyError:
                 return topic_id  # a topic since removed from the content
 
-        oldest_first = list(reversed(figures.weeks))
+        oldest_first = list(reversed(view.figures.weeks))
         tickets_chart = bars(
             [
                 (
@@ -224,11 +197,11 @@ class IctTab:
         html = render(
             "helpdesk.html",
             language,
-            figures=figures,
+            figures=view.figures,
             tickets_chart=tickets_chart,
             hours=hours,
-            unanswered=unanswered,
-            feedback=feedback,
+            unanswered=view.unanswered,
+            feedback=view.feedback,
             topic_title=topic_title,
         )
         return _fragment(html)
@@ -239,23 +212,18 @@ class IctTab:
             return refusal
         code = request.match_info["code"]
         try:
-            async with self._sessions() as session:
-                unit = await session.get(Unit, code)
-                people = await not_chosen(session=session, unit_code=code)
-                window = await window_for_unit(
-                    session=session, unit_code=code, today=helsinki_today(self._clock())
-                )
-        except SQLAlchemyError as error:
+            unit = await self._overview.waiting(code)
+        except Unavailable as error:
             return _unavailable(language, error)
-        if unit is None or people is None:
+        if unit is None:
             return _message(language, "tab.unit_not_found", status=404)
         name = unit.name_en if language == "en" and unit.name_en else unit.name_fi
         html = render(
             "waiting.html",
             language,
             unit=name,
-            people=people,
-            closes_on=window.closes_on,
+            people=unit.people,
+            closes_on=unit.closes_on,
             csv_url=f"/tabs/ict/units/{_path_part(code)}/waiting.csv",
             csv_file=texts(language)("tab.ict.csv_file", unit=_file_part(code)),
         )
@@ -268,18 +236,17 @@ class IctTab:
             return refusal
         code = request.match_info["code"]
         try:
-            async with self._sessions() as session:
-                people = await not_chosen(session=session, unit_code=code)
-        except SQLAlchemyError as error:
+            unit = await self._overview.waiting(code)
+        except Unavailable as error:
             return _unavailable(language, error)
-        if people is None:
+        if unit is None:
             return _message(language, "tab.unit_not_found", status=404)
         t = texts(language)
         stream = io.StringIO(newline="")
         stream.write("\ufeff")
         writer = csv.writer(stream, delimiter=";")
         writer.writerow([t("tab.ict.name"), t("tab.ict.email"), t("tab.ict.employee_number")])
-        for person in people:
+        for person in unit.people:
             writer.writerow(
                 [
                     excel_text(person.name),
@@ -349,7 +316,7 @@ def _message(
 
 
 def _unavailable(language: str, error: Exception) -> web.Response:
-    log.error("ICT tab: the database did not answer: %s", type(error).__name__)
+    log.error("ICT tab: the database did not answer (%s)", error)
     return _message(language, "tab.unavailable", status=503)
 
 
