@@ -129,18 +129,28 @@ def parse_catalog_file(path: Path) -> list[CatalogRow]:
 
 def read_catalog_file(path: Path) -> CatalogFile:
     suffix = path.suffix.lower()
-    if suffix not in (".csv", ".yaml", ".yml"):
-        raise CatalogFileError([Problem(0, "", "catalog.unknown_type", {"suffix": suffix})])
+    _check_type(suffix)
     try:
         data = path.read_bytes()
     except OSError as error:
         reason = str(error.strerror or error)
         raise CatalogFileError([Problem(0, "", "file.unreadable", {"reason": reason})]) from error
+    return read_catalog_bytes(data, suffix)
+
+
+def read_catalog_bytes(data: bytes, suffix: str) -> CatalogFile:
+    """read_catalog_file for bytes already read (an upload); `suffix` is the name's, ".csv"."""
+    _check_type(suffix)
     if not data.strip():
         raise CatalogFileError([Problem(0, "", "file.empty")])
     if suffix == ".csv":
         return CatalogFile(_parse_csv(decode_spreadsheet(data, CatalogFileError)))
     return _parse_yaml(decode_spreadsheet(data, CatalogFileError))
+
+
+def _check_type(suffix: str) -> None:
+    if suffix not in (".csv", ".yaml", ".yml"):
+        raise CatalogFileError([Problem(0, "", "catalog.unknown_type", {"suffix": suffix})])
 
 
 async def import_catalog(

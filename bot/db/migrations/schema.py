@@ -15,6 +15,7 @@ from bot.deductions.models import (
 )
 from bot.directory.models import DirectorySyncState, Employee, Unit
 from bot.faq.models import FaqFeedback, FaqQuestion
+from bot.ict.models import FileUpload
 from bot.notifications.models import Campaign, Notification
 from bot.rollout.models import RolloutWave, RolloutWaveUnit
 from bot.tickets.models import HelpdeskChannel, HelpdeskMember, Ticket, TicketEvent
@@ -31,6 +32,7 @@ __all__ = [
     "Employee",
     "FaqFeedback",
     "FaqQuestion",
+    "FileUpload",
     "HelpdeskChannel",
     "HelpdeskMember",
     "Notification",
