@@ -58,11 +58,14 @@ from bot.handler import PuhelinbottiHandler
 from bot.i18n import load_catalogs
 from bot.ict.console import IctConsole
 from bot.ict.overview import ProgramOverview
+from bot.ict.uploads import FileUploads
 from bot.rollout.campaigns import LaterReminders
 from bot.rollout.service import TurnReader
 from bot.settings import GRAPH_V1, Settings
 from bot.tabs.access import TabAccess
-from bot.tabs.ict import IctTab, static_file
+from bot.tabs.ict import IctTab
+from bot.tabs.uploads import UploadPages
+from bot.tabs.web import Gate, static_file
 from bot.turn_errors import make_turn_error_handler
 from bot.turn_start import TurnStarter
 
@@ -84,6 +87,7 @@ class Components:
     jobs: BackgroundJobs
     graph: GraphDirectory | None
     ict_tab: IctTab
+    uploads: UploadPages
 
 
 COMPONENTS = web.AppKey("components", Components)
@@ -130,11 +134,17 @@ def create_app(
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/tabs/ict", _tab(IctTab.shell))
     app.router.add_get("/tabs/ict/configure", _tab(IctTab.configure))
+    app.router.add_get("/tabs/ict/start", _tab(IctTab.start))
     app.router.add_get("/tabs/ict/progress", _tab(IctTab.progress))
     app.router.add_get("/tabs/ict/campaigns", _tab(IctTab.campaigns))
     app.router.add_get("/tabs/ict/helpdesk", _tab(IctTab.helpdesk))
     app.router.add_get("/tabs/ict/units/{code}/waiting", _tab(IctTab.waiting))
     app.router.add_get("/tabs/ict/units/{code}/waiting.csv", _tab(IctTab.waiting_csv))
+    uploads = "/tabs/ict/uploads/{kind:payroll|catalog}"
+    app.router.add_get(uploads, _uploads(UploadPages.form))
+    app.router.add_post(uploads, _uploads(UploadPages.check))
+    app.router.add_post(uploads + "/{upload_id}/confirm", _uploads(UploadPages.confirm))
+    app.router.add_post(uploads + "/{upload_id}/discard", _uploads(UploadPages.discard))
     app.router.add_get("/tabs/static/{name}", static_file)
     return app
 
@@ -146,6 +156,17 @@ def _tab(
 
     async def handle(request: web.Request) -> web.Response:
         return await handler(request.app[COMPONENTS].ict_tab, request)
+
+    return handle
+
+
+def _uploads(
+    handler: Callable[[UploadPages, web.Request], Awaitable[web.Response]],
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """A route to a handler of the tab's uploads."""
+
+    async def handle(request: web.Request) -> web.Response:
+        return await handler(request.app[COMPONENTS].uploads, request)
 
     return handle
 
@@ -232,6 +253,7 @@ async def build_components(
         outright=[RemindLater(LaterReminders(sessions, clock, working_hours(settings))), admin],
         in_place=[MenuInPlace(), FaqFeedback(faq), TicketButtons(helpdesk), admin],
     )
+    gate = Gate(_tab_access(settings, http, clock))
     return Components(
         settings=settings,
         engine=engine,
@@ -243,9 +265,8 @@ async def build_components(
         expected_revision=migrate.head_revision(),
         jobs=jobs,
         graph=graph,
-        ict_tab=IctTab(
-            ProgramOverview(sessions, clock), _tab_access(settings, http, clock), faq_content()
-        ),
+        ict_tab=IctTab(ProgramOverview(sessions, clock), gate, faq_content()),
+        uploads=UploadPages(FileUploads(sessions, clock), gate),
     )
 
 
@@ -300,6 +321,7 @@ def _tab_access(settings: Settings, http: aiohttp.ClientSession, clock: Clock) -
         validator=validator,
         local_user_id="" if settings.auth_enabled else settings.tab_local_user_id,
         ict_admins=settings.ict_admins,
+        payroll_admins=settings.payroll_admins,
     )
 
 

@@ -234,6 +234,9 @@ class Settings(BaseSettings):
     ict_admin_ids: str = Field(
         default="", validation_alias=AliasChoices("ICT_ADMIN_IDS", "ict_admin_ids")
     )
+    payroll_admin_ids: str = Field(
+        default="", validation_alias=AliasChoices("PAYROLL_ADMIN_IDS", "payroll_admin_ids")
+    )
     background_jobs: bool = Field(
         default=True, validation_alias=AliasChoices("BACKGROUND_JOBS", "background_jobs")
     )
@@ -332,6 +335,11 @@ class Settings(BaseSettings):
     def notify_extra_holiday_dates(self) -> frozenset[date]:
         """The city's own days off beside public holidays: ISO dates, comma-separated."""
         return parse_dates(self.notify_extra_holidays)
+
+    @property
+    def payroll_admins(self) -> frozenset[str]:
+        """Entra object ids of payroll's people, who upload the deductions file in ICT's tab."""
+        return frozenset(self.payroll_admin_ids.replace(",", " ").split())
 
     @property
     def ict_admins(self) -> frozenset[str]:

@@ -81,7 +81,7 @@ async def test_the_page_itself_holds_no_data_and_may_be_framed_by_teams_only(tab
     assert response.status == 200
     assert '<html lang="fi">' in html and "Puhelinohjelma – ICT" in html
     assert not any(name in html for name in NAMES)
-    assert '<a href="/tabs/ict/campaigns" data-fragment>Kampanjat ja tiedotteet</a>' in html
+    assert 'data-start="/tabs/ict/start"' in html
     policy = response.headers["Content-Security-Policy"]
     assert "frame-ancestors 'self' https://teams.microsoft.com" in policy
     assert "script-src 'self'" in policy
@@ -93,6 +93,8 @@ async def test_an_admin_sees_each_units_figures_as_the_database_has_them(tab, op
     status, html = await get(tab, "/tabs/ict/progress", sign_in(openid_server))
     assert status == 200, html
     assert "Helmikuu" in html and "Maaliskuu" in html
+    assert '<a href="/tabs/ict/progress" data-fragment aria-current="page">' in html
+    assert '<a href="/tabs/ict/uploads/catalog" data-fragment>Puhelinluettelo</a>' in html
     # Unit A: 4 people, 2 Free Choice, 1 Pori-phone, 1 not yet, 2 ordered, 1 delivered.
     row_a = html[html.index('data-unit="A"') : html.index('data-unit="B"')]
     cells = [

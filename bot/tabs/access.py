@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 
 
 class Role(StrEnum):
-    ICT_ADMIN = "ict_admin"
+    ICT_ADMIN = "ict_admin"  # every view of ICT's tab
+    PAYROLL_ADMIN = "payroll_admin"  # the payroll file's upload only
 
 
 class NotSignedIn(Exception):
@@ -45,22 +46,24 @@ class TabAccess:
         validator: TabTokenValidator | None,
         local_user_id: str,
         ict_admins: frozenset[str],
+        payroll_admins: frozenset[str] = frozenset(),
     ) -> None:
         self._validator = validator
         self._local_user_id = local_user_id
-        self._ict_admins = ict_admins
+        self._members = {Role.ICT_ADMIN: ict_admins, Role.PAYROLL_ADMIN: payroll_admins}
 
     async def viewer(self, authorization: str) -> Viewer:
         signed_in = await self._signed_in(authorization)
-        roles = (
-            frozenset({Role.ICT_ADMIN}) if signed_in.object_id in self._ict_admins else frozenset()
+        roles = frozenset(
+            role for role, members in self._members.items() if signed_in.object_id in members
         )
         return Viewer(signed_in.object_id, signed_in.name, roles)
 
-    async def require(self, authorization: str, role: Role) -> Viewer:
+    async def require(self, authorization: str, roles: frozenset[Role]) -> Viewer:
+        """The viewer if they have one of `roles`; else NotSignedIn or Forbidden."""
         viewer = await self.viewer(authorization)
-        if role not in viewer.roles:
-            raise Forbidden(role.value)
+        if not viewer.roles & roles:
+            raise Forbidden(",".join(sorted(roles)))
         return viewer
 
     async def _signed_in(self, authorization: str) -> SignedIn:

@@ -9,86 +9,72 @@ from __future__ import annotations
 
 import csv
 import io
-import logging
-from pathlib import Path
 from urllib.parse import quote
 
 from aiohttp import web
 
 from bot.faq.topics import FaqContent
-from bot.i18n import Texts, catalog_keys, resolve_language, texts
+from bot.i18n import Texts, catalog_keys, texts
 from bot.ict.overview import ProgramOverview, Unavailable
 from bot.ict.progress import UnitProgress, WaveProgress
 from bot.notifications.outbox import CampaignReport
 from bot.spreadsheet import excel_text
-from bot.tabs.access import Forbidden, NotSignedIn, Role, TabAccess
+from bot.tabs.access import Role
 from bot.tabs.charts import bars, choices_against_window
 from bot.tabs.pages import render
-
-log = logging.getLogger(__name__)
-
-STATIC = Path(__file__).resolve().parent / "static"
-# Served as /tabs/static/teams-js.js: installed by `npm ci` from package.json, never a CDN.
-TEAMS_JS = (
-    Path(__file__).resolve().parents[2]
-    / "node_modules/@microsoft/teams-js/dist/umd/MicrosoftTeams.min.js"
-)
-# Teams shows a tab in a frame of its own web and desktop clients.
-FRAME_ANCESTORS = (
-    "'self' https://teams.microsoft.com https://*.teams.microsoft.com https://*.skype.com "
-    "https://*.office.com https://*.cloud.microsoft"
-)
-SHELL_POLICY = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    f"connect-src 'self'; frame-ancestors {FRAME_ANCESTORS}"
-)
-NO_STORE = {"Cache-Control": "no-store"}
-# The tab's views, in the order of its navigation: (fragment, catalog key of its name).
-VIEWS = (
-    ("/tabs/ict/progress", "tab.ict.progress"),
-    ("/tabs/ict/campaigns", "tab.ict.campaigns"),
-    ("/tabs/ict/helpdesk", "tab.ict.helpdesk"),
+from bot.tabs.web import (
+    ICT,
+    NO_STORE,
+    TEAMS_JS,
+    Gate,
+    language_of,
+    message,
+    page,
+    unavailable,
 )
 
 
 class IctTab:
-    """The handlers of ICT's tab, given the database, the clock and who may see it."""
+    """The handlers of ICT's views, given what they read and who may see them."""
 
-    def __init__(self, overview: ProgramOverview, access: TabAccess, faq: FaqContent) -> None:
+    def __init__(self, overview: ProgramOverview, gate: Gate, faq: FaqContent) -> None:
         self._overview = overview
-        self._access = access
+        self._gate = gate
         self._faq = faq
 
     async def shell(self, request: web.Request) -> web.Response:
-        language = _language(request)
+        """The page Teams opens; its script fetches the first view the viewer may see."""
         html = render(
             "shell.html",
-            language,
+            language_of(request),
             title="tab.ict.title",
-            page="/tabs/ict/progress",
-            views=VIEWS,
+            start="/tabs/ict/start",
             teams_js=TEAMS_JS.is_file(),
         )
-        return web.Response(
-            text=html,
-            content_type="text/html",
-            headers={"Content-Security-Policy": SHELL_POLICY, **NO_STORE},
-        )
+        return page(html)
 
     async def configure(self, request: web.Request) -> web.Response:
         """The channel tab's configuration page, which Teams shows when the tab is added."""
-        html = render("configure.html", _language(request), teams_js=TEAMS_JS.is_file())
-        return web.Response(
-            text=html,
-            content_type="text/html",
-            headers={"Content-Security-Policy": SHELL_POLICY, **NO_STORE},
-        )
+        return page(render("configure.html", language_of(request), teams_js=TEAMS_JS.is_file()))
+
+    async def start(self, request: web.Request) -> web.Response:
+        """The first view the viewer may open: progress for ICT, the payroll file for payroll."""
+        entered = await self._gate.enter(request, frozenset(Role))
+        if isinstance(entered, web.Response):
+            return entered
+        first = entered.views()[0]
+        raise web.HTTPSeeOther(f"{first.path}?lang={entered.language}", headers=NO_STORE)
 
     async def progress(self, request: web.Request) -> web.Response:
-        language = _language(request)
-        if (refusal := await self._refusal(request, language)) is not None:
-            return refusal
+        entered = await self._gate.enter(request, ICT)
+        if isinstance(entered, web.Response):
+            return entered
+        language = entered.language
         t = texts(language)
+        try:
+            progress = await self._overview.progress()
+        except Unavailable as error:
+            return unavailable(language, error)
 
         def unit_name(unit: UnitProgress) -> str:
             return unit.name_en if language == "en" and unit.name_en else unit.name_fi
@@ -107,25 +93,24 @@ class IctTab:
                 goal=t("tab.ict.chart_goal"),
             )
 
-        try:
-            progress = await self._overview.progress()
-        except Unavailable as error:
-            return _unavailable(language, error)
-        html = render(
-            "progress.html", language, progress=progress, chart=chart, unit_name=unit_name
+        return entered.view(
+            "/tabs/ict/progress",
+            "progress.html",
+            progress=progress,
+            chart=chart,
+            unit_name=unit_name,
         )
-        return _fragment(html)
 
     async def campaigns(self, request: web.Request) -> web.Response:
         """The newest campaigns' delivery; refreshed by the page while any is still sending."""
-        language = _language(request)
-        if (refusal := await self._refusal(request, language)) is not None:
-            return refusal
-        t = texts(language)
+        entered = await self._gate.enter(request, ICT)
+        if isinstance(entered, web.Response):
+            return entered
+        t = texts(entered.language)
         try:
             reports = await self._overview.campaigns()
         except Unavailable as error:
-            return _unavailable(language, error)
+            return unavailable(entered.language, error)
 
         def kind(name: str) -> str:
             return _worded(t, f"tab.ict.kinds.{name}", name)
@@ -148,29 +133,28 @@ class IctTab:
                     parts.append(t(key, reasons=listed))
             return "; ".join(parts)
 
-        sending = any(report.state == "active" and report.unsettled for report in reports)
-        html = render(
+        return entered.view(
+            "/tabs/ict/campaigns",
             "campaigns.html",
-            language,
             reports=reports,
             now=self._overview.now(),
-            sending=sending,
+            sending=any(report.state == "active" and report.unsettled for report in reports),
             kind=kind,
             delivered=delivered,
             reasons=reasons,
         )
-        return _fragment(html)
 
     async def helpdesk(self, request: web.Request) -> web.Response:
         """Tickets and their times per week; what the bot could not answer; 👍/👎 per topic."""
-        language = _language(request)
-        if (refusal := await self._refusal(request, language)) is not None:
-            return refusal
+        entered = await self._gate.enter(request, ICT)
+        if isinstance(entered, web.Response):
+            return entered
+        language = entered.language
         t = texts(language)
         try:
             view = await self._overview.helpdesk()
         except Unavailable as error:
-            return _unavailable(language, error)
+            return unavailable(language, error)
 
         def hours(value: float | None) -> str:
             if value is None:
@@ -187,16 +171,16 @@ class IctTab:
         tickets_chart = bars(
             [
                 (
-                    t("tab.ict.week_short", day=week.monday.day, month=week.monday.month),
-                    week.tickets,
+                    t("tab.ict.week_short", day=str(w.monday.day), month=str(w.monday.month)),
+                    w.tickets,
                 )
-                for week in oldest_first
+                for w in oldest_first
             ],
             title=t("tab.ict.tickets_chart", weeks=len(oldest_first)),
         )
-        html = render(
+        return entered.view(
+            "/tabs/ict/helpdesk",
             "helpdesk.html",
-            language,
             figures=view.figures,
             tickets_chart=tickets_chart,
             hours=hours,
@@ -204,43 +188,42 @@ class IctTab:
             feedback=view.feedback,
             topic_title=topic_title,
         )
-        return _fragment(html)
 
     async def waiting(self, request: web.Request) -> web.Response:
-        language = _language(request)
-        if (refusal := await self._refusal(request, language)) is not None:
-            return refusal
+        entered = await self._gate.enter(request, ICT)
+        if isinstance(entered, web.Response):
+            return entered
+        language = entered.language
         code = request.match_info["code"]
         try:
             unit = await self._overview.waiting(code)
         except Unavailable as error:
-            return _unavailable(language, error)
+            return unavailable(language, error)
         if unit is None:
-            return _message(language, "tab.unit_not_found", status=404)
-        name = unit.name_en if language == "en" and unit.name_en else unit.name_fi
-        html = render(
+            return message(language, "tab.unit_not_found", status=404)
+        return entered.view(
+            "/tabs/ict/progress",
             "waiting.html",
-            language,
-            unit=name,
+            unit=unit.name_en if language == "en" and unit.name_en else unit.name_fi,
             people=unit.people,
             closes_on=unit.closes_on,
-            csv_url=f"/tabs/ict/units/{_path_part(code)}/waiting.csv",
+            csv_url=f"/tabs/ict/units/{quote(code, safe='')}/waiting.csv",
             csv_file=texts(language)("tab.ict.csv_file", unit=_file_part(code)),
         )
-        return _fragment(html)
 
     async def waiting_csv(self, request: web.Request) -> web.Response:
         """The same list for a supervisor's Excel: UTF-8 with BOM, `;`, formulas defused."""
-        language = _language(request)
-        if (refusal := await self._refusal(request, language)) is not None:
-            return refusal
+        entered = await self._gate.enter(request, ICT)
+        if isinstance(entered, web.Response):
+            return entered
+        language = entered.language
         code = request.match_info["code"]
         try:
             unit = await self._overview.waiting(code)
         except Unavailable as error:
-            return _unavailable(language, error)
+            return unavailable(language, error)
         if unit is None:
-            return _message(language, "tab.unit_not_found", status=404)
+            return message(language, "tab.unit_not_found", status=404)
         t = texts(language)
         stream = io.StringIO(newline="")
         stream.write("\ufeff")
@@ -262,66 +245,10 @@ class IctTab:
             headers={"Content-Disposition": f'attachment; filename="{filename}"', **NO_STORE},
         )
 
-    async def _refusal(self, request: web.Request, language: str) -> web.Response | None:
-        """None when the request is an ICT admin's; else the 401 or 403 fragment to answer."""
-        try:
-            await self._access.require(request.headers.get("Authorization", ""), Role.ICT_ADMIN)
-        except NotSignedIn:
-            return _message(
-                language, "tab.not_signed_in", status=401, headers={"WWW-Authenticate": "Bearer"}
-            )
-        except Forbidden:
-            return _message(language, "tab.forbidden", status=403)
-        return None
-
-
-async def static_file(request: web.Request) -> web.StreamResponse:
-    """The tabs' own script and style, and the Teams library from node_modules."""
-    name = request.match_info["name"]
-    files = {
-        "tab.js": STATIC / "tab.js",
-        "configure.js": STATIC / "configure.js",
-        "tab.css": STATIC / "tab.css",
-        "teams-js.js": TEAMS_JS,
-    }
-    path = files.get(name)
-    if path is None or not path.is_file():
-        raise web.HTTPNotFound()
-    return web.FileResponse(path, headers={"Cache-Control": "max-age=3600"})
-
-
-def _language(request: web.Request) -> str:
-    """Teams fills `lang` with the user's locale (contentUrl …?lang={locale}); Finnish first."""
-    return resolve_language(request.query.get("lang"))
-
 
 def _worded(t: Texts, key: str, fallback: str) -> str:
     """A code's wording in the catalog, or the code itself when the catalog has none."""
     return t(key) if key in catalog_keys(t.language) else fallback
-
-
-def _fragment(html: str) -> web.Response:
-    return web.Response(text=html, content_type="text/html", headers=NO_STORE)
-
-
-def _message(
-    language: str, key: str, *, status: int, headers: dict[str, str] | None = None
-) -> web.Response:
-    return web.Response(
-        text=render("message.html", language, key=key),
-        status=status,
-        content_type="text/html",
-        headers={**NO_STORE, **(headers or {})},
-    )
-
-
-def _unavailable(language: str, error: Exception) -> web.Response:
-    log.error("ICT tab: the database did not answer (%s)", error)
-    return _message(language, "tab.unavailable", status=503)
-
-
-def _path_part(code: str) -> str:
-    return quote(code, safe="")
 
 
 def _file_part(code: str) -> str:

@@ -55,6 +55,7 @@ TAB_LINE = re.compile(
     )
 )
 SCREENSHOTS = REPO_ROOT / "test-results" / "screenshots"
+CATALOG_FILE = REPO_ROOT / "tests" / "data" / "catalog" / "esimerkki_puolipiste.csv"
 
 
 def _port_taken(port: int) -> bool:
@@ -215,6 +216,18 @@ async def test_the_demo_command_chats_as_maija_and_a_phone_can_be_chosen(demo_co
             await tab.get_by_role("link", name="Tukipalvelu ja kysymykset").click()
             await tab.locator("h2", has_text="Tukipalvelu ja kysymykset").wait_for(timeout=20_000)
             await _check_page(tab, "ict-tab-helpdesk")
+
+            # A new catalog: checked first, imported when confirmed, listed with who sent it.
+            await tab.get_by_role("link", name="Puhelinluettelo").click()
+            await tab.get_by_label("Valitse tiedosto").set_input_files(CATALOG_FILE)
+            await tab.get_by_role("button", name="Tarkista tiedosto").click()
+            await tab.get_by_role("button", name="Tuo tiedosto").wait_for(timeout=20_000)
+            await _check_page(tab, "ict-tab-catalog-checked")
+            await tab.get_by_role("button", name="Tuo tiedosto").click()
+            await tab.get_by_text("Tiedosto on tuotu.").wait_for(timeout=20_000)
+            row = tab.locator("tbody tr", has_text=CATALOG_FILE.name)
+            assert MAIJA["name"] in await row.inner_text()
+            await _check_page(tab, "ict-tab-catalog-imported")
         finally:
             await browser.close()
 

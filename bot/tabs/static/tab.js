@@ -1,5 +1,6 @@
 // Signs in with Teams (single sign-on) when the page runs inside Teams, then shows the
-// server-rendered fragments of the page and follows their links in place.
+// server-rendered fragments of the page, follows their links in place, and sends its forms
+// (file uploads, confirmations) with the same sign-in.
 "use strict";
 
 (function () {
@@ -41,10 +42,8 @@
       main.setAttribute("aria-busy", "true");
       const response = await fetch(withLanguage(path), { headers });
       // Every answer, an error too, is an escaped HTML fragment worded by the server.
-      main.innerHTML = await response.text();
-      main.setAttribute("aria-busy", "false");
+      showAnswer(await response.text());
       wire(main);
-      markCurrent(path);
       const again = main.querySelector("[data-refresh]");
       if (again) {
         // A campaign still sending: fetch the same view again until it has settled.
@@ -57,14 +56,34 @@
       }
     }
 
-    function markCurrent(path) {
-      document.querySelectorAll("nav a").forEach((link) => {
-        if (link.getAttribute("href") === path) {
-          link.setAttribute("aria-current", "page");
-        } else {
-          link.removeAttribute("aria-current");
-        }
+    function showAnswer(html) {
+      main.innerHTML = html;
+      main.setAttribute("aria-busy", "false");
+    }
+
+    // A form of the page (an upload, a confirmation): sent with the sign-in and the header that
+    // says it comes from this script; the answer is the view to show next.
+    async function send(form, submitter) {
+      const body = new FormData(form);
+      if (submitter && submitter.name) {
+        body.append(submitter.name, submitter.value);
+      }
+      form.querySelectorAll("button").forEach((button) => (button.disabled = true));
+      main.setAttribute("aria-busy", "true");
+      const response = await fetch(withLanguage(form.getAttribute("action")), {
+        method: "POST",
+        headers: { ...headers, "X-Puhelinbotti-Tab": "1" },
+        body,
       });
+      clearTimeout(refresh);
+      shown = null;
+      showAnswer(await response.text());
+      wire(main);
+      const status = main.querySelector("[role=status], [role=alert], h2");
+      if (status) {
+        status.setAttribute("tabindex", "-1");
+        status.focus();
+      }
     }
 
     async function download(link) {
@@ -90,6 +109,12 @@
           show(link.getAttribute("href"));
         });
       });
+      root.querySelectorAll("form[data-send]").forEach((form) => {
+        form.addEventListener("submit", (event) => {
+          event.preventDefault();
+          send(form, event.submitter);
+        });
+      });
       root.querySelectorAll("a[data-download]").forEach((link) => {
         link.addEventListener("click", (event) => {
           event.preventDefault();
@@ -98,11 +123,7 @@
       });
     }
 
-    const navigation = document.querySelector("nav");
-    if (navigation) {
-      wire(navigation);
-    }
-    show(body.dataset.page);
+    show(body.dataset.start);
   }
 
   start();
