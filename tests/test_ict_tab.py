@@ -229,9 +229,11 @@ async def _campaign_sending(engine: AsyncEngine) -> None:
             "a3": ("failed", "blocked"),
             "b1": ("pending", "throttled"),
         }
-        for row in await session.scalars(select(Notification)):
+        for minute, row in enumerate(await session.scalars(select(Notification))):
             row.state, row.reason = states[row.recipient]
             row.attempts = 1
+            if row.state == "delivered":
+                row.sent_at = NOW + timedelta(minutes=minute)
 
 
 async def test_campaigns_show_delivery_and_refresh_while_one_is_sending(
@@ -246,6 +248,11 @@ async def test_campaigns_show_delivery_and_refresh_while_one_is_sending(
     assert cells == ["4", "2", "1", "1"]  # recipients, delivered, waiting, failed
     assert "epäonnistui: estänyt botin 1; odottaa: ruuhka 1" in row
     assert 'data-refresh="15"' in html
+    # The newest campaign's deliveries over time, as a picture and as a table.
+    assert "Huoltokatko: toimitetut viestit ajan mittaan, 2 / 4" in html
+    assert '<polyline class="line"' in html
+    assert "Puolet vastaanottajista tavoitettu</th><td>3.2.2027 12.00" in html
+    assert "Toimitettu tähän mennessä</th><td>2 / 4" in html
 
 
 async def test_settled_campaigns_are_not_refreshed_and_none_is_said_so(

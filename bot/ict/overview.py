@@ -10,16 +10,19 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, helsinki_today
+from bot.db.base import as_utc
 from bot.db.sessions import SessionFactory
 from bot.deductions.service import LIFE_EVENT
 from bot.directory.models import Unit
 from bot.faq.service import TopicFeedback, Unanswered, feedback_report, unanswered_report
 from bot.ict.helpdesk_figures import HelpdeskFigures, helpdesk_figures
 from bot.ict.progress import Progress, Waiting, not_chosen, rollout_progress
+from bot.notifications.models import Notification, NotificationState
 from bot.notifications.outbox import CampaignReport, list_campaigns
 from bot.rollout.service import window_for_unit
 
@@ -82,6 +85,20 @@ class ProgramOverview:
             return await list_campaigns(
                 session=session, limit=CAMPAIGNS_SHOWN, except_kinds=[LIFE_EVENT]
             )
+
+    async def deliveries(self, campaign_id: int) -> list[datetime]:
+        """When each of a campaign's messages was delivered, earliest first."""
+        async with self._read() as session:
+            times = await session.scalars(
+                select(Notification.sent_at)
+                .where(
+                    Notification.campaign_id == campaign_id,
+                    Notification.state == NotificationState.DELIVERED.value,
+                    Notification.sent_at.is_not(None),
+                )
+                .order_by(Notification.sent_at)
+            )
+            return [as_utc(moment) for moment in times if moment is not None]
 
     async def helpdesk(self) -> HelpdeskView:
         async with self._read() as session:

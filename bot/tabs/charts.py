@@ -5,7 +5,7 @@ Each picture has a text alternative (its title) and the page shows the same figu
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from markupsafe import Markup, escape
 
@@ -97,3 +97,46 @@ def bars(values: list[tuple[str, int]], *, title: str) -> Markup:
         )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def delivered_over_time(
+    times: list[datetime], total: int, *, title: str, start: str, end: str
+) -> Markup:
+    """Messages delivered so far against time, from the first delivery to the last (or now)."""
+    plot_w = WIDTH - LEFT - RIGHT
+    plot_h = HEIGHT - TOP - BOTTOM
+    total = max(total, len(times), 1)
+    first, last = times[0], times[-1]
+    span = (last - first).total_seconds() or 1.0
+
+    def x(moment: datetime) -> float:
+        return LEFT + plot_w * (moment - first).total_seconds() / span
+
+    def y(count: int) -> float:
+        return TOP + plot_h * (1 - count / total)
+
+    step = max(len(times) // 200, 1)  # at most about 200 points, the last always drawn
+    shown = [*range(0, len(times), step), len(times) - 1]
+    points = " ".join(f"{x(times[index]):.1f},{y(index + 1):.1f}" for index in shown)
+    return Markup(
+        "".join(
+            [
+                f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+                f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
+                f"<title>{escape(title)}</title>",
+                f'<line class="axis" x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" '
+                f'y2="{TOP + plot_h}"/>',
+                f'<line class="axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{TOP + plot_h}"/>',
+                f'<line class="goal" x1="{LEFT}" y1="{y(total):.1f}" x2="{WIDTH - RIGHT}" '
+                f'y2="{y(total):.1f}"/>',
+                f'<text class="label" x="{LEFT - 6}" y="{TOP + plot_h}" text-anchor="end">0</text>',
+                f'<text class="label" x="{LEFT - 6}" y="{TOP + 10}" text-anchor="end">'
+                f"{total}</text>",
+                f'<text class="label" x="{LEFT}" y="{HEIGHT - 10}">{escape(start)}</text>',
+                f'<text class="label" x="{WIDTH - RIGHT}" y="{HEIGHT - 10}" '
+                f'text-anchor="end">{escape(end)}</text>',
+                f'<polyline class="line" points="{x(first):.1f},{y(0):.1f} {points}"/>',
+                "</svg>",
+            ]
+        )
+    )

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import quote
 
 from aiohttp import web
@@ -20,7 +22,7 @@ from bot.ict.progress import UnitProgress, WaveProgress
 from bot.notifications.outbox import CampaignReport
 from bot.spreadsheet import excel_text
 from bot.tabs.access import Role
-from bot.tabs.charts import bars, choices_against_window
+from bot.tabs.charts import bars, choices_against_window, delivered_over_time
 from bot.tabs.pages import render
 from bot.tabs.web import (
     ICT,
@@ -133,9 +135,19 @@ class IctTab:
                     parts.append(t(key, reasons=listed))
             return "; ".join(parts)
 
+        timeline = None
+        if reports and reports[0].counts.get("delivered", 0):
+            newest = reports[0]
+            try:
+                times = await self._overview.deliveries(newest.id)
+            except Unavailable as error:
+                return unavailable(entered.language, error)
+            if times:
+                timeline = _timeline(t, newest, times)
         return entered.view(
             "/tabs/ict/campaigns",
             "campaigns.html",
+            timeline=timeline,
             reports=reports,
             now=self._overview.now(),
             sending=any(report.state == "active" and report.unsettled for report in reports),
@@ -244,6 +256,32 @@ class IctTab:
             charset="utf-8",
             headers={"Content-Disposition": f'attachment; filename="{filename}"', **NO_STORE},
         )
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The newest campaign's deliveries: a picture, and the moments it shows as a table."""
+
+    title: str
+    chart: str
+    moments: list[tuple[str, str]]
+
+
+def _timeline(t: Texts, report: CampaignReport, times: list[datetime]) -> Timeline:
+    name = report.title or report.key
+    half = times[(len(times) + 1) // 2 - 1] if len(times) * 2 >= report.total else None
+    moments = [(t("tab.ict.first_delivered"), t.datetime(times[0]))]
+    if half is not None:
+        moments.append((t("tab.ict.half_delivered"), t.datetime(half)))
+    moments.append((t("tab.ict.last_delivered"), t.datetime(times[-1])))
+    moments.append(
+        (t("tab.ict.delivered_so_far"), f"{t.number(len(times))} / {t.number(report.total)}")
+    )
+    title = t("tab.ict.timeline_title", campaign=name, delivered=len(times), total=report.total)
+    chart = delivered_over_time(
+        times, report.total, title=title, start=t.time(times[0]), end=t.time(times[-1])
+    )
+    return Timeline(title, chart, moments)
 
 
 def _worded(t: Texts, key: str, fallback: str) -> str:

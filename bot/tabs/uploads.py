@@ -128,4 +128,3 @@ async def _file(request: web.Request) -> tuple[str, bytes] | str:
             return "tab.uploads.empty"
         return str(part.filename), bytes(data)  # type: ignore[union-attr]
     return "tab.uploads.no_file"
-
