@@ -6,7 +6,7 @@ A database that does not answer is `Unavailable`, so the page can say so without
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -108,10 +108,15 @@ class ProgramOverview:
                 await feedback_report(session=session),
             )
 
-    @asynccontextmanager
-    async def _read(self) -> AsyncIterator[AsyncSession]:
-        try:
-            async with self._sessions() as session:
-                yield session
-        except (SQLAlchemyError, OSError) as error:
-            raise Unavailable(type(error).__name__) from error
+    def _read(self) -> AbstractAsyncContextManager[AsyncSession]:
+        return reading(self._sessions)
+
+
+@asynccontextmanager
+async def reading(sessions: SessionFactory) -> AsyncIterator[AsyncSession]:
+    """A session whose database errors come out as Unavailable."""
+    try:
+        async with sessions() as session:
+            yield session
+    except (SQLAlchemyError, OSError) as error:
+        raise Unavailable(type(error).__name__) from error

@@ -11,15 +11,14 @@ Who sent what and when, and who decided, stays on the row.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import PurePath
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.catalog.importer import CatalogFileError, import_catalog, read_catalog_bytes
@@ -30,7 +29,7 @@ from bot.deductions.payroll.parse import PayrollFileError, parse_payroll_bytes
 from bot.deductions.payroll.post import import_payroll
 from bot.directory.models import Employee
 from bot.ict.models import FileUpload, UploadKind, UploadState
-from bot.ict.overview import Unavailable
+from bot.ict.overview import reading
 from bot.spreadsheet import Problem, SpreadsheetError
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # a month of 6,400 deductions is about 160 kB
@@ -181,13 +180,8 @@ class FileUploads:
         found = await _uploads(session, select(FileUpload).where(FileUpload.id == upload_id))
         return found[0] if found else None
 
-    @asynccontextmanager
-    async def _read(self) -> AsyncIterator[AsyncSession]:
-        try:
-            async with self._sessions() as session:
-                yield session
-        except (SQLAlchemyError, OSError) as error:
-            raise Unavailable(type(error).__name__) from error
+    def _read(self) -> AbstractAsyncContextManager[AsyncSession]:
+        return reading(self._sessions)
 
 
 async def _import(

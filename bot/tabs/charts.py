@@ -33,12 +33,8 @@ def choices_against_window(wave: WaveProgress, today: date, *, title: str, goal:
         return TOP + plot_h * (1 - min(count, people) / people)
 
     parts = [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
-        f"<title>{escape(title)}</title>",
-        f'<line class="axis" x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" '
-        f'y2="{TOP + plot_h}"/>',
-        f'<line class="axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{TOP + plot_h}"/>',
+        *_frame(title),
+        _y_axis(),
         f'<line class="goal" x1="{LEFT}" y1="{y(people):.1f}" x2="{WIDTH - RIGHT}" '
         f'y2="{y(people):.1f}"/>',
         f'<text class="label" x="{LEFT + 4}" y="{y(people) - 4:.1f}">{escape(goal)}</text>',
@@ -74,11 +70,7 @@ def bars(values: list[tuple[str, int]], *, title: str) -> Markup:
     plot_h = HEIGHT - TOP - BOTTOM
     slot = plot_w / max(len(values), 1)
     parts = [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
-        f"<title>{escape(title)}</title>",
-        f'<line class="axis" x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" '
-        f'y2="{TOP + plot_h}"/>',
+        *_frame(title),
     ]
     for index, (label, value) in enumerate(values):
         height = plot_h * value / largest
@@ -121,12 +113,8 @@ def delivered_over_time(
     return Markup(
         "".join(
             [
-                f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-                f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
-                f"<title>{escape(title)}</title>",
-                f'<line class="axis" x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - RIGHT}" '
-                f'y2="{TOP + plot_h}"/>',
-                f'<line class="axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{TOP + plot_h}"/>',
+                *_frame(title),
+                _y_axis(),
                 f'<line class="goal" x1="{LEFT}" y1="{y(total):.1f}" x2="{WIDTH - RIGHT}" '
                 f'y2="{y(total):.1f}"/>',
                 f'<text class="label" x="{LEFT - 6}" y="{TOP + plot_h}" text-anchor="end">0</text>',
@@ -140,3 +128,18 @@ def delivered_over_time(
             ]
         )
     )
+
+
+def _frame(title: str) -> list[str]:
+    """The picture's opening, its text alternative and the time (x) axis."""
+    bottom = HEIGHT - BOTTOM
+    return [
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
+        f'<line class="axis" x1="{LEFT}" y1="{bottom}" x2="{WIDTH - RIGHT}" y2="{bottom}"/>',
+    ]
+
+
+def _y_axis() -> str:
+    return f'<line class="axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{HEIGHT - BOTTOM}"/>'

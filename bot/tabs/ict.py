@@ -1,23 +1,25 @@
 """ICT's tab: rollout progress, who has not chosen, campaigns, and the helpdesk and questions.
 
 The page itself (`/tabs/ict`) holds no data; its script signs in with Teams and fetches the
-fragments below with the token, each checked for the ICT admin role. Names appear only in the
-fragments and the CSV, never in a URL or a log line.
+views below with the token, each checked for its role (bot/tabs/web.py). Names appear only in
+the views and the CSV, never in a URL or a log line.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 from urllib.parse import quote
 
 from aiohttp import web
 
 from bot.faq.topics import FaqContent
 from bot.i18n import Texts, catalog_keys, texts
-from bot.ict.overview import ProgramOverview, Unavailable
+from bot.ict.overview import ProgramOverview, Unavailable, UnitWaiting
 from bot.ict.progress import UnitProgress, WaveProgress
 from bot.notifications.outbox import CampaignReport
 from bot.spreadsheet import excel_text
@@ -29,11 +31,14 @@ from bot.tabs.web import (
     NO_STORE,
     TEAMS_JS,
     Gate,
+    Page,
     language_of,
     message,
     page,
     unavailable,
 )
+
+Read = TypeVar("Read")
 
 
 class IctTab:
@@ -68,15 +73,12 @@ class IctTab:
         raise web.HTTPSeeOther(f"{first.path}?lang={entered.language}", headers=NO_STORE)
 
     async def progress(self, request: web.Request) -> web.Response:
-        entered = await self._gate.enter(request, ICT)
-        if isinstance(entered, web.Response):
-            return entered
+        opened = await self._open(request, self._overview.progress)
+        if isinstance(opened, web.Response):
+            return opened
+        entered, progress = opened
         language = entered.language
         t = texts(language)
-        try:
-            progress = await self._overview.progress()
-        except Unavailable as error:
-            return unavailable(language, error)
 
         def unit_name(unit: UnitProgress) -> str:
             return unit.name_en if language == "en" and unit.name_en else unit.name_fi
@@ -105,14 +107,11 @@ class IctTab:
 
     async def campaigns(self, request: web.Request) -> web.Response:
         """The newest campaigns' delivery; refreshed by the page while any is still sending."""
-        entered = await self._gate.enter(request, ICT)
-        if isinstance(entered, web.Response):
-            return entered
+        opened = await self._open(request, self._overview.campaigns)
+        if isinstance(opened, web.Response):
+            return opened
+        entered, reports = opened
         t = texts(entered.language)
-        try:
-            reports = await self._overview.campaigns()
-        except Unavailable as error:
-            return unavailable(entered.language, error)
 
         def kind(name: str) -> str:
             return _worded(t, f"tab.ict.kinds.{name}", name)
@@ -158,15 +157,12 @@ class IctTab:
 
     async def helpdesk(self, request: web.Request) -> web.Response:
         """Tickets and their times per week; what the bot could not answer; 👍/👎 per topic."""
-        entered = await self._gate.enter(request, ICT)
-        if isinstance(entered, web.Response):
-            return entered
+        opened = await self._open(request, self._overview.helpdesk)
+        if isinstance(opened, web.Response):
+            return opened
+        entered, view = opened
         language = entered.language
         t = texts(language)
-        try:
-            view = await self._overview.helpdesk()
-        except Unavailable as error:
-            return unavailable(language, error)
 
         def hours(value: float | None) -> str:
             if value is None:
@@ -202,17 +198,11 @@ class IctTab:
         )
 
     async def waiting(self, request: web.Request) -> web.Response:
-        entered = await self._gate.enter(request, ICT)
-        if isinstance(entered, web.Response):
-            return entered
+        found = await self._unit_waiting(request)
+        if isinstance(found, web.Response):
+            return found
+        entered, code, unit = found
         language = entered.language
-        code = request.match_info["code"]
-        try:
-            unit = await self._overview.waiting(code)
-        except Unavailable as error:
-            return unavailable(language, error)
-        if unit is None:
-            return message(language, "tab.unit_not_found", status=404)
         return entered.view(
             "/tabs/ict/progress",
             "waiting.html",
@@ -225,18 +215,11 @@ class IctTab:
 
     async def waiting_csv(self, request: web.Request) -> web.Response:
         """The same list for a supervisor's Excel: UTF-8 with BOM, `;`, formulas defused."""
-        entered = await self._gate.enter(request, ICT)
-        if isinstance(entered, web.Response):
-            return entered
-        language = entered.language
-        code = request.match_info["code"]
-        try:
-            unit = await self._overview.waiting(code)
-        except Unavailable as error:
-            return unavailable(language, error)
-        if unit is None:
-            return message(language, "tab.unit_not_found", status=404)
-        t = texts(language)
+        found = await self._unit_waiting(request)
+        if isinstance(found, web.Response):
+            return found
+        entered, code, unit = found
+        t = texts(entered.language)
         stream = io.StringIO(newline="")
         stream.write("\ufeff")
         writer = csv.writer(stream, delimiter=";")
@@ -256,6 +239,31 @@ class IctTab:
             charset="utf-8",
             headers={"Content-Disposition": f'attachment; filename="{filename}"', **NO_STORE},
         )
+
+    async def _unit_waiting(
+        self, request: web.Request
+    ) -> tuple[Page, str, UnitWaiting] | web.Response:
+        """The unit in the route and its people without a choice, for ICT; or what to answer."""
+        code = request.match_info["code"]
+        opened = await self._open(request, lambda: self._overview.waiting(code))
+        if isinstance(opened, web.Response):
+            return opened
+        entered, unit = opened
+        if unit is None:
+            return message(entered.language, "tab.unit_not_found", status=404)
+        return entered, code, unit
+
+    async def _open(
+        self, request: web.Request, read: Callable[[], Awaitable[Read]]
+    ) -> tuple[Page, Read] | web.Response:
+        """An ICT admin's request and what `read` read for it; or the refusal or 503 to answer."""
+        entered = await self._gate.enter(request, ICT)
+        if isinstance(entered, web.Response):
+            return entered
+        try:
+            return entered, await read()
+        except Unavailable as error:
+            return unavailable(entered.language, error)
 
 
 @dataclass(frozen=True)

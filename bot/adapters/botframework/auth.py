@@ -135,13 +135,7 @@ class ChannelTokenValidator:
         self, auth_header: str, *, channel_id: str, service_url: str
     ) -> ClaimsIdentity:
         token = bearer_token(auth_header)
-        header = unverified_header(token)
-        if header.get("alg") not in ALLOWED_ALGORITHMS:
-            raise AuthenticationError("token algorithm not allowed")
-        key_id = header.get("kid")
-        if not isinstance(key_id, str) or not key_id:
-            raise AuthenticationError("token has no key id")
-        signing_key = await self._keys.get(key_id)
+        signing_key = await signing_key_of(token, self._keys)
         if signing_key.endorsements and channel_id not in signing_key.endorsements:
             raise AuthenticationError("signing key is not endorsed for this channel")
         try:
@@ -159,6 +153,17 @@ class ChannelTokenValidator:
         if claims.get(AuthenticationConstants.SERVICE_URL_CLAIM) != service_url:
             raise AuthenticationError("serviceurl claim does not match the activity")
         return ClaimsIdentity(claims, True)
+
+
+async def signing_key_of(token: str, keys: OpenIdKeyCache) -> SigningKey:
+    """The published key the token names, once its header asks for an allowed algorithm."""
+    header = unverified_header(token)
+    if header.get("alg") not in ALLOWED_ALGORITHMS:
+        raise AuthenticationError("token algorithm not allowed")
+    key_id = header.get("kid")
+    if not isinstance(key_id, str) or not key_id:
+        raise AuthenticationError("token has no key id")
+    return await keys.get(key_id)
 
 
 def anonymous_identity() -> ClaimsIdentity:

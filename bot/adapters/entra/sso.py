@@ -19,7 +19,7 @@ from bot.adapters.botframework.auth import (
     AuthenticationError,
     OpenIdKeyCache,
     bearer_token,
-    unverified_header,
+    signing_key_of,
 )
 from bot.clock import Clock
 
@@ -61,13 +61,7 @@ class TabTokenValidator:
 
     async def validate(self, auth_header: str) -> SignedIn:
         token = bearer_token(auth_header)
-        header = unverified_header(token)
-        if header.get("alg") not in ALLOWED_ALGORITHMS:
-            raise AuthenticationError("token algorithm not allowed")
-        key_id = header.get("kid")
-        if not isinstance(key_id, str) or not key_id:
-            raise AuthenticationError("token has no key id")
-        signing_key = await self._keys.get(key_id)
+        signing_key = await signing_key_of(token, self._keys)
         try:
             claims: dict[str, Any] = jwt.decode(
                 token,
