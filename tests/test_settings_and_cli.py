@@ -268,10 +268,10 @@ def test_demo_without_node_explains_how_to_connect(monkeypatch, tmp_path, capsys
     settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path / 'd.db'}")
     assert runner.run_demo(settings, port=3999) == 0
     out = capsys.readouterr().out
-    assert (
-        out.strip()
-        == say("cli.demo.no_node", endpoint="http://127.0.0.1:3999/api/messages").strip()
-    )
+    no_node = say("cli.demo.no_node", endpoint="http://127.0.0.1:3999/api/messages").strip()
+    ict_tab = say("cli.demo.ict_tab", url="http://127.0.0.1:3999/tabs/ict").strip()
+    assert out.strip().startswith(no_node) and out.strip().endswith(ict_tab)
+    assert out.count("http://") == no_node.count("http://") + 1  # nothing else printed
     assert "Node.js ei ole asennettu" in out
     assert Path(tmp_path / "d.db").exists()
 
