@@ -25,6 +25,7 @@ from bot.adapters.entra.sso import TabTokenValidator
 from bot.adapters.graph.client import GraphDirectory
 from bot.adapters.graph.directory_sync import build_directory_sync, graph_directory
 from bot.adapters.state_storage import SqlStorage
+from bot.announcements.receipts import ReceiptDesk
 from bot.background import (
     BackgroundJobs,
     CampaignPlanner,
@@ -41,6 +42,7 @@ from bot.deductions.service import DeductionReader
 from bot.dialogs.actions import Verb
 from bot.dialogs.admin.area import AdminArea
 from bot.dialogs.admin.desk import AdminDesk
+from bot.dialogs.announcements.receipt import AnnouncementReceipts
 from bot.dialogs.areas import AREA_VERBS, OPENINGS, check_partition
 from bot.dialogs.deductions.dialog import MyDeductionsDialog
 from bot.dialogs.helpdesk.dialog import HelpdeskDialog, TicketButtons
@@ -251,7 +253,13 @@ async def build_components(
         faq=faq,
         helpdesk=helpdesk,
         outright=[RemindLater(LaterReminders(sessions, clock, working_hours(settings))), admin],
-        in_place=[MenuInPlace(), FaqFeedback(faq), TicketButtons(helpdesk), admin],
+        in_place=[
+            MenuInPlace(),
+            FaqFeedback(faq),
+            TicketButtons(helpdesk),
+            admin,
+            AnnouncementReceipts(ReceiptDesk(sessions, clock)),
+        ],
     )
     gate = Gate(_tab_access(settings, http, clock))
     return Components(

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.adapters.botframework.connector import BotConnectorClient
 from bot.adapters.botframework.proactive import AppInstaller, ProactiveSender
 from bot.adapters.botframework.tokens import AccessTokenProvider
+from bot.announcements.receipts import plan_receipt_reminders
 from bot.backoff import RetryPolicy
 from bot.clock import Clock
 from bot.deductions.service import plan_life_event_notices
@@ -153,7 +154,8 @@ async def repeat(
 
 
 class CampaignPlanner:
-    """Rollout dates and life events into campaigns; wakes the dispatcher when any were added."""
+    """Rollout dates, life events and announcement reminders into campaigns; wakes the
+    dispatcher when any were added."""
 
     def __init__(
         self,
@@ -175,9 +177,10 @@ class CampaignPlanner:
                 session=session, now=now, reminder_days=self._reminder_days
             )
             life_events = await plan_life_event_notices(session=session, now=now)
+            receipt_reminders = await plan_receipt_reminders(session=session, now=now)
             await outbox.sweep(session=session, now=now)
             await forget_questions_before(session=session, moment=now - RETENTION)
-        added = sum(item.added for item in planned) + life_events
+        added = sum(item.added for item in planned) + life_events + receipt_reminders
         if added:
             log.info("rollout planning added %d notifications", added)
             self._dispatcher.wake()

@@ -285,7 +285,7 @@ async def test_per_recipient_results_export_for_excel(sqlite_engine, monkeypatch
     args = ["campaigns", "export", str(campaign.id), "-o", str(target)]
     assert await asyncio.to_thread(main, args) == 0
     lines = target.read_text(encoding="utf-8").lstrip("\ufeff").splitlines()
-    assert lines[0] == "henkilö;käyttäjätunnus;yksikkö;tila;syy;yrityksiä;lähetetty;tapa"
+    assert lines[0] == "henkilö;käyttäjätunnus;yksikkö;tila;syy;yrityksiä;lähetetty;tapa;kuitattu"
     by_name = {line.split(";")[0]: line.split(";") for line in lines[1:]}
     assert set(by_name) == {"Elina Järvinen", "James Walker", "Maija Meikäläinen", "Sari Heikkilä"}
     assert by_name["Maija Meikäläinen"][3:6] == ["delivered", "", "1"]

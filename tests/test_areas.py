@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.announcements import receipts
 from bot.announcements import service as announcements
 from bot.deductions import service as deductions
 from bot.dialogs.actions import Verb
@@ -68,6 +69,7 @@ async def test_the_bot_does_not_start_with_a_verb_no_area_owns(engine, monkeypat
 def test_every_kind_the_domain_plans_has_a_card():
     planned = {
         announcements.ANNOUNCEMENT,
+        receipts.ANNOUNCEMENT_REMINDER,
         campaigns.WINDOW_OPEN,
         campaigns.WINDOW_REMINDER,
         deductions.LIFE_EVENT,

@@ -18,6 +18,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.botframework.fake_openid import FakeOpenIdServer
+from bot.announcements.models import AnnouncementReceipt
 from bot.db.engine import create_session_factory
 from bot.faq.models import FaqFeedback, FaqQuestion
 from bot.notifications import outbox
@@ -218,7 +219,15 @@ async def _campaign_sending(engine: AsyncEngine) -> None:
     """An announcement to four: two delivered, one failed (blocked the bot), one waiting."""
     async with create_session_factory(engine)() as session, session.begin():
         campaign = await outbox.create_campaign(
-            session=session, key="tiedote-1", kind="announcement", title="Huoltokatko", now=NOW
+            session=session,
+            key="tiedote-1",
+            kind="announcement",
+            title="Huoltokatko",
+            payload={"ask_receipt": True},
+            now=NOW,
+        )
+        session.add(
+            AnnouncementReceipt(campaign_id=campaign.id, aad_object_id="a1", acknowledged_at=NOW)
         )
         await outbox.enqueue(
             session=session, campaign_id=campaign.id, recipients=["a1", "a2", "a3", "b1"], now=NOW
@@ -245,7 +254,7 @@ async def test_campaigns_show_delivery_and_refresh_while_one_is_sending(
     row = html[html.index('data-campaign="') :]
     assert "Huoltokatko" in row and "tiedote" in row
     cells = [cell.split("</td>")[0] for cell in row.split('<td class="number">')[1:]]
-    assert cells == ["4", "2", "1", "1"]  # recipients, delivered, waiting, failed
+    assert cells == ["4", "2", "1", "1", "1 / 2"]  # recipients, delivered, waiting, failed, read
     assert "epäonnistui: estänyt botin 1; odottaa: ruuhka 1" in row
     assert 'data-refresh="15"' in html
     # The newest campaign's deliveries over time, as a picture and as a table.

@@ -27,6 +27,7 @@ LINK_FIELDS = (("link_title", "link_url"), ("link2_title", "link2_url"))
 HELSINKI = ZoneInfo("Europe/Helsinki")
 MAX_TITLE = 120
 MAX_TEXT = 2000
+MAX_REMIND_DAYS = 30
 MAX_URL = 500
 MAX_UPNS = 400  # about 12,000 characters: the form must fit in a Teams message
 _TAG = re.compile(r"</?[A-Za-z][^<>]*>")  # a tag, not "a < b ja c > d"
@@ -48,6 +49,8 @@ class Draft:
     waves: tuple[int, ...] = ()
     upns: tuple[str, ...] = ()
     send_at: datetime | None = None
+    ask_receipt: bool = False  # recipients are asked to acknowledge it as read
+    remind_after_days: int | None = None  # one reminder to those who have not, after this
 
     def payload(self) -> dict[str, Any]:
         values = asdict(self)
@@ -126,6 +129,14 @@ async def read_draft(*, session: AsyncSession, form: dict[str, Any], now: dateti
         problems.append(("bad_time", {}))
     elif send_at is not None and send_at <= now:
         problems.append(("time_passed", {}))
+    ask_receipt = value["receipt"] == "true"
+    remind_after_days = None
+    if value["remind_days"].strip():
+        remind_after_days = payload_int(value["remind_days"].strip())
+        if remind_after_days is None or remind_after_days > MAX_REMIND_DAYS:
+            problems.append(("bad_remind_days", {"count": MAX_REMIND_DAYS}))
+        elif not ask_receipt:
+            problems.append(("remind_without_receipt", {}))
     if problems:
         return Reading(None, problems)
     return Reading(
@@ -141,6 +152,8 @@ async def read_draft(*, session: AsyncSession, form: dict[str, Any], now: dateti
             waves=waves,
             upns=upns,
             send_at=send_at,
+            ask_receipt=ask_receipt,
+            remind_after_days=remind_after_days,
         )
     )
 
@@ -269,6 +282,8 @@ FORM_FIELDS = (
     "upns",
     "send_date",
     "send_time",
+    "receipt",
+    "remind_days",
 )
 
 
@@ -307,9 +322,17 @@ async def _aad_by_upn(
 
 @dataclass(frozen=True)
 class SentAnnouncement:
-    """An announcement as its recipients get it, in both languages as written."""
+    """An announcement as its recipients get it, in both languages as written; `campaign_id`
+    is the announcement's own, which its "acknowledge" button names."""
 
     payload: dict[str, Any]
+    campaign_id: int | None = None
+    acknowledged_at: datetime | None = None
+    reminder: bool = False  # sent again to someone who has not acknowledged it
+
+    @property
+    def asks_receipt(self) -> bool:
+        return bool(self.payload.get("ask_receipt")) and self.campaign_id is not None
 
     def content(self, language: str) -> tuple[str, str]:
         """The title and text in the recipient's language (see content_for)."""
@@ -328,4 +351,4 @@ async def announcement_to_tell(
     session: AsyncSession, outgoing: Outgoing, now: datetime
 ) -> SentAnnouncement:
     """An announcement travels whole in its outbox row: nothing to read, nothing goes stale."""
-    return SentAnnouncement(outgoing.payload)
+    return SentAnnouncement(outgoing.payload, outgoing.campaign_id)

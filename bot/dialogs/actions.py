@@ -44,6 +44,7 @@ class Verb(StrEnum):
     ADMIN_ANNOUNCE_CANCEL = "admin.announce_cancel"
     ADMIN_ANNOUNCE_SAVE = "admin.announce_save"
     ADMIN_ANNOUNCE_DELETE = "admin.announce_delete"
+    ANNOUNCEMENT_ACKNOWLEDGE = "announcement.acknowledge"
     HELPDESK_SEND = "helpdesk.send"
     MY_TICKETS = "helpdesk.mine"
     TICKET_ANSWER = "ticket.answer"

@@ -15,8 +15,9 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import AdaptiveCardInvokeResponse
 
 from bot.dialogs.actions import Verb
-from bot.dialogs.admin.announcement_cards import UNASKED as ADMIN_UNASKED
 from bot.dialogs.admin.area import VERBS as ADMIN
+from bot.dialogs.announcements.cards import UNASKED as ANNOUNCEMENTS_UNASKED
+from bot.dialogs.announcements.receipt import VERBS as ANNOUNCEMENTS
 from bot.dialogs.deductions import dialog as deductions
 from bot.dialogs.deductions.cards import UNASKED as DEDUCTIONS_UNASKED
 from bot.dialogs.deductions.dialog import VERBS as DEDUCTIONS
@@ -43,6 +44,7 @@ AREA_VERBS: dict[str, frozenset[Verb]] = {
     "rollout": ROLLOUT,
     "helpdesk": HELPDESK,
     "admin": ADMIN,
+    "announcements": ANNOUNCEMENTS,
 }
 # What each area a message can open says about a message: the router asks them in this order.
 OPENINGS: tuple[Opens, ...] = (
@@ -55,7 +57,7 @@ OPENINGS: tuple[Opens, ...] = (
 )
 # The cards areas send unasked, by the kind of outbox row: delivery renders with these.
 UNASKED: dict[str, Unasked[Any]] = unasked_by_kind(
-    [ROLLOUT_UNASKED, DEDUCTIONS_UNASKED, ADMIN_UNASKED]
+    [ROLLOUT_UNASKED, DEDUCTIONS_UNASKED, ANNOUNCEMENTS_UNASKED]
 )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.announcements.receipts import receipt_counts
 from bot.announcements.service import (
     ANNOUNCEMENT,
     Draft,
@@ -110,6 +111,7 @@ class SavedDraft:
 class Announcements:
     reports: list[CampaignReport]
     drafts: list[SavedDraft]
+    receipts: dict[int, int] = field(default_factory=dict)  # acknowledged, where asked
 
 
 class IctConsole:
@@ -212,7 +214,10 @@ class IctConsole:
                 SavedDraft(draft.id, draft.title, as_utc(draft.updated_at))
                 for draft in await drafts(session=session)
             ]
-        return Announcements(reports, saved)
+            receipts = await receipt_counts(
+                session=session, campaign_ids=[report.id for report in reports]
+            )
+        return Announcements(reports, saved, receipts)
 
     async def stop_announcement(self, campaign_id: int) -> int | None:
         """Sends no more of an announcement (only an announcement); None if there is none."""

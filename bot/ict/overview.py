@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.announcements.receipts import receipt_counts
 from bot.clock import Clock, helsinki_today
 from bot.db.base import as_utc
 from bot.db.sessions import SessionFactory
@@ -44,6 +45,12 @@ class UnitWaiting:
     name_en: str
     people: list[Waiting]
     closes_on: date | None
+
+
+@dataclass(frozen=True)
+class CampaignsView:
+    reports: list[CampaignReport]
+    receipts: dict[int, int]  # acknowledged, for the announcements that asked for it
 
 
 @dataclass(frozen=True)
@@ -79,12 +86,17 @@ class ProgramOverview:
             )
         return UnitWaiting(unit.code, unit.name_fi, unit.name_en, people, window.closes_on)
 
-    async def campaigns(self) -> list[CampaignReport]:
-        """The newest campaigns; each life event's one-person campaign would crowd them out."""
+    async def campaigns(self) -> CampaignsView:
+        """The newest campaigns (each life event's one-person campaign would crowd them out),
+        and how many acknowledged each announcement that asked for it."""
         async with self._read() as session:
-            return await list_campaigns(
+            reports = await list_campaigns(
                 session=session, limit=CAMPAIGNS_SHOWN, except_kinds=[LIFE_EVENT]
             )
+            receipts = await receipt_counts(
+                session=session, campaign_ids=[report.id for report in reports]
+            )
+        return CampaignsView(reports, receipts)
 
     async def deliveries(self, campaign_id: int) -> list[datetime]:
         """When each of a campaign's messages was delivered, earliest first."""

@@ -1,4 +1,5 @@
-"""Per-recipient results of a campaign, as CSV for Excel: who got it, who did not, and why."""
+"""Per-recipient results of a campaign, as CSV for Excel: who got it, who did not, and why;
+and, for an announcement that asked for it, when each acknowledged it as read."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TextIO
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.announcements.receipts import receipts_of
 from bot.db.base import as_utc
 from bot.directory.models import Employee, Unit
 from bot.i18n import texts
@@ -23,6 +25,7 @@ HEADERS = (
     "yrityksiä",
     "lähetetty",
     "tapa",
+    "kuitattu",
 )
 
 
@@ -38,6 +41,7 @@ async def write_recipients_csv(*, session: AsyncSession, campaign_id: int, strea
         )
     ).all()
     t = texts("fi")
+    acknowledged = await receipts_of(session=session, campaign_id=campaign_id)
     stream.write("\ufeff")
     writer = csv.writer(stream, delimiter=";")
     writer.writerow(HEADERS)
@@ -52,6 +56,9 @@ async def write_recipients_csv(*, session: AsyncSession, campaign_id: int, strea
                 notification.attempts,
                 t.datetime(as_utc(notification.sent_at)) if notification.sent_at else "",
                 notification.outcome or "",
+                t.datetime(acknowledged[notification.recipient])
+                if notification.recipient in acknowledged
+                else "",
             ]
         )
     return len(rows)

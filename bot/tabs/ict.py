@@ -110,7 +110,8 @@ class IctTab:
         opened = await self._open(request, self._overview.campaigns)
         if isinstance(opened, web.Response):
             return opened
-        entered, reports = opened
+        entered, view = opened
+        reports = view.reports
         t = texts(entered.language)
 
         def kind(name: str) -> str:
@@ -148,6 +149,7 @@ class IctTab:
             "campaigns.html",
             timeline=timeline,
             reports=reports,
+            receipts=view.receipts,
             now=self._overview.now(),
             sending=any(report.state == "active" and report.unsettled for report in reports),
             kind=kind,

@@ -6,16 +6,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from bot.announcements.service import SentAnnouncement
 from bot.choices.cost import InstalmentRule, cost_breakdown
 from bot.choices.models import ChoiceOption, ChoiceStatus
 from bot.choices.service import CurrentChoice, Eligibility, Quote
 from bot.deductions import ledger
 from bot.deductions.service import DeductionKind, MyDeductions, Notice
-from bot.dialogs.admin.announcement_cards import (
-    announcement_card,
-    compose_card,
-    preview_controls_card,
-)
+from bot.dialogs.admin.announcement_cards import compose_card, preview_controls_card
 from bot.dialogs.admin.cards import (
     DraftLine,
     UnitOption,
@@ -24,6 +21,7 @@ from bot.dialogs.admin.cards import (
     campaigns_card,
     waves_card,
 )
+from bot.dialogs.announcements.cards import announcement_card, sent_announcement_card
 from bot.dialogs.deductions.cards import deductions_card, notice_card
 from bot.dialogs.helpdesk.cards import (
     Draft,
@@ -425,5 +423,37 @@ def announcement_cards(t: Texts, language: str) -> list[tuple[str, dict[str, Any
         (
             f"announcement_card:plain[{language}]",
             announcement_card(t, title="Tiedote", text="Teksti."),
+        ),
+        (
+            f"announcement_card:receipt_asked[{language}]",
+            announcement_card(t, title="Tiedote", text="Teksti.", receipt_for=42),
+        ),
+        (
+            f"announcement_card:acknowledged[{language}]",
+            announcement_card(
+                t, title="Tiedote", text="Teksti.", receipt_for=42, acknowledged_at=SAMPLE_AT
+            ),
+        ),
+        (
+            f"sent_announcement_card:reminder[{language}]",
+            sent_announcement_card(
+                t,
+                SentAnnouncement(
+                    {"title_fi": "Tiedote", "text_fi": "Teksti.", "ask_receipt": True},
+                    42,
+                    reminder=True,
+                ),
+            ),
+        ),
+        (
+            f"preview_controls_card:receipt[{language}]",
+            preview_controls_card(
+                t,
+                recipients=640,
+                when=t("announce.now"),
+                token=TOKEN,
+                draft_id=4,
+                receipt=t("announce.receipt_with_reminder", count=3),
+            ),
         ),
     ]

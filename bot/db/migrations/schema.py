@@ -1,7 +1,7 @@
 """Every table of every domain, so Alembic (env.py) and the schema test see the whole schema."""
 
 from bot.adapters.state_storage import BotStateRecord
-from bot.announcements.models import AnnouncementDraft
+from bot.announcements.models import AnnouncementDraft, AnnouncementReceipt
 from bot.catalog.models import CatalogVersion, PhoneModel
 from bot.choices.models import PhoneChoice
 from bot.conversations.models import ConversationReferenceRecord
@@ -22,6 +22,7 @@ from bot.tickets.models import HelpdeskChannel, HelpdeskMember, Ticket, TicketEv
 
 __all__ = [
     "AnnouncementDraft",
+    "AnnouncementReceipt",
     "Base",
     "BotStateRecord",
     "Campaign",

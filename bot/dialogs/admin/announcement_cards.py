@@ -1,40 +1,16 @@
-"""ICT's announcement: the form, the preview's controls, and the card its recipients get."""
+"""ICT's announcement: the form and the preview's controls (the card its recipients get is the
+announcements area's, bot/dialogs/announcements/cards.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.announcements import service as announcements
-from bot.announcements.service import SentAnnouncement
 from bot.dialogs.actions import Verb, submit
 from bot.dialogs.admin.cards import UnitOption
 from bot.dialogs.cards import card, text_block
-from bot.dialogs.unasked import Unasked
 from bot.i18n import Texts
 
 Card = dict[str, Any]
-
-
-def announcement_card(
-    t: Texts,
-    *,
-    title: str,
-    text: str,
-    image_url: str = "",
-    links: list[tuple[str, str]] | None = None,
-) -> Card:
-    """What every recipient sees: the author's Teams markdown, their image and their link."""
-    body: list[dict[str, Any]] = [
-        text_block(title, size="Large", weight="Bolder", style="heading"),
-        text_block(text),
-    ]
-    if image_url:
-        body.append({"type": "Image", "url": image_url, "altText": title, "size": "Stretch"})
-    actions: list[dict[str, Any]] = []
-    for link_title, link_url in links or []:
-        actions.append({"type": "Action.OpenUrl", "title": link_title, "url": link_url})
-    actions.append(submit(t("menu.open_menu"), Verb.OPEN_MENU))
-    return card(body, actions)
 
 
 def compose_card(
@@ -112,6 +88,15 @@ def compose_card(
             "label": t("announce.send_time"),
             "value": form.get("send_time", ""),
         },
+        {
+            "type": "Input.Toggle",
+            "id": "receipt",
+            "title": t("announce.ask_receipt"),
+            "value": "true" if form.get("receipt") == "true" else "false",
+            "valueOn": "true",
+            "valueOff": "false",
+        },
+        _text_input("remind_days", t("announce.remind_days"), form, max_length=2),
     ]
     return card(
         body,
@@ -123,15 +108,22 @@ def compose_card(
 
 
 def preview_controls_card(
-    t: Texts, *, recipients: int, when: str, token: str, draft_id: int
+    t: Texts,
+    *,
+    recipients: int,
+    when: str,
+    token: str,
+    draft_id: int,
+    receipt: str | None = None,
 ) -> Card:
-    """Under the preview: how many it reaches and when; send it, or edit it (it is kept as a
-    draft meanwhile)."""
+    """Under the preview: how many it reaches and when, and whether they are asked to
+    acknowledge it; send it, or edit it (it is kept as a draft meanwhile)."""
     return card(
         [
             text_block(t("announce.preview_title"), weight="Bolder", size="Medium"),
             text_block(t("announce.reaches", count=recipients)),
             text_block(when),
+            *([text_block(receipt)] if receipt else []),
             text_block(t("announce.kept_as_draft"), isSubtle=True, size="Small"),
         ],
         [
@@ -159,13 +151,3 @@ def _text_input(
     if multiline:
         element["isMultiline"] = True
     return element
-
-
-def _sent(t: Texts, announcement: SentAnnouncement) -> dict[str, Any]:
-    title, text = announcement.content(t.language)
-    return announcement_card(
-        t, title=title, text=text, image_url=announcement.image_url, links=announcement.links
-    )
-
-
-UNASKED = {announcements.ANNOUNCEMENT: Unasked(announcements.announcement_to_tell, _sent)}

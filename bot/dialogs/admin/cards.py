@@ -116,9 +116,11 @@ def announcements_card(
     *,
     drafts: list[DraftLine] | None = None,
     notice: str | None = None,
+    receipts: dict[int, int] | None = None,
 ) -> dict[str, Any]:
     """ICT's drafts, then its announcements, newest first: how each one's delivery goes
-    (refreshed in place), and a button to stop one that is scheduled or still going out."""
+    (refreshed in place), how many acknowledged it where it asked, and a button to stop one
+    that is scheduled or still going out."""
     body = [text_block(t("announce.list_title"), size="Large", weight="Bolder", style="heading")]
     if notice:
         body.append(text_block(notice, color="Good"))
@@ -157,6 +159,14 @@ def announcements_card(
                 ]
             )
         )
+        if receipts and report.id in receipts:
+            delivered = counts.get("delivered", 0) - report.outcomes.get("skipped", 0)
+            body.append(
+                text_block(
+                    t("announce.receipts", acknowledged=receipts[report.id], delivered=delivered),
+                    spacing="None",
+                )
+            )
         if report.state == "active" and report.unsettled:
             stop = submit(t("announce.stop"), Verb.ADMIN_ANNOUNCE_CANCEL, campaign=report.id)
             body.append({"type": "ActionSet", "actions": [stop], "spacing": "Small"})

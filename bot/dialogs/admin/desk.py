@@ -13,11 +13,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from bot.announcements.service import FORM_FIELDS, Draft, content_for
-from bot.dialogs.admin.announcement_cards import (
-    announcement_card,
-    compose_card,
-    preview_controls_card,
-)
+from bot.dialogs.admin.announcement_cards import compose_card, preview_controls_card
 from bot.dialogs.admin.cards import (
     DraftLine,
     UnitOption,
@@ -26,6 +22,7 @@ from bot.dialogs.admin.cards import (
     campaigns_card,
     waves_card,
 )
+from bot.dialogs.announcements.cards import announcement_card
 from bot.i18n import Texts, texts
 from bot.ict.console import Form, IctConsole, UnitName, Waves, WaveSummary
 from bot.numbers import payload_int
@@ -109,8 +106,18 @@ class AdminDesk:
             t("announce.at", when=t.datetime(draft.send_at)) if draft.send_at else t("announce.now")
         )
         token = secrets.token_urlsafe(12)
+        receipt = None
+        if draft.ask_receipt and draft.remind_after_days:
+            receipt = t("announce.receipt_with_reminder", count=draft.remind_after_days)
+        elif draft.ask_receipt:
+            receipt = t("announce.receipt_without_reminder")
         controls = preview_controls_card(
-            t, recipients=preview.recipients, when=when, token=token, draft_id=preview.draft_id
+            t,
+            recipients=preview.recipients,
+            when=when,
+            token=token,
+            draft_id=preview.draft_id,
+            receipt=receipt,
         )
         return [*cards, controls]
 
@@ -133,7 +140,12 @@ class AdminDesk:
         found = await self._console.announcements()
         saved = [DraftLine(draft.id, draft.title, draft.updated_at) for draft in found.drafts]
         return announcements_card(
-            t, found.reports, self._console.now(), drafts=saved, notice=notice
+            t,
+            found.reports,
+            self._console.now(),
+            drafts=saved,
+            notice=notice,
+            receipts=found.receipts,
         )
 
     async def stop_announcement(self, t: Texts, value: dict[str, Any], *, author: str) -> Card:
