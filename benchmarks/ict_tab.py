@@ -7,11 +7,11 @@ each (delivered, failed, waiting), 2,000 tickets with their first events, and 5,
 with feedback.
 
 The real app (`create_app` as `phonebot serve` builds it, authentication off, the benchmark's
-user an ICT admin) serves on a port of this machine; one client asks for each view in turn, one request at a time, `--rounds`
-times after two warm-up rounds. Printed per view: median and p95 in milliseconds, and the ratio to
-`/readyz` in the same run (one database round trip and the migration check: the anchor). With
-Debian's chromium, the time from opening `/tabs/ict` in headless Chromium until the progress
-table is shown is measured too (median of five).
+user an ICT admin) serves on a port of this machine; one client asks for each view in turn, one
+request at a time, `--rounds` times after two warm-up rounds. Printed per view: median and p95
+in milliseconds, and the ratio to `/readyz` in the same run (one database round trip and the
+migration check: the anchor). With Debian's chromium, the time from opening `/tabs/ict` in
+headless Chromium until the progress table is shown is measured too (median of five).
 
     .venv/bin/python benchmarks/ict_tab.py [--rounds 30] [--databases sqlite,postgresql]
 """
