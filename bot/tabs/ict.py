@@ -300,5 +300,6 @@ def _worded(t: Texts, key: str, fallback: str) -> str:
 
 
 def _file_part(code: str) -> str:
-    """A unit code as a safe file name part: letters, digits, '-' and '_' only."""
-    return "".join(char if char.isalnum() or char in "-_" else "_" for char in code)[:64]
+    """A unit code as a safe file name part for a header: ASCII letters, digits, '-' and '_'."""
+    safe = (char if char.isascii() and (char.isalnum() or char in "-_") else "_" for char in code)
+    return "".join(safe)[:64]
