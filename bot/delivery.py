@@ -41,11 +41,11 @@ from bot.notifications.delivery import (
     InstallForbidden,
     Outgoing,
 )
+from bot.notifications.outbox import SKIPPED
 
 log = logging.getLogger(__name__)
 
 PERSONAL = "personal"
-SKIPPED = "skipped"
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 
 

@@ -30,7 +30,6 @@ from bot.notifications.delivery import Outgoing
 from bot.notifications.models import Campaign, CampaignState, Notification, NotificationState
 
 ANNOUNCEMENT_REMINDER = "announcement_reminder"
-SKIPPED = "skipped"  # delivered as "no longer needed": the message never reached the person
 
 
 class ReceiptState(StrEnum):
@@ -137,7 +136,7 @@ async def plan_receipt_reminders(*, session: AsyncSession, now: datetime) -> int
                 .where(
                     Notification.campaign_id == announcement.id,
                     Notification.state == NotificationState.DELIVERED.value,
-                    (Notification.outcome.is_(None)) | (Notification.outcome != SKIPPED),
+                    (Notification.outcome.is_(None)) | (Notification.outcome != outbox.SKIPPED),
                     Notification.sent_at <= reached_by,
                     Notification.recipient.not_in(acknowledged),
                 )

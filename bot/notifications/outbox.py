@@ -34,6 +34,7 @@ from bot.notifications.delivery import Delivered, Outgoing
 from bot.notifications.models import Campaign, CampaignState, Notification, NotificationState
 from bot.refusal import Refused
 
+SKIPPED = "skipped"  # a delivered row's outcome when its message was no longer needed
 GAVE_UP = "gave_up"  # retried for the give-up time since the first failure, in vain
 LOST = "lost"  # claimed again after its worker vanished mid-send
 CONNECTOR_DOWN = "connector_down"  # put back untried while the breaker holds every send
@@ -529,6 +530,16 @@ class CampaignReport:
     @property
     def settled(self) -> int:
         return self.total - self.unsettled
+
+    @property
+    def skipped(self) -> int:
+        """Rows settled as no longer needed (the person chose meanwhile): nothing was sent."""
+        return self.outcomes.get(SKIPPED, 0)
+
+    @property
+    def reached(self) -> int:
+        """Rows whose message reached its recipient: delivered, less those skipped."""
+        return self.counts.get(NotificationState.DELIVERED, 0) - self.skipped
 
 
 async def campaign_report(*, session: AsyncSession, campaign_id: int) -> CampaignReport | None:

@@ -117,10 +117,6 @@ class IctTab:
         def kind(name: str) -> str:
             return _worded(t, f"tab.ict.kinds.{name}", name)
 
-        def delivered(report: CampaignReport) -> int:
-            # A message no longer needed (the person chose meanwhile) is settled, not delivered.
-            return report.counts.get("delivered", 0) - report.outcomes.get("skipped", 0)
-
         def reasons(report: CampaignReport) -> str:
             parts = []
             for key, counts in (
@@ -153,7 +149,6 @@ class IctTab:
             now=self._overview.now(),
             sending=any(report.state == "active" and report.unsettled for report in reports),
             kind=kind,
-            delivered=delivered,
             reasons=reasons,
         )
 

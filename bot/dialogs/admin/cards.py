@@ -160,10 +160,13 @@ def announcements_card(
             )
         )
         if receipts and report.id in receipts:
-            delivered = counts.get("delivered", 0) - report.outcomes.get("skipped", 0)
             body.append(
                 text_block(
-                    t("announce.receipts", acknowledged=receipts[report.id], delivered=delivered),
+                    t(
+                        "announce.receipts",
+                        acknowledged=receipts[report.id],
+                        delivered=report.reached,
+                    ),
                     spacing="None",
                 )
             )
@@ -182,7 +185,6 @@ def announcements_card(
 
 def _report_lines(t: Texts, report: CampaignReport, now: datetime) -> list[dict[str, Any]]:
     counts = report.counts
-    skipped = report.outcomes.get("skipped", 0)  # no longer needed: not sent, not failed
     lines = [
         text_block(
             f"{report.title or report.key} · {t.datetime(report.created_at)}",
@@ -193,8 +195,8 @@ def _report_lines(t: Texts, report: CampaignReport, now: datetime) -> list[dict[
         text_block(
             t(
                 "admin.campaign_counts",
-                delivered=counts.get("delivered", 0) - skipped,
-                skipped=skipped,
+                delivered=report.reached,
+                skipped=report.skipped,
                 total=report.total,
                 waiting=report.unsettled,
                 failed=counts.get("failed", 0),
