@@ -175,6 +175,11 @@ class Texts:
         shown = {name: Texts(language).shown(value) for name, value in values.items()}
         return string.Formatter().vformat(template, (), shown)
 
+    def or_code(self, key: str, code: str) -> str:
+        """The catalog's wording of a code (a failure reason, a campaign's kind), or the code
+        itself when the catalog has none: a new code shows, it does not break the page."""
+        return self(key) if key in catalog_keys(self.language) else code
+
     def shown(self, value: Any) -> Any:
         """Numbers as this language writes them; anything else as it is."""
         is_number = isinstance(value, int | float | Decimal) and not isinstance(value, bool)

@@ -18,7 +18,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bot.faq.topics import FaqContent
-from bot.i18n import Texts, catalog_keys, texts
+from bot.i18n import Texts, texts
 from bot.ict.overview import ProgramOverview, Unavailable, UnitWaiting
 from bot.ict.progress import UnitProgress, WaveProgress
 from bot.notifications.outbox import CampaignReport
@@ -115,7 +115,7 @@ class IctTab:
         t = texts(entered.language)
 
         def kind(name: str) -> str:
-            return _worded(t, f"tab.ict.kinds.{name}", name)
+            return t.or_code(f"tab.ict.kinds.{name}", name)
 
         def reasons(report: CampaignReport) -> str:
             parts = []
@@ -125,7 +125,7 @@ class IctTab:
             ):
                 if counts:
                     listed = ", ".join(
-                        f"{_worded(t, f'admin.reasons.{reason}', reason)} {t.number(count)}"
+                        f"{t.or_code(f'admin.reasons.{reason}', reason)} {t.number(count)}"
                         for reason, count in sorted(counts.items())
                     )
                     parts.append(t(key, reasons=listed))
@@ -287,11 +287,6 @@ def _timeline(t: Texts, report: CampaignReport, times: list[datetime]) -> Timeli
         times, report.total, title=title, start=t.time(times[0]), end=t.time(times[-1])
     )
     return Timeline(title, chart, moments)
-
-
-def _worded(t: Texts, key: str, fallback: str) -> str:
-    """A code's wording in the catalog, or the code itself when the catalog has none."""
-    return t(key) if key in catalog_keys(t.language) else fallback
 
 
 def _file_part(code: str) -> str:

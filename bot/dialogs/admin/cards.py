@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from bot.dialogs.actions import Verb, execute, submit
 from bot.dialogs.cards import card, proportion_bar, text_block
-from bot.i18n import Texts, catalog_keys
+from bot.i18n import Texts
 from bot.notifications.outbox import CampaignReport
 
 
@@ -212,7 +212,8 @@ def _report_lines(t: Texts, report: CampaignReport, now: datetime) -> list[dict[
         )
     if report.failures:
         reasons = ", ".join(
-            f"{_reason(t, reason)} {count}" for reason, count in sorted(report.failures.items())
+            f"{t.or_code(f'admin.reasons.{reason}', reason)} {count}"
+            for reason, count in sorted(report.failures.items())
         )
         lines.append(
             text_block(
@@ -223,8 +224,3 @@ def _report_lines(t: Texts, report: CampaignReport, now: datetime) -> list[dict[
             )
         )
     return lines
-
-
-def _reason(t: Texts, reason: str) -> str:
-    key = f"admin.reasons.{reason}"
-    return t(key) if key in catalog_keys(t.language) else reason
