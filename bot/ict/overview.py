@@ -51,6 +51,7 @@ class UnitWaiting:
 class CampaignsView:
     reports: list[CampaignReport]
     receipts: dict[int, int]  # acknowledged, for the announcements that asked for it
+    newest_deliveries: list[datetime]  # the newest campaign's, earliest first
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,8 @@ class ProgramOverview:
 
     async def campaigns(self) -> CampaignsView:
         """The newest campaigns (each life event's one-person campaign would crowd them out),
-        and how many acknowledged each announcement that asked for it."""
+        how many acknowledged each announcement that asked for it, and when each of the newest
+        campaign's messages was delivered."""
         async with self._read() as session:
             reports = await list_campaigns(
                 session=session, limit=CAMPAIGNS_SHOWN, except_kinds=[LIFE_EVENT]
@@ -96,21 +98,8 @@ class ProgramOverview:
             receipts = await receipt_counts(
                 session=session, campaign_ids=[report.id for report in reports]
             )
-        return CampaignsView(reports, receipts)
-
-    async def deliveries(self, campaign_id: int) -> list[datetime]:
-        """When each of a campaign's messages was delivered, earliest first."""
-        async with self._read() as session:
-            times = await session.scalars(
-                select(Notification.sent_at)
-                .where(
-                    Notification.campaign_id == campaign_id,
-                    Notification.state == NotificationState.DELIVERED.value,
-                    Notification.sent_at.is_not(None),
-                )
-                .order_by(Notification.sent_at)
-            )
-            return [as_utc(moment) for moment in times if moment is not None]
+            newest = await _delivery_times(session, reports[0].id) if reports else []
+        return CampaignsView(reports, receipts, newest)
 
     async def helpdesk(self) -> HelpdeskView:
         async with self._read() as session:
@@ -132,3 +121,17 @@ async def reading(sessions: SessionFactory) -> AsyncIterator[AsyncSession]:
             yield session
     except (SQLAlchemyError, OSError) as error:
         raise Unavailable(type(error).__name__) from error
+
+
+async def _delivery_times(session: AsyncSession, campaign_id: int) -> list[datetime]:
+    """When each of a campaign's messages was delivered, earliest first."""
+    times = await session.scalars(
+        select(Notification.sent_at)
+        .where(
+            Notification.campaign_id == campaign_id,
+            Notification.state == NotificationState.DELIVERED.value,
+            Notification.sent_at.is_not(None),
+        )
+        .order_by(Notification.sent_at)
+    )
+    return [as_utc(moment) for moment in times if moment is not None]

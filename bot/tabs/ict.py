@@ -131,15 +131,8 @@ class IctTab:
                     parts.append(t(key, reasons=listed))
             return "; ".join(parts)
 
-        timeline = None
-        if reports and reports[0].counts.get("delivered", 0):
-            newest = reports[0]
-            try:
-                times = await self._overview.deliveries(newest.id)
-            except Unavailable as error:
-                return unavailable(entered.language, error)
-            if times:
-                timeline = _timeline(t, newest, times)
+        times = view.newest_deliveries
+        timeline = _timeline(t, reports[0], times) if times else None
         return entered.view(
             "/tabs/ict/campaigns",
             "campaigns.html",
