@@ -115,20 +115,13 @@ class FileUploads:
         again, and refused then if it no longer fits."""
         now = self._clock()
         async with self._read() as session, session.begin():
-            claimed = await session.execute(
-                update(FileUpload)
-                .where(
-                    FileUpload.id == upload_id,
-                    FileUpload.kind == kind.value,
-                    FileUpload.state == UploadState.CHECKED.value,
-                )
-                .values(state=UploadState.IMPORTED.value, decided_by=by, decided_at=now)
-                .execution_options(synchronize_session=False)
+            claimed = await _decide(
+                session, kind, upload_id, state=UploadState.IMPORTED, by=by, now=now
             )
             row = await session.get(FileUpload, upload_id, populate_existing=True)
             if row is None or row.kind != kind.value:
                 return Decision(None, changed=False)
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            if not claimed:
                 return Decision(await self._one(session, upload_id), changed=False)
             data = row.content or b""
             savepoint = await session.begin_nested()
@@ -145,25 +138,19 @@ class FileUploads:
 
     async def discard(self, kind: UploadKind, upload_id: int, by: str) -> Decision:
         async with self._read() as session, session.begin():
-            discarded = await session.execute(
-                update(FileUpload)
-                .where(
-                    FileUpload.id == upload_id,
-                    FileUpload.kind == kind.value,
-                    FileUpload.state == UploadState.CHECKED.value,
-                )
-                .values(
-                    state=UploadState.DISCARDED.value,
-                    content=None,
-                    decided_by=by,
-                    decided_at=self._clock(),
-                )
-                .execution_options(synchronize_session=False)
+            discarded = await _decide(
+                session,
+                kind,
+                upload_id,
+                state=UploadState.DISCARDED,
+                by=by,
+                now=self._clock(),
+                content=None,
             )
             upload = await self._one(session, upload_id)
             if upload is None or upload.kind is not kind:
                 return Decision(None, changed=False)
-            return Decision(upload, changed=discarded.rowcount == 1)  # type: ignore[attr-defined]
+            return Decision(upload, changed=discarded)
 
     async def recent(self, kind: UploadKind) -> list[Upload]:
         """The newest uploads of a kind, newest first: who sent what and when."""
@@ -182,6 +169,31 @@ class FileUploads:
 
     def _read(self) -> AbstractAsyncContextManager[AsyncSession]:
         return reading(self._sessions)
+
+
+async def _decide(
+    session: AsyncSession,
+    kind: UploadKind,
+    upload_id: int,
+    *,
+    state: UploadState,
+    by: str,
+    now: datetime,
+    **values: Any,
+) -> bool:
+    """Move a checked upload to `state` (with `values`), if it is still checked; True if this
+    call did. The condition is the claim: of two presses at once, one finds it decided."""
+    result = await session.execute(
+        update(FileUpload)
+        .where(
+            FileUpload.id == upload_id,
+            FileUpload.kind == kind.value,
+            FileUpload.state == UploadState.CHECKED.value,
+        )
+        .values(state=state.value, decided_by=by, decided_at=now, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 async def _import(
