@@ -237,6 +237,53 @@ class Settings(BaseSettings):
     payroll_admin_ids: str = Field(
         default="", validation_alias=AliasChoices("PAYROLL_ADMIN_IDS", "payroll_admin_ids")
     )
+    retention_leaver_months: int = Field(
+        default=12,
+        ge=1,
+        le=120,
+        description="a leaver's data is anonymised this many months after leaving, once settled",
+        validation_alias=AliasChoices("RETENTION_LEAVER_MONTHS", "retention_leaver_months"),
+    )
+    retention_ticket_months: int = Field(
+        default=24,
+        ge=1,
+        le=120,
+        description="a resolved ticket is deleted this many months after it was resolved",
+        validation_alias=AliasChoices("RETENTION_TICKET_MONTHS", "retention_ticket_months"),
+    )
+    retention_outbox_days: int = Field(
+        default=90,
+        ge=1,
+        le=3650,
+        description="a sent, failed or cancelled message is deleted after this many days",
+        validation_alias=AliasChoices("RETENTION_OUTBOX_DAYS", "retention_outbox_days"),
+    )
+    retention_state_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="a conversation's dialog state is deleted after this many idle days",
+        validation_alias=AliasChoices("RETENTION_STATE_DAYS", "retention_state_days"),
+    )
+    retention_question_days: int = Field(
+        default=180,
+        ge=1,
+        le=3650,
+        description="a question typed to the bot, and its feedback, is deleted after this many days",
+        validation_alias=AliasChoices("RETENTION_QUESTION_DAYS", "retention_question_days"),
+    )
+    retention_audit_months: int = Field(
+        default=36,
+        ge=1,
+        le=240,
+        description="the audit log of personal-data use is kept this many months",
+        validation_alias=AliasChoices("RETENTION_AUDIT_MONTHS", "retention_audit_months"),
+    )
+    privacy_notice_url: str = Field(
+        default="",
+        description="the city's privacy notice for the program (https); empty: none is linked",
+        validation_alias=AliasChoices("PRIVACY_NOTICE_URL", "privacy_notice_url"),
+    )
     background_jobs: bool = Field(
         default=True, validation_alias=AliasChoices("BACKGROUND_JOBS", "background_jobs")
     )
@@ -270,6 +317,15 @@ class Settings(BaseSettings):
     @classmethod
     def _extra_holidays_are_dates(cls, value: str) -> str:
         parse_dates(value)
+        return value
+
+    @field_validator("privacy_notice_url")
+    @classmethod
+    def _privacy_notice_is_https(cls, value: str) -> str:
+        """Employees follow the link from Teams: it must be a full https address, or none."""
+        value = value.strip()
+        if value and not value.startswith("https://"):
+            raise ValueError("PRIVACY_NOTICE_URL must start with https://")
         return value
 
     @model_validator(mode="after")

@@ -1,6 +1,6 @@
 """The `phonebot` command: each area's commands are registered by its module, next to their
 handlers (serve, demo, database, catalog, choices, payroll, rollout, directory, campaigns,
-tickets, manifest, FAQ)."""
+tickets, manifest, FAQ, privacy and audit)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from bot.cli import (
     faq,
     manifest,
     payroll,
+    privacy,
     rollout,
     server,
     tickets,
@@ -72,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
         tickets,
         manifest,
         faq,
+        privacy,
     ):
         area.register(commands)
     return parser

@@ -17,17 +17,20 @@ from bot.directory.models import DirectorySyncState, Employee, Unit
 from bot.faq.models import FaqFeedback, FaqQuestion
 from bot.ict.models import FileUpload
 from bot.notifications.models import Campaign, Notification
+from bot.privacy.models import AuditEvent, CopyLink
 from bot.rollout.models import RolloutWave, RolloutWaveUnit
 from bot.tickets.models import HelpdeskChannel, HelpdeskMember, Ticket, TicketEvent
 
 __all__ = [
     "AnnouncementDraft",
     "AnnouncementReceipt",
+    "AuditEvent",
     "Base",
     "BotStateRecord",
     "Campaign",
     "CatalogVersion",
     "ConversationReferenceRecord",
+    "CopyLink",
     "DeductionPlan",
     "DirectorySyncState",
     "Employee",

@@ -1,0 +1,139 @@
+"""What ICT's commands, the chat and the download link ask of data protection: a person's copy
+(always logged), the retention in words, and the records of processing."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.base import as_utc
+from bot.directory.models import Employee
+from bot.i18n import Texts
+from bot.privacy.audit import Use, record_use
+from bot.privacy.copy import PersonCopy, person_copy
+from bot.privacy.inventory import HOLDINGS, Holding, Kind, Rule, personal_holdings
+from bot.privacy.models import CopyLink
+from bot.privacy.policy import RetentionPolicy
+
+LINK_LIFETIME = timedelta(minutes=15)
+
+
+async def find_person(*, session: AsyncSession, key: str) -> str | None:
+    """An employee's id from their Entra object id, user name or employee number."""
+    key = key.strip()
+    if not key:
+        return None
+    return await session.scalar(
+        select(Employee.aad_object_id).where(
+            or_(
+                Employee.aad_object_id == key,
+                Employee.user_principal_name == key.lower(),
+                Employee.employee_number == key,
+            )
+        )
+    )
+
+
+async def copy_for(
+    sessions: async_sessionmaker[AsyncSession], *, person: str, use: Use, now: datetime
+) -> PersonCopy:
+    """The person's copy, read in one transaction that also logs who took it."""
+    async with sessions() as session, session.begin():
+        copy = await person_copy(session=session, person=person, now=now)
+        record_use(session, Use(use.actor, use.channel, use.action, copy.rows, person), now)
+    return copy
+
+
+async def new_copy_link(
+    sessions: async_sessionmaker[AsyncSession], *, person: str, now: datetime
+) -> str:
+    """A fresh token for the person's copy; only its hash is stored, and it expires soon."""
+    token = secrets.token_urlsafe(32)
+    async with sessions() as session, session.begin():
+        session.add(
+            CopyLink(
+                token_sha256=_hash(token),
+                aad_object_id=person,
+                created_at=now,
+                expires_at=now + LINK_LIFETIME,
+            )
+        )
+        record_use(session, Use(person, "chat", "privacy.link", 0, person), now)
+    return token
+
+
+async def person_of_link(
+    sessions: async_sessionmaker[AsyncSession], *, token: str, now: datetime
+) -> str | None:
+    """Whose copy a link's token opens; None when it is unknown or has expired."""
+    if not token or len(token) > 128:
+        return None
+    async with sessions() as session:
+        link = await session.get(CopyLink, _hash(token))
+    if link is None or as_utc(link.expires_at) <= as_utc(now):
+        return None
+    return link.aad_object_id
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def retention_words(words: Texts, policy: RetentionPolicy, rule: Rule) -> str:
+    """A rule in words with its length, e.g. "poistetaan 24 kuukautta ratkaisun jälkeen"."""
+    length = policy.length(rule)
+    key = f"privacy.rule.{rule}"
+    return words(key, count=length[0]) if length else words(key)
+
+
+def retention_of_kind(words: Texts, policy: RetentionPolicy, kind: Kind) -> str:
+    """Each distinct rule of a kind's tables in words, joined."""
+    rules = dict.fromkeys(holding.rule for holding in personal_holdings() if holding.kind is kind)
+    return "; ".join(retention_words(words, policy, rule) for rule in rules)
+
+
+@dataclass(frozen=True)
+class RecordLine:
+    """One table in the records of processing."""
+
+    holding: Holding
+    kind: str
+    purpose: str
+    retention: str
+    readers: str
+
+
+def records_of_processing(words: Texts, policy: RetentionPolicy) -> str:
+    """The data inventory as Markdown: one row per table with personal data, then the rest."""
+    lines = [
+        f"# {words('privacy.records.title')}",
+        "",
+        words("privacy.records.intro"),
+        "",
+        f"| {words('privacy.records.columns')} |",
+        "|---|---|---|---|---|---|",
+    ]
+    for holding in personal_holdings():
+        kind = f"privacy.kind.{holding.kind}"
+        lines.append(
+            "| "
+            + " | ".join(
+                (
+                    f"`{holding.table}`",
+                    words(f"{kind}.name"),
+                    ", ".join(f"`{column}`" for column in holding.personal),
+                    words(f"{kind}.purpose"),
+                    retention_words(words, policy, holding.rule),
+                    words(f"{kind}.readers"),
+                )
+            )
+            + " |"
+        )
+    others = [holding.table for holding in HOLDINGS if not holding.personal]
+    lines += ["", words("privacy.records.impersonal", tables=", ".join(f"`{t}`" for t in others))]
+    return "\n".join(lines) + "\n"
