@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ from bot.dialogs.helpdesk.dialog import HelpdeskDialog, TicketButtons
 from bot.dialogs.menu.dialog import MainMenuDialog, MenuInPlace
 from bot.dialogs.opening import Router
 from bot.dialogs.phone.dialog import ChoosePhoneDialog
+from bot.dialogs.privacy.dialog import COPY_PATH, MyDataDialog
 from bot.dialogs.questions.dialog import QuestionsDialog
 from bot.dialogs.questions.feedback import FaqFeedback
 from bot.dialogs.rollout.dialog import MyTurnDialog
@@ -57,10 +59,13 @@ from bot.faq.matcher import default_matcher
 from bot.faq.service import FaqDesk
 from bot.faq.topics import faq_content
 from bot.handler import PuhelinbottiHandler
-from bot.i18n import load_catalogs
+from bot.i18n import load_catalogs, texts
 from bot.ict.console import IctConsole
 from bot.ict.overview import ProgramOverview
 from bot.ict.uploads import FileUploads
+from bot.privacy.policy import RetentionPolicy
+from bot.privacy.purge import Purge
+from bot.privacy.service import PrivacyDesk
 from bot.rollout.campaigns import LaterReminders
 from bot.rollout.service import TurnReader
 from bot.settings import GRAPH_V1, Settings
@@ -90,6 +95,7 @@ class Components:
     graph: GraphDirectory | None
     ict_tab: IctTab
     uploads: UploadPages
+    privacy: PrivacyDesk
 
 
 COMPONENTS = web.AppKey("components", Components)
@@ -133,6 +139,7 @@ def create_app(
     app.cleanup_ctx.append(lifecycle)
     app.router.add_post("/api/messages", _messages)
     app.router.add_get("/healthz", _healthz)
+    app.router.add_get(COPY_PATH + "{token}", _own_copy)
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/tabs/ict", _tab(IctTab.shell))
     app.router.add_get("/tabs/ict/configure", _tab(IctTab.configure))
@@ -207,6 +214,8 @@ async def build_components(
         directory_interval=settings.directory_sync_interval_minutes * 60,
         relay=helpdesk.relay,
         relay_interval=settings.helpdesk_relay_interval_seconds,
+        retention=Purge(sessions, RetentionPolicy.from_settings(settings)),
+        clock=clock,
     )
     conversation_state = TurnConversationState(storage)
     adapter = BotHttpAdapter(
@@ -231,12 +240,18 @@ async def build_components(
     if matcher.morphology is not None:
         log.info("questions: Finnish base forms and compound words by %s", matcher.morphology.name)
     faq = FaqDesk(sessions, matcher, faq_content(), clock)
+    privacy = PrivacyDesk(sessions, RetentionPolicy.from_settings(settings), clock)
     area_dialogs: dict[Verb, Dialog] = {
         Verb.CHOOSE_PHONE: ChoosePhoneDialog(choices, settings.webshop_url),
         Verb.MY_DEDUCTIONS: MyDeductionsDialog(DeductionReader(sessions)),
         Verb.MY_TURN: MyTurnDialog(TurnReader(sessions, clock)),
         Verb.QUESTIONS: QuestionsDialog(faq),
         Verb.HELPDESK: HelpdeskDialog(helpdesk),
+        Verb.MY_DATA: MyDataDialog(
+            privacy,
+            settings.public_base_url,
+            settings.privacy_notice_url,
+        ),
     }
     console = IctConsole(sessions, clock, wake_sender=dispatcher.wake)
     admin = AdminArea(AdminDesk(console, settings.ict_admins))
@@ -249,6 +264,7 @@ async def build_components(
         router=Router(OPENINGS),
         default_language=settings.default_language,
         instalments=settings.instalments,
+        privacy_notice_url=settings.privacy_notice_url,
         clock=clock,
         faq=faq,
         helpdesk=helpdesk,
@@ -275,6 +291,7 @@ async def build_components(
         graph=graph,
         ict_tab=IctTab(ProgramOverview(sessions, clock), gate, faq_content()),
         uploads=UploadPages(FileUploads(sessions, clock), gate),
+        privacy=privacy,
     )
 
 
@@ -368,6 +385,19 @@ async def _messages(request: web.Request) -> web.Response:
 
 async def _healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
+
+
+async def _own_copy(request: web.Request) -> web.Response:
+    """A person's own copy behind a short-lived link from their chat; logged on every download."""
+    components = request.app[COMPONENTS]
+    copy = await components.privacy.download(request.match_info["token"])
+    headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    if copy is None:
+        words = [texts(language)("privacy.link.expired") for language in ("fi", "en", "sv")]
+        return web.Response(status=404, text="\n\n".join(words) + "\n", headers=headers)
+    body = json.dumps(copy.as_json(), ensure_ascii=False, indent=2)
+    headers["Content-Disposition"] = 'attachment; filename="omat-tietoni.json"'
+    return web.Response(body=body.encode(), content_type="application/json", headers=headers)
 
 
 async def _readyz(request: web.Request) -> web.Response:

@@ -28,17 +28,19 @@ from bot.dialogs.areas import UNASKED
 from bot.dialogs.helpdesk.desk import Helpdesk
 from bot.dialogs.helpdesk.relay import TicketRelay
 from bot.directory.sync import DirectorySync
-from bot.faq.service import RETENTION, forget_questions_before
 from bot.notifications import outbox
 from bot.notifications.dispatcher import Dispatcher
 from bot.notifications.quiet_hours import WorkingHours
 from bot.notifications.rate_limit import RateLimiter
+from bot.privacy.purge import Purge
 from bot.rollout.campaigns import plan_rollout_campaigns
 from bot.settings import Settings
 from bot.tickets.desk import TicketDesk
 from bot.tickets.ledger import RelayLedger
 
 log = logging.getLogger(__name__)
+# Retention runs once a day (and at start), in small batches beside the turns.
+RETENTION_INTERVAL = 24 * 60 * 60.0
 
 
 def working_hours(settings: Settings) -> WorkingHours:
@@ -179,7 +181,6 @@ class CampaignPlanner:
             life_events = await plan_life_event_notices(session=session, now=now)
             receipt_reminders = await plan_receipt_reminders(session=session, now=now)
             await outbox.sweep(session=session, now=now)
-            await forget_questions_before(session=session, moment=now - RETENTION)
         added = sum(item.added for item in planned) + life_events + receipt_reminders
         if added:
             log.info("rollout planning added %d notifications", added)
@@ -200,6 +201,8 @@ class BackgroundJobs:
         directory_interval: float,
         relay: TicketRelay | None = None,
         relay_interval: float = 60.0,
+        retention: Purge | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.dispatcher = dispatcher
         self.relay = relay
@@ -208,6 +211,8 @@ class BackgroundJobs:
         self._planner_interval = planner_interval
         self._directory = directory
         self._directory_interval = directory_interval
+        self.retention = retention
+        self._clock = clock
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -222,11 +227,24 @@ class BackgroundJobs:
                 repeat(self.relay.run_once, self._relay_interval, self._stop, "helpdesk relay"),
                 "helpdesk relay",
             )
+        if self.retention is not None and self._clock is not None:
+            self._spawn(
+                repeat(self.apply_retention, RETENTION_INTERVAL, self._stop, "retention"),
+                "retention",
+            )
         if self._directory is not None and self._directory_interval > 0:
             self._spawn(
                 repeat(self._directory.run, self._directory_interval, self._stop, "directory sync"),
                 "directory sync",
             )
+
+    async def apply_retention(self) -> None:
+        """Today's run of the retention rules; the log tells counts, never whom."""
+        if self.retention is None or self._clock is None:
+            return
+        report = await self.retention.run(self._clock())
+        if report.total:
+            log.info("retention removed %d rows: %s", report.total, report.counts)
 
     async def stop(self) -> None:
         self._stop.set()

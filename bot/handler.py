@@ -73,6 +73,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         helpdesk: Helpdesk | None = None,
         outright: Iterable[AnswersOutright] = (),
         in_place: Iterable[AnswersInPlace] = (),
+        privacy_notice_url: str = "",
     ) -> None:
         self._sessions = sessions
         self._conversation_state = conversation_state
@@ -87,6 +88,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         self._router = router
         self._default_language = default_language
         self._instalments = instalments
+        self._notice_url = privacy_notice_url
         self._clock = clock
         self._outright = tuple(outright)
         self._faq = faq
@@ -343,7 +345,10 @@ class PuhelinbottiHandler(TeamsActivityHandler):
             if await self._welcome_if_new(turn_context):
                 await send_card(turn_context, menu_card(texts_of(turn_context)))
             return
-        await send_card(turn_context, welcome_card(texts_of(turn_context), None, self._instalments))
+        await send_card(
+            turn_context,
+            welcome_card(texts_of(turn_context), None, self._instalments, self._notice_url),
+        )
 
     async def _welcome_if_new(self, turn_context: TurnContext) -> bool:
         """Send the welcome card once per person, whether they installed or just wrote."""
@@ -357,7 +362,8 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         if first:
             name = (contact.display_name or "").split(" ")[0] or None
             await send_card(
-                turn_context, welcome_card(texts_of(turn_context), name, self._instalments)
+                turn_context,
+                welcome_card(texts_of(turn_context), name, self._instalments, self._notice_url),
             )
         return first
 

@@ -41,6 +41,8 @@ def build_manifest(settings: Settings) -> dict[str, Any]:
         "id": bot_id,
         "resource": settings.tab_app_id_uri or f"api://{host}/{bot_id}",
     }
+    if settings.privacy_notice_url:
+        manifest["developer"]["privacyUrl"] = settings.privacy_notice_url
     _check_filled(manifest)
     return manifest
 

@@ -269,7 +269,7 @@ class Settings(BaseSettings):
         default=180,
         ge=1,
         le=3650,
-        description="a question typed to the bot, and its feedback, is deleted after this many days",
+        description="a typed question and its feedback are deleted after this many days",
         validation_alias=AliasChoices("RETENTION_QUESTION_DAYS", "retention_question_days"),
     )
     retention_audit_months: int = Field(
@@ -401,6 +401,15 @@ class Settings(BaseSettings):
     def ict_admins(self) -> frozenset[str]:
         """Azure AD object ids of ICT's admins: comma- or space-separated in ICT_ADMIN_IDS."""
         return frozenset(self.ict_admin_ids.replace(",", " ").split())
+
+    @property
+    def public_base_url(self) -> str:
+        """Where people's browsers reach the bot: the public endpoint's origin, or this
+        machine's own address when authentication is off (local use only)."""
+        if not self.auth_enabled:
+            return f"http://127.0.0.1:{self.port}"
+        parts = urlsplit(self.public_endpoint)
+        return f"{parts.scheme}://{parts.netloc}"
 
     @property
     def tab_audience(self) -> str:

@@ -164,3 +164,24 @@ def test_months_are_calendar_months():
     assert months_before(datetime(2026, 1, 15, tzinfo=UTC), 13) == datetime(
         2024, 12, 15, tzinfo=UTC
     )
+
+
+def test_the_manifest_links_the_configured_privacy_notice():
+    from bot.manifest import build_manifest
+    from bot.settings import Settings
+
+    url = "https://www.pori.fi/tietosuoja/puhelinbotti"
+    manifest = build_manifest(Settings(app_id="", privacy_notice_url=url))
+    assert manifest["developer"]["privacyUrl"] == url
+    with pytest.raises(ValueError, match="https"):
+        Settings(app_id="", privacy_notice_url="http://example.invalid/")
+
+
+async def test_the_running_app_applies_retention_as_a_daily_job(sqlite_engine):
+    from tests.support.bot import running_bot
+
+    await add_life(sqlite_engine, person(1), at=LIVED, left_at=LEFT)
+    async with running_bot(sqlite_engine, clock=lambda: LATER) as bot:
+        await bot.components.jobs.apply_retention()
+    assert await count(sqlite_engine, Employee, Employee.aad_object_id == person(1).aad) == 0
+    assert await count(sqlite_engine, Ticket) == 0

@@ -37,10 +37,10 @@ def test_links_name_real_columns_and_show_only_the_tables_own():
             assert set(link.shows) <= set(table.columns.keys()), holding.table
             last = table
             for step in link.path:
-                assert step.column in last.columns.keys()
+                assert step.column in last.c
                 last = Base.metadata.tables[step.parent]
-                assert step.key in last.columns.keys()
-            assert link.column in last.columns.keys(), holding.table
+                assert step.key in last.c
+            assert link.column in last.c, holding.table
 
 
 def test_personal_tables_are_not_filed_as_the_programs_own_facts():

@@ -17,9 +17,9 @@ from bot.settings import Settings
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Its commands, with the handlers below."""
-    privacy = commands.add_parser(
-        "privacy", help=say("privacy.cli.help.privacy")
-    ).add_subparsers(title=say("cli.help.commands"))
+    privacy = commands.add_parser("privacy", help=say("privacy.cli.help.privacy")).add_subparsers(
+        title=say("cli.help.commands")
+    )
     export = privacy.add_parser("export", help=say("privacy.cli.help.export"))
     export.add_argument("employee", help=say("privacy.cli.help.employee"))
     export.add_argument("-o", "--output", type=Path, help=say("privacy.cli.help.output"))

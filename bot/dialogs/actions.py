@@ -14,6 +14,7 @@ class Verb(StrEnum):
     QUESTIONS = "area.questions"
     MY_DEDUCTIONS = "area.my_deductions"
     MY_TURN = "area.my_turn"
+    MY_DATA = "area.my_data"
     HELPDESK = "area.helpdesk"
     PICK_LANGUAGE = "language.pick"
     SET_LANGUAGE = "language.set"

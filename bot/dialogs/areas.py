@@ -29,6 +29,8 @@ from bot.dialogs.menu.dialog import VERBS as MENU
 from bot.dialogs.opening import Opens
 from bot.dialogs.phone import dialog as phone
 from bot.dialogs.phone.dialog import VERBS as PHONE
+from bot.dialogs.privacy import dialog as privacy
+from bot.dialogs.privacy.dialog import VERBS as PRIVACY
 from bot.dialogs.questions import dialog as questions
 from bot.dialogs.questions.dialog import VERBS as QUESTIONS
 from bot.dialogs.rollout import dialog as rollout
@@ -45,6 +47,7 @@ AREA_VERBS: dict[str, frozenset[Verb]] = {
     "helpdesk": HELPDESK,
     "admin": ADMIN,
     "announcements": ANNOUNCEMENTS,
+    "privacy": PRIVACY,
 }
 # What each area a message can open says about a message: the router asks them in this order.
 OPENINGS: tuple[Opens, ...] = (
@@ -54,6 +57,7 @@ OPENINGS: tuple[Opens, ...] = (
     deductions.opening,
     rollout.opening,
     helpdesk.opening,
+    privacy.opening,
 )
 # The cards areas send unasked, by the kind of outbox row: delivery renders with these.
 UNASKED: dict[str, Unasked[Any]] = unasked_by_kind(

@@ -20,6 +20,7 @@ class IntentKind(StrEnum):
     CHOOSE_PHONE = "choose_phone"
     MY_DEDUCTIONS = "my_deductions"
     MY_TURN = "my_turn"
+    MY_DATA = "my_data"
     ADMIN_WAVES = "admin_waves"
     ADMIN_CAMPAIGNS = "admin_campaigns"
     ADMIN_ANNOUNCE = "admin_announce"
@@ -83,6 +84,8 @@ def _commands() -> dict[str, tuple[IntentKind, str | None]]:
             phrases[_normalise(phrase)] = (IntentKind.CHOOSE_PHONE, None)
         for phrase in catalog_entry(language, "commands.my_deductions"):
             phrases[_normalise(phrase)] = (IntentKind.MY_DEDUCTIONS, None)
+        for phrase in catalog_entry(language, "commands.my_data"):
+            phrases[_normalise(phrase)] = (IntentKind.MY_DATA, None)
         for phrase in catalog_entry(language, "commands.my_turn"):
             phrases[_normalise(phrase)] = (IntentKind.MY_TURN, None)
         for phrase in catalog_entry(language, "commands.admin_waves"):

@@ -2,7 +2,7 @@
 
 A question keeps who asked it (their Entra object id, as every other table does) only so that
 the 👍/👎 on its answer is theirs alone; reports show the words, never the person, and questions
-are forgotten after faq.service.RETENTION.
+are forgotten after RETENTION_QUESTION_DAYS (bot.privacy.purge).
 """
 
 from __future__ import annotations

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import Enum
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
@@ -20,7 +20,6 @@ from bot.faq.topics import FaqContent
 
 MAX_QUESTION_LENGTH = 500
 MATCHED_LENGTH = 300  # no question needs more; it bounds the matcher's work
-RETENTION = timedelta(days=180)
 CHOSEN = "chosen"  # a band of its own: picked from a list, not typed
 UNANSWERED_BANDS = ("suggest", "unknown")
 
@@ -122,13 +121,6 @@ async def record_question(
     session.add(question)
     await session.flush()
     return question.id
-
-
-async def forget_questions_before(*, session: AsyncSession, moment: datetime) -> int:
-    old = select(FaqQuestion.id).where(FaqQuestion.asked_at < moment)
-    await session.execute(delete(FaqFeedback).where(FaqFeedback.question_id.in_(old)))
-    result = await session.execute(delete(FaqQuestion).where(FaqQuestion.asked_at < moment))
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def record_feedback(

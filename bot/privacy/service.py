@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -63,7 +64,6 @@ async def new_copy_link(
                 expires_at=now + LINK_LIFETIME,
             )
         )
-        record_use(session, Use(person, "chat", "privacy.link", 0, person), now)
     return token
 
 
@@ -137,3 +137,50 @@ def records_of_processing(words: Texts, policy: RetentionPolicy) -> str:
     others = [holding.table for holding in HOLDINGS if not holding.personal]
     lines += ["", words("privacy.records.impersonal", tables=", ".join(f"`{t}`" for t in others))]
     return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class MyData:
+    """What the chat shows a person: rows per kind, and a fresh link to the whole copy."""
+
+    kinds: dict[Kind, int]
+    rows: int
+    token: str
+
+
+class PrivacyDesk:
+    """The chat's and the download link's way in: always for the asker alone, always logged."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        policy: RetentionPolicy,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._sessions = sessions
+        self.policy = policy
+        self._clock = clock
+
+    async def my_data(self, person: str) -> MyData:
+        """The asker's own data by kind, logged, with a new download link."""
+        now = self._clock()
+        copy = await copy_for(
+            self._sessions, person=person, use=Use(person, "chat", "privacy.my_data"), now=now
+        )
+        token = await new_copy_link(self._sessions, person=person, now=now)
+        return MyData(kinds=copy.kinds, rows=copy.rows, token=token)
+
+    async def refuse(self, asker: str, asked_for: str) -> None:
+        """A request that named someone else: nothing is shown, and the attempt is logged."""
+        async with self._sessions() as session, session.begin():
+            use = Use(asker, "chat", "privacy.my_data", 0, asked_for[:64], refused=True)
+            record_use(session, use, self._clock())
+
+    async def download(self, token: str) -> PersonCopy | None:
+        """The copy a link opens (logged), or None when the link is unknown or has expired."""
+        now = self._clock()
+        person = await person_of_link(self._sessions, token=token, now=now)
+        if person is None:
+            return None
+        use = Use(person, "link", "privacy.download")
+        return await copy_for(self._sessions, person=person, use=use, now=now)

@@ -17,16 +17,25 @@ MENU_AREAS: tuple[tuple[Verb, str], ...] = (
 )
 
 
-def welcome_card(t: Texts, name: str | None, months: int) -> dict[str, Any]:
+def welcome_card(t: Texts, name: str | None, months: int, notice_url: str = "") -> dict[str, Any]:
+    """The first card anyone sees: the program, what the bot keeps, and where to start."""
     title = t("welcome.title", name=name) if name else t("welcome.title_anonymous")
     return card(
         [
             text_block(title, size="Large", weight="Bolder", style="heading"),
             text_block(t("welcome.body")),
             text_block(t("welcome.options", months=months)),
+            text_block(t("privacy.welcome"), isSubtle=True, size="Small"),
             text_block(t("welcome.language_hint"), isSubtle=True, size="Small"),
         ],
-        [submit(t("welcome.start"), Verb.OPEN_MENU)],
+        [
+            submit(t("welcome.start"), Verb.OPEN_MENU),
+            *(
+                [{"type": "Action.OpenUrl", "title": t("privacy.card.notice"), "url": notice_url}]
+                if notice_url
+                else []
+            ),
+        ],
     )
 
 

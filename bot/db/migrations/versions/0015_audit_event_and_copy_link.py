@@ -66,9 +66,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("copy_link")
-    op.execute("DROP TRIGGER IF EXISTS audit_event_append_only" + (
-        " ON audit_event" if op.get_bind().dialect.name == "postgresql" else ""
-    ))
+    op.execute(
+        "DROP TRIGGER IF EXISTS audit_event_append_only"
+        + (" ON audit_event" if op.get_bind().dialect.name == "postgresql" else "")
+    )
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP FUNCTION IF EXISTS audit_event_append_only()")
     op.drop_table("audit_event")
