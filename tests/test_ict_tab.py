@@ -19,10 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.botframework.fake_openid import FakeOpenIdServer
 from bot.announcements.models import AnnouncementReceipt
+from bot.db.base import as_utc
 from bot.db.engine import create_session_factory
 from bot.faq.models import FaqFeedback, FaqQuestion
 from bot.notifications import outbox
 from bot.notifications.models import Notification
+from bot.privacy.models import AuditEvent
 from bot.settings import Settings
 from tests.support.activities import TENANT_ID
 from tests.support.bot import BotUnderTest, running_bot
@@ -125,6 +127,17 @@ async def test_a_units_list_of_who_has_not_chosen_and_its_csv(tab, openid_server
     assert body.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff")), delimiter=";"))
     assert rows == [["Nimi", "Sähköposti", "Henkilönumero"], ["Dan Dahl", "a4@pori.fi", ""]]
+    # Each page and download with names wrote one audit row: who, what, when, how many.
+    async with tab.components.sessions() as session:
+        logged = [
+            (event.actor, event.channel, event.action, event.rows, event.at)
+            for event in await session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+        ]
+    assert [entry[:4] for entry in logged] == [
+        (ADMIN, "tab", "tab.waiting", 1),
+        (ADMIN, "tab", "tab.waiting_csv", 1),
+    ]
+    assert all(as_utc(entry[4]) == NOW for entry in logged)
 
 
 async def test_an_unknown_unit_is_not_found(tab, openid_server):

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot.cli.common import (
     freeze_startup_objects,
+    log_use,
     open_engine,
     open_session,
     read_once,
@@ -249,6 +250,7 @@ def _campaigns_export(args: argparse.Namespace, settings: Settings) -> int:
             )
 
     rows = asyncio.run(run())
+    log_use(settings, "campaigns.export", rows)
     if args.output:
         args.output.write_text(buffer.getvalue(), encoding="utf-8", newline="")
         print(say("cli.campaigns.exported", count=rows, path=str(args.output)), file=sys.stderr)

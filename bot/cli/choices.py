@@ -45,6 +45,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def _choices_export(args: argparse.Namespace, settings: Settings) -> int:
     from bot.choices.export import STATUS_LABELS, ExportRow, export_rows, write_csv
     from bot.choices.service import mark_all_ordered
+    from bot.privacy.audit import Channel, Use, cli_actor, record_use
 
     statuses = [status.strip() for status in args.status.split(",") if status.strip()]
     unknown = [status for status in statuses if status not in STATUS_LABELS]
@@ -67,6 +68,8 @@ def _choices_export(args: argparse.Namespace, settings: Settings) -> int:
                 rows = await export_rows(session=session, statuses=["ordered"], choice_ids=ids)
             else:
                 rows = await export_rows(session=session, statuses=statuses)
+            use = Use(cli_actor(), Channel.CLI, "choices.export", len(rows))
+            record_use(session, use, system_clock())
             if staging is not None:
                 # Written before the commit: if the file cannot be written, nothing is locked.
                 with staging.open("w", encoding="utf-8", newline="") as stream:

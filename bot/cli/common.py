@@ -38,6 +38,22 @@ def refusal_text(error: Refused) -> str:
     return error.worded(cli_texts())
 
 
+def log_use(settings: Settings, action: str, rows: int, subject: str | None = None) -> None:
+    """The audit row for a command that is about to show or write people's data; if it cannot
+    be written, the command fails before showing anything."""
+    import asyncio
+
+    from bot.clock import system_clock
+    from bot.privacy.audit import Channel, Use, cli_actor, record_use
+
+    async def write() -> None:
+        async with open_session(settings) as session, session.begin():
+            use = Use(cli_actor(), Channel.CLI, action, rows, subject)
+            record_use(session, use, system_clock())
+
+    asyncio.run(write())
+
+
 async def read_once(settings: Settings, read: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """One read-only session on the configured database."""
     async with open_session(settings) as session:

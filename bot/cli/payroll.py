@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.cli.common import open_session, read_once, say
+from bot.cli.common import log_use, open_session, read_once, say
 from bot.clock import system_clock
 from bot.settings import Settings
 
@@ -129,12 +129,14 @@ def _deductions_report(args: argparse.Namespace, settings: Settings) -> int:
         lines = asyncio.run(
             read_once(settings, lambda session: reconciliation_report(session=session))
         )
+        log_use(settings, "payroll.reconciliation", len(lines))
         print(_reconciliation_text(lines, say("cli.payroll.reconciliation_all")))
         return 0
     leavers = asyncio.run(read_once(settings, lambda session: leavers_report(session=session)))
     if not leavers:
         print(say("cli.payroll.no_leavers"))
         return 0
+    log_use(settings, "payroll.leavers", len(leavers))
     money = cli_texts().money
     print(say("cli.payroll.leavers_heading", leavers=len(leavers)))
     for leaver in leavers:

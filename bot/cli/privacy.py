@@ -102,7 +102,7 @@ def _purge(args: argparse.Namespace, settings: Settings) -> int:
     header = "privacy.cli.purge_dry_header" if report.dry_run else "privacy.cli.purge_header"
     print(words(header, when=when))
     for what, count in report.counts.items():
-        print(words("privacy.cli.purge_line", what=words(f"privacy.step.{what}"), count=count))
+        print(words("privacy.cli.purge_line", what=words(f"privacy.step.{what}"), number=count))
     print(words("privacy.cli.purge_total", count=report.total))
     return 0
 

@@ -7,7 +7,7 @@ import asyncio
 import sys
 from typing import TYPE_CHECKING
 
-from bot.cli.common import read_once, say
+from bot.cli.common import log_use, read_once, say
 from bot.clock import system_clock
 from bot.settings import Settings
 
@@ -54,6 +54,7 @@ def _tickets_list(args: argparse.Namespace, settings: Settings) -> int:
     rows = asyncio.run(
         read_once(settings, lambda session: ticket_rows(session=session, states=states))
     )
+    log_use(settings, "tickets.list", len(rows))
     now = system_clock()
     if args.csv:
         write_csv(rows, sys.stdout, now)
@@ -76,5 +77,6 @@ def _tickets_show(args: argparse.Namespace, settings: Settings) -> int:
     if ticket is None:
         print(say("cli.tickets.not_found", ticket=str(args.ticket_id)), file=sys.stderr)
         return 1
+    log_use(settings, "tickets.show", len(events) + 1, ticket.requester_aad)
     write_history(ticket, events, sys.stdout)
     return 0

@@ -25,6 +25,7 @@ from bot.ict.helpdesk_figures import HelpdeskFigures, helpdesk_figures
 from bot.ict.progress import Progress, Waiting, not_chosen, rollout_progress
 from bot.notifications.models import Notification, NotificationState
 from bot.notifications.outbox import CampaignReport, list_campaigns
+from bot.privacy.audit import Channel, Use, record_use
 from bot.rollout.service import window_for_unit
 
 CAMPAIGNS_SHOWN = 20
@@ -75,9 +76,10 @@ class ProgramOverview:
         async with self._read() as session:
             return await rollout_progress(session=session, now=self._clock())
 
-    async def waiting(self, unit_code: str) -> UnitWaiting | None:
-        """The unit's people without a choice; None when there is no such unit."""
-        async with self._read() as session:
+    async def waiting(self, unit_code: str, viewer: str, action: str) -> UnitWaiting | None:
+        """The unit's people without a choice; None when there is no such unit. Their names
+        are shown, so the viewer's use is logged in the same transaction."""
+        async with self._read() as session, session.begin():
             unit = await session.get(Unit, unit_code)
             people = await not_chosen(session=session, unit_code=unit_code)
             if unit is None or people is None:
@@ -85,6 +87,7 @@ class ProgramOverview:
             window = await window_for_unit(
                 session=session, unit_code=unit_code, today=helsinki_today(self._clock())
             )
+            record_use(session, Use(viewer, Channel.TAB, action, len(people)), self._clock())
         return UnitWaiting(unit.code, unit.name_fi, unit.name_en, people, window.closes_on)
 
     async def campaigns(self) -> CampaignsView:

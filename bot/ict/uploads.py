@@ -30,6 +30,7 @@ from bot.deductions.payroll.post import import_payroll
 from bot.directory.models import Employee
 from bot.ict.models import FileUpload, UploadKind, UploadState
 from bot.ict.overview import reading
+from bot.privacy.audit import Channel, Use, record_use
 from bot.spreadsheet import Problem, SpreadsheetError
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # a month of 6,400 deductions is about 160 kB
@@ -107,6 +108,9 @@ class FileUploads:
                 uploaded_at=now,
             )
             session.add(row)
+            if kind is UploadKind.PAYROLL:  # a payroll file names people; a catalog does not
+                rows = int(summary.get("rows", 0) or 0)
+                record_use(session, Use(by, Channel.TAB, "upload.payroll.check", rows), now)
             await session.flush()
             return (await _uploads(session, select(FileUpload).where(FileUpload.id == row.id)))[0]
 
@@ -133,6 +137,9 @@ class FileUploads:
                 row.state = UploadState.REFUSED.value
             row.summary = summary
             row.content = None
+            if kind is UploadKind.PAYROLL:
+                rows = int(summary.get("rows", 0) or 0)
+                record_use(session, Use(by, Channel.TAB, "upload.payroll.import", rows), now)
             await session.flush()
             return Decision(await self._one(session, upload_id), changed=True)
 

@@ -188,7 +188,7 @@ class IctTab:
         )
 
     async def waiting(self, request: web.Request) -> web.Response:
-        found = await self._unit_waiting(request)
+        found = await self._unit_waiting(request, "tab.waiting")
         if isinstance(found, web.Response):
             return found
         entered, code, unit = found
@@ -205,7 +205,7 @@ class IctTab:
 
     async def waiting_csv(self, request: web.Request) -> web.Response:
         """The same list for a supervisor's Excel: UTF-8 with BOM, `;`, formulas defused."""
-        found = await self._unit_waiting(request)
+        found = await self._unit_waiting(request, "tab.waiting_csv")
         if isinstance(found, web.Response):
             return found
         entered, code, unit = found
@@ -231,14 +231,18 @@ class IctTab:
         )
 
     async def _unit_waiting(
-        self, request: web.Request
+        self, request: web.Request, action: str
     ) -> tuple[Page, str, UnitWaiting] | web.Response:
-        """The unit in the route and its people without a choice, for ICT; or what to answer."""
+        """The unit in the route and its people without a choice, for ICT; or what to answer.
+        The read logs who saw the names (`action`)."""
         code = request.match_info["code"]
-        opened = await self._open(request, lambda: self._overview.waiting(code))
-        if isinstance(opened, web.Response):
-            return opened
-        entered, unit = opened
+        entered = await self._gate.enter(request, ICT)
+        if isinstance(entered, web.Response):
+            return entered
+        try:
+            unit = await self._overview.waiting(code, entered.viewer.object_id, action)
+        except Unavailable as error:
+            return unavailable(entered.language, error)
         if unit is None:
             return message(entered.language, "tab.unit_not_found", status=404)
         return entered, code, unit

@@ -51,12 +51,16 @@ from bot.dialogs.phone.cards import (
     preferences_card,
     summary_card,
 )
+from bot.dialogs.privacy.cards import my_data_card
 from bot.dialogs.questions.cards import answer_card, ask_card, suggestions_card, unknown_card
 from bot.dialogs.rollout.cards import my_turn_card
 from bot.dialogs.rollout.notice_cards import window_open_card, window_reminder_card
 from bot.faq.topics import faq_content
 from bot.i18n import SUPPORTED_LANGUAGES, Texts, texts
 from bot.notifications.outbox import CampaignReport
+from bot.privacy.inventory import kinds_held
+from bot.privacy.policy import RetentionPolicy
+from bot.privacy.service import MyData
 from bot.rollout.service import ChoiceWindow, UnitTurn, WindowState
 from bot.tickets.views import TicketLine
 
@@ -136,6 +140,10 @@ def every_card() -> list[tuple[str, dict[str, Any]]]:
         gallery += [
             (f"welcome_card[{language}]", welcome_card(t, SAMPLE_NAME, 24)),
             (f"welcome_card:anonymous[{language}]", welcome_card(t, None, 24)),
+            (
+                f"welcome_card:notice[{language}]",
+                welcome_card(t, None, 24, "https://www.pori.fi/tietosuoja/puhelinbotti"),
+            ),
             (f"menu_card[{language}]", menu_card(t)),
             (f"language_card[{language}]", language_card(t)),
             (f"language_set_card[{language}]", language_set_card(t)),
@@ -152,6 +160,7 @@ def every_card() -> list[tuple[str, dict[str, Any]]]:
         gallery += faq_cards(t, language)
         gallery += ticket_cards(t, language)
         gallery += announcement_cards(t, language)
+        gallery += privacy_cards(t, language)
     return gallery
 
 
@@ -456,4 +465,16 @@ def announcement_cards(t: Texts, language: str) -> list[tuple[str, dict[str, Any
                 receipt=t("announce.receipt_with_reminder", count=3),
             ),
         ),
+    ]
+
+
+def privacy_cards(t: Texts, language: str) -> list[tuple[str, dict[str, Any]]]:
+    link = "https://puhelinbotti.example.pori.fi/privacy/copy/abc"
+    notice = "https://www.pori.fi/tietosuoja/puhelinbotti"
+    every = MyData(kinds=dict.fromkeys(kinds_held(), 3), rows=3 * len(kinds_held()), token="abc")
+    empty = MyData(kinds={}, rows=0, token="abc")
+    policy = RetentionPolicy()
+    return [
+        (f"my_data_card[{language}]", my_data_card(t, every, policy, link, notice)),
+        (f"my_data_card:none[{language}]", my_data_card(t, empty, policy, link, "")),
     ]
