@@ -253,7 +253,7 @@ class Settings(BaseSettings):
     )
     retention_outbox_days: int = Field(
         default=90,
-        ge=1,
+        ge=31,  # longer than an announcement's longest reminder wait (30 days)
         le=3650,
         description="a sent, failed or cancelled message is deleted after this many days",
         validation_alias=AliasChoices("RETENTION_OUTBOX_DAYS", "retention_outbox_days"),

@@ -15,6 +15,7 @@ from bot.deductions.models import PayrollPosting
 from bot.i18n import texts
 from bot.ict.models import FileUpload, UploadKind, UploadState
 from bot.ict.uploads import FileUploads
+from bot.privacy.models import AuditEvent
 from tests.test_payroll_import import BAD, OCTOBER, seed
 
 NOW = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
@@ -59,6 +60,15 @@ async def test_a_payroll_file_is_checked_without_change_then_imported_once(engin
     async with create_session_factory(engine)() as session:
         row = await session.get(FileUpload, checked.id)
         assert row is not None and row.content is None  # the bytes go once imported
+        logged = [
+            (event.actor, event.channel, event.action, event.rows)
+            for event in await session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+        ]
+    # A payroll file names people: its check and its import are each logged once.
+    assert logged == [
+        (PAYROLL_ADMIN, "tab", "upload.payroll.check", 5),
+        (PAYROLL_ADMIN, "tab", "upload.payroll.import", 5),
+    ]
 
 
 async def test_a_broken_file_is_refused_with_each_problem_by_row_and_column(engine):

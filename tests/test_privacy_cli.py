@@ -11,8 +11,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+import bot.cli.choices
+import bot.cli.privacy
+import bot.cli.tickets
+import bot.clock
 from bot.cli import main
 from bot.db import migrate
+from bot.db.base import as_utc
 from bot.db.engine import create_engine
 from bot.directory.models import Employee
 from bot.privacy.inventory import personal_holdings
@@ -20,6 +25,7 @@ from bot.privacy.models import AuditEvent
 from tests.support.people import add_life, person
 
 LIVED = datetime(2025, 1, 15, 9, 0, tzinfo=UTC)
+NOW = datetime(2026, 12, 10, 10, 0, tzinfo=UTC)
 AINO, BERTTA = person(1), person(2)
 
 
@@ -35,6 +41,9 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         await engine.dispose()
 
     asyncio.run(prepare())
+    # The commands read the clock where they start (composition roots): here it stands still.
+    for module in (bot.clock, bot.cli.privacy, bot.cli.tickets, bot.cli.choices):
+        monkeypatch.setattr(module, "system_clock", lambda: NOW)
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("USER", "ilona")
     return url
@@ -123,6 +132,23 @@ def test_a_dry_run_counts_and_changes_nothing(database, capsys):
     assert asyncio.run(employees()) == 2
     assert main(["privacy", "purge"]) == 0
     assert "keskusteluviitteet: 1" in capsys.readouterr().out
+
+
+def test_the_audit_rows_carry_the_commands_moment(database):
+    assert main(["tickets", "list", "--state", "all"]) == 0
+
+    async def moments() -> list[datetime]:
+        engine = create_engine(database)
+        try:
+            async with engine.connect() as connection:
+                found = await connection.scalars(
+                    select(AuditEvent.at).where(AuditEvent.action == "tickets.list")
+                )
+                return [as_utc(moment) for moment in found]
+        finally:
+            await engine.dispose()
+
+    assert asyncio.run(moments()) == [NOW]
 
 
 def test_records_and_retention_name_every_personal_table(capsys):
