@@ -28,7 +28,9 @@ class FaqQuestion(Base):
     topic_id: Mapped[str | None] = mapped_column(String(64))
     score: Mapped[float]
     asked_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    asker_aad: Mapped[str | None] = mapped_column(String(64))  # None: kept before askers were
+    asker_aad: Mapped[str | None] = mapped_column(
+        String(64), index=True
+    )  # None: kept before askers were
 
 
 class FaqFeedback(Base):

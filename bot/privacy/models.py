@@ -24,7 +24,7 @@ class AuditEvent(Base):
     actor: Mapped[str] = mapped_column(String(128))  # Entra object id, or "cli:<os user>"
     channel: Mapped[str] = mapped_column(String(8))  # cli | tab | chat | link
     action: Mapped[str] = mapped_column(String(64))
-    subject: Mapped[str | None] = mapped_column(String(64))  # the one person it was about
+    subject: Mapped[str | None] = mapped_column(String(64), index=True)  # whom it was about
     rows: Mapped[int] = mapped_column(default=0)
     outcome: Mapped[str] = mapped_column(String(8), default="shown")  # shown | refused
 

@@ -12,10 +12,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, case, delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import ColumnElement, Select, Table, bindparam, case, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.adapters.state_storage import BotStateRecord
 from bot.announcements.models import AnnouncementReceipt
@@ -35,6 +35,8 @@ from bot.rollout.service import helsinki_today
 from bot.tickets.models import HelpdeskMember, Ticket, TicketEvent, TicketState
 
 BATCH = 500
+# Anonymising one leaver touches a dozen tables: a few at a time keeps each transaction short.
+LEAVERS_PER_TRANSACTION = 50
 ANONYMOUS_PREFIX = "anon-"
 _SETTLED = (
     NotificationState.DELIVERED.value,
@@ -91,21 +93,43 @@ class Purge:
         self._batch = batch
 
     async def run(self, now: datetime, *, dry_run: bool = False) -> PurgeReport:
+        """Every rule at `now`. A dry run is the same run inside one transaction that is rolled
+        back at the end, so its counts are exactly what a real run would remove."""
         report = PurgeReport(dry_run=dry_run, counts=dict.fromkeys(STEPS, 0))
-        now = as_utc(now)
-        await self._left_conversations(report, dry_run)
-        await self._idle_dialog_states(now, report, dry_run)
-        await self._settled_messages(now, report, dry_run)
-        await self._resolved_tickets(now, report, dry_run)
-        await self._old_questions(now, report, dry_run)
-        await self._old_records(now, report, dry_run)
-        # Last, so what the other rules remove is counted under them; the rest goes with it.
-        await self._leavers(now, report, dry_run)
+        if not dry_run:
+            await self._steps(as_utc(now), report)
+            return report
+        engine: AsyncEngine = self._sessions.kw["bind"]
+        async with engine.connect() as connection:
+            outer = await connection.begin()
+            if connection.dialect.name == "sqlite":
+                # The sqlite3 module opens a transaction only before a change, so the savepoints
+                # would commit on their own: begin it here, and they nest inside it.
+                await connection.exec_driver_sql("BEGIN")
+            try:
+                rehearsal = async_sessionmaker(
+                    bind=connection,
+                    join_transaction_mode="create_savepoint",
+                    expire_on_commit=False,
+                )
+                await Purge(rehearsal, self._policy, batch=self._batch)._steps(as_utc(now), report)
+            finally:
+                await outer.rollback()
         return report
+
+    async def _steps(self, now: datetime, report: PurgeReport) -> None:
+        await self._left_conversations(report)
+        await self._idle_dialog_states(now, report)
+        await self._settled_messages(now, report)
+        await self._resolved_tickets(now, report)
+        await self._old_questions(now, report)
+        await self._old_records(now, report)
+        # Last, so what the other rules remove is counted under them; the rest goes with it.
+        await self._leavers(now, report)
 
     # --- the steps -----------------------------------------------------------------------
 
-    async def _left_conversations(self, report: PurgeReport, dry_run: bool) -> None:
+    async def _left_conversations(self, report: PurgeReport) -> None:
         """A leaver cannot be messaged: their conversations and dialog state go at once."""
         left = select(Employee.aad_object_id).where(Employee.left_at.is_not(None))
         due = select(ConversationReferenceRecord.id).where(
@@ -124,9 +148,6 @@ class Purge:
                         .limit(self._batch)
                     )
                 ).all()
-                if dry_run:
-                    report.add("conversations", await _count(session, due))
-                    return
                 if not rows:
                     return
                 keys = [
@@ -144,24 +165,24 @@ class Purge:
                 report.add("conversations", _rowcount(gone))
             await asyncio.sleep(0)
 
-    async def _idle_dialog_states(self, now: datetime, report: PurgeReport, dry_run: bool) -> None:
+    async def _idle_dialog_states(self, now: datetime, report: PurgeReport) -> None:
         cutoff = self._policy.cutoff(Rule.STATE, now)
         due = select(BotStateRecord.key).where(BotStateRecord.updated_at < cutoff)
-        await self._delete(report, "dialog_states", BotStateRecord.key, due, dry_run)
+        await self._delete(report, "dialog_states", BotStateRecord.key, due)
 
-    async def _settled_messages(self, now: datetime, report: PurgeReport, dry_run: bool) -> None:
+    async def _settled_messages(self, now: datetime, report: PurgeReport) -> None:
         """Rows of campaigns that are over: every row settled, none new since the cutoff, and
         no planner that could add the same people again (a wave still open)."""
         cutoff = self._policy.cutoff(Rule.OUTBOX, now)
         for campaign_id in await self._finished_campaigns(now, cutoff):
             due = select(Notification.id).where(Notification.campaign_id == campaign_id)
-            await self._delete(report, "notifications", Notification.id, due, dry_run)
+            await self._delete(report, "notifications", Notification.id, due)
         notices = select(PendingNotice.id).where(
             PendingNotice.sent_at.is_not(None), PendingNotice.sent_at < cutoff
         )
-        await self._delete(report, "notices", PendingNotice.id, notices, dry_run)
+        await self._delete(report, "notices", PendingNotice.id, notices)
         receipts = (AnnouncementReceipt.acknowledged_at < cutoff,)
-        await self._delete_where(report, "receipts", AnnouncementReceipt, receipts, dry_run)
+        await self._delete_where(report, "receipts", AnnouncementReceipt, receipts)
 
     async def _finished_campaigns(self, now: datetime, cutoff: datetime) -> list[int]:
         today = helsinki_today(now)
@@ -189,25 +210,18 @@ class Purge:
             if not isinstance(payload, dict) or payload.get("wave_id") not in open_waves
         ]
 
-    async def _resolved_tickets(self, now: datetime, report: PurgeReport, dry_run: bool) -> None:
+    async def _resolved_tickets(self, now: datetime, report: PurgeReport) -> None:
         cutoff = self._policy.cutoff(Rule.TICKET, now)
         due = select(Ticket.id).where(
             Ticket.state == TicketState.RESOLVED.value, Ticket.resolved_at < cutoff
         )
-        await self._delete_tickets(report, due, dry_run)
+        await self._delete_tickets(report, due)
 
-    async def _old_questions(self, now: datetime, report: PurgeReport, dry_run: bool) -> None:
+    async def _old_questions(self, now: datetime, report: PurgeReport) -> None:
         cutoff = self._policy.cutoff(Rule.QUESTION, now)
         due = select(FaqQuestion.id).where(FaqQuestion.asked_at < cutoff)
         while True:
             async with self._sessions() as session, session.begin():
-                if dry_run:
-                    report.add("questions", await _count(session, due))
-                    feedback = select(FaqFeedback.question_id).where(
-                        FaqFeedback.question_id.in_(due)
-                    )
-                    report.add("feedback", await _count(session, feedback))
-                    return
                 ids = list(await session.scalars(due.limit(self._batch)))
                 if not ids:
                     return
@@ -219,20 +233,21 @@ class Purge:
                 report.add("questions", _rowcount(gone))
             await asyncio.sleep(0)
 
-    async def _old_records(self, now: datetime, report: PurgeReport, dry_run: bool) -> None:
+    async def _old_records(self, now: datetime, report: PurgeReport) -> None:
         cutoff = self._policy.cutoff(Rule.AUDIT, now)
         uploads = select(FileUpload.id).where(FileUpload.uploaded_at < cutoff)
-        await self._delete(report, "uploads", FileUpload.id, uploads, dry_run)
+        await self._delete(report, "uploads", FileUpload.id, uploads)
         audit = select(AuditEvent.id).where(AuditEvent.at < cutoff)
-        await self._delete(report, "audit_events", AuditEvent.id, audit, dry_run)
+        await self._delete(report, "audit_events", AuditEvent.id, audit)
         links = select(CopyLink.token_sha256).where(CopyLink.expires_at < now)
-        await self._delete(report, "links", CopyLink.token_sha256, links, dry_run)
+        await self._delete(report, "links", CopyLink.token_sha256, links)
 
-    async def _leavers(self, now: datetime, report: PurgeReport, dry_run: bool) -> None:
+    async def _leavers(self, now: datetime, report: PurgeReport) -> None:
         """Leavers N months gone whose every plan is paid: detached from who they were.
 
         Payroll's figures (choices, plans, postings) stay under a new random id with no name;
-        everything else about them is deleted. A plan still owed keeps the person as they are.
+        everything else about them is deleted, and counted under its own step. A plan still
+        owed keeps the person as they are. A few people per transaction, set-based.
         """
         cutoff = self._policy.cutoff(Rule.LEAVER, now)
         after = ""
@@ -247,7 +262,7 @@ class Purge:
                             ~Employee.aad_object_id.startswith(ANONYMOUS_PREFIX),
                         )
                         .order_by(Employee.aad_object_id)
-                        .limit(self._batch)
+                        .limit(LEAVERS_PER_TRANSACTION)
                     )
                 )
                 if not people:
@@ -257,23 +272,17 @@ class Purge:
                 report.add("leavers_kept", len(owing))
                 settled = [person for person in people if person not in owing]
                 report.add("leavers_anonymised", len(settled))
-                if not dry_run:
-                    for person in settled:
-                        await _anonymise(session, person, now)
+                if settled:
+                    await _anonymise(session, settled, now, report)
             await asyncio.sleep(0)
 
     # --- helpers ----------------------------------------------------------------------------
 
-    async def _delete(
-        self, report: PurgeReport, what: str, key: Any, due: Select[Any], dry_run: bool
-    ) -> None:
+    async def _delete(self, report: PurgeReport, what: str, key: Any, due: Select[Any]) -> None:
         """Deletes the rows `due` selects by their key, a batch per transaction."""
         table = key.class_
         while True:
             async with self._sessions() as session, session.begin():
-                if dry_run:
-                    report.add(what, await _count(session, due))
-                    return
                 keys = list(await session.scalars(due.limit(self._batch)))
                 if not keys:
                     return
@@ -287,23 +296,14 @@ class Purge:
         what: str,
         model: Any,
         where: Sequence[ColumnElement[bool]],
-        dry_run: bool,
     ) -> None:
         """One statement, for small tables without a single-column key."""
         async with self._sessions() as session, session.begin():
-            if dry_run:
-                report.add(what, await _count(session, select(model).where(*where)))
-                return
             report.add(what, _rowcount(await session.execute(delete(model).where(*where))))
 
-    async def _delete_tickets(self, report: PurgeReport, due: Select[Any], dry_run: bool) -> None:
+    async def _delete_tickets(self, report: PurgeReport, due: Select[Any]) -> None:
         while True:
             async with self._sessions() as session, session.begin():
-                if dry_run:
-                    report.add("tickets", await _count(session, due))
-                    events = select(TicketEvent.id).where(TicketEvent.ticket_id.in_(due))
-                    report.add("ticket_events", await _count(session, events))
-                    return
                 ids = list(await session.scalars(due.limit(self._batch)))
                 if not ids:
                     return
@@ -337,15 +337,29 @@ async def _still_owing(session: AsyncSession, people: list[str]) -> set[str]:
     return set(owing)
 
 
-async def _anonymise(session: AsyncSession, person: str, now: datetime) -> None:
-    """Payroll's figures move to a new id with no name; the rest about the person goes."""
-    old = await session.get(Employee, person)
-    if old is None:
-        return
-    stand_in = f"{ANONYMOUS_PREFIX}{uuid.uuid4().hex}"
-    session.add(
+async def _anonymise(
+    session: AsyncSession, people: list[str], now: datetime, report: PurgeReport
+) -> None:
+    """Payroll's figures move to new ids with no name; the rest about the people goes."""
+    tickets = select(Ticket.id).where(Ticket.requester_aad.in_(people))
+    removed: tuple[tuple[str, Any, ColumnElement[bool]], ...] = (
+        ("ticket_events", TicketEvent, TicketEvent.ticket_id.in_(tickets)),
+        ("tickets", Ticket, Ticket.requester_aad.in_(people)),
+        ("notices", PendingNotice, PendingNotice.aad_object_id.in_(people)),
+        ("notifications", Notification, Notification.recipient.in_(people)),
+        ("receipts", AnnouncementReceipt, AnnouncementReceipt.aad_object_id.in_(people)),
+        ("links", CopyLink, CopyLink.aad_object_id.in_(people)),
+        (
+            "conversations",
+            ConversationReferenceRecord,
+            ConversationReferenceRecord.aad_object_id.in_(people),
+        ),
+    )
+    olds = list(await session.scalars(select(Employee).where(Employee.aad_object_id.in_(people))))
+    stand_ins = {old.aad_object_id: f"{ANONYMOUS_PREFIX}{uuid.uuid4().hex}" for old in olds}
+    session.add_all(
         Employee(
-            aad_object_id=stand_in,
+            aad_object_id=stand_ins[old.aad_object_id],
             display_name="",
             unit_code=old.unit_code,
             account_enabled=False,
@@ -353,43 +367,38 @@ async def _anonymise(session: AsyncSession, person: str, now: datetime) -> None:
             created_at=old.created_at,
             updated_at=now,
         )
+        for old in olds
     )
     await session.flush()
-    for owner in (PhoneChoice.aad_object_id, DeductionPlan.aad_object_id):
+    for table in (cast(Table, PhoneChoice.__table__), cast(Table, DeductionPlan.__table__)):
         await session.execute(
-            update(owner.class_).where(owner == person).values(aad_object_id=stand_in)
+            update(table)
+            .where(table.c.aad_object_id == bindparam("old"))
+            .values(aad_object_id=bindparam("new")),
+            [{"old": old, "new": new} for old, new in stand_ins.items()],
         )
     await session.execute(
         update(PhoneChoice)
-        .where(PhoneChoice.aad_object_id == stand_in)
+        .where(PhoneChoice.aad_object_id.in_(list(stand_ins.values())))
         .values(consent_token=None, consent_language=None)
     )
-    tickets = list(await session.scalars(select(Ticket.id).where(Ticket.requester_aad == person)))
-    if tickets:
-        await _delete_ticket_rows(session, tickets, PurgeReport(dry_run=False))
+    for what, model, where in removed:
+        report.add(what, _rowcount(await session.execute(delete(model).where(where))))
     await session.execute(
         update(Ticket)
-        .where(Ticket.assignee_aad == person)
+        .where(Ticket.assignee_aad.in_(people))
         .values(assignee_aad=None, assignee_name=None)
     )
     await session.execute(
         update(TicketEvent)
-        .where(TicketEvent.actor_aad == person)
+        .where(TicketEvent.actor_aad.in_(people))
         .values(actor_aad=None, actor_name=None)
     )
     await session.execute(
-        update(FaqQuestion).where(FaqQuestion.asker_aad == person).values(asker_aad=None)
+        update(FaqQuestion).where(FaqQuestion.asker_aad.in_(people)).values(asker_aad=None)
     )
-    for column in (
-        PendingNotice.aad_object_id,
-        Notification.recipient,
-        AnnouncementReceipt.aad_object_id,
-        HelpdeskMember.aad_object_id,
-        CopyLink.aad_object_id,
-        ConversationReferenceRecord.aad_object_id,
-    ):
-        await session.execute(delete(column.class_).where(column == person))
-    await session.delete(old)
+    await session.execute(delete(HelpdeskMember).where(HelpdeskMember.aad_object_id.in_(people)))
+    await session.execute(delete(Employee).where(Employee.aad_object_id.in_(people)))
 
 
 def _unsettled() -> Any:

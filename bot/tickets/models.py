@@ -40,7 +40,7 @@ class Ticket(Base):
     bot_answer: Mapped[str | None] = mapped_column(Text)
     urgent: Mapped[bool] = mapped_column(default=False)
     state: Mapped[str] = mapped_column(String(16), index=True)  # open | taken | resolved
-    assignee_aad: Mapped[str | None] = mapped_column(String(64))
+    assignee_aad: Mapped[str | None] = mapped_column(String(64), index=True)
     assignee_name: Mapped[str | None] = mapped_column(String(200))
     version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -70,7 +70,7 @@ class TicketEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
-    actor_aad: Mapped[str | None] = mapped_column(String(64))
+    actor_aad: Mapped[str | None] = mapped_column(String(64), index=True)
     actor_name: Mapped[str | None] = mapped_column(String(200))
     text: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -28,6 +28,7 @@ from bot.db.engine import create_engine, create_session_factory
 from bot.demo.loader import demo_data
 from bot.demo.playground import node_available
 from bot.directory.models import Employee
+from bot.privacy.models import AuditEvent
 from tests.e2e.conftest import _require
 from tests.e2e.playground_page import CHROMIUM, CHROMIUM_ARGS, ChatPage
 from tests.support.npm import require_npm_package
@@ -190,6 +191,21 @@ async def test_the_demo_command_chats_as_maija_and_a_phone_can_be_chosen(demo_co
                 (MAIJA["aad_object_id"], "pori_phone")
             ], "".join(demo_command.output)
 
+            # My data: what the bot keeps about Maija, and its link downloads her whole copy.
+            await chat.send("omat tietoni")
+            await chat.wait_for_bot_text("Puhelinvalintasi ja suostumuksesi")
+            async with chat.page.context.expect_page() as opened:
+                await chat.press("Lataa kopio (JSON)")
+            popup = await opened.value
+            await popup.wait_for_url("**/privacy/copy/**", timeout=20_000)
+            response = await popup.context.request.get(popup.url)
+            assert response.ok and "attachment" in response.headers["content-disposition"]
+            copy = await response.json()
+            assert copy["person"] == MAIJA["aad_object_id"]
+            assert [row["option"] for row in copy["tables"]["phone_choice"]] == ["pori_phone"]
+            assert await _audited() == ["privacy.my_data", "privacy.download"]
+            await popup.close()
+
             # ICT's tab at the address the command printed, signed in as Maija (ICT here too).
             tab = await browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
             await tab.goto(await demo_command.printed(TAB_LINE))
@@ -250,6 +266,21 @@ async def _demo_database() -> tuple[list[PhoneChoice], list[str]]:
     finally:
         await engine.dispose()
     return choices, names
+
+
+async def _audited() -> list[str]:
+    """The audit log's actions about Maija, oldest first."""
+    engine = create_engine(f"sqlite+aiosqlite:///{DEMO_DATABASE}")
+    try:
+        async with create_session_factory(engine)() as session:
+            actions = await session.scalars(
+                select(AuditEvent.action)
+                .where(AuditEvent.subject == MAIJA["aad_object_id"])
+                .order_by(AuditEvent.id)
+            )
+            return list(actions)
+    finally:
+        await engine.dispose()
 
 
 async def _check_page(page: Page, name: str) -> None:

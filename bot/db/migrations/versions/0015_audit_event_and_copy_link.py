@@ -1,4 +1,5 @@
-"""audit log of personal-data use (append-only) and links to a person's own copy
+"""audit log of personal-data use (append-only), links to a person's own copy, and indexes on
+the columns a person's copy and the retention purge look people up by
 
 Revision ID: 0015
 Revises: 0014
@@ -15,6 +16,11 @@ down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+_PEOPLE_LOOKUPS = (
+    ("faq_question", "asker_aad"),
+    ("ticket", "assignee_aad"),
+    ("ticket_event", "actor_aad"),
+)
 _REFUSE_UPDATE_SQLITE = """
 CREATE TRIGGER audit_event_append_only BEFORE UPDATE ON audit_event
 BEGIN SELECT RAISE(ABORT, 'audit_event is append-only'); END
@@ -46,6 +52,7 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_audit_event_at"), "audit_event", ["at"], unique=False)
     op.create_index("ix_audit_event_actor_at", "audit_event", ["actor", "at"], unique=False)
+    op.create_index(op.f("ix_audit_event_subject"), "audit_event", ["subject"], unique=False)
     if op.get_bind().dialect.name == "postgresql":
         for statement in _REFUSE_UPDATE_POSTGRESQL:
             op.execute(statement)
@@ -62,9 +69,13 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_copy_link_aad_object_id"), "copy_link", ["aad_object_id"], unique=False
     )
+    for table, column in _PEOPLE_LOOKUPS:
+        op.create_index(op.f(f"ix_{table}_{column}"), table, [column], unique=False)
 
 
 def downgrade() -> None:
+    for table, column in _PEOPLE_LOOKUPS:
+        op.drop_index(op.f(f"ix_{table}_{column}"), table_name=table)
     op.drop_table("copy_link")
     op.execute(
         "DROP TRIGGER IF EXISTS audit_event_append_only"
