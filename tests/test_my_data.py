@@ -98,4 +98,5 @@ async def test_my_data_is_not_shown_in_a_channel(bot):
         activities.channel_message(MAIJA, bot.service_url, "<at>Puhelinbotti</at> omat tietoni")
     )
     assert not cards(replies)
+    assert "kahden kesken" in all_text(replies)
     assert await audit(bot) == []

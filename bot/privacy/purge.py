@@ -1,8 +1,8 @@
 """Retention that runs: deletes (or, for leavers, anonymises) what the policy no longer keeps.
 
 Every step works in small batches, each its own short transaction, so turns go on beside it and
-the event loop is never held long; a dry run counts the same rows and changes nothing. The
-report is counts only: nothing about whom.
+the event loop is never held long; a dry run is the same run rolled back. The report is counts
+only: nothing about whom.
 """
 
 from __future__ import annotations
@@ -403,10 +403,6 @@ async def _anonymise(
 
 def _unsettled() -> Any:
     return case((Notification.state.in_(_SETTLED), 0), else_=1)
-
-
-async def _count(session: AsyncSession, due: Select[Any]) -> int:
-    return int(await session.scalar(select(func.count()).select_from(due.subquery())) or 0)
 
 
 def _rowcount(result: Any) -> int:

@@ -47,10 +47,10 @@ class MyDataDialog(Dialog):
         t = turn.texts
         person = turn.sender.aad_object_id
         if not turn.personal:
-            await send_text(context, t("deductions.private_here"))
+            await send_text(context, t("privacy.card.private_here"))
             return await dialog_context.end_dialog()
         if not person:
-            await send_text(context, t("deductions.unknown_person"))
+            await send_text(context, t("privacy.card.unknown_person"))
             return await dialog_context.end_dialog()
         asked_for = _named_person(options)
         if asked_for is not None and asked_for != person:
