@@ -208,7 +208,7 @@ HOLDINGS: tuple[Holding, ...] = (
     ),
     Holding(
         "campaign",
-        Kind.MESSAGE,
+        Kind.ADMINISTRATION,
         Rule.PROGRAM,
         personal=_cols("created_by"),
         other=_cols("id key kind payload title created_at not_before state"),
