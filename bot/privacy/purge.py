@@ -57,7 +57,8 @@ class PurgeReport:
 
     @property
     def total(self) -> int:
-        return sum(count for what, count in self.counts.items() if what != "leavers_kept")
+        """Rows removed; the leaver counts are people, not rows."""
+        return sum(count for what, count in self.counts.items() if not what.startswith("leavers"))
 
 
 STEPS = (
