@@ -185,3 +185,23 @@ async def test_the_running_app_applies_retention_as_a_daily_job(sqlite_engine):
         await bot.components.jobs.apply_retention()
     assert await count(sqlite_engine, Employee, Employee.aad_object_id == person(1).aad) == 0
     assert await count(sqlite_engine, Ticket) == 0
+
+
+def test_the_access_log_keeps_no_link_token_and_no_client_address(caplog):
+    import logging
+
+    from aiohttp.test_utils import make_mocked_request
+    from aiohttp.web import Response
+
+    from bot.access_log import SECRET_PATHS, RedactingAccessLogger
+    from bot.dialogs.privacy.dialog import COPY_PATH
+
+    assert COPY_PATH in SECRET_PATHS
+    logger = logging.getLogger("aiohttp.access")
+    access = RedactingAccessLogger(logger, "")
+    request = make_mocked_request("GET", f"{COPY_PATH}s3cr3t-t0ken")
+    with caplog.at_level(logging.INFO, logger="aiohttp.access"):
+        access.log(request, Response(status=200), 0.012)
+        access.log(make_mocked_request("GET", "/healthz"), Response(status=200), 0.001)
+    lines = [record.getMessage() for record in caplog.records]
+    assert lines == ['"GET /privacy/copy/…" 200 0.012 s', '"GET /healthz" 200 0.001 s']

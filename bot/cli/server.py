@@ -31,6 +31,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.access_log import RedactingAccessLogger
     from bot.app import create_app
 
     host = args.host or settings.host
@@ -41,7 +42,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         print(say("cli.server.refused", refusal=worded), file=sys.stderr)
         return 2
     app = create_app(settings, freeze_after_start=True)
-    web.run_app(app, host=host, port=port, print=None)
+    web.run_app(app, host=host, port=port, print=None, access_log_class=RedactingAccessLogger)
     return 0
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 from aiohttp import web
 
+from bot.access_log import RedactingAccessLogger
 from bot.adapters.botframework.fake_connector import FakeBotConnector
 from bot.adapters.graph.fake_graph import FakeGraph
 from bot.app import create_app
@@ -124,7 +125,11 @@ def _serve_with_playground(settings: Settings, *, port: int, playground: bool) -
     print(say("cli.demo.ict_tab", url=f"http://127.0.0.1:{port}/tabs/ict"), flush=True)
     try:
         web.run_app(
-            create_app(settings, freeze_after_start=True), host="127.0.0.1", port=port, print=None
+            create_app(settings, freeze_after_start=True),
+            host="127.0.0.1",
+            port=port,
+            print=None,
+            access_log_class=RedactingAccessLogger,
         )
     finally:
         if client is not None:
