@@ -5,7 +5,7 @@ plans; the audit log is append-only."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, text, update
@@ -205,3 +205,72 @@ def test_the_access_log_keeps_no_link_token_and_no_client_address(caplog):
         access.log(make_mocked_request("GET", "/healthz"), Response(status=200), 0.001)
     lines = [record.getMessage() for record in caplog.records]
     assert lines == ['"GET /privacy/copy/…" 200 0.012 s', '"GET /healthz" 200 0.001 s']
+
+
+async def test_receipts_stay_while_their_announcement_is_not_over(engine):
+    from bot.announcements.models import AnnouncementReceipt
+    from bot.notifications.models import Notification
+
+    await add_life(engine, person(1), at=LIVED)
+    async with create_session_factory(engine)() as session, session.begin():
+        session.add(
+            Notification(
+                campaign_id=1,
+                recipient="still-waiting",
+                state="pending",
+                created_at=LIVED,
+                updated_at=LIVED,
+            )
+        )
+    report = await Purge(create_session_factory(engine), RetentionPolicy()).run(LATER)
+    assert (report.counts["notifications"], report.counts["receipts"]) == (0, 0)
+    assert await count(engine, AnnouncementReceipt) == 1
+
+
+async def test_a_ticket_a_leaver_had_taken_goes_back_to_the_queue(engine):
+    handler, asker = person(1), person(2)
+    await add_life(engine, handler, at=LIVED, left_at=LEFT)
+    await add_life(engine, asker, at=LATER - timedelta(days=1))
+    async with create_session_factory(engine)() as session, session.begin():
+        session.add(
+            Ticket(
+                request_token="taken-by-leaver",
+                requester_aad=asker.aad,
+                requester_name=asker.name,
+                requester_language="fi",
+                topic="other",
+                description="Odottaa",
+                state="taken",
+                assignee_aad=handler.aad,
+                assignee_name=handler.name,
+                version=3,
+                relay_pending=False,
+                created_at=LATER,
+                updated_at=LATER,
+            )
+        )
+    await Purge(create_session_factory(engine), RetentionPolicy()).run(LATER)
+    async with create_session_factory(engine)() as session:
+        ticket = (
+            await session.scalars(select(Ticket).where(Ticket.request_token == "taken-by-leaver"))
+        ).one()
+    assert (ticket.state, ticket.assignee_aad, ticket.assignee_name) == ("open", None, None)
+    assert ticket.version == 4 and ticket.relay_pending is True
+
+
+async def test_only_one_process_purges_at_a_time(engine):
+    await add_life(engine, person(1), at=LIVED, left_at=LEFT)
+    purge = Purge(create_session_factory(engine), RetentionPolicy())
+    if engine.dialect.name != "postgresql":
+        assert (await purge.run(LATER)).skipped is False  # one process owns a SQLite file
+        return
+    from bot.privacy.purge import _PURGE_LOCK
+
+    assert _PURGE_LOCK == 1886745191
+    async with engine.connect() as other:
+        assert await other.scalar(text("SELECT pg_try_advisory_lock(1886745191)"))
+        busy = await purge.run(LATER)
+        await other.execute(text("SELECT pg_advisory_unlock(1886745191)"))
+    assert busy.skipped and busy.total == 0
+    assert await count(engine, Employee, Employee.aad_object_id == person(1).aad) == 1
+    assert (await purge.run(LATER)).counts["leavers_anonymised"] == 1

@@ -9,16 +9,29 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, Table, bindparam, case, delete, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    bindparam,
+    case,
+    delete,
+    func,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.adapters.state_storage import BotStateRecord
 from bot.announcements.models import AnnouncementReceipt
+from bot.announcements.receipts import ANNOUNCEMENT_REMINDER
 from bot.choices.models import PhoneChoice
 from bot.conversations.models import ConversationReferenceRecord
 from bot.db.base import as_utc
@@ -51,6 +64,7 @@ class PurgeReport:
 
     dry_run: bool
     counts: dict[str, int] = field(default_factory=dict)
+    skipped: bool = False  # another process was running it
 
     def add(self, what: str, count: int) -> None:
         self.counts[what] = self.counts.get(what, 0) + count
@@ -97,10 +111,14 @@ class Purge:
         """Every rule at `now`. A dry run is the same run inside one transaction that is rolled
         back at the end, so its counts are exactly what a real run would remove."""
         report = PurgeReport(dry_run=dry_run, counts=dict.fromkeys(STEPS, 0))
-        if not dry_run:
-            await self._steps(as_utc(now), report)
-            return report
         engine: AsyncEngine = self._sessions.kw["bind"]
+        if not dry_run:
+            async with _only_runner(engine) as alone:
+                if alone:
+                    await self._steps(as_utc(now), report)
+                else:
+                    report.skipped = True
+            return report
         async with engine.connect() as connection:
             outer = await connection.begin()
             if connection.dialect.name == "sqlite":
@@ -178,12 +196,14 @@ class Purge:
         for campaign_id in await self._finished_campaigns(now, cutoff):
             due = select(Notification.id).where(Notification.campaign_id == campaign_id)
             await self._delete(report, "notifications", Notification.id, due)
+            # An announcement's receipts go with its rows, never before: the reminder planner
+            # would take someone who acknowledged for someone who has not.
+            receipts = (AnnouncementReceipt.campaign_id == campaign_id,)
+            await self._delete_where(report, "receipts", AnnouncementReceipt, receipts)
         notices = select(PendingNotice.id).where(
             PendingNotice.sent_at.is_not(None), PendingNotice.sent_at < cutoff
         )
         await self._delete(report, "notices", PendingNotice.id, notices)
-        receipts = (AnnouncementReceipt.acknowledged_at < cutoff,)
-        await self._delete_where(report, "receipts", AnnouncementReceipt, receipts)
 
     async def _finished_campaigns(self, now: datetime, cutoff: datetime) -> list[int]:
         today = helsinki_today(now)
@@ -199,17 +219,31 @@ class Purge:
         async with self._sessions() as session:
             rows = (
                 await session.execute(
-                    select(Campaign.id, Campaign.payload).where(Campaign.id.in_(over))
+                    select(Campaign.id, Campaign.kind, Campaign.payload).where(
+                        Campaign.id.in_(over)
+                    )
                 )
             ).all()
             open_waves = set(
                 await session.scalars(select(RolloutWave.id).where(RolloutWave.closes_on >= today))
             )
-        return [
-            campaign_id
-            for campaign_id, payload in rows
-            if not isinstance(payload, dict) or payload.get("wave_id") not in open_waves
-        ]
+            found = await session.execute(
+                select(Campaign.key, Campaign.id).where(Campaign.kind == ANNOUNCEMENT_REMINDER)
+            )
+            reminders: dict[str, int] = {key: campaign_id for key, campaign_id in found}
+        finished = {campaign_id for campaign_id, _, _ in rows}
+        done = []
+        for campaign_id, kind, payload in rows:
+            payload = payload if isinstance(payload, dict) else {}
+            if payload.get("wave_id") in open_waves:
+                continue  # its planner would add the same people again
+            if kind == ANNOUNCEMENT_REMINDER and payload.get("announcement") not in finished:
+                continue  # its rows say who was reminded: they go with the announcement's
+            reminder = reminders.get(f"{ANNOUNCEMENT_REMINDER}-{campaign_id}")
+            if reminder is not None and reminder not in finished:
+                continue  # its rows and receipts say whom the reminder still may reach
+            done.append(campaign_id)
+        return done
 
     async def _resolved_tickets(self, now: datetime, report: PurgeReport) -> None:
         cutoff = self._policy.cutoff(Rule.TICKET, now)
@@ -287,7 +321,11 @@ class Purge:
                 keys = list(await session.scalars(due.limit(self._batch)))
                 if not keys:
                     return
-                gone = await session.execute(delete(table).where(key.in_(keys)))
+                # The condition again: a row a turn changed since the select stays.
+                still_due = delete(table).where(key.in_(keys))
+                if due.whereclause is not None:
+                    still_due = still_due.where(due.whereclause)
+                gone = await session.execute(still_due)
                 report.add(what, _rowcount(gone))
             await asyncio.sleep(0)
 
@@ -310,6 +348,31 @@ class Purge:
                     return
                 await _delete_ticket_rows(session, ids, report)
             await asyncio.sleep(0)
+
+
+# Every `serve` and `dispatch` process runs retention; on PostgreSQL one at a time does.
+_PURGE_LOCK = 0x70757267  # "purg"
+
+
+@asynccontextmanager
+async def _only_runner(engine: AsyncEngine) -> AsyncIterator[bool]:
+    """True while this process holds the purge's advisory lock (SQLite: one process anyway)."""
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    async with engine.connect() as connection:
+        locked = await connection.scalar(
+            text("SELECT pg_try_advisory_lock(:key)"), {"key": _PURGE_LOCK}
+        )
+        await connection.commit()
+        try:
+            yield bool(locked)
+        finally:
+            if locked:
+                await connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": _PURGE_LOCK}
+                )
+                await connection.commit()
 
 
 async def _delete_ticket_rows(session: AsyncSession, ids: list[int], report: PurgeReport) -> None:
@@ -375,16 +438,27 @@ async def _anonymise(
         await session.execute(
             update(table)
             .where(table.c.aad_object_id == bindparam("old"))
-            .values(aad_object_id=bindparam("new")),
+            .values(aad_object_id=bindparam("new"), **_touched(table, now)),
             [{"old": old, "new": new} for old, new in stand_ins.items()],
         )
     await session.execute(
         update(PhoneChoice)
         .where(PhoneChoice.aad_object_id.in_(list(stand_ins.values())))
-        .values(consent_token=None, consent_language=None)
+        .values(consent_token=None, consent_language=None, updated_at=now)
     )
     for what, model, where in removed:
         report.add(what, _rowcount(await session.execute(delete(model).where(where))))
+    # A ticket the leaver had taken goes back to the helpdesk's queue (its card updates).
+    await session.execute(
+        update(Ticket)
+        .where(Ticket.assignee_aad.in_(people), Ticket.state == TicketState.TAKEN.value)
+        .values(
+            state=TicketState.OPEN.value,
+            version=Ticket.version + 1,
+            relay_pending=True,
+            updated_at=now,
+        )
+    )
     await session.execute(
         update(Ticket)
         .where(Ticket.assignee_aad.in_(people))
@@ -400,6 +474,11 @@ async def _anonymise(
     )
     await session.execute(delete(HelpdeskMember).where(HelpdeskMember.aad_object_id.in_(people)))
     await session.execute(delete(Employee).where(Employee.aad_object_id.in_(people)))
+
+
+def _touched(table: Table, now: datetime) -> dict[str, Any]:
+    """`updated_at` from the run's own clock, where the table has one."""
+    return {"updated_at": now} if "updated_at" in table.c else {}
 
 
 def _unsettled() -> Any:
