@@ -139,7 +139,7 @@ def create_app(
     app.cleanup_ctx.append(lifecycle)
     app.router.add_post("/api/messages", _messages)
     app.router.add_get("/healthz", _healthz)
-    app.router.add_get(COPY_PATH + "{token}", _own_copy)
+    app.router.add_get(COPY_PATH + "{token}", _own_copy, allow_head=False)
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/tabs/ict", _tab(IctTab.shell))
     app.router.add_get("/tabs/ict/configure", _tab(IctTab.configure))
@@ -396,7 +396,8 @@ async def _own_copy(request: web.Request) -> web.Response:
         words = [texts(language)("privacy.link.expired") for language in ("fi", "en", "sv")]
         return web.Response(status=404, text="\n\n".join(words) + "\n", headers=headers)
     body = json.dumps(copy.as_json(), ensure_ascii=False, indent=2)
-    headers["Content-Disposition"] = 'attachment; filename="omat-tietoni.json"'
+    file_name = texts("fi")("privacy.link.file_name")
+    headers["Content-Disposition"] = f'attachment; filename="{file_name}"'
     return web.Response(body=body.encode(), content_type="application/json", headers=headers)
 
 

@@ -67,6 +67,9 @@ async def test_my_data_lists_own_data_and_the_link_downloads_the_copy_once_logge
         MAIJA.aad_object_id,
         "shown",
     )
+    # The link is spent: a second use (or anyone it leaked to) gets nothing.
+    again = await bot.client.get("/" + url.split("/", 3)[3])
+    assert again.status == 404 and len(await audit(bot)) == 2
 
 
 async def test_an_unknown_or_expired_link_is_told_and_shows_nothing(bot):
@@ -74,6 +77,8 @@ async def test_an_unknown_or_expired_link_is_told_and_shows_nothing(bot):
     path = "/" + url.split("/", 3)[3]
     unknown = await bot.client.get("/privacy/copy/not-a-token")
     assert unknown.status == 404 and "vanhentunut" in await unknown.text()
+    head = await bot.client.head(path)
+    assert head.status == 405  # a HEAD would spend the link without a download
     before = len(await audit(bot))
     async with bot.components.sessions() as session, session.begin():
         from bot.privacy.models import CopyLink

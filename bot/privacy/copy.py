@@ -90,8 +90,10 @@ async def _dialog_state_of(
     ]
     if not keys:
         return []
+    # Where the conversation stands, not its raw state: that holds the open form's one-time
+    # tokens (a consent's, say), which are the bot's, not facts about the person.
     found = await session.execute(
-        select(table.c.key, table.c.data, table.c.updated_at).where(table.c.key.in_(keys))
+        select(table.c.key, table.c.updated_at).where(table.c.key.in_(keys))
     )
     return [dict(row) for row in found.mappings()]
 

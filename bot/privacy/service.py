@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.base import as_utc
@@ -70,14 +70,17 @@ async def new_copy_link(
 async def person_of_link(
     sessions: async_sessionmaker[AsyncSession], *, token: str, now: datetime
 ) -> str | None:
-    """Whose copy a link's token opens; None when it is unknown or has expired."""
+    """Whose copy a link's token opens, once: the link is spent by the download. None when it
+    is unknown, spent or expired."""
     if not token or len(token) > 128:
         return None
-    async with sessions() as session:
-        link = await session.get(CopyLink, _hash(token))
-    if link is None or as_utc(link.expires_at) <= as_utc(now):
-        return None
-    return link.aad_object_id
+    async with sessions() as session, session.begin():
+        spent = await session.execute(
+            delete(CopyLink)
+            .where(CopyLink.token_sha256 == _hash(token), CopyLink.expires_at > as_utc(now))
+            .returning(CopyLink.aad_object_id)
+        )
+        return spent.scalar_one_or_none()
 
 
 def _hash(token: str) -> str:

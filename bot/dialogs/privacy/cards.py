@@ -40,7 +40,7 @@ def my_data_card(
                 isSubtle=True,
             ),
         ]
-    minutes = int(LINK_LIFETIME.total_seconds() // 60)
+    minutes = int(LINK_LIFETIME.total_seconds() // 60)  # the link works once, within these
     body.append(
         text_block(t("privacy.card.link_note", minutes=minutes), size="Small", spacing="Medium")
     )
