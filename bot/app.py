@@ -265,6 +265,7 @@ async def build_components(
         default_language=settings.default_language,
         instalments=settings.instalments,
         privacy_notice_url=settings.privacy_notice_url,
+        privacy=privacy,
         clock=clock,
         faq=faq,
         helpdesk=helpdesk,

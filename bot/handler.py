@@ -46,6 +46,7 @@ from bot.dialogs.turn import PERSONAL, read_turn, remember, texts_of, turn_of
 from bot.directory import service as directory
 from bot.faq.service import FaqDesk
 from bot.i18n import SUPPORTED_LANGUAGES, resolve_language, texts
+from bot.privacy.service import PrivacyDesk
 from bot.tickets.service import Member
 from bot.turn_start import Person, TurnStarter
 
@@ -74,6 +75,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         outright: Iterable[AnswersOutright] = (),
         in_place: Iterable[AnswersInPlace] = (),
         privacy_notice_url: str = "",
+        privacy: PrivacyDesk | None = None,
     ) -> None:
         self._sessions = sessions
         self._conversation_state = conversation_state
@@ -89,6 +91,7 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         self._default_language = default_language
         self._instalments = instalments
         self._notice_url = privacy_notice_url
+        self._privacy = privacy
         self._clock = clock
         self._outright = tuple(outright)
         self._faq = faq
@@ -154,9 +157,15 @@ class PuhelinbottiHandler(TeamsActivityHandler):
             await self._shared_message(turn_context)
             return
         await self._tell_notices(turn_context)
-        if _names_someone_else(turn_context):
+        named = _someone_else(turn_context)
+        if named is not None:
             log.warning("refused a card payload naming another employee")
-            await send_text(turn_context, texts_of(turn_context)("deductions.only_your_own"))
+            if self._privacy is not None:
+                sender = turn_of(turn_context).sender
+                verb = verb_of(turn_context.activity.value)
+                action = verb.value if verb is not None else "card"
+                await self._privacy.refuse(str(sender.aad_object_id), named, action)
+            await send_text(turn_context, texts_of(turn_context)("privacy.card.only_own"))
             return
         intent = read_intent(turn_context.activity.text, turn_context.activity.value)
         outright = next((area for area in self._outright if area.owns(intent)), None)
@@ -390,14 +399,26 @@ def _member(account: ChannelAccount) -> Member:
     return Member(account.aad_object_id or "", account.id or "", account.name or "")
 
 
-_PERSON_KEYS = ("aad_object_id", "aadObjectId", "employee", "employee_number", "user_id")
+_PERSON_KEYS = (
+    "aad_object_id",
+    "aadObjectId",
+    "employee",
+    "employee_number",
+    "user_id",
+    "person",
+    "user",
+)
 
 
-def _names_someone_else(turn_context: TurnContext) -> bool:
-    """Our cards never carry a person; a payload that names anyone but the sender is forged."""
+def _someone_else(turn_context: TurnContext) -> str | None:
+    """Our cards never carry a person; a payload that names anyone but the sender is forged:
+    whom it names, or None."""
     sender = turn_of(turn_context).sender
     own = {str(sender.aad_object_id), str(sender.teams_id)}
-    return any(str(value) not in own for value in _person_values(turn_context.activity.value))
+    others = [
+        str(value) for value in _person_values(turn_context.activity.value) if str(value) not in own
+    ]
+    return others[0][:64] if others else None
 
 
 def _person_values(node: Any) -> list[Any]:

@@ -90,12 +90,21 @@ async def test_an_unknown_or_expired_link_is_told_and_shows_nothing(bot):
     assert len(await audit(bot)) == before  # nothing was shown, so nothing to log
 
 
-async def test_a_payload_naming_someone_else_is_refused_and_logged(bot):
-    forged = {"verb": "area.my_data", "person": ANNA}
+@pytest.mark.parametrize("key", ["person", "aad_object_id", "employee"])
+async def test_a_payload_naming_someone_else_is_refused_and_logged(bot, key):
+    forged = {"verb": "area.my_data", key: ANNA}
     replies = await bot.press(MAIJA, forged)
     assert "vain sinun omat tietosi" in all_text(replies)
     assert not cards(replies)
-    assert await audit(bot) == [(MAIJA.aad_object_id, "chat", "privacy.my_data", ANNA, "refused")]
+    assert await audit(bot) == [(MAIJA.aad_object_id, "chat", "area.my_data", ANNA, "refused")]
+
+
+async def test_a_forged_payload_for_another_area_is_logged_too(bot):
+    replies = await bot.press(MAIJA, {"verb": "area.my_deductions", "aad_object_id": ANNA})
+    assert "vain sinun omat tietosi" in all_text(replies)
+    assert await audit(bot) == [
+        (MAIJA.aad_object_id, "chat", "area.my_deductions", ANNA, "refused")
+    ]
 
 
 async def test_my_data_is_not_shown_in_a_channel(bot):

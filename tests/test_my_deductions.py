@@ -183,7 +183,7 @@ async def test_a_payload_naming_another_employee_is_refused(bot, caplog):
     with caplog.at_level(logging.DEBUG):
         for value in forged:
             text = all_text(await bot.press(MAIJA, value))
-            assert "Voin näyttää vain omat tietosi" in text
+            assert "Voin näyttää vain sinun omat tietosi" in text
             assert "Jäljellä" not in text and "Pahoittelen" not in text
     assert not any("229,02" in r.getMessage() or "239,43" in r.getMessage() for r in caplog.records)
     own = all_text(await bot.press(MAIJA, {"verb": "area.my_deductions"}))

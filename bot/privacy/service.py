@@ -173,10 +173,10 @@ class PrivacyDesk:
         token = await new_copy_link(self._sessions, person=person, now=now)
         return MyData(kinds=copy.kinds, rows=copy.rows, token=token)
 
-    async def refuse(self, asker: str, asked_for: str) -> None:
+    async def refuse(self, asker: str, asked_for: str, action: str) -> None:
         """A request that named someone else: nothing is shown, and the attempt is logged."""
         async with self._sessions() as session, session.begin():
-            use = Use(asker, "chat", "privacy.my_data", 0, asked_for[:64], refused=True)
+            use = Use(asker, "chat", action, 0, asked_for[:64], refused=True)
             record_use(session, use, self._clock())
 
     async def download(self, token: str) -> PersonCopy | None:

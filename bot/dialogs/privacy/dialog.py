@@ -26,12 +26,13 @@ COPY_PATH = "/privacy/copy/"
 def opening(intent: Intent) -> Opening | None:
     """ "Omat tietoni", typed or pressed, opens one's own data."""
     if intent.kind is IntentKind.MY_DATA or intent.verb is Verb.MY_DATA:
-        return Opening(Verb.MY_DATA, intent.value)
+        return Opening(Verb.MY_DATA)
     return None
 
 
 class MyDataDialog(Dialog):
-    """Shows the sender's own data; a payload naming anyone else is refused and logged."""
+    """Shows the sender's own data (a payload naming anyone else never gets here: the handler
+    refuses it and logs the attempt)."""
 
     def __init__(self, desk: PrivacyDesk, base_url: str, notice_url: str) -> None:
         super().__init__(MyDataDialog.__name__)
@@ -52,23 +53,7 @@ class MyDataDialog(Dialog):
         if not person:
             await send_text(context, t("privacy.card.unknown_person"))
             return await dialog_context.end_dialog()
-        asked_for = _named_person(options)
-        if asked_for is not None and asked_for != person:
-            await self._desk.refuse(person, asked_for)
-            await send_text(context, t("privacy.card.only_own"))
-            return await dialog_context.end_dialog()
         mine = await self._desk.my_data(person)
         link = f"{self._base_url}{COPY_PATH}{mine.token}"
         await send_card(context, my_data_card(t, mine, self._desk.policy, link, self._notice_url))
         return await dialog_context.end_dialog()
-
-
-def _named_person(options: object) -> str | None:
-    """Whom a card's payload names, if it names anyone (our own cards never do)."""
-    if not isinstance(options, dict):
-        return None
-    for key in ("person", "aad_object_id", "employee", "user"):
-        value = options.get(key)
-        if value is not None:
-            return str(value)
-    return None
