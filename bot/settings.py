@@ -255,7 +255,7 @@ class Settings(BaseSettings):
         default=90,
         ge=31,  # longer than an announcement's longest reminder wait (30 days)
         le=3650,
-        description="a sent, failed or cancelled message is deleted after this many days",
+        description="a finished campaign's rows are deleted this many days after its last",
         validation_alias=AliasChoices("RETENTION_OUTBOX_DAYS", "retention_outbox_days"),
     )
     retention_state_days: int = Field(

@@ -106,6 +106,7 @@ def _payroll_import(args: argparse.Namespace, settings: Settings) -> int:
     if result.reopened_plan_ids:
         print(say("cli.payroll.reopened", count=len(result.reopened_plan_ids)))
     heading = say("cli.payroll.reconciliation_file")
+    log_use(settings, "payroll.import", result.rows)  # the reconciliation names people
     print(_reconciliation_text(result.reconciliation, heading))
     return 0
 

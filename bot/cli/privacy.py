@@ -1,5 +1,5 @@
 """Data protection for ICT: a person's copy, retention, the purge, the records of processing and
-the audit log. Every command that shows people writes its audit row first."""
+the audit log. Every command that shows people writes its audit row before it shows them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import sys
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
-from bot.cli.common import cli_texts, open_engine, read_once, say
+from bot.cli.common import cli_texts, log_use, open_engine, read_once, say
 from bot.clock import system_clock
 from bot.settings import Settings
 
@@ -137,6 +137,7 @@ def _audit_list(args: argparse.Namespace, settings: Settings) -> int:
     if not events:
         print(say("privacy.cli.audit_none"))
         return 0
+    log_use(settings, "audit.list", len(events))  # who read who used whose data
     words = cli_texts()
     for event in events:
         print(

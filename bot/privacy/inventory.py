@@ -331,7 +331,7 @@ HOLDINGS: tuple[Holding, ...] = (
         links=(
             # Who looked at a person's data is not theirs to see (only that it was used).
             Link("subject", _cols("at channel action rows outcome")),
-            Link("actor", _cols("at channel action rows outcome"), role="admin"),
+            Link("actor", _cols("at channel action rows outcome"), role="actor"),
         ),
     ),
     Holding(
