@@ -389,7 +389,7 @@ async def _healthz(request: web.Request) -> web.Response:
 
 
 async def _own_copy(request: web.Request) -> web.Response:
-    """A person's own copy behind a short-lived link from their chat; logged on every download."""
+    """A person's own copy behind the one-time, short-lived link from their chat; logged."""
     components = request.app[COMPONENTS]
     copy = await components.privacy.download(request.match_info["token"])
     headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}

@@ -14,6 +14,7 @@ from bot.privacy.service import LINK_LIFETIME, MyData, retention_of_kind
 def my_data_card(
     t: Texts, mine: MyData, policy: RetentionPolicy, link: str, notice_url: str
 ) -> dict[str, Any]:
+    """Kinds with rows only, each with why, who sees it and how long; counts, never the data."""
     body: list[dict[str, Any]] = [
         text_block(t("privacy.card.title"), size="Large", weight="Bolder", style="heading"),
         text_block(
