@@ -81,7 +81,7 @@ async def _dialog_state_of(
     """Dialog state is stored per conversation: the person's are those of their conversations."""
     conversations = Base.metadata.tables["conversation_reference"]
     keys = [
-        f"{channel}/conversations/{conversation}"
+        dialog_state_key(channel, conversation)
         for channel, conversation in await session.execute(
             select(conversations.c.channel_id, conversations.c.conversation_id).where(
                 conversations.c.aad_object_id == person
@@ -96,6 +96,11 @@ async def _dialog_state_of(
         select(table.c.key, table.c.updated_at).where(table.c.key.in_(keys))
     )
     return [dict(row) for row in found.mappings()]
+
+
+def dialog_state_key(channel: str, conversation: str) -> str:
+    """Where Bot Framework's ConversationState keeps a conversation's dialog state."""
+    return f"{channel}/conversations/{conversation}"
 
 
 def _plain(value: Any) -> Any:

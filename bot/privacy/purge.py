@@ -40,6 +40,7 @@ from bot.directory.models import Employee
 from bot.faq.models import FaqFeedback, FaqQuestion
 from bot.ict.models import FileUpload
 from bot.notifications.models import Campaign, Notification, NotificationState
+from bot.privacy.copy import dialog_state_key
 from bot.privacy.inventory import Rule
 from bot.privacy.models import AuditEvent, CopyLink
 from bot.privacy.policy import RetentionPolicy
@@ -170,7 +171,7 @@ class Purge:
                 if not rows:
                     return
                 keys = [
-                    f"{channel}/conversations/{conversation}" for _, channel, conversation in rows
+                    dialog_state_key(channel, conversation) for _, channel, conversation in rows
                 ]
                 states = await session.execute(
                     delete(BotStateRecord).where(BotStateRecord.key.in_(keys))
