@@ -68,6 +68,7 @@ from bot.privacy.purge import Purge
 from bot.privacy.service import PrivacyDesk
 from bot.rollout.campaigns import LaterReminders
 from bot.rollout.service import TurnReader
+from bot.serving import SHUTDOWN, add_shutdown
 from bot.settings import GRAPH_V1, Settings
 from bot.tabs.access import TabAccess
 from bot.tabs.ict import IctTab
@@ -128,6 +129,7 @@ def create_app(
         _announce(settings)
         if settings.background_jobs:
             components.jobs.start()
+            app[SHUTDOWN].stop_background = components.jobs.stop
         yield
         await components.jobs.stop()
         if components.graph is not None:
@@ -137,6 +139,7 @@ def create_app(
             await components.engine.dispose()
 
     app.cleanup_ctx.append(lifecycle)
+    add_shutdown(app)
     app.router.add_post("/api/messages", _messages)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get(COPY_PATH + "{token}", _own_copy, allow_head=False)
@@ -403,7 +406,10 @@ async def _own_copy(request: web.Request) -> web.Response:
 
 
 async def _readyz(request: web.Request) -> web.Response:
-    """Ready when the database answers and its schema is at the code's migration head."""
+    """Ready when the database answers and its schema is at the code's migration head, and
+    not once a stop has begun."""
+    if request.app[SHUTDOWN].stopping:
+        return web.json_response({"status": "stopping"}, status=503)
     components = request.app[COMPONENTS]
     try:
         async with components.engine.connect() as connection:

@@ -287,6 +287,22 @@ class Settings(BaseSettings):
     background_jobs: bool = Field(
         default=True, validation_alias=AliasChoices("BACKGROUND_JOBS", "background_jobs")
     )
+    shutdown_grace_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=120,
+        description="after SIGTERM, /readyz answers 503 for this long while turns are still "
+        "taken, so a load balancer stops routing here before new turns are refused",
+        validation_alias=AliasChoices("SHUTDOWN_GRACE_SECONDS", "shutdown_grace_seconds"),
+    )
+    shutdown_timeout_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        le=300,
+        description="after the grace, turns in flight get this long to finish before the "
+        "process stops anyway",
+        validation_alias=AliasChoices("SHUTDOWN_TIMEOUT_SECONDS", "shutdown_timeout_seconds"),
+    )
     planner_interval_seconds: float = Field(
         default=300.0,
         gt=0,

@@ -57,3 +57,23 @@ async def test_the_migrations_build_exactly_the_tables_the_models_declare(sqlite
             lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
         )
     assert differences == []
+
+
+async def test_a_stop_turns_readiness_off_first_then_refuses_new_turns_whole(bot):
+    from bot.serving import SHUTDOWN
+    from tests.support.activities import TeamsUser, message
+
+    shutdown = bot.client.app[SHUTDOWN]
+    user = TeamsUser.new()
+    shutdown.stopping = True
+    response = await bot.client.get("/readyz")
+    assert (response.status, (await response.json())["status"]) == (503, "stopping")
+    assert await bot.say(user, "moi"), "during the grace a turn is still answered"
+
+    shutdown.refusing = True
+    before = len(bot.connector.activities)
+    response = await bot.post(message(user, bot.service_url, "moi"))
+    assert response.status == 503
+    assert response.headers["Retry-After"] == "5"
+    assert len(bot.connector.activities) == before, "a refused turn is not started"
+    assert (await bot.client.get("/healthz")).status == 200, "alive while it stops"

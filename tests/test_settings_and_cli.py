@@ -264,7 +264,11 @@ def test_demo_without_node_explains_how_to_connect(monkeypatch, tmp_path, capsys
     from bot.demo import runner
 
     monkeypatch.setattr(runner, "node_available", lambda: False)
-    monkeypatch.setattr(runner.web, "run_app", lambda *args, **kwargs: None)
+
+    async def serve_nothing(*args: object, **kwargs: object) -> None:
+        return None
+
+    monkeypatch.setattr(runner, "serve", serve_nothing)
     settings = Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path / 'd.db'}")
     assert runner.run_demo(settings, port=3999) == 0
     out = capsys.readouterr().out
@@ -338,13 +342,17 @@ APP = "11111111-2222-3333-4444-555555555555"
 
 @pytest.fixture
 def served(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[dict[str, object]]:
-    """What `phonebot serve` would listen on: `web.run_app` records instead of serving."""
+    """What `phonebot serve` would listen on: `serve` records instead of serving."""
     monkeypatch.chdir(tmp_path)
     for name in AUTH_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'serve.sqlite3'}")
     calls: list[dict[str, object]] = []
-    monkeypatch.setattr("bot.cli.server.web.run_app", lambda app, **options: calls.append(options))
+
+    async def record(app: object, **options: object) -> None:
+        calls.append(options)
+
+    monkeypatch.setattr("bot.serving.serve", record)
     return calls
 
 

@@ -6,8 +6,6 @@ import argparse
 import asyncio
 import sys
 
-from aiohttp import web
-
 from bot.cli.common import open_engine, say
 from bot.settings import SERVE_REFUSAL_CATALOG, Settings
 
@@ -33,6 +31,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.access_log import RedactingAccessLogger
     from bot.app import create_app
+    from bot.serving import serve
 
     host = args.host or settings.host
     port = args.port or settings.port
@@ -42,7 +41,16 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         print(say("cli.server.refused", refusal=worded), file=sys.stderr)
         return 2
     app = create_app(settings, freeze_after_start=True)
-    web.run_app(app, host=host, port=port, print=None, access_log_class=RedactingAccessLogger)
+    asyncio.run(
+        serve(
+            app,
+            host=host,
+            port=port,
+            grace=settings.shutdown_grace_seconds,
+            turn_timeout=settings.shutdown_timeout_seconds,
+            access_log_class=RedactingAccessLogger,
+        )
+    )
     return 0
 
 

@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
-from aiohttp import web
 
 from bot.access_log import RedactingAccessLogger
 from bot.adapters.botframework.fake_connector import FakeBotConnector
@@ -28,6 +27,7 @@ from bot.demo.playground import (
     node_available,
     playground_config,
 )
+from bot.serving import serve
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -124,12 +124,16 @@ def _serve_with_playground(settings: Settings, *, port: int, playground: bool) -
         print(say("cli.demo.no_node", endpoint=endpoint), flush=True)
     print(say("cli.demo.ict_tab", url=f"http://127.0.0.1:{port}/tabs/ict"), flush=True)
     try:
-        web.run_app(
-            create_app(settings, freeze_after_start=True),
-            host="127.0.0.1",
-            port=port,
-            print=None,
-            access_log_class=RedactingAccessLogger,
+        # One person on this machine: no load balancer to wait for, so no grace.
+        asyncio.run(
+            serve(
+                create_app(settings, freeze_after_start=True),
+                host="127.0.0.1",
+                port=port,
+                grace=0,
+                turn_timeout=settings.shutdown_timeout_seconds,
+                access_log_class=RedactingAccessLogger,
+            )
         )
     finally:
         if client is not None:
