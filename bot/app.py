@@ -20,8 +20,13 @@ from bot.adapters.botframework.adapter import BotHttpAdapter
 from bot.adapters.botframework.auth import ChannelTokenValidator, OpenIdKeyCache
 from bot.adapters.botframework.authentication import ChannelAuthentication
 from bot.adapters.botframework.connector import BotConnectorClient
-from bot.adapters.botframework.tokens import AccessTokenProvider, MsalTokenProvider, NoTokenProvider
+from bot.adapters.botframework.tokens import (
+    AccessTokenProvider,
+    CredentialTokenProvider,
+    NoTokenProvider,
+)
 from bot.adapters.conversation_state import TurnConversationState
+from bot.adapters.entra.credentials import bot_connector_credential, credential_kind
 from bot.adapters.entra.sso import TabTokenValidator
 from bot.adapters.graph.client import GraphDirectory
 from bot.adapters.graph.directory_sync import build_directory_sync, graph_directory
@@ -94,6 +99,7 @@ class Components:
     expected_revision: str | None
     jobs: BackgroundJobs
     graph: GraphDirectory | None
+    tokens: AccessTokenProvider
     ict_tab: IctTab
     uploads: UploadPages
     privacy: PrivacyDesk
@@ -134,6 +140,8 @@ def create_app(
         await components.jobs.stop()
         if components.graph is not None:
             await components.graph.aclose()
+        if token_provider is None:
+            await components.tokens.aclose()
         await components.http.close()
         if engine is None:
             await components.engine.dispose()
@@ -293,6 +301,7 @@ async def build_components(
         expected_revision=migrate.head_revision(),
         jobs=jobs,
         graph=graph,
+        tokens=tokens,
         ict_tab=IctTab(ProgramOverview(sessions, clock), gate, faq_content()),
         uploads=UploadPages(FileUploads(sessions, clock), gate),
         privacy=privacy,
@@ -301,14 +310,15 @@ async def build_components(
 
 def _graph(settings: Settings) -> GraphDirectory | None:
     """Graph when it can answer: with the app's credentials, or at a local fake's address."""
-    has_credentials = bool(settings.app_id and settings.app_password.get_secret_value())
+    has_credentials = credential_kind(settings) is not None
     if not has_credentials and settings.graph_base_url == GRAPH_V1:
         log.warning("no Graph credentials: directory sync and app installation are off")
         return None
-    if has_credentials and not settings.app_tenant_id:
-        log.warning("Graph needs MicrosoftAppTenantId: directory sync and app installation are off")
+    try:
+        return graph_directory(settings)
+    except ValueError as error:
+        log.warning("%s: directory sync and app installation are off", error)
         return None
-    return graph_directory(settings)
 
 
 def _authentication(settings: Settings, http: aiohttp.ClientSession) -> ChannelAuthentication:
@@ -355,19 +365,22 @@ def _tab_access(settings: Settings, http: aiohttp.ClientSession, clock: Clock) -
 
 
 def _token_provider(settings: Settings) -> AccessTokenProvider:
+    """The bot's own tokens for the Bot Connector: a secret, a certificate or a managed
+    identity, as the settings say."""
     if not settings.auth_enabled:
         return NoTokenProvider()
-    return MsalTokenProvider(
-        app_id=settings.app_id,
-        secret=settings.app_password.get_secret_value(),
-        tenant_id=settings.app_tenant_id,
-        scope=settings.connector_oauth_scope,
+    return CredentialTokenProvider(
+        bot_connector_credential(settings), settings.connector_oauth_scope
     )
 
 
 def _announce(settings: Settings) -> None:
     if settings.auth_enabled:
-        log.info("authentication ON for app id %s", settings.app_id)
+        log.info(
+            "authentication ON for app id %s, proven by its %s",
+            settings.app_id,
+            credential_kind(settings),
+        )
     else:
         log.warning(
             "authentication OFF: no MicrosoftAppId is set, so /api/messages accepts unsigned "

@@ -24,6 +24,7 @@ from bot.adapters.botframework.proactive import (
     ProactiveSender,
     Sent,
 )
+from bot.adapters.botframework.tokens import TokenError
 from bot.adapters.graph.client import AppCatalogUnreadable, AppNotPublished, GraphError
 from bot.backoff import is_retryable
 from bot.clock import Clock
@@ -216,6 +217,15 @@ def _message(card: Card) -> dict[str, Any]:
 
 def _failure(error: Exception) -> DeliveryFailed:
     """One attempt's error in the outbox's terms; retried only where Teams says it may help."""
+    if isinstance(error, TokenError):
+        if error.refused:
+            return ConfigurationError(
+                "credentials",
+                message=f"Entra ID refused the bot's credential ({error}): check "
+                "MicrosoftAppPassword, MICROSOFT_APP_CERTIFICATE_PATH or the managed identity",
+                reached_connector=False,
+            )
+        return DeliveryFailed("token", message=str(error)[:300], reached_connector=False)
     if isinstance(error, NotInstalledError):
         return DeliveryFailed("not_installed", final=True)
     if isinstance(error, AppNotPublished | AppCatalogUnreadable) or (
@@ -268,5 +278,5 @@ def _set_up_hint(error: GraphError) -> str:
     return (
         f"Microsoft Graph refused to install the Teams app (HTTP {error.status}): grant the app "
         "registration the Graph application permissions AppCatalog.Read.All and "
-        "TeamsAppInstallation.ReadWriteForUser.All, with admin consent"
+        "TeamsAppInstallation.ReadWriteSelfForUser.All, with admin consent"
     )

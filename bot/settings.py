@@ -57,6 +57,24 @@ class Settings(BaseSettings):
     app_tenant_id: str = Field(
         default="", validation_alias=AliasChoices("MicrosoftAppTenantId", "app_tenant_id")
     )
+    app_certificate_path: Path | None = Field(
+        default=None,
+        description="a PEM file with the app registration's certificate and its private key: "
+        "the bot proves who it is with it instead of MicrosoftAppPassword",
+        validation_alias=AliasChoices("MICROSOFT_APP_CERTIFICATE_PATH", "app_certificate_path"),
+    )
+    app_certificate_password: SecretStr = Field(
+        default=SecretStr(""),
+        description="the certificate's private key's password, if it has one",
+        validation_alias=AliasChoices(
+            "MICROSOFT_APP_CERTIFICATE_PASSWORD", "app_certificate_password"
+        ),
+    )
+    entra_authority_host: str = Field(
+        default="https://login.microsoftonline.com",
+        description="where the bot gets its tokens (https): another cloud's, or a local fake's",
+        validation_alias=AliasChoices("ENTRA_AUTHORITY_HOST", "entra_authority_host"),
+    )
     allow_unauthenticated: bool = Field(
         default=False,
         description="with MicrosoftAppId empty, serve anyway (unsigned requests accepted), "
@@ -344,6 +362,34 @@ class Settings(BaseSettings):
             raise ValueError("PRIVACY_NOTICE_URL must start with https://")
         return value
 
+    @field_validator("entra_authority_host")
+    @classmethod
+    def _authority_is_https(cls, value: str) -> str:
+        """Tokens travel only over TLS (azure-identity refuses anything else too)."""
+        value = value.strip().rstrip("/")
+        if not value.startswith("https://"):
+            raise ValueError("ENTRA_AUTHORITY_HOST must start with https://")
+        return value
+
+    @model_validator(mode="after")
+    def _one_proof_of_identity(self) -> Settings:
+        """A secret, a certificate or a managed identity: two at once is a set-up mistake."""
+        given = [
+            name
+            for name, value in (
+                ("MicrosoftAppPassword", self.app_password.get_secret_value()),
+                ("MICROSOFT_APP_CERTIFICATE_PATH", self.app_certificate_path),
+            )
+            if value
+        ]
+        if self.app_type is AppType.USER_ASSIGNED_MSI and given:
+            raise ValueError(
+                f"MicrosoftAppType=UserAssignedMSI uses the managed identity: remove {given[0]}"
+            )
+        if len(given) > 1:
+            raise ValueError("set MicrosoftAppPassword or MICROSOFT_APP_CERTIFICATE_PATH, not both")
+        return self
+
     @model_validator(mode="after")
     def _single_tenant_needs_its_tenant(self) -> Settings:
         """A single-tenant app's tokens come from its own tenant, so the id must be known."""
@@ -375,6 +421,7 @@ class Settings(BaseSettings):
                 name
                 for name, value in (
                     ("MicrosoftAppPassword", self.app_password.get_secret_value()),
+                    ("MICROSOFT_APP_CERTIFICATE_PATH", self.app_certificate_path),
                     ("MicrosoftAppTenantId", self.app_tenant_id),
                     ("TEAMS_TENANT_ID", self.teams_tenant_id),
                 )
@@ -394,6 +441,12 @@ class Settings(BaseSettings):
             and self.app_tenant_id != self.teams_tenant_id
         ):
             return Reason("two_tenants")
+        if self.app_id and self.app_type is not AppType.USER_ASSIGNED_MSI:
+            certificate = self.app_certificate_path
+            if certificate is None and not self.app_password.get_secret_value():
+                return Reason("no_credential")
+            if certificate is not None and not certificate.is_file():
+                return Reason("certificate_missing", {"path": str(certificate)})
         return None
 
     @property

@@ -94,13 +94,14 @@ def test_environment_is_read_only_by_settings_and_the_demo_launcher():
 
 
 # Where the machine's clock may be read: the clock itself, and the composition roots that hand
-# it to everything else. Two more: columns' bookkeeping defaults (a row written without a time
-# of its own; no rule reads them), and a fake token issuer whose tokens PyJWT checks against the
-# machine's clock.
+# it to everything else. Three more: columns' bookkeeping defaults (a row written without a time
+# of its own; no rule reads them), and two fakes of Entra whose tokens and certificates other
+# libraries (PyJWT, azure-identity, TLS) check against the machine's clock.
 CLOCK_READERS = {
     BOT / "clock.py",
     BOT / "db" / "base.py",
     BOT / "adapters" / "botframework" / "fake_openid.py",
+    BOT / "adapters" / "entra" / "fake_token_issuer.py",
 }
 COMPOSITION_ROOTS = {BOT / "app.py", *(BOT / "cli").glob("*.py"), BOT / "demo" / "runner.py"}
 _WALL_CLOCK_CALLS = {

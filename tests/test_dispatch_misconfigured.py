@@ -17,11 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.botframework.fake_connector import FakeBotConnector
+from bot.adapters.botframework.tokens import CredentialTokenProvider
+from bot.adapters.entra.credentials import bot_connector_credential
+from bot.adapters.entra.fake_token_issuer import FakeTokenIssuer
 from bot.adapters.graph.fake_graph import FakeGraph
 from bot.db.engine import create_session_factory
 from bot.notifications import outbox
 from bot.notifications.models import Notification
-from bot.settings import Settings
+from bot.settings import AppType, Settings
 from tests.support.activities import TENANT_ID, TeamsUser
 from tests.support.bot import running_bot
 from tests.test_dispatcher import TUESDAY_MORNING
@@ -103,3 +106,48 @@ async def test_a_configuration_error_stops_the_dispatcher_and_fails_nobody(
     assert len(stopped) == 1
     assert "AppCatalog.Read.All" in stopped[0].message or "app catalog" in stopped[0].message
     assert not any(person in stopped[0].message for person in PEOPLE)
+
+
+async def test_a_credential_entra_refuses_stops_the_dispatcher_without_the_secret(
+    engine, teams, caplog
+):
+    """A wrong MicrosoftAppPassword fails every send the same way: stop once, say what to fix."""
+    wrong = "vanhentunut-salaisuus"
+    fake_teams, service_url = teams
+    await announce_to_everyone(engine)
+    entra = await FakeTokenIssuer(secrets={"bot-app": "the-right-one"}).start()
+    app = Settings(
+        _env_file=None,
+        app_id="bot-app",
+        app_password=wrong,
+        app_type=AppType.SINGLE_TENANT,
+        app_tenant_id=TENANT_ID,
+        entra_authority_host=entra.authority,
+    )
+    tokens = CredentialTokenProvider(
+        bot_connector_credential(app, connection_verify=entra.ca_file),
+        app.connector_oauth_scope,
+    )
+    try:
+        async with FakeGraph() as graph:
+            graph.publish_app(TEAMS_APP)
+            with caplog.at_level(logging.ERROR, logger="bot.notifications.dispatcher"):
+                async with running_bot(
+                    engine,
+                    settings_for(graph, service_url),
+                    clock=lambda: TUESDAY_MORNING,
+                    background_jobs=True,
+                    token_provider=tokens,
+                ) as bot:
+                    await asyncio.wait_for(bot.components.jobs.dispatcher.halted.wait(), GUARD)
+    finally:
+        await tokens.aclose()
+        await entra.stop()
+
+    stored = await rows(engine)
+    assert {row.state for row in stored} == {"pending"}, "nobody failed, everybody waits"
+    assert fake_teams.activities == []
+    stopped = [record for record in caplog.records if "configuration error" in record.message]
+    assert len(stopped) == 1
+    assert "AADSTS7000215" in stopped[0].message and "MicrosoftAppPassword" in stopped[0].message
+    assert wrong not in caplog.text

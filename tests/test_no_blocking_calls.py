@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import threading
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 import requests
 
-from bot.adapters.botframework import tokens
-from bot.adapters.botframework.tokens import MsalTokenProvider, TokenError
-from bot.settings import Settings
+from bot.adapters.botframework.tokens import CredentialTokenProvider
+from bot.adapters.entra.credentials import bot_connector_credential
+from bot.adapters.entra.fake_token_issuer import FakeTokenIssuer
+from bot.settings import AppType, Settings
 from tests.support.activities import TeamsUser, message
 from tests.support.bot import running_bot
 
@@ -42,54 +42,30 @@ async def test_authenticated_turn_uses_no_blocking_http(sqlite_engine, openid_se
         assert len(bot.connector.activities) >= 4
 
 
-class FakeConfidentialClient:
-    """Stands in for MSAL; records which thread each call ran on."""
+async def test_the_bots_own_token_comes_without_blocking_http(no_requests, monkeypatch):
+    """azure-identity's async credentials fetch over the loop's own HTTP, never MSAL's threads."""
+    import msal
 
-    threads: ClassVar[list[int]] = []
-    results: ClassVar[list[dict[str, Any]]] = []
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("MSAL's blocking client was used")
 
-    def __init__(self, app_id, client_credential, authority):
-        FakeConfidentialClient.threads.append(threading.get_ident())
-        self.authority = authority
-
-    def acquire_token_for_client(self, scopes):
-        FakeConfidentialClient.threads.append(threading.get_ident())
-        return FakeConfidentialClient.results.pop(0)
-
-
-@pytest.fixture
-def fake_msal(monkeypatch):
-    FakeConfidentialClient.threads = []
-    FakeConfidentialClient.results = []
-    monkeypatch.setattr(tokens, "ConfidentialClientApplication", FakeConfidentialClient)
-    return FakeConfidentialClient
-
-
-def _provider() -> MsalTokenProvider:
-    return MsalTokenProvider(app_id="a", secret="s", tenant_id="t", scope="x/.default")
-
-
-async def test_msal_runs_off_the_event_loop_and_tokens_are_cached(fake_msal):
-    fake_msal.results = [{"access_token": "one", "expires_in": 3600}]
-    provider = _provider()
-    loop_thread = threading.get_ident()
-    first, second = await asyncio.gather(provider.token(), provider.token())
-    assert first == second == "one"
-    assert len(fake_msal.threads) == 2, "one construction and one fetch, shared by both callers"
-    assert loop_thread not in fake_msal.threads
-
-
-async def test_token_close_to_expiry_is_refreshed(fake_msal):
-    fake_msal.results = [
-        {"access_token": "short", "expires_in": 10},
-        {"access_token": "fresh", "expires_in": 3600},
-    ]
-    provider = _provider()
-    assert await provider.token() == "short"
-    assert await provider.token() == "fresh"
-
-
-async def test_token_failure_is_a_clear_error(fake_msal):
-    fake_msal.results = [{"error": "invalid_client", "error_description": "bad secret"}]
-    with pytest.raises(TokenError, match="bad secret"):
-        await _provider().token()
+    monkeypatch.setattr(msal.ConfidentialClientApplication, "__init__", refuse)
+    entra = await FakeTokenIssuer(secrets={"app": "s"}).start()
+    settings = Settings(
+        _env_file=None,
+        app_id="app",
+        app_password="s",
+        app_type=AppType.SINGLE_TENANT,
+        app_tenant_id="city",
+        entra_authority_host=entra.authority,
+    )
+    provider = CredentialTokenProvider(
+        bot_connector_credential(settings, connection_verify=entra.ca_file), "x/.default"
+    )
+    try:
+        first, second = await asyncio.gather(provider.token(), provider.token())
+    finally:
+        await provider.aclose()
+        await entra.stop()
+    assert first == second == entra.issued[0].token
+    assert len(entra.issued) == 1, "two callers at once share one fetch"

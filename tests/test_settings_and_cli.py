@@ -334,6 +334,7 @@ AUTH_VARIABLES = (
     "MicrosoftAppType",
     "MicrosoftAppTenantId",
     "TEAMS_TENANT_ID",
+    "MICROSOFT_APP_CERTIFICATE_PATH",
     "ALLOW_UNAUTHENTICATED",
     "HOST",
 )
@@ -396,6 +397,16 @@ REFUSED = {
         {"MicrosoftAppId": APP, "MicrosoftAppTenantId": "a", "TEAMS_TENANT_ID": "b"},
         ["--host", "0.0.0.0"],
         Reason("two_tenants"),
+    ),
+    "app id with no way to prove it": (
+        {"MicrosoftAppId": APP, "TEAMS_TENANT_ID": "t"},
+        ["--host", "0.0.0.0"],
+        Reason("no_credential"),
+    ),
+    "a certificate that is not there": (
+        {"MicrosoftAppId": APP, "MICROSOFT_APP_CERTIFICATE_PATH": "/nonexistent/bot.pem"},
+        ["--host", "0.0.0.0"],
+        Reason("certificate_missing", {"path": "/nonexistent/bot.pem"}),
     ),
 }
 
@@ -491,7 +502,12 @@ ALLOWED = {
         "0.0.0.0",
     ),
     "auth on, the same tenant twice": (
-        {"MicrosoftAppId": APP, "MicrosoftAppTenantId": "t", "TEAMS_TENANT_ID": "t"},
+        {
+            "MicrosoftAppId": APP,
+            "MicrosoftAppPassword": "s3cret",
+            "MicrosoftAppTenantId": "t",
+            "TEAMS_TENANT_ID": "t",
+        },
         ["--host", "0.0.0.0"],
         "0.0.0.0",
     ),

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.botframework.fake_connector import FakeBotConnector
-from bot.adapters.botframework.tokens import FixedTokenProvider
+from bot.adapters.botframework.tokens import AccessTokenProvider, FixedTokenProvider
 from bot.app import COMPONENTS, Components, create_app
 from bot.clock import Clock
 from bot.db.engine import create_session_factory
@@ -72,6 +72,7 @@ async def running_bot(
     clock: Clock | None = None,
     *,
     background_jobs: bool = False,
+    token_provider: AccessTokenProvider | None = None,
 ) -> AsyncIterator[BotUnderTest]:
     """Background jobs (planner, dispatcher, directory sync) only for tests that ask for them.
 
@@ -86,7 +87,7 @@ async def running_bot(
     app = create_app(
         settings,
         engine=engine,
-        token_provider=FixedTokenProvider(OUTGOING_TOKEN),
+        token_provider=token_provider or FixedTokenProvider(OUTGOING_TOKEN),
         clock=clock or (lambda: TEST_NOW),
     )
     client: TestClient[Any, Any] = TestClient(TestServer(app))

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from typing import Any, Protocol
+from typing import Protocol
 
-from msal import ConfidentialClientApplication
-
-REFRESH_MARGIN_SECONDS = 300
-BOTFRAMEWORK_TENANT = "botframework.com"
+from azure.core.credentials_async import AsyncTokenCredential
+from azure.core.exceptions import AzureError, ClientAuthenticationError
 
 
 class TokenError(Exception):
-    """No access token could be obtained for the Bot Connector."""
+    """No access token could be obtained for the Bot Connector; never names the secret.
+
+    `refused`: Entra ID (or the host's managed identity) said no, so every send would fail the
+    same way until the set-up is fixed; otherwise the token service could not be reached.
+    """
+
+    def __init__(self, reason: str, *, refused: bool) -> None:
+        super().__init__(reason)
+        self.refused = refused
 
 
 class AccessTokenProvider(Protocol):
@@ -21,11 +26,18 @@ class AccessTokenProvider(Protocol):
         """A bearer token, or None when outgoing authentication is off (local use)."""
         ...
 
+    async def aclose(self) -> None:
+        """Lets go of what it holds (a credential's HTTP session)."""
+        ...
+
 
 class NoTokenProvider:
     """Local use with no app id: the Agents Playground's connector takes unauthenticated calls."""
 
     async def token(self) -> str | None:
+        return None
+
+    async def aclose(self) -> None:
         return None
 
 
@@ -38,41 +50,34 @@ class FixedTokenProvider:
     async def token(self) -> str | None:
         return self._token
 
+    async def aclose(self) -> None:
+        return None
 
-class MsalTokenProvider:
-    """Client-credentials tokens from Entra ID; MSAL's blocking HTTP runs in a worker thread."""
 
-    def __init__(self, *, app_id: str, secret: str, tenant_id: str, scope: str) -> None:
-        self._app_id = app_id
-        self._secret = secret
-        self._authority = f"https://login.microsoftonline.com/{tenant_id or BOTFRAMEWORK_TENANT}"
-        self._app: ConfidentialClientApplication | None = None
+class CredentialTokenProvider:
+    """Tokens for one scope from an azure-identity credential, which caches and renews them."""
+
+    def __init__(self, credential: AsyncTokenCredential, scope: str) -> None:
+        self._credential = credential
         self._scope = scope
-        self._token: str | None = None
-        self._expires_at = 0.0
-        self._lock = asyncio.Lock()
+        # One fetch at a time: a burst of sends at start waits for the first token instead of
+        # asking Entra fifty times (later calls are answered from the credential's cache).
+        self._one_at_a_time = asyncio.Lock()
 
     async def token(self) -> str | None:
-        if self._token and time.monotonic() < self._expires_at:
-            return self._token
-        async with self._lock:
-            if self._token and time.monotonic() < self._expires_at:
-                return self._token
-            result = await asyncio.to_thread(self._acquire)
-            if "access_token" not in result:
-                raise TokenError(
-                    result.get("error_description") or result.get("error") or "unknown"
-                )
-            lifetime = float(result.get("expires_in", 3600))
-            self._token = result["access_token"]
-            self._expires_at = time.monotonic() + max(0.0, lifetime - REFRESH_MARGIN_SECONDS)
-            return self._token
+        try:
+            async with self._one_at_a_time:
+                return (await self._credential.get_token(self._scope)).token
+        except ClientAuthenticationError as error:
+            raise TokenError(_first_line(error), refused=True) from error
+        except AzureError as error:
+            raise TokenError(_first_line(error), refused=False) from error
 
-    def _acquire(self) -> dict[str, Any]:
-        """Runs in a worker thread: MSAL's constructor and token calls both do blocking HTTP."""
-        if self._app is None:
-            self._app = ConfidentialClientApplication(
-                self._app_id, client_credential=self._secret, authority=self._authority
-            )
-        result: dict[str, Any] = self._app.acquire_token_for_client(scopes=[self._scope])
-        return result
+    async def aclose(self) -> None:
+        await self._credential.close()
+
+
+def _first_line(error: AzureError) -> str:
+    """Entra's own words (an AADSTS code and its text), one line of them."""
+    message = str(error.message or error).strip()
+    return message.splitlines()[0][:300] if message else type(error).__name__

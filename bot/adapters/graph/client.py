@@ -118,16 +118,6 @@ class GraphDirectory:
         self._catalog_ids: dict[str, str] = {}
         self._catalog_lookup = asyncio.Lock()
 
-    @classmethod
-    def with_client_secret(
-        cls, *, tenant_id: str, client_id: str, client_secret: str, **options: Any
-    ) -> GraphDirectory:
-        """Production: the app's own credentials (application permissions)."""
-        from azure.identity.aio import ClientSecretCredential
-
-        credential = ClientSecretCredential(tenant_id, client_id, client_secret)
-        return cls(credential=credential, **options)
-
     async def aclose(self) -> None:
         await self._http.aclose()
         await self._transport.aclose()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.adapters.entra.credentials import credential_kind, graph_credential
 from bot.adapters.graph.client import GraphDirectory
 from bot.clock import Clock
 from bot.directory.sync import (
@@ -16,20 +19,14 @@ from bot.directory.sync import (
 from bot.settings import Settings
 
 
-def graph_directory(settings: Settings) -> GraphDirectory:
-    """With an app id and secret, app-only tokens from the tenant; without, no auth (the fake)."""
+def graph_directory(settings: Settings, **pipeline: Any) -> GraphDirectory:
+    """With the app's identity (secret, certificate or managed identity), app-only tokens from
+    the city's tenant; without, no auth (a local fake). `pipeline`: azure-core's options."""
     base_url, retries = settings.graph_base_url, settings.graph_max_retries
-    secret = settings.app_password.get_secret_value()
-    if not (settings.app_id and secret):
+    if credential_kind(settings) is None:
         return GraphDirectory(base_url=base_url, max_retries=retries)
-    if not settings.app_tenant_id:
-        raise ValueError("the directory sync needs MicrosoftAppTenantId to get Graph tokens")
-    return GraphDirectory.with_client_secret(
-        tenant_id=settings.app_tenant_id,
-        client_id=settings.app_id,
-        client_secret=secret,
-        base_url=base_url,
-        max_retries=retries,
+    return GraphDirectory(
+        credential=graph_credential(settings, **pipeline), base_url=base_url, max_retries=retries
     )
 
 

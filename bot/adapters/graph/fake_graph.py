@@ -51,6 +51,7 @@ class RecordedRequest:
     query: dict[str, str]
     at: float
     status: int
+    authorization: str | None = None
 
 
 @dataclass(frozen=True)
@@ -275,7 +276,12 @@ class FakeGraph:
                 response = _error(error.status, error.reason, error.text or error.reason)
         self.requests.append(
             RecordedRequest(
-                request.method, request.path, dict(request.query), arrived, response.status
+                request.method,
+                request.path,
+                dict(request.query),
+                arrived,
+                response.status,
+                request.headers.get("Authorization"),
             )
         )
         return response
