@@ -79,6 +79,7 @@ from bot.tabs.access import TabAccess
 from bot.tabs.ict import IctTab
 from bot.tabs.uploads import UploadPages
 from bot.tabs.web import Gate, static_file
+from bot.telemetry.web import correlate_requests
 from bot.turn_errors import make_turn_error_handler
 from bot.turn_start import TurnStarter
 
@@ -147,6 +148,7 @@ def create_app(
             await components.engine.dispose()
 
     app.cleanup_ctx.append(lifecycle)
+    app.middlewares.append(correlate_requests)
     add_shutdown(app)
     app.router.add_post("/api/messages", _messages)
     app.router.add_get("/healthz", _healthz)

@@ -35,6 +35,7 @@ from bot.notifications.rate_limit import RateLimiter
 from bot.privacy.purge import Purge
 from bot.rollout.campaigns import plan_rollout_campaigns
 from bot.settings import Settings
+from bot.telemetry.correlation import correlated
 from bot.tickets.desk import TicketDesk
 from bot.tickets.ledger import RelayLedger
 
@@ -148,7 +149,8 @@ async def repeat(
     the next one comes as usual."""
     while not stop.is_set():
         try:
-            await job()
+            with correlated():
+                await job()
         except Exception:
             log.exception("%s failed; trying again in %.0f s", what, interval)
         with contextlib.suppress(TimeoutError):

@@ -155,6 +155,12 @@ class Settings(BaseSettings):
         default="fi", validation_alias=AliasChoices("DEFAULT_LANGUAGE", "default_language")
     )
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("LOG_LEVEL", "log_level"))
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="text for people reading a terminal; json for a log pipeline (one object per "
+        "line, with the correlation id of the turn or job)",
+        validation_alias=AliasChoices("LOG_FORMAT", "log_format"),
+    )
     instalments: int = Field(
         default=DEFAULT_MAX_INSTALMENTS,
         ge=1,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Awaitable, Callable
 
 from botbuilder.core import ConversationState, InvokeResponse, MessageFactory, TurnContext
@@ -12,6 +11,8 @@ from botbuilder.schema import Activity, ActivityTypes
 from bot.adapters.state_storage import EtagConflictError
 from bot.dialogs.replies import error_invoke_response
 from bot.dialogs.turn import texts_of
+from bot.telemetry.correlation import correlation_id as current_correlation_id
+from bot.telemetry.correlation import new_correlation_id
 
 log = logging.getLogger("bot.turn")
 
@@ -22,7 +23,8 @@ def make_turn_error_handler(
     """Log with a correlation id, apologise once in the user's language, reset the dialog."""
 
     async def on_turn_error(turn_context: TurnContext, error: Exception) -> None:
-        correlation_id = uuid.uuid4().hex[:12]
+        # The turn's own id (its log lines carry it too), which the apology shows the person.
+        correlation_id = current_correlation_id() or new_correlation_id()
         activity = turn_context.activity
         if isinstance(error, EtagConflictError):
             await _answer_concurrent_turn(turn_context, correlation_id)

@@ -5,7 +5,6 @@ tickets, manifest, FAQ, privacy and audit)."""
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 
@@ -27,6 +26,8 @@ from bot.cli import (
 from bot.cli.common import say
 from bot.cli.words import CommandParser
 from bot.settings import Settings
+from bot.telemetry.correlation import begin
+from bot.telemetry.log_format import configure_logging
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -40,12 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as error:
         print(say("cli.configuration_error", error=_one_line(error)), file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(settings.log_level, settings.log_format)
+    begin()  # one id for the command's own lines; the server's turns and jobs get their own
     return int(args.run(args, settings) or 0)
 
 

@@ -31,6 +31,7 @@ from bot.notifications.delivery import (
 from bot.notifications.outbox import CONFIGURATION, CONNECTOR_DOWN, GAVE_UP, Settlement
 from bot.notifications.quiet_hours import WorkingHours
 from bot.notifications.rate_limit import ConversationLimiter, RateLimiter
+from bot.telemetry.correlation import begin
 
 log = logging.getLogger(__name__)
 
@@ -314,7 +315,9 @@ class Dispatcher:
         self._done.clear()
 
     async def _send(self, outgoing: Outgoing) -> Settlement:
-        """One attempt; whatever comes of it, a probe's place is freed for the next one."""
+        """One attempt; whatever comes of it, a probe's place is freed for the next one. Its
+        log lines carry an id of their own (this task's)."""
+        begin()
         try:
             return await self._attempt(outgoing)
         finally:

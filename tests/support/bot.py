@@ -12,6 +12,7 @@ from aiohttp import ClientResponse
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.access_log import RedactingAccessLogger
 from bot.adapters.botframework.fake_connector import FakeBotConnector
 from bot.adapters.botframework.tokens import AccessTokenProvider, FixedTokenProvider
 from bot.app import COMPONENTS, Components, create_app
@@ -80,7 +81,7 @@ async def running_bot(
     """
     connector = FakeBotConnector()
     connector_server = TestServer(connector.app())
-    await connector_server.start_server()
+    await connector_server.start_server(access_log=None)  # the fake's lines are not the bot's
     settings = (settings or Settings(app_id="")).model_copy(
         update={"background_jobs": background_jobs}
     )
@@ -90,8 +91,11 @@ async def running_bot(
         token_provider=token_provider or FixedTokenProvider(OUTGOING_TOKEN),
         clock=clock or (lambda: TEST_NOW),
     )
-    client: TestClient[Any, Any] = TestClient(TestServer(app))
+    server = TestServer(app)
+    client: TestClient[Any, Any] = TestClient(server)
     try:
+        # The access log the server writes in production, not aiohttp's default.
+        await server.start_server(access_log_class=RedactingAccessLogger)
         await client.start_server()
         yield BotUnderTest(client, connector, str(connector_server.make_url("")).rstrip("/"))
     finally:

@@ -1,0 +1,1 @@
+"""What an operator sees of a running bot: logs with correlation ids, metrics and traces."""
