@@ -207,7 +207,9 @@ async def build_components(
     storage = SqlStorage(sessions, clock)
     tokens = token_provider or _token_provider(settings)
     graph = _graph(settings)
-    dispatcher = build_dispatcher(settings, sessions, http, tokens, clock=clock, installer=graph)
+    dispatcher = build_dispatcher(
+        settings, sessions, http, tokens, clock=clock, installer=graph, engine=engine
+    )
     connector = BotConnectorClient(
         http,
         tokens,

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 import aiohttp
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.adapters.botframework.connector import BotConnectorClient
 from bot.adapters.botframework.proactive import AppInstaller, ProactiveSender
@@ -31,7 +31,8 @@ from bot.directory.sync import DirectorySync
 from bot.notifications import outbox
 from bot.notifications.dispatcher import Dispatcher
 from bot.notifications.quiet_hours import WorkingHours
-from bot.notifications.rate_limit import RateLimiter
+from bot.notifications.rate_limit import RateLimiter, TenantPace
+from bot.notifications.shared_pace import SharedPace
 from bot.privacy.purge import Purge
 from bot.rollout.campaigns import plan_rollout_campaigns
 from bot.settings import Settings
@@ -53,6 +54,13 @@ def working_hours(settings: Settings) -> WorkingHours:
     )
 
 
+def tenant_pace(settings: Settings, engine: AsyncEngine | None) -> TenantPace:
+    """Teams' per-tenant rate: one row in PostgreSQL for every process, else this process's."""
+    if engine is not None and engine.dialect.name == "postgresql":
+        return SharedPace(engine, settings.notify_rate_per_second)
+    return RateLimiter(rate=settings.notify_rate_per_second)
+
+
 def bot_account_id(settings: Settings) -> str:
     """Teams knows a bot as `28:<app id>`."""
     return f"28:{settings.app_id or 'puhelinbotti'}"
@@ -67,8 +75,12 @@ def build_dispatcher(
     clock: Clock,
     installer: AppInstaller | None,
     worker_id: str | None = None,
+    engine: AsyncEngine | None = None,
 ) -> Dispatcher:
-    """One attempt per send on the wire; the outbox owns retries, so they survive restarts."""
+    """One attempt per send on the wire; the outbox owns retries, so they survive restarts.
+
+    On PostgreSQL (given its `engine`) every dispatcher process shares the tenant's rate.
+    """
     connector = BotConnectorClient(
         http,
         tokens,
@@ -80,7 +92,7 @@ def build_dispatcher(
         _deliverer(settings, sessions, connector, clock=clock, installer=installer),
         quiet_hours=working_hours(settings),
         worker_id=worker_id,
-        rate=RateLimiter(rate=settings.notify_rate_per_second),
+        rate=tenant_pace(settings, engine),
         clock=clock,
         give_up_after=timedelta(hours=settings.notify_give_up_after_hours),
         concurrency=settings.notify_concurrency,

@@ -79,6 +79,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     async def run() -> tuple[str, str | None]:
         async with open_engine(settings) as engine:
             components = await build_components(settings, engine=engine)
+            freeze_startup_objects()  # and what start-up built (the matcher's ~57 MB) too
             jobs = components.jobs
             if args.worker_id:
                 jobs.dispatcher.worker_id = args.worker_id

@@ -30,7 +30,7 @@ from bot.notifications.delivery import (
 )
 from bot.notifications.outbox import CONFIGURATION, CONNECTOR_DOWN, GAVE_UP, Settlement
 from bot.notifications.quiet_hours import WorkingHours
-from bot.notifications.rate_limit import ConversationLimiter, RateLimiter
+from bot.notifications.rate_limit import ConversationLimiter, RateLimiter, TenantPace
 from bot.telemetry.correlation import begin
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ class Dispatcher:
         *,
         quiet_hours: WorkingHours | None,
         worker_id: str | None = None,
-        rate: RateLimiter | None = None,
+        rate: TenantPace | None = None,
         per_conversation: ConversationLimiter | None = None,
         clock: Clock,
         give_up_after: timedelta = timedelta(hours=24),
@@ -90,7 +90,7 @@ class Dispatcher:
         self._deliverer = deliverer
         self._quiet_hours = quiet_hours
         self.worker_id = worker_id or default_worker_id()
-        self._rate = RateLimiter() if rate is None else rate
+        self._rate: TenantPace = RateLimiter() if rate is None else rate
         self._conversations = (
             ConversationLimiter() if per_conversation is None else per_conversation
         )
@@ -120,7 +120,7 @@ class Dispatcher:
         self._quiet_until = 0.0
 
     @property
-    def rate(self) -> RateLimiter:
+    def rate(self) -> TenantPace:
         return self._rate
 
     @property

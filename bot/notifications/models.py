@@ -79,3 +79,14 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SendPace(Base):
+    """The tenant's send rate shared by every dispatcher (PostgreSQL): the next free slot, and
+    until when all sending holds after Teams answered 429s in a row."""
+
+    __tablename__ = "send_pace"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_slot: Mapped[datetime]
+    paused_until: Mapped[datetime | None]

@@ -7,12 +7,26 @@ import math
 import time
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 Monotonic = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
 TEAMS_TENANT_RATE = 50.0
 TEAMS_CONVERSATION_LIMITS = ((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0))
+
+
+class TenantPace(Protocol):
+    """What the dispatcher asks of the tenant's send rate, in one process or shared by many."""
+
+    rate: float
+
+    @property
+    def pauses(self) -> int: ...
+
+    async def acquire(self) -> None: ...
+
+    def throttled(self, retry_after: float) -> bool: ...
 
 
 class RateLimiter:

@@ -354,6 +354,13 @@ HOLDINGS: tuple[Holding, ...] = (
     ),
     Holding("unit", Kind.PROGRAM, Rule.PROGRAM, personal=(), other=_cols("code name_fi name_en")),
     Holding(
+        "send_pace",
+        Kind.PROGRAM,
+        Rule.PROGRAM,
+        personal=(),
+        other=_cols("name next_slot paused_until"),
+    ),
+    Holding(
         "catalog_version",
         Kind.PROGRAM,
         Rule.PROGRAM,

@@ -20,6 +20,7 @@ from yarl import URL
 
 from bot.adapters.botframework.tokens import AccessTokenProvider
 from bot.backoff import RetryPolicy, parse_retry_after
+from bot.pacing import wait_for_slot
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +126,7 @@ class BotConnectorClient:
         token = await self._tokens.token()
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        await wait_for_slot()
         try:
             async with self._http.request(
                 method, url, json=body, headers=headers, timeout=self._timeout

@@ -16,7 +16,7 @@ from bot.deductions.models import (
 from bot.directory.models import DirectorySyncState, Employee, Unit
 from bot.faq.models import FaqFeedback, FaqQuestion
 from bot.ict.models import FileUpload
-from bot.notifications.models import Campaign, Notification
+from bot.notifications.models import Campaign, Notification, SendPace
 from bot.privacy.models import AuditEvent, CopyLink
 from bot.rollout.models import RolloutWave, RolloutWaveUnit
 from bot.tickets.models import HelpdeskChannel, HelpdeskMember, Ticket, TicketEvent
@@ -48,6 +48,7 @@ __all__ = [
     "PhoneModel",
     "RolloutWave",
     "RolloutWaveUnit",
+    "SendPace",
     "Ticket",
     "TicketEvent",
     "Unit",
