@@ -15,6 +15,7 @@ from bot.cli import (
     catalog,
     choices,
     directory,
+    doctor,
     faq,
     manifest,
     payroll,
@@ -71,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
         manifest,
         faq,
         privacy,
+        doctor,
     ):
         area.register(commands)
     return parser

@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
 IDENTITY_PATH = "/msi/token"
+_SIGNING_SECRET = "fake-token-issuer-signing-key-long-enough-for-hs256"
 TOKEN_LIFETIME = 3600
 
 
@@ -78,6 +79,8 @@ class FakeTokenIssuer:
     certificates: dict[str, Certificate] = field(default_factory=dict)
     managed_identity: str = ""
     identity_header: str = "local-identity-header"
+    # The application permissions granted to each client id, carried in its tokens' `roles`.
+    roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
     issued: list[Issued] = field(default_factory=list)
     refused: int = 0
     port: int = 0
@@ -191,7 +194,14 @@ class FakeTokenIssuer:
         )
 
     def _token(self, client_id: str) -> str:
-        return f"token-{next(self._counter)}-for-{client_id}"
+        """An app-only token as Entra shapes one (signed with a key nobody checks here)."""
+        claims = {
+            "appid": client_id,
+            "roles": list(self.roles.get(client_id, ())),
+            "n": next(self._counter),
+            "exp": int(time.time()) + TOKEN_LIFETIME,
+        }
+        return jwt.encode(claims, _SIGNING_SECRET, algorithm="HS256")
 
     def _refuse(self, status: int, error: str, description: str) -> web.Response:
         self.refused += 1
