@@ -4,13 +4,16 @@ again: no turn is cut, every notification reaches its person once.
 The bot runs as its own process, as in production, with a campaign's lease far longer than the
 test waits: a restart delivers the rest at once only if the stop gave its claimed rows back.
 A turn that reached the bot either got its whole answer (and its reply went out) or a 503 it
-can send again; one that never reached it (the listener had closed) left nothing behind.
+can send again; one that never reached it (the listener had closed) left nothing behind. The
+process logs as operators run it (`LOG_FORMAT=json`): every line must be a JSON object, each
+request's with its correlation id.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import signal
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -117,11 +120,14 @@ async def test_sigterm_finishes_turns_gives_claims_back_and_a_restart_sends_each
         NOTIFY_LEASE_SECONDS="600",
         SHUTDOWN_GRACE_SECONDS=str(GRACE_SECONDS),
         SHUTDOWN_TIMEOUT_SECONDS="20",
+        LOG_FORMAT="json",
+        LOG_LEVEL="INFO",
     )
+    log: list[str] = []
     burst = Burst(f"{base}/api/messages", service_url)
 
     async with aiohttp.ClientSession() as http:
-        bot = await start_bot(environment, "serve", "--port", str(port))
+        bot = await start_bot(environment, "serve", "--port", str(port), log=log)
         await until_ready(http, base)
         talkers = [
             asyncio.create_task(burst.talk(keep_alive=number % 2 == 0)) for number in range(TALKERS)
@@ -153,6 +159,12 @@ async def test_sigterm_finishes_turns_gives_claims_back_and_a_restart_sends_each
         again.send_signal(signal.SIGTERM)
         async with asyncio.timeout(40):
             assert await again.wait() == 0
+
+    logged = [json.loads(line) for line in log]  # every line a JSON object
+    stops = [line["message"] for line in logged if line["logger"] == "bot.serving"]
+    assert stops[-1] == "stopped" and any("new turns refused" in stop for stop in stops)
+    requests = [line for line in logged if line["logger"] == "aiohttp.access"]
+    assert len(requests) >= 20 and all(line["correlation_id"] != "-" for line in requests)
 
     campaign = {
         conversation: count

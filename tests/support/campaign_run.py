@@ -82,11 +82,32 @@ def process_environment(database_url: str, tenant: str, **extra: str) -> dict[st
     }
 
 
-async def start_bot(environment: dict[str, str], *arguments: str) -> asyncio.subprocess.Process:
-    """`phonebot <arguments>` as its own process, as in production."""
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *arguments, cwd=ROOT, env=environment
+async def start_bot(
+    environment: dict[str, str], *arguments: str, log: list[str] | None = None
+) -> asyncio.subprocess.Process:
+    """`phonebot <arguments>` as its own process, as in production; with `log`, what it writes
+    to stderr is collected there line by line (read as it comes, so the pipe never fills)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *arguments,
+        cwd=ROOT,
+        env=environment,
+        stderr=asyncio.subprocess.PIPE if log is not None else None,
     )
+    if log is not None:
+        assert process.stderr is not None
+        _readers.add(asyncio.create_task(_collect(process.stderr, log)))
+    return process
+
+
+_readers: set[asyncio.Task[None]] = set()
+
+
+async def _collect(stream: asyncio.StreamReader, lines: list[str]) -> None:
+    async for line in stream:
+        lines.append(line.decode().rstrip("\n"))
 
 
 def free_port() -> int:
