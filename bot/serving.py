@@ -1,11 +1,11 @@
 """Serving until SIGTERM, then stopping so that nothing is cut.
 
 The order an operator expects: `/readyz` turns 503 at once (a load balancer stops routing
-here) while turns are still taken for the grace; then new turns are refused with 503 and
-Retry-After (the Bot Connector sends them again, to another instance), the listener closes,
-turns in flight finish (bounded), and the background jobs stop: sends under way finish and
-every other claimed notification goes back to the outbox, so another instance takes it at
-once instead of waiting for its lease to run out.
+here) while turns are still taken for the grace, and the background jobs stop at the same
+moment (sends under way finish; every other claimed notification goes back to the outbox, so
+another instance takes it at once instead of waiting for its lease to run out); after the grace
+new turns are refused with 503 and Retry-After (the Bot Connector sends them again, to another
+instance), the listener closes, and turns in flight finish (bounded).
 """
 
 from __future__ import annotations

@@ -133,6 +133,21 @@ async def test_an_unreachable_token_service_is_not_a_refusal(entra):
     assert not failed.value.refused, "a network failure is tried again, not a configuration error"
 
 
+async def test_an_entra_outage_is_not_a_refusal(entra):
+    """A 503 after azure-core's retries is tried again later, not a configuration error."""
+    entra.unavailable = 1
+    settings = settings_for(entra, app_password=SECRET)
+    credential = bot_connector_credential(settings, connection_verify=entra.ca_file, retry_total=0)
+    tokens = CredentialTokenProvider(credential, settings.connector_oauth_scope)
+    try:
+        with pytest.raises(TokenError) as failed:
+            await tokens.token()
+        assert not failed.value.refused
+        assert await tokens.token() == entra.issued[0].token, "the next try gets its token"
+    finally:
+        await tokens.aclose()
+
+
 async def test_a_managed_identity_gets_tokens_from_the_hosts_endpoint(entra, monkeypatch):
     entra.managed_identity = APP_ID
     # What App Service and Container Apps put in the environment of a container with an identity.

@@ -3,9 +3,10 @@
 Each send takes the next free slot from one row: `next_slot` moves on by 1/rate seconds per
 send, whichever process asks, so the tenant's sends stay evenly spaced however many processes
 there are, and `NOTIFY_RATE_PER_SECOND` is the tenant's rate, not one process's share. The
-database's own clock decides the slots and the answer is "wait this many seconds", so processes
-on machines whose clocks differ still keep the spacing. Throttling that holds every send
-(Teams' 429s in a row) is written to the same row, so every process holds.
+database's own clock decides the slots; each process maps them onto its own monotonic clock
+from its quickest recent round trip (`ClockOffset`), so machines whose wall clocks differ still
+keep the spacing. Throttling that holds every send (Teams' 429s in a row) is written to the
+same row, so every process holds.
 
 One short UPDATE per send (50 a second for the tenant), on its own connection outside any
 transaction, right before the send's request (`bot.pacing`). SQLite has one process and keeps

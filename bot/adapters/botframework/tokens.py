@@ -8,6 +8,8 @@ from typing import Protocol
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import AzureError, ClientAuthenticationError
 
+REFUSED_STATUSES = (400, 401, 403)
+
 
 class TokenError(Exception):
     """No access token could be obtained for the Bot Connector; never names the secret.
@@ -69,12 +71,19 @@ class CredentialTokenProvider:
             async with self._one_at_a_time:
                 return (await self._credential.get_token(self._scope)).token
         except ClientAuthenticationError as error:
-            raise TokenError(_first_line(error), refused=True) from error
+            raise TokenError(_first_line(error), refused=_refused(error)) from error
         except AzureError as error:
             raise TokenError(_first_line(error), refused=False) from error
 
     async def aclose(self) -> None:
         await self._credential.close()
+
+
+def _refused(error: ClientAuthenticationError) -> bool:
+    """Entra said no to these credentials (400/401/403), or there is no identity on this host
+    (no answer at all); a 5xx or a 429 after azure-core's retries is an outage, tried again."""
+    status = error.status_code
+    return status is None or status in REFUSED_STATUSES
 
 
 def _first_line(error: AzureError) -> str:

@@ -83,6 +83,7 @@ class FakeTokenIssuer:
     roles: dict[str, tuple[str, ...]] = field(default_factory=dict)
     issued: list[Issued] = field(default_factory=list)
     refused: int = 0
+    unavailable: int = 0  # the next this many token requests are answered 503 (an outage)
     port: int = 0
     _runner: web.AppRunner | None = None
     _directory: tempfile.TemporaryDirectory[str] | None = None
@@ -134,6 +135,12 @@ class FakeTokenIssuer:
 
     async def _client_credentials(self, request: web.Request) -> web.Response:
         form = await request.post()
+        if self.unavailable > 0:
+            self.unavailable -= 1
+            return web.json_response(
+                {"error": "temporarily_unavailable", "error_description": "AADSTS90033"},
+                status=503,
+            )
         client_id, scope = str(form.get("client_id", "")), str(form.get("scope", ""))
         tenant = request.match_info["tenant"]
         if form.get("grant_type") != "client_credentials" or not scope:
