@@ -19,17 +19,16 @@ from azure.core.exceptions import AzureError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapters.botframework.tokens import CredentialTokenProvider, TokenError
+from bot.adapters.botframework.tokens import CredentialTokenProvider, TokenError, first_line
 from bot.adapters.entra.credentials import (
     bot_connector_credential,
     credential_kind,
     graph_credential,
 )
-from bot.adapters.graph.client import AppNotPublished, GraphDirectory, GraphError
+from bot.adapters.graph.client import GRAPH_SCOPE, AppNotPublished, GraphDirectory, GraphError
 from bot.db import migrate
 from bot.settings import Settings
 
-GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 EXAMPLE_HOST = ".example."
 # Application permissions and why: README's "Running it for the real tenant" says the same.
 NEEDED_ROLES = (
@@ -151,7 +150,9 @@ class Doctor:
         try:
             token = (await credential.get_token(GRAPH_SCOPE)).token
         except Exception as error:
-            return Finding("graph_permissions", Status.FAILED, "no_token", {"error": _line(error)})
+            return Finding(
+                "graph_permissions", Status.FAILED, "no_token", {"error": first_line(error)}
+            )
         finally:
             await credential.close()
         roles = _roles(token)
@@ -189,7 +190,7 @@ class Doctor:
             return Finding("teams_app", Status.FAILED, "not_published", values)
         except (GraphError, AzureError) as error:
             return Finding(
-                "teams_app", Status.FAILED, "unreadable", {**values, "error": _line(error)}
+                "teams_app", Status.FAILED, "unreadable", {**values, "error": first_line(error)}
             )
         finally:
             await directory.aclose()
@@ -210,10 +211,6 @@ def _roles(token: str) -> list[str] | None:
         return None
     roles = claims.get("roles")
     return [str(role) for role in roles] if isinstance(roles, list) else []
-
-
-def _line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
 
 
 Examine = Callable[[], Awaitable[list[Finding]]]

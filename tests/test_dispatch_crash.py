@@ -12,10 +12,10 @@ import signal
 from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp.test_utils import TestServer
 
-from bot.adapters.botframework.fake_connector import FakeBotConnector, Faults
+from bot.adapters.botframework.fake_connector import FakeBotConnector
 from tests.support.campaign_run import (
+    fake_teams,
     notification_states,
     process_environment,
     seed_campaign,
@@ -31,11 +31,8 @@ TENANT = "tenant-pori"
 
 @pytest.fixture
 async def connector() -> AsyncIterator[tuple[FakeBotConnector, str]]:
-    fake = FakeBotConnector(faults=Faults(latency=0.02))
-    server = TestServer(fake.app())
-    await server.start_server()
-    yield fake, str(server.make_url("")).rstrip("/")
-    await server.close()
+    async with fake_teams(latency=0.02) as running:
+        yield running
 
 
 async def start_dispatcher(database_url: str) -> asyncio.subprocess.Process:

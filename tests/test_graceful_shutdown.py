@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
 
-from bot.adapters.botframework.fake_connector import FakeBotConnector, Faults
+from bot.adapters.botframework.fake_connector import FakeBotConnector
 from tests.support.activities import TENANT_ID, TeamsUser, message
 from tests.support.campaign_run import (
     CAMPAIGN_CONVERSATION,
+    fake_teams,
     free_port,
     notification_states,
     process_environment,
@@ -43,11 +43,8 @@ GRACE_SECONDS = 1.5
 
 @pytest.fixture
 async def connector() -> AsyncIterator[tuple[FakeBotConnector, str]]:
-    fake = FakeBotConnector(faults=Faults(latency=0.03))
-    server = TestServer(fake.app())
-    await server.start_server()
-    yield fake, str(server.make_url("")).rstrip("/")
-    await server.close()
+    async with fake_teams(latency=0.03) as running:
+        yield running
 
 
 @dataclass

@@ -6,12 +6,15 @@ import asyncio
 import os
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
 
+from aiohttp.test_utils import TestServer
 from sqlalchemy import func, insert, select
 
+from bot.adapters.botframework.fake_connector import FakeBotConnector, Faults
 from bot.conversations.models import ConversationReferenceRecord
 from bot.db import migrate
 from bot.db.engine import create_engine, create_session_factory
@@ -140,3 +143,15 @@ async def until_all_delivered(database_url: str, count: int, seconds: float = 60
     async with asyncio.timeout(seconds):
         while await notification_states(database_url) != {"delivered": count}:  # noqa: ASYNC110 (another process writes it)
             await asyncio.sleep(0.2)
+
+
+@asynccontextmanager
+async def fake_teams(latency: float) -> AsyncIterator[tuple[FakeBotConnector, str]]:
+    """The fake Bot Connector in this process, answering after `latency` s; and its URL."""
+    fake = FakeBotConnector(faults=Faults(latency=latency))
+    server = TestServer(fake.app())
+    await server.start_server()
+    try:
+        yield fake, str(server.make_url("")).rstrip("/")
+    finally:
+        await server.close()

@@ -71,9 +71,9 @@ class CredentialTokenProvider:
             async with self._one_at_a_time:
                 return (await self._credential.get_token(self._scope)).token
         except ClientAuthenticationError as error:
-            raise TokenError(_first_line(error), refused=_refused(error)) from error
+            raise TokenError(first_line(error), refused=_refused(error)) from error
         except AzureError as error:
-            raise TokenError(_first_line(error), refused=False) from error
+            raise TokenError(first_line(error), refused=False) from error
 
     async def aclose(self) -> None:
         await self._credential.close()
@@ -86,7 +86,7 @@ def _refused(error: ClientAuthenticationError) -> bool:
     return status is None or status in REFUSED_STATUSES
 
 
-def _first_line(error: AzureError) -> str:
-    """Entra's own words (an AADSTS code and its text), one line of them."""
-    message = str(error.message or error).strip()
+def first_line(error: BaseException) -> str:
+    """An error's own words, one line of them (Entra's: an AADSTS code and its text)."""
+    message = str(getattr(error, "message", None) or error).strip()
     return message.splitlines()[0][:300] if message else type(error).__name__
