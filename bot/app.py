@@ -79,7 +79,10 @@ from bot.tabs.access import TabAccess
 from bot.tabs.ict import IctTab
 from bot.tabs.uploads import UploadPages
 from bot.tabs.web import Gate, static_file
-from bot.telemetry.web import correlate_requests
+from bot.telemetry.providers import Telemetry, start_telemetry
+from bot.telemetry.readings import GaugeSampler
+from bot.telemetry.turns import TurnObserver
+from bot.telemetry.web import TELEMETRY, correlate_requests, observe_requests, prometheus_metrics
 from bot.turn_errors import make_turn_error_handler
 from bot.turn_start import TurnStarter
 
@@ -104,6 +107,8 @@ class Components:
     ict_tab: IctTab
     uploads: UploadPages
     privacy: PrivacyDesk
+    telemetry: Telemetry
+    gauges: GaugeSampler
 
 
 COMPONENTS = web.AppKey("components", Components)
@@ -116,8 +121,12 @@ def create_app(
     token_provider: AccessTokenProvider | None = None,
     clock: Clock = system_clock,
     freeze_after_start: bool = False,
+    telemetry: Telemetry | None = None,
 ) -> web.Application:
     """Build the web app; components are created on start-up inside the running loop.
+
+    `telemetry` is the serving process's (installed globally); without it the app builds its
+    own from the settings. Either way it stops with the app.
 
     `freeze_after_start` is for a serving process: what start-up built (the imports, the FAQ
     matcher's ~57 MB) is kept out of every later full garbage collection, each of which would
@@ -127,18 +136,25 @@ def create_app(
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         components = await build_components(
-            settings, engine=engine, token_provider=token_provider, clock=clock
+            settings,
+            engine=engine,
+            token_provider=token_provider,
+            clock=clock,
+            telemetry=telemetry,
         )
         app[COMPONENTS] = components
+        app[TELEMETRY] = components.telemetry
         if freeze_after_start:
             gc.collect()
             gc.freeze()
         _announce(settings)
+        components.telemetry.start(components.gauges.sample, settings.metrics_sample_seconds)
         if settings.background_jobs:
             components.jobs.start()
             app[SHUTDOWN].stop_background = components.jobs.stop
         yield
         await components.jobs.stop()
+        await components.telemetry.shutdown()
         if components.graph is not None:
             await components.graph.aclose()
         if token_provider is None:
@@ -149,11 +165,13 @@ def create_app(
 
     app.cleanup_ctx.append(lifecycle)
     app.middlewares.append(correlate_requests)
+    app.middlewares.append(observe_requests)
     add_shutdown(app)
     app.router.add_post("/api/messages", _messages)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get(COPY_PATH + "{token}", _own_copy, allow_head=False)
     app.router.add_get("/readyz", _readyz)
+    app.router.add_get("/metrics", prometheus_metrics)
     app.router.add_get("/tabs/ict", _tab(IctTab.shell))
     app.router.add_get("/tabs/ict/configure", _tab(IctTab.configure))
     app.router.add_get("/tabs/ict/start", _tab(IctTab.start))
@@ -199,22 +217,34 @@ async def build_components(
     engine: AsyncEngine | None = None,
     token_provider: AccessTokenProvider | None = None,
     clock: Clock = system_clock,
+    telemetry: Telemetry | None = None,
 ) -> Components:
     check_partition(AREA_VERBS)  # before anything opens: a verb without an area stops here
+    telemetry = telemetry or start_telemetry(settings)
     engine = engine or create_engine(settings.database_url)
+    telemetry.trace_database(engine)
     sessions = create_session_factory(engine)
-    http = aiohttp.ClientSession()
+    instruments = telemetry.instruments
+    http = aiohttp.ClientSession(trace_configs=telemetry.client_trace_configs())
     storage = SqlStorage(sessions, clock)
     tokens = token_provider or _token_provider(settings)
     graph = _graph(settings)
     dispatcher = build_dispatcher(
-        settings, sessions, http, tokens, clock=clock, installer=graph, engine=engine
+        settings,
+        sessions,
+        http,
+        tokens,
+        clock=clock,
+        installer=graph,
+        engine=engine,
+        instruments=instruments,
     )
     connector = BotConnectorClient(
         http,
         tokens,
         policy=RetryPolicy(max_attempts=settings.send_max_attempts),
         timeout_seconds=settings.send_timeout_seconds,
+        instruments=instruments,
     )
     helpdesk = build_helpdesk(settings, sessions, connector, clock=clock, installer=graph)
     jobs = BackgroundJobs(
@@ -231,6 +261,7 @@ async def build_components(
         relay_interval=settings.helpdesk_relay_interval_seconds,
         retention=Purge(sessions, RetentionPolicy.from_settings(settings)),
         clock=clock,
+        instruments=instruments,
     )
     conversation_state = TurnConversationState(storage)
     adapter = BotHttpAdapter(
@@ -254,7 +285,7 @@ async def build_components(
     matcher = await asyncio.to_thread(default_matcher)
     if matcher.morphology is not None:
         log.info("questions: Finnish base forms and compound words by %s", matcher.morphology.name)
-    faq = FaqDesk(sessions, matcher, faq_content(), clock)
+    faq = FaqDesk(sessions, matcher, faq_content(), clock, instruments)
     privacy = PrivacyDesk(sessions, RetentionPolicy.from_settings(settings), clock)
     area_dialogs: dict[Verb, Dialog] = {
         Verb.CHOOSE_PHONE: ChoosePhoneDialog(choices, settings.webshop_url),
@@ -292,6 +323,7 @@ async def build_components(
             admin,
             AnnouncementReceipts(ReceiptDesk(sessions, clock)),
         ],
+        observer=TurnObserver(telemetry),
     )
     gate = Gate(_tab_access(settings, http, clock))
     return Components(
@@ -309,6 +341,8 @@ async def build_components(
         ict_tab=IctTab(ProgramOverview(sessions, clock), gate, faq_content()),
         uploads=UploadPages(FileUploads(sessions, clock), gate),
         privacy=privacy,
+        telemetry=telemetry,
+        gauges=GaugeSampler(sessions, clock, instruments.readings),
     )
 
 

@@ -37,6 +37,7 @@ from bot.privacy.purge import Purge
 from bot.rollout.campaigns import plan_rollout_campaigns
 from bot.settings import Settings
 from bot.telemetry.correlation import correlated
+from bot.telemetry.instruments import Instruments, unrecorded
 from bot.tickets.desk import TicketDesk
 from bot.tickets.ledger import RelayLedger
 
@@ -76,6 +77,7 @@ def build_dispatcher(
     installer: AppInstaller | None,
     worker_id: str | None = None,
     engine: AsyncEngine | None = None,
+    instruments: Instruments | None = None,
 ) -> Dispatcher:
     """One attempt per send on the wire; the outbox owns retries, so they survive restarts.
 
@@ -86,6 +88,7 @@ def build_dispatcher(
         tokens,
         policy=RetryPolicy(max_attempts=1),
         timeout_seconds=settings.send_timeout_seconds,
+        instruments=instruments,
     )
     return Dispatcher(
         sessions,
@@ -97,6 +100,7 @@ def build_dispatcher(
         give_up_after=timedelta(hours=settings.notify_give_up_after_hours),
         concurrency=settings.notify_concurrency,
         lease=settings.notify_lease_seconds,
+        instruments=instruments,
     )
 
 
@@ -155,15 +159,22 @@ def build_helpdesk(
 
 
 async def repeat(
-    job: Callable[[], Awaitable[object]], interval: float, stop: asyncio.Event, what: str
+    job: Callable[[], Awaitable[object]],
+    interval: float,
+    stop: asyncio.Event,
+    what: str,
+    instruments: Instruments | None = None,
 ) -> None:
     """Runs `job` now and then every `interval` seconds until `stop`; a failed run is logged and
-    the next one comes as usual."""
+    the next one comes as usual. Each run is counted by `what` and its result."""
+    counted = instruments or unrecorded()
     while not stop.is_set():
         try:
             with correlated():
                 await job()
+            counted.job_run(what, "ok")
         except Exception:
+            counted.job_run(what, "failed")
             log.exception("%s failed; trying again in %.0f s", what, interval)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval)
@@ -217,8 +228,10 @@ class BackgroundJobs:
         relay_interval: float = 60.0,
         retention: Purge | None = None,
         clock: Clock | None = None,
+        instruments: Instruments | None = None,
     ) -> None:
         self.dispatcher = dispatcher
+        self._instruments = instruments or unrecorded()
         self.relay = relay
         self._relay_interval = relay_interval
         self.planner = planner
@@ -232,23 +245,47 @@ class BackgroundJobs:
 
     def start(self) -> None:
         self._spawn(
-            repeat(self.planner.plan_once, self._planner_interval, self._stop, "rollout planning"),
+            repeat(
+                self.planner.plan_once,
+                self._planner_interval,
+                self._stop,
+                "rollout planning",
+                self._instruments,
+            ),
             "planner",
         )
         self._spawn(self.dispatcher.run_forever(self._stop), "dispatcher")
         if self.relay is not None:
             self._spawn(
-                repeat(self.relay.run_once, self._relay_interval, self._stop, "helpdesk relay"),
+                repeat(
+                    self.relay.run_once,
+                    self._relay_interval,
+                    self._stop,
+                    "helpdesk relay",
+                    self._instruments,
+                ),
                 "helpdesk relay",
             )
         if self.retention is not None and self._clock is not None:
             self._spawn(
-                repeat(self.apply_retention, RETENTION_INTERVAL, self._stop, "retention"),
+                repeat(
+                    self.apply_retention,
+                    RETENTION_INTERVAL,
+                    self._stop,
+                    "retention",
+                    self._instruments,
+                ),
                 "retention",
             )
         if self._directory is not None and self._directory_interval > 0:
             self._spawn(
-                repeat(self._directory.run, self._directory_interval, self._stop, "directory sync"),
+                repeat(
+                    self._directory.run,
+                    self._directory_interval,
+                    self._stop,
+                    "directory sync",
+                    self._instruments,
+                ),
                 "directory sync",
             )
 

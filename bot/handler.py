@@ -47,6 +47,8 @@ from bot.directory import service as directory
 from bot.faq.service import FaqDesk
 from bot.i18n import SUPPORTED_LANGUAGES, resolve_language, texts
 from bot.privacy.service import PrivacyDesk
+from bot.telemetry.providers import Telemetry
+from bot.telemetry.turns import TurnObserver
 from bot.tickets.service import Member
 from bot.turn_start import Person, TurnStarter
 
@@ -76,8 +78,10 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         in_place: Iterable[AnswersInPlace] = (),
         privacy_notice_url: str = "",
         privacy: PrivacyDesk | None = None,
+        observer: TurnObserver | None = None,
     ) -> None:
         self._sessions = sessions
+        self._observer = observer or TurnObserver(Telemetry.off())
         self._conversation_state = conversation_state
         self._turn_starter = turn_starter
         self._dialog_state = conversation_state.create_property("DialogState")
@@ -111,9 +115,10 @@ class PuhelinbottiHandler(TeamsActivityHandler):
         self._area_dialogs[verb] = dialog.id
 
     async def on_turn(self, turn_context: TurnContext) -> None:
-        await self._prepare_turn(turn_context)
-        await super().on_turn(turn_context)
-        await self._conversation_state.save_changes(turn_context)
+        with self._observer.turn(turn_context.activity.type):
+            await self._prepare_turn(turn_context)
+            await super().on_turn(turn_context)
+            await self._conversation_state.save_changes(turn_context)
 
     async def _prepare_turn(self, turn_context: TurnContext) -> None:
         """Remember where to reach this conversation, load its state, settle the language."""

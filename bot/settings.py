@@ -161,6 +161,51 @@ class Settings(BaseSettings):
         "line, with the correlation id of the turn or job)",
         validation_alias=AliasChoices("LOG_FORMAT", "log_format"),
     )
+    prometheus_metrics: bool = Field(
+        default=False,
+        description="metrics as Prometheus text at GET /metrics, for a scraper on this machine "
+        "or one with PROMETHEUS_METRICS_TOKEN",
+        validation_alias=AliasChoices("PROMETHEUS_METRICS", "prometheus_metrics"),
+    )
+    prometheus_metrics_token: SecretStr = Field(
+        default=SecretStr(""),
+        description="a bearer token (at least 24 characters) that lets a scraper elsewhere read "
+        "/metrics; empty: only this machine may",
+        validation_alias=AliasChoices("PROMETHEUS_METRICS_TOKEN", "prometheus_metrics_token"),
+    )
+    otlp_endpoint: str = Field(
+        default="",
+        description="an OpenTelemetry collector's OTLP/HTTP address (e.g. http://collector:4318): "
+        "metrics and traces go there; headers from OTEL_EXPORTER_OTLP_HEADERS",
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "otlp_endpoint"),
+    )
+    applicationinsights_connection_string: SecretStr = Field(
+        default=SecretStr(""),
+        description="Application Insights' connection string: metrics, traces and log lines go "
+        "to Azure Monitor through its OpenTelemetry distro",
+        validation_alias=AliasChoices(
+            "APPLICATIONINSIGHTS_CONNECTION_STRING", "applicationinsights_connection_string"
+        ),
+    )
+    otel_service_name: str = Field(
+        default="puhelinbotti",
+        min_length=1,
+        validation_alias=AliasChoices("OTEL_SERVICE_NAME", "otel_service_name"),
+    )
+    metrics_sample_seconds: float = Field(
+        default=15.0,
+        ge=1,
+        le=3600,
+        description="how often the outbox, relay and directory gauges are read from the database",
+        validation_alias=AliasChoices("METRICS_SAMPLE_SECONDS", "metrics_sample_seconds"),
+    )
+    metrics_export_seconds: float = Field(
+        default=30.0,
+        ge=1,
+        le=3600,
+        description="how often metrics are pushed to OTLP or Azure Monitor",
+        validation_alias=AliasChoices("METRICS_EXPORT_SECONDS", "metrics_export_seconds"),
+    )
     instalments: int = Field(
         default=DEFAULT_MAX_INSTALMENTS,
         ge=1,
@@ -366,6 +411,22 @@ class Settings(BaseSettings):
         value = value.strip()
         if value and not value.startswith("https://"):
             raise ValueError("PRIVACY_NOTICE_URL must start with https://")
+        return value
+
+    @field_validator("prometheus_metrics_token")
+    @classmethod
+    def _token_is_long(cls, value: SecretStr) -> SecretStr:
+        """A short token can be guessed; an empty one means none."""
+        if value.get_secret_value() and len(value.get_secret_value()) < 24:
+            raise ValueError("PROMETHEUS_METRICS_TOKEN must be at least 24 characters")
+        return value
+
+    @field_validator("otlp_endpoint")
+    @classmethod
+    def _otlp_is_http(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and urlsplit(value).scheme not in ("http", "https"):
+            raise ValueError("OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// address")
         return value
 
     @field_validator("entra_authority_host")

@@ -73,13 +73,18 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     import signal
 
     from bot.app import build_components
+    from bot.telemetry.providers import start_telemetry
 
     freeze_startup_objects()
 
     async def run() -> tuple[str, str | None]:
         async with open_engine(settings) as engine:
-            components = await build_components(settings, engine=engine)
+            components = await build_components(
+                settings, engine=engine, telemetry=start_telemetry(settings, install_globally=True)
+            )
             freeze_startup_objects()  # and what start-up built (the matcher's ~57 MB) too
+            telemetry = components.telemetry
+            telemetry.start(components.gauges.sample, settings.metrics_sample_seconds)
             jobs = components.jobs
             if args.worker_id:
                 jobs.dispatcher.worker_id = args.worker_id
@@ -112,6 +117,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
                 return say("cli.campaigns.stopped"), jobs.dispatcher.configuration_error
             finally:
                 await jobs.stop()
+                await telemetry.shutdown()
                 if components.graph is not None:
                     await components.graph.aclose()
                 await components.http.close()

@@ -32,6 +32,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.access_log import RedactingAccessLogger
     from bot.app import create_app
     from bot.serving import serve
+    from bot.telemetry.providers import start_telemetry
 
     host = args.host or settings.host
     port = args.port or settings.port
@@ -40,7 +41,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         worded = say(f"{SERVE_REFUSAL_CATALOG}.{refusal.key}", **refusal.values)
         print(say("cli.server.refused", refusal=worded), file=sys.stderr)
         return 2
-    app = create_app(settings, freeze_after_start=True)
+    telemetry = start_telemetry(settings, install_globally=True)
+    app = create_app(settings, freeze_after_start=True, telemetry=telemetry)
     asyncio.run(
         serve(
             app,

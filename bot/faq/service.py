@@ -17,6 +17,7 @@ from bot.faq.language import words
 from bot.faq.matcher import FaqMatcher, Match
 from bot.faq.models import FaqFeedback, FaqQuestion
 from bot.faq.topics import FaqContent
+from bot.telemetry.instruments import Instruments, unrecorded
 
 MAX_QUESTION_LENGTH = 500
 MATCHED_LENGTH = 300  # no question needs more; it bounds the matcher's work
@@ -44,17 +45,24 @@ class FaqDesk:
     """What the questions conversation calls: one short transaction per question or feedback."""
 
     def __init__(
-        self, sessions: SessionFactory, matcher: FaqMatcher, content: FaqContent, clock: Clock
+        self,
+        sessions: SessionFactory,
+        matcher: FaqMatcher,
+        content: FaqContent,
+        clock: Clock,
+        instruments: Instruments | None = None,
     ) -> None:
         self._sessions = sessions
         self.matcher = matcher
         self.content = content
         self._clock = clock
+        self._instruments = instruments or unrecorded()
 
     async def ask(self, text: str, *, asker: str | None, keep: bool = True) -> Asked:
         """`keep=False` keeps only answered questions, for text typed mid-choice that is mostly
         no question."""
         match = await self.match(text)
+        self._instruments.faq_answer(match.band)
         if not keep and match.band != "answer":
             return Asked(0, match)
         return await self.keep(match, asker=asker)
@@ -74,6 +82,7 @@ class FaqDesk:
     async def chosen(self, topic_id: str, language: str, *, asker: str | None) -> int:
         """A topic picked from a list rather than asked: kept so its answer can get feedback."""
         title = self.content.topic(topic_id).text(language).title
+        self._instruments.faq_answer(CHOSEN)
         async with self._sessions() as session, session.begin():
             question = FaqQuestion(
                 text=title,

@@ -32,6 +32,7 @@ from bot.notifications.outbox import CONFIGURATION, CONNECTOR_DOWN, GAVE_UP, Set
 from bot.notifications.quiet_hours import WorkingHours
 from bot.notifications.rate_limit import ConversationLimiter, RateLimiter, TenantPace
 from bot.telemetry.correlation import begin
+from bot.telemetry.instruments import Instruments, unrecorded
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ class Dispatcher:
         poll_interval: float = 2.0,
         max_conversation_wait: float = 5.0,
         sleep: Sleep = asyncio.sleep,
+        instruments: Instruments | None = None,
     ) -> None:
         if concurrency < 1 or batch < 1:
             raise ValueError("concurrency and batch must be at least 1")
@@ -106,6 +108,7 @@ class Dispatcher:
         self._poll_interval = poll_interval
         self._max_conversation_wait = max_conversation_wait
         self._sleep = sleep
+        self._instruments = instruments or unrecorded()
         self.stats = DispatchStats()
         self.configuration_error: str | None = None
         self.halted = asyncio.Event()
@@ -272,13 +275,18 @@ class Dispatcher:
         stats = self.stats
         if settlement.state == "delivered":
             stats.delivered += 1
+            outcome = "delivered"
         elif settlement.state == "failed":
             stats.failed += 1
+            outcome = "failed"
         elif settlement.attempts < settlement.attempt:
             stats.postponed += 1
+            outcome = "postponed"
         else:
             stats.retried += 1
+            outcome = "retry"
         stats.writes += 1
+        self._instruments.send(outcome, settlement.status)
 
     async def _idle(self, stop: asyncio.Event) -> None:
         """Nothing to do: sleep until woken, stopped, the next poll, working hours begin, or the

@@ -20,6 +20,7 @@ from bot.clock import Clock
 from bot.db.engine import create_session_factory
 from bot.demo.loader import load_demo_data
 from bot.settings import Settings
+from bot.telemetry.providers import Telemetry
 from tests.support import activities
 from tests.support.activities import TeamsUser
 from tests.support.clock import TEST_NOW
@@ -74,6 +75,7 @@ async def running_bot(
     *,
     background_jobs: bool = False,
     token_provider: AccessTokenProvider | None = None,
+    telemetry: Telemetry | None = None,
 ) -> AsyncIterator[BotUnderTest]:
     """Background jobs (planner, dispatcher, directory sync) only for tests that ask for them.
 
@@ -90,6 +92,7 @@ async def running_bot(
         engine=engine,
         token_provider=token_provider or FixedTokenProvider(OUTGOING_TOKEN),
         clock=clock or (lambda: TEST_NOW),
+        telemetry=telemetry,
     )
     server = TestServer(app)
     client: TestClient[Any, Any] = TestClient(server)
@@ -105,11 +108,14 @@ async def running_bot(
 
 @asynccontextmanager
 async def demo_bot(
-    engine: AsyncEngine, now: datetime, settings: Settings | None = None
+    engine: AsyncEngine,
+    now: datetime,
+    settings: Settings | None = None,
+    telemetry: Telemetry | None = None,
 ) -> AsyncIterator[BotUnderTest]:
     """The bot over the demo data with time standing at `now`, Maija having said hello."""
     async with create_session_factory(engine)() as session, session.begin():
         await load_demo_data(session=session)
-    async with running_bot(engine, settings, clock=lambda: now) as running:
+    async with running_bot(engine, settings, clock=lambda: now, telemetry=telemetry) as running:
         await running.say(MAIJA, "hei")
         yield running

@@ -21,6 +21,7 @@ from yarl import URL
 from bot.adapters.botframework.tokens import AccessTokenProvider
 from bot.backoff import RetryPolicy, parse_retry_after
 from bot.pacing import wait_for_slot
+from bot.telemetry.instruments import Instruments, unrecorded
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,10 @@ class BotConnectorClient:
         policy: RetryPolicy | None = None,
         timeout_seconds: float = 15.0,
         sleep: Sleep = asyncio.sleep,
+        instruments: Instruments | None = None,
     ) -> None:
         self._http = http
+        self._instruments = instruments or unrecorded()
         self._tokens = tokens
         self._policy = policy or RetryPolicy()
         self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
@@ -135,6 +138,8 @@ class BotConnectorClient:
                 retry_after = parse_retry_after(
                     response.headers.get("Retry-After"), sent=response.headers.get("Date")
                 )
+                if response.status == 429:
+                    self._instruments.throttled(retry_after)
                 return response.status, retry_after, _json_or_text(text)
         except (aiohttp.ClientError, TimeoutError) as error:
             return None, None, repr(error)
