@@ -135,7 +135,7 @@ class Instruments:
             self._retry_after.record(retry_after)
 
     def job_run(self, job: str, result: str) -> None:
-        self._job_runs.add(1, {"job": job, "result": result})
+        self._job_runs.add(1, {"background_job": job, "result": result})
 
     def faq_answer(self, band: str) -> None:
         self._faq_answers.add(1, {"band": band})

@@ -34,6 +34,11 @@ from bot.telemetry.loop_lag import measure_loop_lag
 
 log = logging.getLogger(__name__)
 TRACER_NAME = "puhelinbotti"
+# Azure Monitor's SDK reports on itself to Microsoft and fetches settings from it unless told.
+ONLY_TO_THE_CITY = (
+    "APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL",
+    "APPLICATIONINSIGHTS_CONTROLPLANE_DISABLED",
+)
 
 
 @dataclass
@@ -205,10 +210,14 @@ def _azure_monitor(
     processors: list[SpanProcessor],
 ) -> tuple[MeterProvider, TracerProvider]:
     """Microsoft's distro builds the providers (with our readers and span processors beside
-    its own exporters) and installs them globally; live metrics stay off (they hold a
-    connection open to Azure for a portal nobody may be watching)."""
+    its own exporters) and installs them globally. Telemetry goes only to the city's own
+    resource: live metrics stay off (a connection held open for a portal nobody may watch), and
+    so, unless an operator sets them, do the SDK's own usage reports to Microsoft (statsbeat)
+    and its remote configuration."""
     from azure.monitor.opentelemetry import configure_azure_monitor
 
+    for name in ONLY_TO_THE_CITY:
+        os.environ.setdefault(name, "true")
     configure_azure_monitor(
         connection_string=connection_string,
         resource=resource,

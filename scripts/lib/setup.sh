@@ -82,6 +82,17 @@ setup_postgres() {
     echo "not postgres"
 }
 
+setup_prometheus() {
+    # tests/test_prometheus_scrape.py scrapes the running bot with it; skipped where it is missing.
+    command -v prometheus >/dev/null && return 0
+    apt_install --no-install-recommends prometheus && return 0
+    if [ -n "${CI:-}" ]; then
+        echo "Debian's prometheus could not be installed (apt-get install prometheus)" >&2
+        exit 1
+    fi
+    echo "Debian's prometheus is not installed: the scrape test is skipped" >&2
+}
+
 setup_faketime() {
     command -v faketime >/dev/null && return 0
     apt_install faketime && return 0
