@@ -4,8 +4,10 @@ Modes (the same server, settings apart):
 - off: no exporter, the API's no-op instruments;
 - metrics: PROMETHEUS_METRICS=true, `/metrics` scraped every second (Prometheus usually
   scrapes every 15-60 s, so this is the heavier case);
-- traces: metrics as above plus OTLP to a local collector: a span for every request, turn, SQL
-  statement and Bot Connector call, and the metrics pushed every second.
+- traces: metrics as above plus OTLP to a local collector, the metrics pushed every second, and
+  the default share of turns traced (TRACE_SAMPLE_RATIO=0.1): for those, a span for the request,
+  the turn, every SQL statement and every Bot Connector call;
+- traces-all: the same with every turn traced (TRACE_SAMPLE_RATIO=1).
 
 Load: the turn benchmark's returning employees (authentication on, "valikko" and the menu's
 button in turn), `--concurrency` at a time. Each round runs every mode on a fresh database,
@@ -45,7 +47,7 @@ from turn_latency import (
 
 from bot.adapters.botframework.fake_openid import FakeOpenIdServer
 
-MODES = ("off", "metrics", "traces")
+MODES = ("off", "metrics", "traces", "traces-all")
 SCRAPE_INTERVAL = 1.0
 
 
@@ -56,6 +58,7 @@ class Options:
     users: int
     concurrency: int
     databases: tuple[str, ...]
+    profile_dir: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,14 +72,17 @@ class Run:
     errors: int
     scrapes: int
     spans: int
+    cpu_ms: float
 
 
 def settings_for(mode: str, collector: Server) -> list[str]:
     if mode == "off":
         return []
     settings = ["prometheus_metrics=true"]
-    if mode == "traces":
+    if mode.startswith("traces"):
         settings += [f"otlp_endpoint={collector.url}", "metrics_export_seconds=1"]
+    if mode == "traces-all":
+        settings += ["trace_sample_ratio=1"]
     return [part for setting in settings for part in ("--setting", setting)]
 
 
@@ -118,6 +124,8 @@ async def run_mode(
         if schema:
             args += ["--schema", schema]
         name = f"puhelinbotti-{database}-{mode}-{round_number}"
+        if options.profile_dir:
+            args += ["--profile", str(Path(options.profile_dir) / f"{name}.txt")]
         server = Server(name, "serve_puhelinbotti.py", args, workdir)
         try:
             await wait_ready(session, server, "/readyz")
@@ -140,7 +148,9 @@ async def run_mode(
                 else None
             )
             turns = target.conversations.next_turns(options.requests)
+            cpu_before = server.cpu_seconds()
             sample = await send_turns(session, target, turns, options.concurrency)
+            cpu = server.cpu_seconds() - cpu_before
             stop.set()
             scrapes = await scraper if scraper is not None else 0
             await take_replies(session, connector)
@@ -157,10 +167,12 @@ async def run_mode(
         sample.errors + server.errors_since(0),
         scrapes,
         spans,
+        cpu * 1000 / options.requests,
     )
     print(
-        f"  round {round_number} {database:<10} {mode:<8} {run.rps:7.1f} req/s "
-        f"p50 {run.p50_ms:6.1f} ms p99 {run.p99_ms:6.1f} ms errors {run.errors} "
+        f"  round {round_number} {database:<10} {mode:<10} {run.rps:7.1f} req/s "
+        f"p50 {run.p50_ms:6.1f} ms p99 {run.p99_ms:6.1f} ms cpu {run.cpu_ms:5.2f} ms/turn "
+        f"errors {run.errors} "
         f"scrapes {scrapes} spans {spans}",
         file=sys.stderr,
     )
@@ -203,10 +215,11 @@ def report(runs: list[Run], options: Options) -> str:
     lines = [
         f"Telemetry overhead: {options.requests} measured turns per run at c={options.concurrency},"
         f" {options.users} returning employees, auth on; {options.rounds} rounds, each mode on a "
-        "fresh database per round; medians over rounds; ratio = mode / off within a round.",
+        "fresh database per round; medians over rounds; ratio = req/s of the mode / off within a "
+        "round (min: the worst round); cpu ms: the server's CPU time per turn.",
         "",
-        f"{'database':<10} {'mode':<8} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
-        f"{'ratio':>6} {'min':>6} {'spans/turn':>10} {'errors':>6}",
+        f"{'database':<10} {'mode':<10} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'ratio':>6} {'min':>6} {'cpu ms':>6} {'spans/turn':>10} {'errors':>6}",
     ]
     for database in options.databases:
         off = {run.round: run for run in runs if run.database == database and run.mode == "off"}
@@ -214,10 +227,11 @@ def report(runs: list[Run], options: Options) -> str:
             mine = [run for run in runs if run.database == database and run.mode == mode]
             ratios = [run.rps / off[run.round].rps for run in mine if off[run.round].rps]
             lines.append(
-                f"{database:<10} {mode:<8} {statistics.median(r.rps for r in mine):8.1f} "
+                f"{database:<10} {mode:<10} {statistics.median(r.rps for r in mine):8.1f} "
                 f"{statistics.median(r.p50_ms for r in mine):7.1f} "
                 f"{statistics.median(r.p99_ms for r in mine):7.1f} "
                 f"{statistics.median(ratios):6.2f} {min(ratios):6.2f} "
+                f"{statistics.median(r.cpu_ms for r in mine):6.2f} "
                 f"{statistics.median(r.spans for r in mine) / options.requests:10.1f} "
                 f"{sum(r.errors for r in mine):6d}"
             )
@@ -232,6 +246,7 @@ def parse_options(argv: list[str] | None = None) -> Options:
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--databases", type=name_list(DATABASES), default=DATABASES)
+    parser.add_argument("--profile-dir", help="profile each server (pyinstrument) into this folder")
     args = parser.parse_args(argv)
     return Options(
         rounds=args.rounds or (1 if args.quick else 3),
@@ -239,6 +254,7 @@ def parse_options(argv: list[str] | None = None) -> Options:
         users=args.users,
         concurrency=args.concurrency,
         databases=args.databases,
+        profile_dir=args.profile_dir,
     )
 
 

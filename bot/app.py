@@ -225,7 +225,7 @@ async def build_components(
     telemetry.trace_database(engine)
     sessions = create_session_factory(engine)
     instruments = telemetry.instruments
-    http = aiohttp.ClientSession(trace_configs=telemetry.client_trace_configs())
+    http = aiohttp.ClientSession()
     storage = SqlStorage(sessions, clock)
     tokens = token_provider or _token_provider(settings)
     graph = _graph(settings)
@@ -237,7 +237,7 @@ async def build_components(
         clock=clock,
         installer=graph,
         engine=engine,
-        instruments=instruments,
+        telemetry=telemetry,
     )
     connector = BotConnectorClient(
         http,
@@ -245,6 +245,7 @@ async def build_components(
         policy=RetryPolicy(max_attempts=settings.send_max_attempts),
         timeout_seconds=settings.send_timeout_seconds,
         instruments=instruments,
+        tracer=telemetry.tracer,
     )
     helpdesk = build_helpdesk(settings, sessions, connector, clock=clock, installer=graph)
     jobs = BackgroundJobs(
@@ -261,7 +262,7 @@ async def build_components(
         relay_interval=settings.helpdesk_relay_interval_seconds,
         retention=Purge(sessions, RetentionPolicy.from_settings(settings)),
         clock=clock,
-        instruments=instruments,
+        telemetry=telemetry,
     )
     conversation_state = TurnConversationState(storage)
     adapter = BotHttpAdapter(

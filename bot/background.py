@@ -37,7 +37,8 @@ from bot.privacy.purge import Purge
 from bot.rollout.campaigns import plan_rollout_campaigns
 from bot.settings import Settings
 from bot.telemetry.correlation import correlated
-from bot.telemetry.instruments import Instruments, unrecorded
+from bot.telemetry.providers import Telemetry
+from bot.telemetry.spans import operation
 from bot.tickets.desk import TicketDesk
 from bot.tickets.ledger import RelayLedger
 
@@ -77,7 +78,7 @@ def build_dispatcher(
     installer: AppInstaller | None,
     worker_id: str | None = None,
     engine: AsyncEngine | None = None,
-    instruments: Instruments | None = None,
+    telemetry: Telemetry | None = None,
 ) -> Dispatcher:
     """One attempt per send on the wire; the outbox owns retries, so they survive restarts.
 
@@ -88,7 +89,8 @@ def build_dispatcher(
         tokens,
         policy=RetryPolicy(max_attempts=1),
         timeout_seconds=settings.send_timeout_seconds,
-        instruments=instruments,
+        instruments=telemetry.instruments if telemetry else None,
+        tracer=telemetry.tracer if telemetry else None,
     )
     return Dispatcher(
         sessions,
@@ -100,7 +102,7 @@ def build_dispatcher(
         give_up_after=timedelta(hours=settings.notify_give_up_after_hours),
         concurrency=settings.notify_concurrency,
         lease=settings.notify_lease_seconds,
-        instruments=instruments,
+        telemetry=telemetry,
     )
 
 
@@ -163,18 +165,18 @@ async def repeat(
     interval: float,
     stop: asyncio.Event,
     what: str,
-    instruments: Instruments | None = None,
+    telemetry: Telemetry | None = None,
 ) -> None:
     """Runs `job` now and then every `interval` seconds until `stop`; a failed run is logged and
-    the next one comes as usual. Each run is counted by `what` and its result."""
-    counted = instruments or unrecorded()
+    the next one comes as usual. Each run is counted by `what` and its result, and traced."""
+    telemetry = telemetry or Telemetry.off()
     while not stop.is_set():
         try:
-            with correlated():
+            with correlated(), operation(telemetry.tracer, f"job {what}"):
                 await job()
-            counted.job_run(what, "ok")
+            telemetry.instruments.job_run(what, "ok")
         except Exception:
-            counted.job_run(what, "failed")
+            telemetry.instruments.job_run(what, "failed")
             log.exception("%s failed; trying again in %.0f s", what, interval)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval)
@@ -228,10 +230,10 @@ class BackgroundJobs:
         relay_interval: float = 60.0,
         retention: Purge | None = None,
         clock: Clock | None = None,
-        instruments: Instruments | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self.dispatcher = dispatcher
-        self._instruments = instruments or unrecorded()
+        self._telemetry = telemetry or Telemetry.off()
         self.relay = relay
         self._relay_interval = relay_interval
         self.planner = planner
@@ -250,7 +252,7 @@ class BackgroundJobs:
                 self._planner_interval,
                 self._stop,
                 "rollout planning",
-                self._instruments,
+                self._telemetry,
             ),
             "planner",
         )
@@ -262,7 +264,7 @@ class BackgroundJobs:
                     self._relay_interval,
                     self._stop,
                     "helpdesk relay",
-                    self._instruments,
+                    self._telemetry,
                 ),
                 "helpdesk relay",
             )
@@ -273,7 +275,7 @@ class BackgroundJobs:
                     RETENTION_INTERVAL,
                     self._stop,
                     "retention",
-                    self._instruments,
+                    self._telemetry,
                 ),
                 "retention",
             )
@@ -284,7 +286,7 @@ class BackgroundJobs:
                     self._directory_interval,
                     self._stop,
                     "directory sync",
-                    self._instruments,
+                    self._telemetry,
                 ),
                 "directory sync",
             )

@@ -187,6 +187,14 @@ class Settings(BaseSettings):
             "APPLICATIONINSIGHTS_CONNECTION_STRING", "applicationinsights_connection_string"
         ),
     )
+    trace_sample_ratio: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="the share of turns (and background operations) traced: 1.0 traces all, "
+        "for a test or a quiet system; the default keeps tracing's cost small (README)",
+        validation_alias=AliasChoices("TRACE_SAMPLE_RATIO", "trace_sample_ratio"),
+    )
     otel_service_name: str = Field(
         default="puhelinbotti",
         min_length=1,

@@ -18,6 +18,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 from pydantic import ValidationError
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from yarl import URL
 
 from bot.adapters.botframework.fake_connector import ScriptedFailure
@@ -27,6 +29,7 @@ from bot.settings import Settings
 from bot.telemetry.instruments import METER_NAME, Instruments
 from bot.telemetry.providers import TRACER_NAME, Telemetry, start_telemetry
 from bot.telemetry.readings import read_gauges
+from bot.telemetry.sql import trace_statements
 from bot.telemetry.urls import without_ids
 from tests.support.activities import message
 from tests.support.bot import MAIJA, OUTGOING_TOKEN, demo_bot, running_bot
@@ -231,7 +234,7 @@ async def test_the_gauges_and_background_runs_reach_the_exporter(sqlite_engine, 
 def test_without_an_exporter_nothing_is_recorded_or_traced():
     telemetry = start_telemetry(Settings(app_id=""))
     assert not telemetry.recording and not telemetry.tracing
-    assert telemetry.prometheus is None and telemetry.client_trace_configs() == []
+    assert telemetry.prometheus is None
 
 
 @pytest.mark.parametrize(
@@ -266,3 +269,33 @@ def test_telemetry_settings_that_would_not_work_refuse_to_load(setting, value, m
     monkeypatch.setenv(setting, value)
     with pytest.raises(ValidationError, match=setting):
         Settings(app_id="")
+
+
+async def test_a_failing_statement_is_a_failed_span_and_an_untraced_one_makes_none(
+    sqlite_engine, recorded
+):
+    tracer = recorded.telemetry.tracer
+    stop = trace_statements(sqlite_engine, tracer)
+    try:
+        with tracer.start_as_current_span("turn message"):
+            async with sqlite_engine.connect() as connection:
+                with pytest.raises(OperationalError):
+                    await connection.execute(
+                        text("SELECT reply FROM no_such_table WHERE name = :name"),
+                        {"name": MAIJA.name},
+                    )
+        async with sqlite_engine.connect() as connection:
+            await connection.execute(text("SELECT 42"))
+    finally:
+        stop()
+
+    statements = {
+        str(_attribute(span, "db.statement")): span
+        for span in recorded.finished()
+        if _attribute(span, "db.statement")
+    }
+    failed = statements["SELECT reply FROM no_such_table WHERE name = ?"]
+    assert failed.status.status_code is StatusCode.ERROR
+    assert failed.status.description == "OperationalError"
+    assert "SELECT 42" not in statements, "outside a traced turn no span is made"
+    assert MAIJA.name not in everything_in(recorded.finished(), recorded)

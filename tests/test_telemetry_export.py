@@ -17,7 +17,13 @@ from aiohttp.test_utils import TestServer
 
 from bot.telemetry.fake_collector import FakeCollector
 from tests.support.activities import TeamsUser, message
-from tests.support.campaign_run import fake_teams, free_port, process_environment, start_bot
+from tests.support.campaign_run import (
+    fake_teams,
+    free_port,
+    process_environment,
+    seed_campaign,
+    start_bot,
+)
 
 SERVER, CLIENT = 2, 3  # OTLP's span kinds
 PERSON = TeamsUser("7a1f0c52-3b9e-4d6a-8c21-5e0f9b3d7a44", "Kerttu Koivisto")
@@ -35,13 +41,19 @@ async def collector() -> AsyncIterator[tuple[FakeCollector, str]]:
 
 
 @asynccontextmanager
-async def serving(extra: dict[str, str], tmp_path: object) -> AsyncIterator[tuple[str, str]]:
-    """The bot as its own process (SQLite, auth off on loopback); yields its URL and the fake
-    Bot Connector's. Stopped with SIGTERM, which flushes what the exporters still hold."""
+async def serving(
+    extra: dict[str, str], tmp_path: object, campaign: int = 0
+) -> AsyncIterator[tuple[str, str]]:
+    """The bot as its own process (SQLite, auth off on loopback), with a campaign to `campaign`
+    people if asked; yields its URL and the fake Bot Connector's. Stopped with SIGTERM, which
+    flushes what the exporters still hold."""
     async with fake_teams(latency=0.0) as (_, service_url):
         port = free_port()
+        database_url = f"sqlite+aiosqlite:///{tmp_path}/export.sqlite3"
+        if campaign:
+            await seed_campaign(database_url, service_url, count=campaign, tenant="")
         environment = process_environment(
-            f"sqlite+aiosqlite:///{tmp_path}/export.sqlite3",
+            database_url,
             "",
             ALLOW_UNAUTHENTICATED="true",
             LOG_LEVEL="INFO",
@@ -87,12 +99,19 @@ async def test_otlp_gets_each_turn_as_one_trace_and_the_programs_metrics(tmp_pat
     async with (
         collector() as (received, endpoint),
         serving(
-            {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint, "METRICS_EXPORT_SECONDS": "1"}, tmp_path
+            {
+                "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
+                "METRICS_EXPORT_SECONDS": "1",
+                "TRACE_SAMPLE_RATIO": "1",
+            },
+            tmp_path,
+            campaign=3,
         ) as (base, service_url),
     ):
         await chat(base, service_url, "hei", "valikko")
         await until(lambda: sum(s.name == "turn message" for s in received.spans) == 2)
-        await until(lambda: "phonebot.turns" in received.metric_names)
+        await until(lambda: sum(s.name == "notification send" for s in received.spans) == 3)
+        await until(lambda: "phonebot.notifications.sends" in received.metric_names)
 
     turns = [span for span in received.spans if span.name == "turn message"]
     trace = [span for span in received.spans if span.trace_id == turns[-1].trace_id]
@@ -106,6 +125,11 @@ async def test_otlp_gets_each_turn_as_one_trace_and_the_programs_metrics(tmp_pat
     ]
     assert calls, "the reply to the Bot Connector in the same trace"
     assert {span.service for span in received.spans} == {"puhelinbotti"}
+    sends = [span for span in received.spans if span.name == "notification send"]
+    posts = [span for span in received.spans if span.name == "Bot Connector POST"]
+    assert {span.span_id for span in sends} <= {span.parent_span_id for span in posts}
+    planning = [span for span in received.spans if span.name == "job rollout planning"]
+    assert planning, "background runs are traced too"
     assert {
         "phonebot.turns",
         "phonebot.turn.duration",
@@ -129,6 +153,7 @@ async def test_azure_monitor_gets_requests_dependencies_metrics_and_log_lines(tm
                 "APPLICATIONINSIGHTS_CONNECTION_STRING": connection,
                 "OTEL_METRIC_EXPORT_INTERVAL": "1000",
                 "OTEL_BSP_SCHEDULE_DELAY": "200",
+                "TRACE_SAMPLE_RATIO": "1",
             },
             tmp_path,
         ) as (base, service_url):

@@ -32,7 +32,8 @@ from bot.notifications.outbox import CONFIGURATION, CONNECTOR_DOWN, GAVE_UP, Set
 from bot.notifications.quiet_hours import WorkingHours
 from bot.notifications.rate_limit import ConversationLimiter, RateLimiter, TenantPace
 from bot.telemetry.correlation import begin
-from bot.telemetry.instruments import Instruments, unrecorded
+from bot.telemetry.providers import Telemetry
+from bot.telemetry.spans import operation
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ class Dispatcher:
         poll_interval: float = 2.0,
         max_conversation_wait: float = 5.0,
         sleep: Sleep = asyncio.sleep,
-        instruments: Instruments | None = None,
+        telemetry: Telemetry | None = None,
     ) -> None:
         if concurrency < 1 or batch < 1:
             raise ValueError("concurrency and batch must be at least 1")
@@ -108,7 +109,9 @@ class Dispatcher:
         self._poll_interval = poll_interval
         self._max_conversation_wait = max_conversation_wait
         self._sleep = sleep
-        self._instruments = instruments or unrecorded()
+        telemetry = telemetry or Telemetry.off()
+        self._instruments = telemetry.instruments
+        self._tracer = telemetry.tracer
         self.stats = DispatchStats()
         self.configuration_error: str | None = None
         self.halted = asyncio.Event()
@@ -327,7 +330,8 @@ class Dispatcher:
         log lines carry an id of their own (this task's)."""
         begin()
         try:
-            return await self._attempt(outgoing)
+            with operation(self._tracer, "notification send"):
+                return await self._attempt(outgoing)
         finally:
             self._breaker.settled(outgoing.notification_id)
 

@@ -18,19 +18,20 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib.metadata import version
 
-import aiohttp
 from opentelemetry import metrics, trace
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.settings import Settings
 from bot.telemetry.instruments import METER_NAME, Instruments, unrecorded
 from bot.telemetry.loop_lag import measure_loop_lag
+from bot.telemetry.sql import trace_statements
 
 log = logging.getLogger(__name__)
 TRACER_NAME = "puhelinbotti"
@@ -51,7 +52,7 @@ class Telemetry:
     tracer_provider: TracerProvider | None = None
     prometheus: CollectorRegistry | None = None
     metrics_token: str = ""
-    _engines: list[AsyncEngine] = field(default_factory=list)
+    _untrace: list[Callable[[], None]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -67,35 +68,10 @@ class Telemetry:
     def tracing(self) -> bool:
         return self.tracer_provider is not None
 
-    def client_trace_configs(self) -> list[aiohttp.TraceConfig]:
-        """Spans of outgoing aiohttp calls (the Bot Connector's), ids cut out of their URLs."""
-        if self.tracer_provider is None:
-            return []
-        from opentelemetry.instrumentation.aiohttp_client import create_trace_config
-
-        from bot.telemetry.urls import without_ids
-
-        return [create_trace_config(url_filter=without_ids, tracer_provider=self.tracer_provider)]
-
     def trace_database(self, engine: AsyncEngine) -> None:
-        """A span per SQL statement (its text with placeholders, never the values)."""
-        if self.tracer_provider is None:
-            return
-        from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
-
-        instrumentor = SQLAlchemyInstrumentor()
-        if instrumentor.is_instrumented_by_opentelemetry:
-            instrumentor.uninstrument()
-        # Its declared range stops below SQLAlchemy 2.1, whose engine events it uses are
-        # unchanged; tests/test_telemetry.py checks the statements' spans.
-        instrumentor.instrument(
-            skip_dep_check=True,
-            engine=engine.sync_engine,
-            tracer_provider=self.tracer_provider,
-            meter_provider=metrics.NoOpMeterProvider(),
-            enable_commenter=False,
-        )
-        self._engines.append(engine)
+        """A span per SQL statement of a traced turn (placeholders, never the values)."""
+        if self.tracer_provider is not None:
+            self._untrace.append(trace_statements(engine, self.tracer))
 
     def start(self, sample_gauges: Callable[[], Awaitable[None]], interval: float) -> None:
         """The loop-lag ticker and the database gauges' sampler, while metrics are recorded."""
@@ -106,7 +82,7 @@ class Telemetry:
         self._tasks.append(asyncio.create_task(measure_loop_lag(self.instruments, self._stop)))
         self._tasks.append(
             asyncio.create_task(
-                repeat(sample_gauges, interval, self._stop, "metrics sampling", self.instruments)
+                repeat(sample_gauges, interval, self._stop, "metrics sampling", self)
             )
         )
 
@@ -116,11 +92,9 @@ class Telemetry:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
-        if self._engines:
-            from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
-
-            SQLAlchemyInstrumentor().uninstrument()
-            self._engines.clear()
+        for untrace in self._untrace:
+            untrace()
+        self._untrace.clear()
         # Exporters send over blocking HTTP: off the event loop.
         if self.tracer_provider is not None:
             await asyncio.to_thread(self.tracer_provider.shutdown)
@@ -149,7 +123,7 @@ def start_telemetry(settings: Settings, *, install_globally: bool = False) -> Te
     tracer_provider: TracerProvider | None
     if connection_string:
         meter_provider, tracer_provider = _azure_monitor(
-            connection_string, resource, readers, processors
+            connection_string, resource, readers, processors, settings.trace_sample_ratio
         )
     else:
         meter_provider = None
@@ -157,7 +131,8 @@ def start_telemetry(settings: Settings, *, install_globally: bool = False) -> Te
             meter_provider = MeterProvider(metric_readers=readers, resource=resource)
         tracer_provider = None
         if processors:
-            tracer_provider = TracerProvider(resource=resource)
+            sampler = ParentBased(TraceIdRatioBased(settings.trace_sample_ratio))
+            tracer_provider = TracerProvider(resource=resource, sampler=sampler)
             for processor in processors:
                 tracer_provider.add_span_processor(processor)
         if install_globally and meter_provider is not None:
@@ -208,6 +183,7 @@ def _azure_monitor(
     resource: Resource,
     readers: list[MetricReader],
     processors: list[SpanProcessor],
+    sample_ratio: float,
 ) -> tuple[MeterProvider, TracerProvider]:
     """Microsoft's distro builds the providers (with our readers and span processors beside
     its own exporters) and installs them globally. Telemetry goes only to the city's own
@@ -223,6 +199,7 @@ def _azure_monitor(
         resource=resource,
         metric_readers=readers,
         span_processors=processors,
+        sampling_ratio=sample_ratio,
         enable_live_metrics=False,
         logger_name="bot",
     )

@@ -16,12 +16,14 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+from opentelemetry import trace
 from yarl import URL
 
 from bot.adapters.botframework.tokens import AccessTokenProvider
 from bot.backoff import RetryPolicy, parse_retry_after
 from bot.pacing import wait_for_slot
 from bot.telemetry.instruments import Instruments, unrecorded
+from bot.telemetry.spans import client_call, http_call_attributes, settle_http_call
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +56,11 @@ class BotConnectorClient:
         timeout_seconds: float = 15.0,
         sleep: Sleep = asyncio.sleep,
         instruments: Instruments | None = None,
+        tracer: trace.Tracer | None = None,
     ) -> None:
         self._http = http
         self._instruments = instruments or unrecorded()
+        self._tracer = tracer or trace.NoOpTracer()
         self._tokens = tokens
         self._policy = policy or RetryPolicy()
         self._timeout = aiohttp.ClientTimeout(total=timeout_seconds)
@@ -130,19 +134,24 @@ class BotConnectorClient:
         if token:
             headers["Authorization"] = f"Bearer {token}"
         await wait_for_slot()
-        try:
-            async with self._http.request(
-                method, url, json=body, headers=headers, timeout=self._timeout
-            ) as response:
-                text = await response.text()
-                retry_after = parse_retry_after(
-                    response.headers.get("Retry-After"), sent=response.headers.get("Date")
-                )
-                if response.status == 429:
-                    self._instruments.throttled(retry_after)
-                return response.status, retry_after, _json_or_text(text)
-        except (aiohttp.ClientError, TimeoutError) as error:
-            return None, None, repr(error)
+        with client_call(
+            self._tracer, f"Bot Connector {method}", http_call_attributes(method, url)
+        ) as span:
+            try:
+                async with self._http.request(
+                    method, url, json=body, headers=headers, timeout=self._timeout
+                ) as response:
+                    text = await response.text()
+                    retry_after = parse_retry_after(
+                        response.headers.get("Retry-After"), sent=response.headers.get("Date")
+                    )
+                    if response.status == 429:
+                        self._instruments.throttled(retry_after)
+                    settle_http_call(span, response.status)
+                    return response.status, retry_after, _json_or_text(text)
+            except (aiohttp.ClientError, TimeoutError) as error:
+                settle_http_call(span, None)
+                return None, None, repr(error)
 
 
 def _url(service_url: str, *parts: str) -> URL:
