@@ -167,6 +167,14 @@ class Settings(BaseSettings):
         "or one with PROMETHEUS_METRICS_TOKEN",
         validation_alias=AliasChoices("PROMETHEUS_METRICS", "prometheus_metrics"),
     )
+    metrics_port: int = Field(
+        default=9464,
+        ge=1,
+        le=65535,
+        description="where `phonebot dispatch`, which serves no turns, serves /metrics (on HOST) "
+        "when PROMETHEUS_METRICS=true; `serve` answers /metrics on its own port",
+        validation_alias=AliasChoices("METRICS_PORT", "metrics_port"),
+    )
     prometheus_metrics_token: SecretStr = Field(
         default=SecretStr(""),
         description="a bearer token (at least 24 characters) that lets a scraper elsewhere read "

@@ -74,6 +74,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.app import build_components
     from bot.telemetry.providers import start_telemetry
+    from bot.telemetry.web import serve_metrics_alone
 
     freeze_startup_objects()
 
@@ -85,6 +86,12 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             freeze_startup_objects()  # and what start-up built (the matcher's ~57 MB) too
             telemetry = components.telemetry
             telemetry.start(components.gauges.sample, settings.metrics_sample_seconds)
+            # Not for a one-off run: it ends at once, and may run beside a dispatcher's page.
+            metrics_page = (
+                None
+                if args.once
+                else await serve_metrics_alone(telemetry, settings.host, settings.metrics_port)
+            )
             jobs = components.jobs
             if args.worker_id:
                 jobs.dispatcher.worker_id = args.worker_id
@@ -117,6 +124,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
                 return say("cli.campaigns.stopped"), jobs.dispatcher.configuration_error
             finally:
                 await jobs.stop()
+                if metrics_page is not None:
+                    await metrics_page.cleanup()
                 await telemetry.shutdown()
                 if components.graph is not None:
                     await components.graph.aclose()

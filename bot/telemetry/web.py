@@ -83,6 +83,20 @@ async def prometheus_metrics(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
+async def serve_metrics_alone(telemetry: Telemetry, host: str, port: int) -> web.AppRunner | None:
+    """`/metrics` on a port of its own, for a process that serves no turns (`phonebot
+    dispatch`); None when Prometheus is off. The caller cleans the runner up."""
+    if telemetry.prometheus is None:
+        return None
+    app = web.Application()
+    app[TELEMETRY] = telemetry
+    app.router.add_get("/metrics", prometheus_metrics)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner
+
+
 def may_scrape(request: web.Request, telemetry: Telemetry) -> bool:
     """The exact token (compared in constant time), or a peer on this machine that is not a
     proxy passing on someone else's request."""
