@@ -27,6 +27,7 @@ from bot.adapters.entra.credentials import (
 )
 from bot.adapters.graph.client import GRAPH_SCOPE, AppNotPublished, GraphDirectory, GraphError
 from bot.db import migrate
+from bot.network import is_loopback_host
 from bot.settings import Settings
 
 EXAMPLE_HOST = ".example."
@@ -74,6 +75,7 @@ class Doctor:
         findings = [self._authentication(), self._tenant(), self._public_endpoint()]
         findings.append(await self._database())
         findings.append(self._privacy_notice())
+        findings.append(self._telemetry())
         if findings[0].status is not Status.OK:
             skipped = ("bot_token", "graph_permissions", "teams_app")
             return [
@@ -128,6 +130,25 @@ class Doctor:
         if not self.settings.privacy_notice_url:
             return Finding("privacy_notice", Status.WARNING, "missing")
         return Finding("privacy_notice", Status.OK, "ok", {"url": self.settings.privacy_notice_url})
+
+    def _telemetry(self) -> Finding:
+        """Where metrics and traces go; nowhere, or in clear text off this machine, is advice."""
+        settings = self.settings
+        endpoint = settings.otlp_endpoint
+        parts = urlsplit(endpoint)
+        if endpoint and parts.scheme == "http" and not is_loopback_host(parts.hostname or ""):
+            return Finding("telemetry", Status.WARNING, "otlp_plaintext", {"url": endpoint})
+        where = []
+        if settings.applicationinsights_connection_string.get_secret_value():
+            where.append("azure_monitor")
+        if endpoint:
+            where.append("otlp")
+        if settings.prometheus_metrics:
+            token = settings.prometheus_metrics_token.get_secret_value()
+            where.append("prometheus_token" if token else "prometheus_local")
+        if not where:
+            return Finding("telemetry", Status.WARNING, "none")
+        return Finding("telemetry", Status.OK, "ok", {"where": where, "url": endpoint})
 
     async def _bot_token(self) -> Finding:
         provider = CredentialTokenProvider(

@@ -51,6 +51,7 @@ def live(entra: FakeTokenIssuer, graph: FakeGraph, **values: Any) -> Settings:
         "teams_app_id": TEAMS_APP,
         "public_endpoint": "https://puhelinbotti.pori.fi/api/messages",
         "privacy_notice_url": "https://www.pori.fi/tietosuoja",
+        "prometheus_metrics": True,
     }
     return Settings(_env_file=None, **{**settings, **values})
 
@@ -72,6 +73,7 @@ async def test_a_configuration_fit_to_go_live_passes_every_check(entra, graph):
             "public_endpoint",
             "database",
             "privacy_notice",
+            "telemetry",
             "bot_token",
             "graph_permissions",
             "teams_app",
@@ -169,3 +171,29 @@ def test_the_command_exits_1_with_each_problem_and_its_fix(monkeypatch, tmp_path
     assert "– Botin tunnusta ei tarkistettu" in out
     assert out.count("korjaus:") >= 4
     assert out.rstrip().endswith("Korjaa yllä merkityt kohdat ja aja phonebot doctor uudelleen.")
+
+
+@pytest.mark.parametrize(
+    ("values", "status", "outcome"),
+    [
+        ({"prometheus_metrics": False}, Status.WARNING, "none"),
+        ({"otlp_endpoint": "http://collector.pori.fi:4318"}, Status.WARNING, "otlp_plaintext"),
+        ({"otlp_endpoint": "http://127.0.0.1:4318"}, Status.OK, "ok"),
+    ],
+)
+async def test_telemetry_going_nowhere_or_in_clear_text_is_advice(
+    entra, graph, sqlite_engine, values, status, outcome
+):
+    findings = await examine(live(entra, graph, **values), sqlite_engine, entra)
+    assert (findings["telemetry"].status, findings["telemetry"].outcome) == (status, outcome)
+    assert worded(findings["telemetry"]).startswith("✓" if status is Status.OK else "!")
+
+
+async def test_where_telemetry_goes_is_named(entra, graph, sqlite_engine):
+    settings = live(entra, graph, otlp_endpoint="https://collector.pori.fi:4318")
+    findings = await examine(settings, sqlite_engine, entra)
+    assert worded(findings["telemetry"]) == (
+        "✓ Mittarit ja jäljitykset menevät: OTLP-keräimelle osoitteessa "
+        "https://collector.pori.fi:4318, Prometheukselle osoitteessa /metrics, vain tämän "
+        "koneen keräimelle."
+    )

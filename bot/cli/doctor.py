@@ -53,6 +53,11 @@ def _worded_values(values: dict[str, Any]) -> dict[str, Any]:
     reason = worded.get("reason")
     if isinstance(reason, Reason):
         worded["reason"] = say(f"{SERVE_REFUSAL_CATALOG}.{reason.key}", **reason.values)
+    if "where" in worded:
+        worded["where"] = ", ".join(
+            say(f"cli.doctor.telemetry.where.{place}", url=worded.get("url", ""))
+            for place in worded["where"]
+        )
     if "kind" in worded:
         worded["kind"] = say(f"cli.doctor.kind.{worded['kind']}")
     return worded
