@@ -38,6 +38,7 @@ from turn_latency import (
     Server,
     Target,
     check_auth_enforced,
+    free_port,
     fresh_database,
     name_list,
     send_turns,
@@ -75,10 +76,10 @@ class Run:
     cpu_ms: float
 
 
-def settings_for(mode: str, collector: Server) -> list[str]:
+def settings_for(mode: str, collector: Server, metrics_port: int) -> list[str]:
     if mode == "off":
         return []
-    settings = ["prometheus_metrics=true"]
+    settings = ["prometheus_metrics=true", f"metrics_port={metrics_port}"]
     if mode.startswith("traces"):
         settings += [f"otlp_endpoint={collector.url}", "metrics_export_seconds=1"]
     if mode == "traces-all":
@@ -120,7 +121,9 @@ async def run_mode(
     token = openid.sign(app_id=app_id, service_url=connector.url)
     async with fresh_database(database, workdir) as (url, schema):
         args = ["--database-url", url, "--app-id", app_id]
-        args += ["--openid-metadata-url", openid.metadata_url, *settings_for(mode, collector)]
+        metrics_port = free_port()
+        args += ["--openid-metadata-url", openid.metadata_url]
+        args += settings_for(mode, collector, metrics_port)
         if schema:
             args += ["--schema", schema]
         name = f"puhelinbotti-{database}-{mode}-{round_number}"
@@ -143,7 +146,9 @@ async def run_mode(
             spans_before = await collected_spans(session, collector)
             stop = asyncio.Event()
             scraper = (
-                asyncio.create_task(scrape(session, f"{server.url}/metrics", stop))
+                asyncio.create_task(
+                    scrape(session, f"http://127.0.0.1:{metrics_port}/metrics", stop)
+                )
                 if mode != "off"
                 else None
             )

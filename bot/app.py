@@ -82,7 +82,13 @@ from bot.tabs.web import Gate, static_file
 from bot.telemetry.providers import Telemetry, start_telemetry
 from bot.telemetry.readings import GaugeSampler
 from bot.telemetry.turns import TurnObserver
-from bot.telemetry.web import TELEMETRY, correlate_requests, observe_requests, prometheus_metrics
+from bot.telemetry.web import (
+    TELEMETRY,
+    correlate_requests,
+    observe_requests,
+    open_metrics_listener,
+    prometheus_metrics,
+)
 from bot.turn_errors import make_turn_error_handler
 from bot.turn_start import TurnStarter
 
@@ -149,11 +155,16 @@ def create_app(
             gc.freeze()
         _announce(settings)
         components.telemetry.start(components.gauges.sample, settings.metrics_sample_seconds)
+        metrics = await open_metrics_listener(
+            components.telemetry, settings.metrics_host, settings.metrics_port
+        )
         if settings.background_jobs:
             components.jobs.start()
             app[SHUTDOWN].stop_background = components.jobs.stop
         yield
         await components.jobs.stop()
+        if metrics is not None:
+            await metrics.cleanup()
         await components.telemetry.shutdown()
         if components.graph is not None:
             await components.graph.aclose()
@@ -228,7 +239,7 @@ async def build_components(
     http = aiohttp.ClientSession()
     storage = SqlStorage(sessions, clock)
     tokens = token_provider or _token_provider(settings)
-    graph = _graph(settings)
+    graph = _graph(settings, telemetry)
     dispatcher = build_dispatcher(
         settings,
         sessions,
@@ -347,14 +358,14 @@ async def build_components(
     )
 
 
-def _graph(settings: Settings) -> GraphDirectory | None:
+def _graph(settings: Settings, telemetry: Telemetry) -> GraphDirectory | None:
     """Graph when it can answer: with the app's credentials, or at a local fake's address."""
     has_credentials = credential_kind(settings) is not None
     if not has_credentials and settings.graph_base_url == GRAPH_V1:
         log.warning("no Graph credentials: directory sync and app installation are off")
         return None
     try:
-        return graph_directory(settings)
+        return graph_directory(settings, telemetry.tracer)
     except ValueError as error:
         log.warning("%s: directory sync and app installation are off", error)
         return None

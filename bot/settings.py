@@ -167,12 +167,17 @@ class Settings(BaseSettings):
         "or one with PROMETHEUS_METRICS_TOKEN",
         validation_alias=AliasChoices("PROMETHEUS_METRICS", "prometheus_metrics"),
     )
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        description="where the metrics listener listens when PROMETHEUS_METRICS=true",
+        validation_alias=AliasChoices("METRICS_HOST", "metrics_host"),
+    )
     metrics_port: int = Field(
         default=9464,
-        ge=1,
+        ge=0,
         le=65535,
-        description="where `phonebot dispatch`, which serves no turns, serves /metrics (on HOST) "
-        "when PROMETHEUS_METRICS=true; `serve` answers /metrics on its own port",
+        description="the metrics listener's port (0: none): /metrics for a scraper on this "
+        "machine, or elsewhere with PROMETHEUS_METRICS_TOKEN",
         validation_alias=AliasChoices("METRICS_PORT", "metrics_port"),
     )
     prometheus_metrics_token: SecretStr = Field(
@@ -187,10 +192,16 @@ class Settings(BaseSettings):
         "metrics and traces go there; headers from OTEL_EXPORTER_OTLP_HEADERS",
         validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "otlp_endpoint"),
     )
+    otlp_insecure: bool = Field(
+        default=False,
+        description="allow an http:// OTLP endpoint on another machine (a collector on a private "
+        "network); otherwise only https://, or http:// on this machine",
+        validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_INSECURE", "otlp_insecure"),
+    )
     applicationinsights_connection_string: SecretStr = Field(
         default=SecretStr(""),
         description="Application Insights' connection string: metrics, traces and log lines go "
-        "to Azure Monitor through its OpenTelemetry distro",
+        "to Azure Monitor through its OpenTelemetry exporters",
         validation_alias=AliasChoices(
             "APPLICATIONINSIGHTS_CONNECTION_STRING", "applicationinsights_connection_string"
         ),
@@ -471,6 +482,22 @@ class Settings(BaseSettings):
             )
         if len(given) > 1:
             raise ValueError("set MicrosoftAppPassword or MICROSOFT_APP_CERTIFICATE_PATH, not both")
+        return self
+
+    @model_validator(mode="after")
+    def _telemetry_in_clear_only_when_asked(self) -> Settings:
+        """Traces carry SQL text and routes, and the OTLP headers an API key: not in clear text
+        over a network unless an operator says the network is private."""
+        parts = urlsplit(self.otlp_endpoint)
+        if (
+            parts.scheme == "http"
+            and not is_loopback_host(parts.hostname or "")
+            and not self.otlp_insecure
+        ):
+            raise ValueError(
+                "OTEL_EXPORTER_OTLP_ENDPOINT would send in clear text to another machine: use "
+                "https://, or set OTEL_EXPORTER_OTLP_INSECURE=true for a private network"
+            )
         return self
 
     @model_validator(mode="after")

@@ -177,7 +177,11 @@ def test_the_command_exits_1_with_each_problem_and_its_fix(monkeypatch, tmp_path
     ("values", "status", "outcome"),
     [
         ({"prometheus_metrics": False}, Status.WARNING, "none"),
-        ({"otlp_endpoint": "http://collector.pori.fi:4318"}, Status.WARNING, "otlp_plaintext"),
+        (
+            {"otlp_endpoint": "http://collector.pori.fi:4318", "otlp_insecure": True},
+            Status.WARNING,
+            "otlp_plaintext",
+        ),
         ({"otlp_endpoint": "http://127.0.0.1:4318"}, Status.OK, "ok"),
     ],
 )

@@ -113,7 +113,7 @@ async def test_prometheus_scrapes_a_running_bot_and_its_series_move(tmp_path, pr
     async with fake_teams(latency=0.02) as (_, service_url):
         database_url = f"sqlite+aiosqlite:///{tmp_path / 'scrape.sqlite3'}"
         await seed_campaign(database_url, service_url, count=RECIPIENTS, tenant="")
-        port, dispatch_port = free_port(), free_port()
+        port, serve_metrics, dispatch_metrics = free_port(), free_port(), free_port()
         environment = process_environment(
             database_url,
             "",
@@ -122,19 +122,18 @@ async def test_prometheus_scrapes_a_running_bot_and_its_series_move(tmp_path, pr
             METRICS_SAMPLE_SECONDS="1",
             NOTIFY_RATE_PER_SECOND="15",
             NOTIFY_CONCURRENCY="5",
-            METRICS_PORT=str(dispatch_port),
         )
         # Chatting and sending in processes of their own, as production may run them.
-        bot = await start_bot(
-            {**environment, "BACKGROUND_JOBS": "false"}, "serve", "--port", str(port)
-        )
-        sender = await start_bot(environment, "dispatch")
+        chatting = {**environment, "BACKGROUND_JOBS": "false", "METRICS_PORT": str(serve_metrics)}
+        bot = await start_bot(chatting, "serve", "--port", str(port))
+        sending = {**environment, "METRICS_PORT": str(dispatch_metrics)}
+        sender = await start_bot(sending, "dispatch")
         stop = asyncio.Event()
         try:
             async with (
                 prometheus_scraping(
                     prometheus_binary,
-                    [f"127.0.0.1:{port}", f"127.0.0.1:{dispatch_port}"],
+                    [f"127.0.0.1:{serve_metrics}", f"127.0.0.1:{dispatch_metrics}"],
                     tmp_path,
                 ) as api,
                 aiohttp.ClientSession() as http,

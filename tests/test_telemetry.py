@@ -23,6 +23,8 @@ from sqlalchemy.exc import OperationalError
 from yarl import URL
 
 from bot.adapters.botframework.fake_connector import ScriptedFailure
+from bot.adapters.graph.client import GraphDirectory
+from bot.adapters.graph.fake_graph import FakeGraph
 from bot.db.engine import create_session_factory
 from bot.directory.models import DirectorySyncState
 from bot.settings import Settings
@@ -249,7 +251,7 @@ def test_without_an_exporter_nothing_is_recorded_or_traced():
             "https://login.botframework.com/v1/.well-known/openidconfiguration",
             "https://login.botframework.com/v1/.well-known/openidconfiguration",
         ),
-        ("https://graph/v1.0/users/maija.meikalainen@pori.fi", "https://graph/{id}/users/{id}"),
+        ("https://graph/v1.0/users/maija.meikalainen@pori.fi", "https://graph/v1.0/users/{id}"),
         ("https://user:pw@host/v3/", "https://host/v3/"),
     ],
 )
@@ -263,6 +265,7 @@ def test_urls_in_traces_show_the_route_not_the_ids(url, shown):
         ("PROMETHEUS_METRICS_TOKEN", "too-short"),
         ("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"),
         ("OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://collector"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector.pori.fi:4318"),
     ],
 )
 def test_telemetry_settings_that_would_not_work_refuse_to_load(setting, value, monkeypatch):
@@ -298,4 +301,43 @@ async def test_a_failing_statement_is_a_failed_span_and_an_untraced_one_makes_no
     assert failed.status.status_code is StatusCode.ERROR
     assert failed.status.description == "OperationalError"
     assert "SELECT 42" not in statements, "outside a traced turn no span is made"
+    assert MAIJA.name not in everything_in(recorded.finished(), recorded)
+
+
+async def test_graph_calls_of_a_traced_turn_are_spans_without_the_persons_id(recorded):
+    app_id = "6f3d5c1e-2b7a-4c0e-9a51-7f0d2e8b4c11"
+    async with FakeGraph() as graph:
+        graph.publish_app(app_id)
+        person = graph.add_user(displayName=MAIJA.name)
+        directory = GraphDirectory(base_url=graph.base_url, tracer=recorded.telemetry.tracer)
+        try:
+            with recorded.telemetry.tracer.start_as_current_span("notification send"):
+                await directory.install_app_for_user(person, app_id)
+            await directory.install_app_for_user(person, app_id)  # untraced: no spans
+        finally:
+            await directory.aclose()
+
+    calls = [span for span in recorded.finished() if span.name.startswith("Graph ")]
+    assert [span.name for span in calls] == ["Graph GET", "Graph POST"]
+    (post,) = [span for span in calls if span.name == "Graph POST"]
+    assert str(_attribute(post, "url.full")).endswith("/v1.0/users/{id}/teamwork/installedApps")
+    assert _attribute(post, "http.response.status_code") == 200
+    text = everything_in(recorded.finished(), recorded)
+    assert person not in text and MAIJA.name not in text
+
+
+async def test_a_request_that_fails_marks_its_span_without_the_exceptions_words(
+    sqlite_engine, recorded
+):
+    async with running_bot(sqlite_engine, telemetry=recorded.telemetry) as bot:
+
+        async def broken(token: str) -> None:
+            raise RuntimeError(f"no copy for {MAIJA.name}")
+
+        bot.components.privacy.download = broken  # type: ignore[method-assign]
+        assert (await bot.client.get("/privacy/copy/any-token")).status == 500
+        assert (await bot.client.get("/privacy/copy/expired-token")).status == 500
+
+    (failed, _) = [span for span in recorded.finished() if span.kind is SpanKind.SERVER]
+    assert failed.status.status_code is StatusCode.ERROR
     assert MAIJA.name not in everything_in(recorded.finished(), recorded)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -176,24 +178,79 @@ async def test_azure_monitor_gets_requests_dependencies_metrics_and_log_lines(tm
     assert PERSON.name not in everything and PERSON.aad_object_id not in everything
 
 
-@pytest.mark.parametrize("token", ["", "a-bearer-token-long-enough-to-use"])
-async def test_metrics_need_this_machine_or_the_token(tmp_path, token):
-    """From this machine the page is open; through a proxy (its forwarding header) it needs the
-    token, compared whole."""
-    extra = {"PROMETHEUS_METRICS": "true"}
+TOKEN = "a-bearer-token-long-enough-to-use"
+
+
+@pytest.mark.parametrize("token", ["", TOKEN])
+async def test_metrics_are_for_this_machine_or_the_token(tmp_path, token):
+    """The metrics listener answers a scraper on this machine; the bot's own port, which a
+    proxy may expose, has the page only with a token set, and answers only to it."""
+    listener = free_port()
+    extra = {"PROMETHEUS_METRICS": "true", "METRICS_PORT": str(listener)}
     if token:
         extra["PROMETHEUS_METRICS_TOKEN"] = token
     async with serving(extra, tmp_path) as (base, _), aiohttp.ClientSession() as http:
-        async with http.get(f"{base}/metrics") as response:
+        async with http.get(f"http://127.0.0.1:{listener}/metrics") as response:
             assert response.status == 200
             assert "phonebot_outbox_depth" in await response.text()
-        proxied = {"X-Forwarded-For": "203.0.113.7"}
-        async with http.get(f"{base}/metrics", headers=proxied) as response:
-            assert response.status == 403
+        async with http.get(f"{base}/metrics") as response:
+            assert response.status == (403 if token else 404)
         if token:
-            shown = {**proxied, "Authorization": f"Bearer {token}"}
+            shown = {"Authorization": f"Bearer {token}"}
             async with http.get(f"{base}/metrics", headers=shown) as response:
                 assert response.status == 200
-            wrong = {**proxied, "Authorization": f"Bearer {token[:-1]}x"}
+            wrong = {"Authorization": f"Bearer {token[:-1]}x"}
             async with http.get(f"{base}/metrics", headers=wrong) as response:
                 assert response.status == 403
+
+
+def own_address() -> str | None:
+    """This machine's first address on a network (from iproute2), if it has one."""
+    try:
+        shown = subprocess.run(
+            ["ip", "-4", "-o", "addr", "show", "scope", "global"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    for line in shown.splitlines():
+        fields = line.split()
+        if "inet" in fields:
+            return fields[fields.index("inet") + 1].split("/")[0]
+    return None
+
+
+async def test_a_scraper_elsewhere_needs_the_token_at_the_listener(tmp_path):
+    address = own_address()
+    if address is None:
+        pytest.skip("this machine has no address but loopback")
+    listener = free_port()
+    extra = {
+        "PROMETHEUS_METRICS": "true",
+        "METRICS_HOST": "0.0.0.0",
+        "METRICS_PORT": str(listener),
+        "PROMETHEUS_METRICS_TOKEN": TOKEN,
+    }
+    async with serving(extra, tmp_path):
+        url = f"http://{address}:{listener}/metrics"
+        assert await status_from_another_process(url) == 403, "not this machine's loopback"
+        assert await status_from_another_process(url, TOKEN) == 200
+
+
+async def status_from_another_process(url: str, token: str = "") -> int:
+    """The status a GET gets, asked by a process of its own: this suite's guard lets tests
+    reach only loopback addresses, and this request must come from the machine's network one."""
+    script = (
+        "import sys, urllib.error, urllib.request\n"
+        "request = urllib.request.Request(sys.argv[1])\n"
+        "if sys.argv[2]: request.add_header('Authorization', 'Bearer ' + sys.argv[2])\n"
+        "try: print(urllib.request.urlopen(request, timeout=10).status)\n"
+        "except urllib.error.HTTPError as error: print(error.code)\n"
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, url, token, stdout=asyncio.subprocess.PIPE
+    )
+    output, _ = await process.communicate()
+    return int(output.decode().strip())

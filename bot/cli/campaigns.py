@@ -74,23 +74,25 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.app import build_components
     from bot.telemetry.providers import start_telemetry
-    from bot.telemetry.web import serve_metrics_alone
+    from bot.telemetry.web import open_metrics_listener
 
     freeze_startup_objects()
 
     async def run() -> tuple[str, str | None]:
         async with open_engine(settings) as engine:
             components = await build_components(
-                settings, engine=engine, telemetry=start_telemetry(settings, install_globally=True)
+                settings, engine=engine, telemetry=start_telemetry(settings)
             )
             freeze_startup_objects()  # and what start-up built (the matcher's ~57 MB) too
             telemetry = components.telemetry
             telemetry.start(components.gauges.sample, settings.metrics_sample_seconds)
             # Not for a one-off run: it ends at once, and may run beside a dispatcher's page.
-            metrics_page = (
+            metrics = (
                 None
                 if args.once
-                else await serve_metrics_alone(telemetry, settings.host, settings.metrics_port)
+                else await open_metrics_listener(
+                    telemetry, settings.metrics_host, settings.metrics_port
+                )
             )
             jobs = components.jobs
             if args.worker_id:
@@ -124,8 +126,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
                 return say("cli.campaigns.stopped"), jobs.dispatcher.configuration_error
             finally:
                 await jobs.stop()
-                if metrics_page is not None:
-                    await metrics_page.cleanup()
+                if metrics is not None:
+                    await metrics.cleanup()
                 await telemetry.shutdown()
                 if components.graph is not None:
                     await components.graph.aclose()

@@ -41,7 +41,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         worded = say(f"{SERVE_REFUSAL_CATALOG}.{refusal.key}", **refusal.values)
         print(say("cli.server.refused", refusal=worded), file=sys.stderr)
         return 2
-    telemetry = start_telemetry(settings, install_globally=True)
+    telemetry = start_telemetry(settings)
     app = create_app(settings, freeze_after_start=True, telemetry=telemetry)
     asyncio.run(
         serve(

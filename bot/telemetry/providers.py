@@ -2,8 +2,8 @@
 
 - `PROMETHEUS_METRICS=true`: metrics as Prometheus text at `GET /metrics`;
 - `OTEL_EXPORTER_OTLP_ENDPOINT`: metrics and traces to an OTLP/HTTP collector;
-- `APPLICATIONINSIGHTS_CONNECTION_STRING`: all of it to Azure Monitor through Microsoft's
-  OpenTelemetry distro, which also ships the log lines and traces the Azure SDK's calls.
+- `APPLICATIONINSIGHTS_CONNECTION_STRING`: all of it, and the program's log lines, to Azure
+  Monitor through Microsoft's exporters.
 
 With none of them set nothing is recorded (the API's no-op instruments) and nothing is traced.
 """
@@ -18,7 +18,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib.metadata import version
 
-from opentelemetry import metrics, trace
+from opentelemetry import trace
+from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
@@ -35,6 +36,8 @@ from bot.telemetry.sql import trace_statements
 
 log = logging.getLogger(__name__)
 TRACER_NAME = "puhelinbotti"
+# The log lines shipped to Azure Monitor: the program's own (no access log, no library chatter).
+SHIPPED_LOGGER = "bot"
 # Azure Monitor's SDK reports on itself to Microsoft and fetches settings from it unless told.
 ONLY_TO_THE_CITY = (
     "APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL",
@@ -52,6 +55,8 @@ class Telemetry:
     tracer_provider: TracerProvider | None = None
     prometheus: CollectorRegistry | None = None
     metrics_token: str = ""
+    log_handler: logging.Handler | None = None
+    logger_provider: LoggerProvider | None = None
     _untrace: list[Callable[[], None]] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -81,9 +86,7 @@ class Telemetry:
 
         self._tasks.append(asyncio.create_task(measure_loop_lag(self.instruments, self._stop)))
         self._tasks.append(
-            asyncio.create_task(
-                repeat(sample_gauges, interval, self._stop, "metrics sampling", self)
-            )
+            asyncio.create_task(repeat(sample_gauges, interval, self._stop, "metrics sampling"))
         )
 
     async def shutdown(self) -> None:
@@ -96,16 +99,21 @@ class Telemetry:
             untrace()
         self._untrace.clear()
         # Exporters send over blocking HTTP: off the event loop.
+        if self.log_handler is not None:
+            logging.getLogger(SHIPPED_LOGGER).removeHandler(self.log_handler)
+            self.log_handler = None
+        if self.logger_provider is not None:
+            await asyncio.to_thread(self.logger_provider.shutdown)
         if self.tracer_provider is not None:
             await asyncio.to_thread(self.tracer_provider.shutdown)
         if self.meter_provider is not None:
             await asyncio.to_thread(self.meter_provider.shutdown)
 
 
-def start_telemetry(settings: Settings, *, install_globally: bool = False) -> Telemetry:
-    """Providers for the exporters the settings ask for. `install_globally` (a serving or
-    dispatching process) also makes them the process's own, so libraries that trace through the
-    global API (Graph's client) join in; Azure Monitor's distro always installs globally."""
+def start_telemetry(settings: Settings) -> Telemetry:
+    """Providers for the exporters the settings ask for, this process's own: nothing is
+    installed globally, so no library traces or logs through OpenTelemetry's global API behind
+    the program's back (Graph's client would put people's ids into URLs there)."""
     resource = _resource(settings)
     readers: list[MetricReader] = []
     processors: list[SpanProcessor] = []
@@ -118,27 +126,21 @@ def start_telemetry(settings: Settings, *, install_globally: bool = False) -> Te
     if settings.otlp_endpoint:
         readers.append(_otlp_metrics(settings))
         processors.append(_otlp_spans(settings))
+    log_handler: logging.Handler | None = None
+    logger_provider: LoggerProvider | None = None
     connection_string = settings.applicationinsights_connection_string.get_secret_value()
-    meter_provider: MeterProvider | None
-    tracer_provider: TracerProvider | None
     if connection_string:
-        meter_provider, tracer_provider = _azure_monitor(
-            connection_string, resource, readers, processors, settings.trace_sample_ratio
-        )
-    else:
-        meter_provider = None
-        if readers:
-            meter_provider = MeterProvider(metric_readers=readers, resource=resource)
-        tracer_provider = None
-        if processors:
-            sampler = ParentBased(TraceIdRatioBased(settings.trace_sample_ratio))
-            tracer_provider = TracerProvider(resource=resource, sampler=sampler)
-            for processor in processors:
-                tracer_provider.add_span_processor(processor)
-        if install_globally and meter_provider is not None:
-            metrics.set_meter_provider(meter_provider)
-        if install_globally and tracer_provider is not None:
-            trace.set_tracer_provider(tracer_provider)
+        reader, processor, logger_provider = _azure_monitor(connection_string, resource, settings)
+        log_handler = _ship_logs(logger_provider)
+        readers.append(reader)
+        processors.append(processor)
+    meter_provider = MeterProvider(metric_readers=readers, resource=resource) if readers else None
+    tracer_provider = None
+    if processors:
+        sampler = ParentBased(TraceIdRatioBased(settings.trace_sample_ratio))
+        tracer_provider = TracerProvider(resource=resource, sampler=sampler)
+        for processor in processors:
+            tracer_provider.add_span_processor(processor)
     return Telemetry(
         instruments=Instruments(meter_provider.get_meter(METER_NAME))
         if meter_provider is not None
@@ -150,6 +152,8 @@ def start_telemetry(settings: Settings, *, install_globally: bool = False) -> Te
         tracer_provider=tracer_provider,
         prometheus=registry,
         metrics_token=settings.prometheus_metrics_token.get_secret_value(),
+        log_handler=log_handler,
+        logger_provider=logger_provider,
     )
 
 
@@ -179,34 +183,38 @@ def _otlp_spans(settings: Settings) -> SpanProcessor:
 
 
 def _azure_monitor(
-    connection_string: str,
-    resource: Resource,
-    readers: list[MetricReader],
-    processors: list[SpanProcessor],
-    sample_ratio: float,
-) -> tuple[MeterProvider, TracerProvider]:
-    """Microsoft's distro builds the providers (with our readers and span processors beside
-    its own exporters) and installs them globally. Telemetry goes only to the city's own
-    resource: live metrics stay off (a connection held open for a portal nobody may watch), and
-    so, unless an operator sets them, do the SDK's own usage reports to Microsoft (statsbeat)
-    and its remote configuration."""
-    from azure.monitor.opentelemetry import configure_azure_monitor
+    connection_string: str, resource: Resource, settings: Settings
+) -> tuple[MetricReader, SpanProcessor, LoggerProvider]:
+    """Azure Monitor's own exporters (those its distro is built on) for metrics, spans and the
+    `bot.*` log lines. Not the distro itself: it installs itself globally and switches on
+    instrumentations of httpx, requests and urllib that record whole URLs, with people's ids in
+    them. Telemetry goes only to the city's resource: the SDK's reports on itself to Microsoft
+    (statsbeat) and its remote configuration stay off unless an operator sets them."""
+    from azure.monitor.opentelemetry.exporter import (
+        AzureMonitorLogExporter,
+        AzureMonitorMetricExporter,
+        AzureMonitorTraceExporter,
+    )
+    from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 
     for name in ONLY_TO_THE_CITY:
         os.environ.setdefault(name, "true")
-    configure_azure_monitor(
-        connection_string=connection_string,
-        resource=resource,
-        metric_readers=readers,
-        span_processors=processors,
-        sampling_ratio=sample_ratio,
-        enable_live_metrics=False,
-        logger_name="bot",
+    metric_exporter = AzureMonitorMetricExporter.from_connection_string(connection_string)
+    reader = PeriodicExportingMetricReader(
+        metric_exporter, export_interval_millis=settings.metrics_export_seconds * 1000
     )
-    meter_provider = metrics.get_meter_provider()
-    tracer_provider = trace.get_tracer_provider()
-    if not isinstance(meter_provider, MeterProvider) or not isinstance(
-        tracer_provider, TracerProvider
-    ):
-        raise RuntimeError("Azure Monitor's distro did not install OpenTelemetry's providers")
-    return meter_provider, tracer_provider
+    spans = BatchSpanProcessor(AzureMonitorTraceExporter.from_connection_string(connection_string))
+    logger_provider = LoggerProvider(resource=resource)
+    logger_provider.add_log_record_processor(
+        BatchLogRecordProcessor(AzureMonitorLogExporter.from_connection_string(connection_string))
+    )
+    return reader, spans, logger_provider
+
+
+def _ship_logs(logger_provider: LoggerProvider) -> logging.Handler:
+    """The program's log lines (already free of personal data) go out through the provider."""
+    from opentelemetry.instrumentation.logging.handler import LoggingHandler
+
+    handler = LoggingHandler(logger_provider=logger_provider)
+    logging.getLogger(SHIPPED_LOGGER).addHandler(handler)
+    return handler

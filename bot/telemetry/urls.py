@@ -8,7 +8,7 @@ from yarl import URL
 
 # A path segment kept as is: a word such as `v3`, `conversations` or `.well-known`. Anything
 # else (a conversation id `a:1xyz…`, an activity id, an e-mail address) becomes `{id}`.
-WORD = re.compile(r"\.?[A-Za-z][A-Za-z_-]{0,39}[0-9]?")
+WORD = re.compile(r"\.?[A-Za-z][A-Za-z_-]{0,39}[0-9]?|v[0-9]+(\.[0-9]+)?")
 
 
 def without_ids(url: URL) -> str:

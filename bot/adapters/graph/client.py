@@ -40,8 +40,12 @@ from msgraph.generated.users.delta.delta_request_builder import DeltaRequestBuil
 from msgraph.generated.users.users_request_builder import UsersRequestBuilder
 from msgraph.graph_request_adapter import options as graph_middleware_options
 from msgraph_core import GraphClientFactory
+from opentelemetry import trace
+from opentelemetry.util.types import Attributes
+from yarl import URL
 
 from bot.directory.sync import DeltaLinkExpired, DirectoryChanges, DirectoryUser
+from bot.telemetry.spans import client_call, http_call_attributes, settle_http_call
 
 GRAPH_BASE_URL = "https://graph.microsoft.com/v1.0"
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
@@ -95,6 +99,7 @@ class GraphDirectory:
         credential: AsyncTokenCredential | None = None,
         max_retries: int = 3,
         page_size: int = PAGE_SIZE,
+        tracer: trace.Tracer | None = None,
     ) -> None:
         auth: AuthenticationProvider = (
             AzureIdentityAuthenticationProvider(credential, scopes=[GRAPH_SCOPE])
@@ -102,6 +107,7 @@ class GraphDirectory:
             else AnonymousAuthenticationProvider()
         )
         self._credential = credential
+        self._tracer = tracer or trace.NoOpTracer()
         # Ours to close: the SDK's transport wrapper does not close the pool it wraps.
         self._transport = httpx.AsyncHTTPTransport(http2=True)
         self._http = GraphClientFactory.create_with_default_middleware(
@@ -246,13 +252,26 @@ class GraphDirectory:
         return str(request.url)
 
     async def _send(self, request: RequestInformation) -> bytes:
-        try:
-            body = await self._adapter.send_primitive_async(request, "bytes", ERRORS)
-        except APIError as error:
-            raise GraphError(error.response_status_code, _message(error)) from error
-        except httpx.HTTPError as error:
-            raise GraphError(None, f"{type(error).__name__}: {error}") from error
+        """Through the SDK; in a traced turn or job, a span with the URL's ids cut out (the
+        SDK's own spans are not recorded: no tracer provider is installed globally)."""
+        method = request.http_method.value if request.http_method else "GET"
+        with client_call(
+            self._tracer, f"Graph {method}", lambda: graph_call_attributes(method, request)
+        ) as span:
+            try:
+                body = await self._adapter.send_primitive_async(request, "bytes", ERRORS)
+            except APIError as error:
+                settle_http_call(span, error.response_status_code)
+                raise GraphError(error.response_status_code, _message(error)) from error
+            except httpx.HTTPError as error:
+                settle_http_call(span, None)
+                raise GraphError(None, f"{type(error).__name__}: {error}") from error
+            settle_http_call(span, 200)
         return body or b""
+
+
+def graph_call_attributes(method: str, request: RequestInformation) -> Attributes:
+    return http_call_attributes(method, URL(str(request.url)))()
 
 
 def parse_json(body: bytes) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.adapters.entra.credentials import credential_kind, graph_credential
@@ -19,14 +20,19 @@ from bot.directory.sync import (
 from bot.settings import Settings
 
 
-def graph_directory(settings: Settings, **pipeline: Any) -> GraphDirectory:
+def graph_directory(
+    settings: Settings, tracer: trace.Tracer | None = None, **pipeline: Any
+) -> GraphDirectory:
     """With the app's identity (secret, certificate or managed identity), app-only tokens from
     the city's tenant; without, no auth (a local fake). `pipeline`: azure-core's options."""
     base_url, retries = settings.graph_base_url, settings.graph_max_retries
     if credential_kind(settings) is None:
-        return GraphDirectory(base_url=base_url, max_retries=retries)
+        return GraphDirectory(base_url=base_url, max_retries=retries, tracer=tracer)
     return GraphDirectory(
-        credential=graph_credential(settings, **pipeline), base_url=base_url, max_retries=retries
+        credential=graph_credential(settings, **pipeline),
+        base_url=base_url,
+        max_retries=retries,
+        tracer=tracer,
     )
 
 
