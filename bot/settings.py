@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -28,6 +29,12 @@ BOTFRAMEWORK_OPENID_METADATA_URL = (
 BOTFRAMEWORK_TOKEN_ISSUER = "https://api.botframework.com"
 BOTFRAMEWORK_OAUTH_SCOPE = "https://api.botframework.com/.default"
 GRAPH_V1 = "https://graph.microsoft.com/v1.0"
+# Azure Monitor's SDK reports on itself to Microsoft, and fetches its settings from Microsoft,
+# unless these say otherwise; it reads them from the environment only.
+AZURE_MONITOR_CALLS_HOME = (
+    "APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL",
+    "APPLICATIONINSIGHTS_CONTROLPLANE_DISABLED",
+)
 # The catalogs' section that words why the server will not start with these settings.
 SERVE_REFUSAL_CATALOG = "serve_refusal"
 
@@ -606,3 +613,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def keep_azure_monitor_to_the_city() -> None:
+    """Telemetry goes only to the city's own resource: the SDK's reports to Microsoft and its
+    remote configuration are off unless an operator has set these variables themselves."""
+    for name in AZURE_MONITOR_CALLS_HOME:
+        os.environ.setdefault(name, "true")

@@ -29,20 +29,14 @@ from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.settings import Settings
+from bot.settings import Settings, keep_azure_monitor_to_the_city
 from bot.telemetry.instruments import METER_NAME, Instruments, unrecorded
 from bot.telemetry.loop_lag import measure_loop_lag
 from bot.telemetry.sql import trace_statements
 
-log = logging.getLogger(__name__)
 TRACER_NAME = "puhelinbotti"
 # The log lines shipped to Azure Monitor: the program's own (no access log, no library chatter).
 SHIPPED_LOGGER = "bot"
-# Azure Monitor's SDK reports on itself to Microsoft and fetches settings from it unless told.
-ONLY_TO_THE_CITY = (
-    "APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL",
-    "APPLICATIONINSIGHTS_CONTROLPLANE_DISABLED",
-)
 
 
 @dataclass
@@ -197,8 +191,7 @@ def _azure_monitor(
     )
     from opentelemetry.sdk._logs.export import BatchLogRecordProcessor
 
-    for name in ONLY_TO_THE_CITY:
-        os.environ.setdefault(name, "true")
+    keep_azure_monitor_to_the_city()
     metric_exporter = AzureMonitorMetricExporter.from_connection_string(connection_string)
     reader = PeriodicExportingMetricReader(
         metric_exporter, export_interval_millis=settings.metrics_export_seconds * 1000
