@@ -4,8 +4,8 @@ Modes (the same server, settings apart):
 - off: no exporter, the API's no-op instruments;
 - metrics: PROMETHEUS_METRICS=true, `/metrics` scraped every second (Prometheus usually
   scrapes every 15-60 s, so this is the heavier case);
-- traces: metrics as above plus OTLP to a local collector, the metrics pushed every second, and
-  the default share of turns traced (TRACE_SAMPLE_RATIO=0.1): for those, a span for the request,
+- traces: metrics as above plus OTLP to a local collector with the defaults (metrics pushed
+  every 30 s, TRACE_SAMPLE_RATIO=0.1 of the turns traced): for those, a span for the request,
   the turn, every SQL statement and every Bot Connector call;
 - traces-all: the same with every turn traced (TRACE_SAMPLE_RATIO=1).
 
@@ -81,7 +81,7 @@ def settings_for(mode: str, collector: Server, metrics_port: int) -> list[str]:
         return []
     settings = ["prometheus_metrics=true", f"metrics_port={metrics_port}"]
     if mode.startswith("traces"):
-        settings += [f"otlp_endpoint={collector.url}", "metrics_export_seconds=1"]
+        settings += [f"otlp_endpoint={collector.url}"]
     if mode == "traces-all":
         settings += ["trace_sample_ratio=1"]
     return [part for setting in settings for part in ("--setting", setting)]
