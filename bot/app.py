@@ -131,8 +131,8 @@ def create_app(
 ) -> web.Application:
     """Build the web app; components are created on start-up inside the running loop.
 
-    `telemetry` is the serving process's (installed globally); without it the app builds its
-    own from the settings. Either way it stops with the app.
+    `telemetry` is the serving process's; without it the app builds its own from the settings.
+    Either way it stops with the app.
 
     `freeze_after_start` is for a serving process: what start-up built (the imports, the FAQ
     matcher's ~57 MB) is kept out of every later full garbage collection, each of which would

@@ -1,5 +1,5 @@
 """`phonebot serve` as its own process exports through the real exporters to a local stand-in:
-OTLP/HTTP (protobuf) to a collector, and Azure Monitor's distro to an Application Insights
+OTLP/HTTP (protobuf) to a collector, and Azure Monitor's exporters to an Application Insights
 ingestion endpoint. A turn arrives as one trace (HTTP in, the dialog, SQL, the Bot Connector
 call), the program's metrics arrive by name, and nothing names the person."""
 
